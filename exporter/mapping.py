@@ -1,0 +1,259 @@
+"""Load a device mapping (``mappings/<device>.yaml``) into one model of channels.
+
+A mapping file holds one entry per channel of a device. The keys every entry has
+(what the value *is*: metric name, kind, unit, scale, states, bits) are read here;
+the keys that say *where* the value comes from (a Modbus register, a protobuf field)
+are handed to a parser that the device package supplies. Every error names the file,
+the entry and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+
+Address = TypeVar("Address")
+
+
+class Kind(StrEnum):
+    GAUGE = "gauge"
+    COUNTER = "counter"
+    ENUM = "enum"
+    BITFIELD = "bitfield"
+    INFO = "info"
+    ARRAY = "array"
+
+
+#: Base units a metric may carry (Prometheus naming practice); "" is a plain number.
+UNITS = frozenset(
+    {
+        "",
+        "watts",
+        "volts",
+        "amperes",
+        "celsius",
+        "hertz",
+        "volt_amperes",
+        "volt_amperes_reactive",
+        "ratio",
+        "joules",
+        "coulombs",
+        "ohms",
+        "seconds",
+    }
+)
+
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Labels the exporter itself adds; a mapping may not use them as constant labels.
+RESERVED_LABELS = frozenset({"state", "bit", "alarm", "target", "serial", "pack"})
+
+
+class MappingError(Exception):
+    """A mapping file that cannot be used; the message names file, entry and reason."""
+
+
+@dataclass(frozen=True)
+class Channel(Generic[Address]):
+    """One value of a device and how it becomes a metric."""
+
+    source: str
+    metric: str
+    kind: Kind
+    help: str
+    address: Address
+    unit: str = ""
+    scale: float = 1.0
+    labels: tuple[tuple[str, str], ...] = ()
+    states: Mapping[int, str] = field(default_factory=dict)
+    bits: Mapping[int, str] = field(default_factory=dict)
+    info_label: str = ""
+    index_label: str = ""
+    #: Raw values that mean "not reported" (e.g. 65535); such a value is not exported.
+    missing_values: frozenset[float] = frozenset()
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.labels)
+
+    @property
+    def label_values(self) -> tuple[str, ...]:
+        return tuple(value for _, value in self.labels)
+
+
+@dataclass(frozen=True)
+class DeviceMapping(Generic[Address]):
+    device: str
+    path: Path
+    channels: tuple[Channel[Address], ...]
+    #: The whole document, for device-level sections (e.g. PowerOcean's message routes).
+    document: Mapping[str, Any]
+
+
+AddressParser = Callable[[Mapping[str, Any]], Address]
+
+
+def default_mapping_path(device: str) -> Path:
+    """The mapping shipped with the exporter: inside the installed package, or the source tree."""
+    packaged = Path(str(resources.files("exporter"))) / "mappings" / f"{device}.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "mappings" / f"{device}.yaml"
+
+
+def load_mapping(path: Path, parse_address: AddressParser[Address]) -> DeviceMapping[Address]:
+    """Read and validate a mapping file.
+
+    ``parse_address`` receives each entry and returns the device-specific address; it raises
+    ``ValueError`` with a reason when the entry's address keys are wrong.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
+    if not isinstance(document, dict):
+        raise MappingError(f"{path}: expected a mapping with 'device' and 'channels'")
+    device = document.get("device")
+    entries = document.get("channels")
+    if not isinstance(device, str) or not isinstance(entries, list):
+        raise MappingError(f"{path}: expected keys 'device' (text) and 'channels' (a list)")
+
+    channels = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: channels[{index}]"
+        if isinstance(entry, dict) and "source" in entry:
+            where += f" ({entry['source']})"
+        try:
+            if not isinstance(entry, dict):
+                raise ValueError("an entry must be a mapping")
+            channels.append(_parse_channel(entry, device, parse_address))
+        except (ValueError, TypeError, KeyError) as exc:
+            reason = exc.args[0] if exc.args else str(exc)
+            if isinstance(exc, KeyError):
+                reason = f"missing key {reason!r}"
+            raise MappingError(f"{where}: {reason}") from None
+    _check_families(path, channels)
+    return DeviceMapping(device=device, path=path, channels=tuple(channels), document=document)
+
+
+def _parse_channel(
+    entry: Mapping[str, Any], device: str, parse_address: AddressParser[Address]
+) -> Channel[Address]:
+    kind = Kind(entry.get("kind", "gauge"))
+    metric = _text(entry, "metric")
+    unit = entry.get("unit", "")
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit {unit!r} (one of: {', '.join(sorted(UNITS - {''}))})")
+    _check_metric_name(metric, device, kind, unit)
+
+    scale = entry.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
+        raise ValueError(f"bad scale {scale!r}: must be a finite number")
+    if scale == 0:
+        raise ValueError("bad scale 0: every value would read 0")
+
+    labels = entry.get("labels", {})
+    if not isinstance(labels, dict):
+        raise ValueError("'labels' must be a mapping of label name to value")
+    for name in labels:
+        if not _LABEL_NAME.match(str(name)) or name in RESERVED_LABELS:
+            raise ValueError(f"bad constant label name {name!r}")
+
+    states = _numbered_texts(entry, "states") if kind is Kind.ENUM else {}
+    bits = _numbered_texts(entry, "bits") if kind is Kind.BITFIELD else {}
+    if kind is Kind.ENUM and not states:
+        raise ValueError("an enum needs 'states'")
+    if any(not 0 <= bit < 64 for bit in bits):
+        raise ValueError("bit numbers must be 0..63")
+    info_label = _text(entry, "label") if kind is Kind.INFO else ""
+    index_label = _text(entry, "index_label") if kind is Kind.ARRAY else ""
+    for name in (info_label, index_label):
+        if name and not _LABEL_NAME.match(name):
+            raise ValueError(f"bad label name {name!r}")
+
+    missing = entry.get("missing_values", [])
+    if not isinstance(missing, list) or not all(isinstance(v, int | float) for v in missing):
+        raise ValueError("'missing_values' must be a list of numbers")
+
+    return Channel(
+        source=_text(entry, "source"),
+        metric=metric,
+        kind=kind,
+        help=_text(entry, "help"),
+        address=parse_address(entry),
+        unit=unit,
+        scale=float(scale),
+        labels=tuple((str(k), str(v)) for k, v in labels.items()),
+        states=states,
+        bits=bits,
+        info_label=info_label,
+        index_label=index_label,
+        missing_values=frozenset(missing),
+    )
+
+
+def _check_metric_name(metric: str, device: str, kind: Kind, unit: str) -> None:
+    if not _METRIC_NAME.match(metric) or not metric.startswith(f"{device}_"):
+        raise ValueError(f"metric {metric!r} must be snake_case and start with '{device}_'")
+    stem = metric
+    if kind is Kind.COUNTER:
+        if not metric.endswith("_total"):
+            raise ValueError(f"counter {metric!r} must end in '_total'")
+        stem = metric.removesuffix("_total")
+    elif metric.endswith("_total"):
+        raise ValueError(f"{metric!r} ends in '_total' but is not a counter")
+    if kind is Kind.INFO and not metric.endswith("_info"):
+        raise ValueError(f"info metric {metric!r} must end in '_info'")
+    if unit and not stem.endswith(f"_{unit}"):
+        raise ValueError(f"metric {metric!r} must end in its unit '_{unit}'")
+
+
+def _check_families(path: Path, channels: list[Channel[Any]]) -> None:
+    """Channels may share a metric (e.g. one per phase) only as one consistent family."""
+    first: dict[str, Channel[Any]] = {}
+    seen: set[tuple[str, tuple[tuple[str, str], ...], str]] = set()
+    for channel in channels:
+        # Info channels of one family each add a label to the same series.
+        key = (channel.metric, channel.labels, channel.info_label)
+        if key in seen:
+            raise MappingError(
+                f"{path}: {channel.source}: duplicate metric name {channel.metric!r}"
+                + (f" with labels {dict(channel.labels)}" if channel.labels else "")
+            )
+        seen.add(key)
+        other = first.setdefault(channel.metric, channel)
+        if (other.kind, other.unit, other.help, other.label_names) != (
+            channel.kind,
+            channel.unit,
+            channel.help,
+            channel.label_names,
+        ):
+            raise MappingError(
+                f"{path}: {channel.source}: shares metric {channel.metric!r} with "
+                f"{other.source} but differs in kind, unit, help or label names"
+            )
+
+
+def _text(entry: Mapping[str, Any], key: str) -> str:
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key!r} must be non-empty text")
+    return value
+
+
+def _numbered_texts(entry: Mapping[str, Any], key: str) -> dict[int, str]:
+    value = entry.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, int) and not isinstance(k, bool) and isinstance(v, str)
+        for k, v in value.items()
+    ):
+        raise ValueError(f"{key!r} must map whole numbers to texts")
+    return dict(value)
