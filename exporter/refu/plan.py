@@ -1,0 +1,87 @@
+"""The read plan: which Modbus requests read every register channel.
+
+Registers of one function code are coalesced into blocks as long as a block stays within
+the protocol's 125-register limit and no hole between two channels is wider than
+``max_gap``. A device may refuse a block (for instance one spanning an unused register):
+``RegisterBlock.split`` then gives two smaller blocks to try instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from exporter.mapping import Channel
+from exporter.refu.registers import Register
+
+#: Most registers one Modbus read may return (function codes 3 and 4).
+MAX_REGISTERS_PER_READ = 125
+#: Most coils or discrete inputs one read may return (function codes 1 and 2).
+MAX_BITS_PER_READ = 2000
+
+
+@dataclass(frozen=True)
+class RegisterBlock:
+    """One Modbus read request and the channels its answer holds."""
+
+    function: int
+    start: int
+    count: int
+    channels: tuple[Channel[Register], ...]
+
+    def values(self, words: Sequence[int]) -> Iterator[tuple[Channel[Register], int]]:
+        """Each channel of the block with its decoded raw value."""
+        for channel in self.channels:
+            offset = channel.address.address - self.start
+            yield (
+                channel,
+                channel.address.decode(words[offset : offset + channel.address.type.words]),
+            )
+
+    def split(self) -> tuple[RegisterBlock, RegisterBlock]:
+        """Two blocks holding this block's channels, cut at the widest hole, else the middle."""
+        if len(self.channels) < 2:
+            raise ValueError("a block of one channel cannot be split")
+        holes = [
+            (after.address.address - before.address.end, index)
+            for index, (before, after) in enumerate(
+                zip(self.channels, self.channels[1:], strict=False), 1
+            )
+        ]
+        widest, at = max(holes, key=lambda hole: (hole[0], -hole[1]))
+        if widest == 0:
+            at = len(self.channels) // 2
+        return _block(self.channels[:at]), _block(self.channels[at:])
+
+
+def plan_reads(channels: Iterable[Channel[Register]], max_gap: int) -> tuple[RegisterBlock, ...]:
+    """The fewest blocks that read all ``channels`` within the size and gap limits."""
+    ordered = sorted(channels, key=lambda c: (c.address.function, c.address.address))
+    blocks: list[RegisterBlock] = []
+    current: list[Channel[Register]] = []
+    for channel in ordered:
+        if current and _fits(current, channel, max_gap):
+            current.append(channel)
+            continue
+        if current:
+            blocks.append(_block(current))
+        current = [channel]
+    if current:
+        blocks.append(_block(current))
+    return tuple(blocks)
+
+
+def _fits(block: list[Channel[Register]], channel: Channel[Register], max_gap: int) -> bool:
+    first, last, new = block[0].address, block[-1].address, channel.address
+    limit = MAX_BITS_PER_READ if new.function in (1, 2) else MAX_REGISTERS_PER_READ
+    return (
+        new.function == first.function
+        and new.address - last.end <= max_gap
+        and new.end - first.address <= limit
+    )
+
+
+def _block(channels: Sequence[Channel[Register]]) -> RegisterBlock:
+    start = channels[0].address.address
+    end = max(channel.address.end for channel in channels)
+    return RegisterBlock(channels[0].address.function, start, end - start, tuple(channels))

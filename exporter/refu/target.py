@@ -1,0 +1,153 @@
+"""One REFU device: its connection, the read plan learned for it, and its scrape."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from exporter.metrics import TargetHealth
+from exporter.refu.client import DeviceError, ExceptionAnswer, ModbusReader
+from exporter.refu.device import RefuChannel, RefuMapping
+from exporter.refu.plan import RegisterBlock, plan_reads
+
+log = logging.getLogger(__name__)
+
+#: Reasons a scrape fails; each is exported from the start so that rate() works.
+FAILURE_REASONS = ("connect_failed", "timeout", "invalid_response")
+#: A connection unused this long is closed, so an idle exporter holds no device socket.
+IDLE_CLOSE_SECONDS = 120.0
+#: Blocks split after exception answers are planned afresh this often (firmware may change).
+RELEARN_PLAN_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+    unit_id: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass
+class ScrapeResult:
+    up: bool
+    duration_seconds: float
+    values: dict[RefuChannel, Any] = field(default_factory=dict)
+
+
+class RefuTarget:
+    """Reads one REFU on demand. Scrapes of the same target wait for each other."""
+
+    def __init__(
+        self,
+        address: Address,
+        mapping: RefuMapping,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        max_gap: int = 10,
+    ) -> None:
+        self.address = address
+        self._mapping = mapping
+        self._settings = dict(settings or {})
+        self._max_gap = max_gap
+        self._plan: list[RegisterBlock] = []
+        self._planned_at = float("-inf")
+        self._reader: ModbusReader | None = None
+        self._lock = asyncio.Lock()
+        self._idle_close: asyncio.TimerHandle | None = None
+        self.requests = 0
+        self.exceptions = 0
+        self.errors = dict.fromkeys(FAILURE_REASONS, 0)
+
+    def health(self, result: ScrapeResult) -> TargetHealth:
+        return TargetHealth(
+            up=result.up,
+            duration_seconds=result.duration_seconds,
+            requests=self.requests,
+            exceptions=self.exceptions,
+            errors=dict(self.errors),
+        )
+
+    async def scrape(self, timeout: float) -> ScrapeResult:
+        """Read every channel within ``timeout`` seconds; never raises for device trouble."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout), self._lock:
+                try:
+                    values = await self._read_all(timeout)
+                except BaseException:
+                    # Cut off mid-request (timeout) or broken: the connection's state is
+                    # unknown, so the next scrape starts on a fresh one.
+                    self._disconnect()
+                    raise
+            result = ScrapeResult(True, time.perf_counter() - started, values)
+        except (TimeoutError, DeviceError) as exc:
+            reason = exc.reason if isinstance(exc, DeviceError) else "timeout"
+            self.errors[reason] += 1
+            log.warning("scrape of REFU %s failed: %s", self.address, exc or reason)
+            result = ScrapeResult(False, time.perf_counter() - started)
+        self._schedule_idle_close()
+        return result
+
+    async def _read_all(self, timeout: float) -> dict[RefuChannel, Any]:
+        if time.monotonic() - self._planned_at > RELEARN_PLAN_SECONDS:
+            self._plan = list(plan_reads(self._mapping.register_channels, self._max_gap))
+            self._planned_at = time.monotonic()
+        if self._reader is None:
+            self._reader = ModbusReader(
+                self.address.host, self.address.port, self.address.unit_id, timeout
+            )
+        await self._reader.connect()
+
+        read: dict[RefuChannel, Any] = {}
+        index = 0
+        while index < len(self._plan):
+            block = self._plan[index]
+            self.requests += 1
+            try:
+                words = await self._reader.read(block.function, block.start, block.count)
+            except ExceptionAnswer as answer:
+                self.exceptions += 1
+                self._plan[index : index + 1] = self._split(block, answer)
+                continue
+            read.update(block.values(words))
+            index += 1
+
+        by_source = {channel.source: value for channel, value in read.items()}
+        read.update(self._mapping.derived_values(by_source, self._settings))
+        return read
+
+    def _split(self, block: RegisterBlock, answer: ExceptionAnswer) -> list[RegisterBlock]:
+        """What to read instead of a refused block; a refused single channel is dropped."""
+        if len(block.channels) > 1:
+            return list(block.split())
+        log.info(
+            "REFU %s refuses register %#x (%s): %s; not read for the next hour",
+            self.address,
+            block.start,
+            block.channels[0].source,
+            answer,
+        )
+        return []
+
+    def _disconnect(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _schedule_idle_close(self) -> None:
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._disconnect)
+
+    def close(self) -> None:
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+        self._disconnect()
