@@ -1,0 +1,161 @@
+"""The ``ess-exporter`` command."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from exporter import __version__
+from exporter.config import Config, ConfigError, load_config, parse_address
+from exporter.mapping import MappingError
+from exporter.metrics import describe
+from exporter.refu.device import load_refu_mapping
+
+log = logging.getLogger("exporter")
+
+#: Exit status for a configuration that cannot be used.
+EXIT_CONFIG = 2
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    """``:9640``, ``0.0.0.0:9640`` or ``[::]:9640`` -> (host, port); "" listens everywhere."""
+    if value.startswith(":"):
+        return "", int(value[1:])
+    return parse_address(value, 9640)
+
+
+def _load(path: Path | None) -> Config:
+    refu_mapping = load_refu_mapping()
+    if path is None:
+        return Config()
+    return load_config(path, refu_mapping.setting_keys)
+
+
+def _fail(problems: list[str]) -> None:
+    for line in problems:
+        click.echo(line, err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ess-exporter")
+def main() -> None:
+    """Prometheus exporter for REFU battery inverters and EcoFlow PowerOcean systems."""
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="YAML config.")
+@click.option("--web.listen-address", "listen", default=":9640", show_default=True)
+@click.option(
+    "--web.config.file",
+    "web_config_path",
+    type=click.Path(path_type=Path),
+    help="TLS and basic auth, Prometheus exporter format.",
+)
+@click.option(
+    "--log.level",
+    "log_level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def run(
+    config_path: Path | None, listen: str, web_config_path: Path | None, log_level: str
+) -> None:
+    """Serve /metrics, /probe and /-/healthy."""
+    from exporter.app import Exporter
+    from exporter.webconfig import WebConfig, load_web_config
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = _load(config_path)
+        web_config = load_web_config(web_config_path) if web_config_path else WebConfig()
+        host, port = _listen_address(listen)
+    except ConfigError as exc:
+        _fail(exc.problems)
+    except (MappingError, ValueError) as exc:
+        _fail([str(exc)])
+    exporter = Exporter(config, host=host, port=port, web_config=web_config)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            exporter.serve_forever()
+    finally:
+        exporter.stop()
+
+
+@main.command("check-config")
+@click.argument("path", type=click.Path(path_type=Path))
+def check_config(path: Path) -> None:
+    """Exit 0 when PATH is a valid config, 2 with one line per error otherwise."""
+    try:
+        _load(path)
+    except ConfigError as exc:
+        _fail(exc.problems)
+    except MappingError as exc:
+        _fail([str(exc)])
+    click.echo(f"{path}: OK")
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+def metrics(output: str) -> None:
+    """List every metric the mappings can produce."""
+    rows: list[dict[str, Any]] = [
+        describe(channel, "refu") for channel in load_refu_mapping().channels
+    ]
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo("| device | source | metric | kind | unit | scale | help |")
+    click.echo("|---|---|---|---|---|---|---|")
+    for row in rows:
+        labels = "".join(f'{{{k}="{v}"}}' for k, v in row["labels"].items())
+        click.echo(
+            f"| {row['device']} | {row['source']} | `{row['metric']}{labels}` | {row['kind']} "
+            f"| {row['unit']} | {row['scale']:g} | {row['help']} |"
+        )
+
+
+@main.group()
+def simulate() -> None:
+    """Simulated devices, for the demo and for tests."""
+
+
+@simulate.command("refu")
+@click.option("--listen", default="127.0.0.1:5020", show_default=True, help="HOST:PORT")
+@click.option(
+    "--delay",
+    "delay_seconds",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait before each answer (a slow link).",
+)
+def simulate_refu(listen: str, delay_seconds: float) -> None:
+    """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
+    import asyncio
+
+    from exporter.simulate.refu import RefuSimulator
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = parse_address(listen)
+    simulator = RefuSimulator(host, port, delay_seconds=delay_seconds)
+    click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(simulator.serve_forever())

@@ -1,0 +1,296 @@
+"""The exporter's YAML configuration, read into typed objects.
+
+Every problem is reported as ``FILE: KEY: reason``, all of them at once, and no message
+ever contains a secret: passwords come from ``*_file`` keys or environment variables
+and are held in ``Secret``, whose text form is masked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+DEFAULT_MODBUS_PORT = 502
+DEFAULT_ECOFLOW_API = "https://api.ecoflow.com"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` holds one line per error."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password; ``str()`` and ``repr()`` never show it."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "********"
+
+    def reveal(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RefuTargetConfig:
+    name: str
+    host: str
+    port: int
+    unit_id: int
+    #: Values of the channels that are configured, not read (alias, capacity, min SoC ...).
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RefuConfig:
+    timeout_seconds: float = 3.0
+    max_gap: int = 10
+    targets: tuple[RefuTargetConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    url: str
+    username: str | None = None
+    password: Secret | None = None
+    ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class LoginConfig:
+    email: str
+    password: Secret
+    api_url: str = DEFAULT_ECOFLOW_API
+    ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class PowerOceanConfig:
+    devices: tuple[str, ...]
+    broker: BrokerConfig | None = None
+    login: LoginConfig | None = None
+    stale_after_seconds: float = 300.0
+    request_all_on_connect: bool = True
+    keepalive_seconds: float = 20.0  # 0 switches the energy-stream keepalive off
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    refu: RefuConfig = RefuConfig()
+    powerocean: PowerOceanConfig | None = None
+
+
+class _Reader:
+    """Walks the YAML document, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def problem(self, key: str, reason: str) -> None:
+        self.problems.append(f"{self.path}: {key}: {reason}")
+
+    def section(self, data: Any, key: str, allowed: Iterable[str]) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.problem(key, "must be a mapping")
+            return {}
+        for unknown in sorted(set(map(str, data)) - set(allowed)):
+            self.problem(f"{key}.{unknown}" if key else unknown, "unknown key")
+        return data
+
+    def number(
+        self, data: Mapping[str, Any], key: str, where: str, default: float, minimum: float = 0
+    ) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            self.problem(f"{where}.{key}", f"must be a number >= {minimum}, got {value!r}")
+            return default
+        return float(value)
+
+    def text(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
+        value = data.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}.{key}", "must be non-empty text")
+            return ""
+        return value
+
+    def secret(self, data: Mapping[str, Any], where: str, required: bool) -> Secret | None:
+        """A password from ``password_file`` or from the variable named by ``password_env``."""
+        if "password" in data:
+            self.problem(f"{where}.password", "not allowed: use password_file or password_env")
+        if "password_file" in data:
+            path = self.file(data, "password_file", where)
+            if path is None:
+                return None
+            try:
+                return Secret(path.read_text(encoding="utf-8").strip())
+            except (OSError, UnicodeDecodeError) as exc:
+                self.problem(f"{where}.password_file", f"cannot read: {exc.strerror or exc}")
+                return None
+        if "password_env" in data:
+            name = self.text(data, "password_env", where)
+            if name and name not in os.environ:
+                self.problem(f"{where}.password_env", f"environment variable {name} is not set")
+                return None
+            return Secret(os.environ[name]) if name else None
+        if required:
+            self.problem(where, "needs password_file or password_env")
+        return None
+
+    def file(self, data: Mapping[str, Any], key: str, where: str) -> Path | None:
+        value = self.text(data, key, where)
+        if not value:
+            return None
+        path = Path(value)
+        if not path.is_absolute():
+            path = self.path.parent / path
+        if not path.is_file():
+            self.problem(f"{where}.{key}", f"no such file: {value}")
+            return None
+        return path
+
+
+def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
+    """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    reader = _Reader(path)
+    top = reader.section(document, "", ("refu", "powerocean"))
+    refu = _refu(reader, top.get("refu"), frozenset(refu_settings))
+    powerocean = _powerocean(reader, top["powerocean"]) if "powerocean" in top else None
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return Config(path=path, refu=refu, powerocean=powerocean)
+
+
+def parse_address(value: str, default_port: int = DEFAULT_MODBUS_PORT) -> tuple[str, int]:
+    """``host[:port]`` (IPv6 as ``[::1]:502``) -> (host, port); raises ValueError."""
+    split = urlsplit(f"//{value}")
+    try:
+        port = split.port or default_port
+    except ValueError:
+        raise ValueError(f"bad port in {value!r}") from None
+    if not split.hostname:
+        raise ValueError(f"no host in {value!r}")
+    return split.hostname, port
+
+
+def _refu(reader: _Reader, data: Any, settings_keys: frozenset[str]) -> RefuConfig:
+    section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
+    timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
+    max_gap = int(reader.number(section, "max_gap", "refu", 10))
+    targets_data = section.get("targets", [])
+    if not isinstance(targets_data, list):
+        reader.problem("refu.targets", "must be a list")
+        targets_data = []
+    targets = []
+    for index, entry in enumerate(targets_data):
+        where = f"refu.targets[{index}]"
+        entry = reader.section(entry, where, {"name", "address", "unit_id", *settings_keys})
+        name = reader.text(entry, "name", where)
+        address = reader.text(entry, "address", where)
+        unit_id = entry.get("unit_id", 1)
+        if isinstance(unit_id, bool) or not isinstance(unit_id, int) or not 0 <= unit_id <= 255:
+            reader.problem(f"{where}.unit_id", f"must be a whole number 0..255, got {unit_id!r}")
+        try:
+            host, port = parse_address(address) if address else ("", 0)
+        except ValueError as exc:
+            reader.problem(f"{where}.address", str(exc))
+            continue
+        settings = {k: v for k, v in entry.items() if k in settings_keys}
+        targets.append(RefuTargetConfig(name, host, port, unit_id, settings))
+    names = [t.name for t in targets]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        reader.problem("refu.targets", f"name {name!r} is used twice")
+    return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
+
+
+def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
+    section = reader.section(
+        data,
+        "powerocean",
+        (
+            "broker",
+            "login",
+            "devices",
+            "stale_after_seconds",
+            "request_all_on_connect",
+            "keepalive_seconds",
+            "timeout_seconds",
+        ),
+    )
+    broker = login = None
+    if "broker" in section:
+        b = reader.section(
+            section["broker"],
+            "powerocean.broker",
+            ("url", "username", "password_file", "password_env", "password", "ca_file"),
+        )
+        url = reader.text(b, "url", "powerocean.broker")
+        if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
+            reader.problem("powerocean.broker.url", "must start with mqtt:// or mqtts://")
+        broker = BrokerConfig(
+            url=url,
+            username=reader.text(b, "username", "powerocean.broker", required=False) or None,
+            password=reader.secret(b, "powerocean.broker", required=False),
+            ca_file=reader.file(b, "ca_file", "powerocean.broker") if "ca_file" in b else None,
+        )
+    if "login" in section:
+        lg = reader.section(
+            section["login"],
+            "powerocean.login",
+            ("email", "password_file", "password_env", "password", "api_url", "ca_file"),
+        )
+        password = reader.secret(lg, "powerocean.login", required=True)
+        api_url = lg.get("api_url", DEFAULT_ECOFLOW_API)
+        if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
+            reader.problem("powerocean.login.api_url", "must be an https:// URL")
+        login = LoginConfig(
+            email=reader.text(lg, "email", "powerocean.login"),
+            password=password or Secret(""),
+            api_url=str(api_url).rstrip("/"),
+            ca_file=reader.file(lg, "ca_file", "powerocean.login") if "ca_file" in lg else None,
+        )
+    if (broker is None) == (login is None):
+        reader.problem("powerocean", "needs exactly one of 'broker' or 'login'")
+    devices = section.get("devices")
+    if (
+        not isinstance(devices, list)
+        or not devices
+        or not all(isinstance(d, str) and d.strip() for d in devices)
+    ):
+        reader.problem("powerocean.devices", "must be a non-empty list of serial numbers")
+        devices = []
+    request_all = section.get("request_all_on_connect", True)
+    if not isinstance(request_all, bool):
+        reader.problem("powerocean.request_all_on_connect", "must be true or false")
+        request_all = True
+    return PowerOceanConfig(
+        devices=tuple(devices),
+        broker=broker,
+        login=login,
+        stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
+        request_all_on_connect=request_all,
+        keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
+        timeout_seconds=reader.number(section, "timeout_seconds", "powerocean", 10, 0.1),
+    )
