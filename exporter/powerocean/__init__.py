@@ -1,0 +1,1 @@
+"""EcoFlow PowerOcean: protobuf schema and MQTT payload codec."""

@@ -1,0 +1,1 @@
+"""Protobuf schema of the PowerOcean MQTT payloads and its generated module."""
