@@ -61,9 +61,9 @@ class MappingError(Exception):
     """A mapping file that cannot be used; the message names file, entry and reason."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Channel(Generic[Address]):
-    """One value of a device and how it becomes a metric."""
+    """One value of a device and how it becomes a metric (hashed by identity)."""
 
     source: str
     metric: str

@@ -92,6 +92,11 @@ class RefuTarget:
             self.errors[reason] += 1
             log.warning("scrape of REFU %s failed: %s", self.address, exc or reason)
             result = ScrapeResult(False, time.perf_counter() - started)
+        except Exception:
+            # Whatever else an answer can provoke must not take other targets down with it.
+            self.errors["invalid_response"] += 1
+            log.exception("scrape of REFU %s failed", self.address)
+            result = ScrapeResult(False, time.perf_counter() - started)
         self._schedule_idle_close()
         return result
 

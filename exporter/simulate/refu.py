@@ -1,0 +1,418 @@
+"""A simulated REFU battery inverter on a real Modbus TCP server.
+
+``RefuModel`` says what the exporter should show at a given time (volts, amperes, watts,
+ratios, joules, state numbers, bit words); ``RefuSimulator`` encodes those values into the
+registers of the REFU mapping and serves them. Like an exporter-facing device it only
+answers reads: every other function code is refused with ILLEGAL_FUNCTION.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import struct
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from types import TracebackType
+
+from pymodbus.constants import ExcCodes
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu.register_message import ReadWriteMultipleRegistersRequest
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from exporter.mapping import Channel
+from exporter.refu.device import RefuMapping, load_refu_mapping
+from exporter.refu.registers import READ_FUNCTIONS, Register, WordOrder
+
+#: Registers inside the input block that no channel uses; a real device may or may not
+#: accept a read spanning them, the simulator does unless told to ``refuse`` them.
+UNUSED_INPUT_REGISTERS = (0x119, 0x134)
+
+_PERIOD = 3600.0  # s, one charge/discharge cycle: a time-lapse of a day
+_PEAK_POWER = 5000.0  # W
+_FAULT_EVERY, _FAULT_FOR = 600.0, 60.0  # s: one minute in ten is a fault
+_CELLS = 192
+_CELL_RESISTANCE = 0.1  # ohm, the whole string
+_EFFICIENCY = 0.97
+_GRID_VOLTAGE = 230.0
+_PHASE_SHARES = (0.34, 0.33, 0.33)
+_POWER_LIMIT = 10_000.0  # W, charge and discharge limit away from the SoC bounds
+_KWH = 3_600_000.0  # J
+#: Counter start values, above 65535 kWh so that both words of the 32-bit registers matter.
+_CHARGED_START = 70_000 * _KWH
+_DISCHARGED_START = 66_000 * _KWH
+_FAULT_ALARM1 = 1 << 6  # Normal high temperature
+_FAULT_FAULT1 = 1 << 1  # Normal leakage of battery group
+
+
+class RefuModel:
+    """Plausible, slowly changing values of a REFU ESS, by the seed's channel names.
+
+    Battery power follows a sine of ``_PERIOD`` between -5 kW (charging) and +5 kW
+    (discharging), the state of charge follows it between 10 % and 90 %, and the energy
+    counters are its exact integrals, so they never decrease. Channels not named here
+    (error codes, the error log, most alarm and fault words) are 0.
+    """
+
+    def __init__(self, epoch: float = 0.0) -> None:
+        #: The time at which the counters have their start values and no fault is active.
+        self.epoch = epoch
+
+    def values(self, at: float) -> dict[str, float | int]:
+        t = at - self.epoch
+        phase = 2 * math.pi * t / _PERIOD
+        power = _PEAK_POWER * math.sin(phase)  # AC side, positive = discharge
+        reactive = 400.0 * math.sin(3 * phase)
+        soc = 0.5 + 0.4 * math.cos(phase)  # falls while discharging
+        fault = t % _FAULT_EVERY >= _FAULT_EVERY - _FAULT_FOR
+
+        battery_power = power / _EFFICIENCY if power >= 0 else power * _EFFICIENCY
+        open_circuit = _CELLS * (3.20 + 0.15 * soc)
+        voltage = open_circuit - _CELL_RESISTANCE * battery_power / open_circuit
+        current = battery_power / voltage
+        cell = voltage / _CELLS
+        load = abs(math.sin(phase))
+        charge_limit = _POWER_LIMIT * _clamp((0.95 - soc) / 0.1)
+        discharge_limit = _POWER_LIMIT * _clamp((soc - 0.05) / 0.1)
+
+        values: dict[str, float | int] = {
+            "SystemState": 5 if fault else 4,
+            "SystemError1": 1 << 9 | 1 << 10,  # BMS Ready, TREX Ready
+            "CommunicationInformations": 0b10111,
+            "InverterStatus": 1 | 2 | 4 | 2048 | 16384,
+            "DCDCStatus": 1 | 2 | 4 | 512,
+            "BatteryCurrentPcs": current,
+            "BatteryVoltagePcs": voltage - 0.3,
+            "Current": power / _GRID_VOLTAGE,
+            "ActivePower": power,
+            "ReactivePower": reactive,
+            "PcsAllowedCharge": charge_limit,
+            "PcsAllowedDischarge": discharge_limit,
+            "BatteryState": 5 if fault else 3,
+            "BatteryMode": 0,
+            "BatteryVoltage": voltage,
+            "BatteryCurrent": current,
+            "BatteryPower": battery_power,
+            "Soc": soc,
+            "AllowedChargeCurrent": -charge_limit / voltage,
+            "AllowedDischargeCurrent": discharge_limit / voltage,
+            "AllowedCharge": -charge_limit,
+            "AllowedDischarge": discharge_limit,
+            "BatteryChargeEnergy": _CHARGED_START + _charged(phase) * _EFFICIENCY,
+            "BatteryDischargeEnergy": _DISCHARGED_START + _discharged(phase) / _EFFICIENCY,
+            "BatteryOperationStatus": 1 | 2,
+            "BatteryHighestVoltage": cell + 0.015,
+            "BatteryLowestVoltage": cell - 0.012,
+            "BatteryHighestTemperature": 27 + 5 * load,
+            "BatteryLowestTemperature": 23 + 2 * load,
+            "BatteryAlarm1": _FAULT_ALARM1 if fault else 0,
+            "BatteryFault1": _FAULT_FAULT1 if fault else 0,
+            "BatteryGroupControlStatus": 0x0003,
+            "SetWorkState": 1,
+            "SetSystemErrorReset": 0,
+            "SetOperationMode": 0,
+            "SetActivePower": power,
+            "SetReactivePower": reactive,
+        }
+        for phase_name, share in zip(("L1", "L2", "L3"), _PHASE_SHARES, strict=True):
+            phase_power, phase_reactive = power * share, reactive / 3
+            apparent = math.hypot(phase_power, phase_reactive)
+            values[f"Current{phase_name}"] = phase_power / _GRID_VOLTAGE
+            values[f"ActivePower{phase_name}"] = phase_power
+            values[f"ReactivePower{phase_name}"] = phase_reactive
+            # The register's scale is not documented; simulated in thousandths.
+            values[f"CosPhi{phase_name}"] = 1000 * abs(phase_power) / apparent if apparent else 1000
+            values[f"SetActivePower{phase_name}"] = power / 3
+            values[f"SetReactivePower{phase_name}"] = reactive / 3
+        apparent = math.hypot(power, reactive)
+        values["CosPhi3p"] = 1000 * abs(power) / apparent if apparent else 1000
+        return values
+
+
+def _clamp(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def _lobe_energy(angle: float) -> float:
+    """Energy of the sine power from the start of a lobe up to ``angle`` (0..pi) into it."""
+    return _PEAK_POWER * _PERIOD / (2 * math.pi) * (1 - math.cos(angle))
+
+
+def _discharged(phase: float) -> float:
+    cycles, rest = divmod(phase, 2 * math.pi)
+    return cycles * _lobe_energy(math.pi) + _lobe_energy(min(rest, math.pi))
+
+
+def _charged(phase: float) -> float:
+    cycles, rest = divmod(phase, 2 * math.pi)
+    return cycles * _lobe_energy(math.pi) + _lobe_energy(max(rest - math.pi, 0.0))
+
+
+def raw_value(channel: Channel[Register], value: float) -> int:
+    """The register's number for an exported value: ``value / scale``, rounded."""
+    return round(value / channel.scale)
+
+
+def encode(register: Register, raw: int) -> list[int]:
+    """The words of a raw value: two's complement, in the register's word order."""
+    bits = 16 * register.type.words
+    low = -(1 << (bits - 1)) if register.type.signed else 0
+    if not low <= raw < low + (1 << bits):
+        raise ValueError(f"{raw} does not fit a {register.type.value} register")
+    raw &= (1 << bits) - 1
+    words = [raw >> 16, raw & 0xFFFF] if bits == 32 else [raw]
+    return words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
+
+
+class _Refused(ModbusPDU):
+    """A request the device does not serve: answered with ILLEGAL_FUNCTION, changing nothing."""
+
+    def decode(self, data: bytes) -> None:
+        # The layout of an unknown request is unknown; most start with address and count.
+        if len(data) >= 4:
+            self.address, self.count = struct.unpack(">HH", data[:4])
+
+    async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
+        return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_FUNCTION)
+
+
+#: Without these the server cannot decode a function code pymodbus does not know: it would
+#: answer with function code 0 and never show the request to ``trace_pdu``.
+_UNKNOWN_FUNCTIONS: list[type[ModbusPDU]] = [
+    type(f"_Refused{code}", (_Refused,), {"function_code": code})
+    for code in range(1, 0x80)
+    if code not in DecodePDU.pdu_table
+]
+
+
+def _refusal(request: ModbusPDU) -> ModbusPDU:
+    refused = _Refused(dev_id=request.dev_id, transaction_id=request.transaction_id)
+    refused.function_code = request.function_code
+    return refused
+
+
+def _span(request: ModbusPDU) -> tuple[int, int]:
+    """First address and number of registers or bits a request names."""
+    if isinstance(request, ReadWriteMultipleRegistersRequest):
+        return request.write_address, request.write_count
+    return request.address, request.count or len(request.bits) or 1
+
+
+class RefuSimulator:
+    """A REFU ESS on a Modbus TCP server, answering every unit id.
+
+    ``refuse`` holds (function, first address, last address) ranges: a read touching one
+    answers ILLEGAL_ADDRESS, like a device rejecting a read that spans an unused register.
+    ``delay_seconds`` (settable while running) stalls every read of a defined register.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5020,
+        *,
+        mapping: RefuMapping | None = None,
+        model: RefuModel | None = None,
+        delay_seconds: float = 0.0,
+        refuse: Sequence[tuple[int, int, int]] = (),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.mapping = mapping or load_refu_mapping()
+        self.model = model or RefuModel(epoch=time.time())
+        self.delay_seconds = delay_seconds
+        self.refuse = tuple(refuse)
+        #: (function code, address, count) of every request received, refused ones included.
+        self.requests: list[tuple[int, int, int]] = []
+        #: Client connections open now, and the most that were ever open at once.
+        self.connections = 0
+        self.max_connections = 0
+        self._channels = {c.source: c for c in self.mapping.register_channels}
+        for channel in self._channels.values():
+            if channel.address.function not in (3, 4):
+                raise ValueError(f"{channel.source}: the simulator serves registers (3 and 4) only")
+        self._device = self._build_device()
+        self._lock = threading.Lock()
+        self._pins: dict[str, float] = {}
+        self._frozen_at: float | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: ModbusTcpServer | None = None
+        self._listening = threading.Event()
+        self._error: Exception | None = None
+
+    # -- values
+
+    def pin(self, source: str, value: float) -> None:
+        """Fix a channel's exported value until ``unpin``; raises if the register cannot hold it."""
+        channel = self._channels.get(source)
+        if channel is None:
+            raise KeyError(f"no register channel {source!r}")
+        encode(channel.address, raw_value(channel, value))
+        with self._lock:
+            self._pins[source] = value
+
+    def unpin(self, source: str) -> None:
+        with self._lock:
+            self._pins.pop(source, None)
+
+    def freeze(self, at: float | None) -> None:
+        """Stop the model's clock at ``at`` (None lets it run again)."""
+        with self._lock:
+            self._frozen_at = at
+
+    def expected(self) -> dict[str, float | int]:
+        """What every register channel reads as now, after the round trip through its words."""
+        result: dict[str, float | int] = {}
+        for source, raw in self._raws().items():
+            channel = self._channels[source]
+            decoded = channel.address.decode(encode(channel.address, raw))
+            result[source] = decoded if channel.scale == 1 else decoded * channel.scale
+        return result
+
+    def _raws(self) -> dict[str, int]:
+        with self._lock:
+            at = time.time() if self._frozen_at is None else self._frozen_at
+            pins = dict(self._pins)
+        modelled = self.model.values(at)
+        # Model values carry the seed's names; mapping sources may carry the device as prefix.
+        prefix = f"{self.mapping.mapping.device}."
+        return {
+            source: raw_value(
+                channel, pins.get(source, modelled.get(source.removeprefix(prefix), 0))
+            )
+            for source, channel in self._channels.items()
+        }
+
+    # -- the Modbus device
+
+    def _build_device(self) -> SimDevice:
+        addresses: dict[int, set[int]] = {3: set(), 4: set(UNUSED_INPUT_REGISTERS)}
+        for channel in self._channels.values():
+            register = channel.address
+            addresses[register.function].update(range(register.address, register.end))
+
+        def registers(function: int) -> list[SimData]:
+            if not addresses[function]:  # pymodbus rejects an empty address space
+                return [SimData(0, datatype=DataType.INVALID)]
+            return [
+                SimData(address, datatype=DataType.REGISTERS, readonly=True)
+                for address in sorted(addresses[function])
+            ]
+
+        # No coils and no discrete inputs: each space needs an entry, the action refuses them.
+        return SimDevice(
+            id=0,
+            simdata=(
+                [SimData(0, datatype=DataType.BITS)],
+                [SimData(0, datatype=DataType.BITS)],
+                registers(3),
+                registers(4),
+            ),
+            action=self._action,
+        )
+
+    async def _action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        current_registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """Runs on every read of defined registers (``_trace_pdu`` keeps writes away)."""
+        if self.delay_seconds > 0:
+            await asyncio.sleep(self.delay_seconds)
+        if function_code not in (3, 4):
+            return ExcCodes.ILLEGAL_ADDRESS
+        last = address + count - 1
+        for function, first, final in self.refuse:
+            if function == function_code and first <= last and address <= final:
+                return ExcCodes.ILLEGAL_ADDRESS
+        for source, raw in self._raws().items():
+            register = self._channels[source].address
+            if register.function == function_code:
+                offset = register.address - start_address
+                current_registers[offset : offset + register.type.words] = encode(register, raw)
+        return None
+
+    def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
+        """Record each request; swap any that is not a read for a refusal."""
+        if sending:
+            return pdu
+        self.requests.append((pdu.function_code, *_span(pdu)))
+        return pdu if pdu.function_code in READ_FUNCTIONS else _refusal(pdu)
+
+    def _trace_connect(self, connected: bool) -> None:
+        self.connections += 1 if connected else -1
+        self.max_connections = max(self.max_connections, self.connections)
+
+    # -- running
+
+    async def serve_forever(self) -> None:
+        """Serve until ``stop()`` is called or this task is cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._server = server = ModbusTcpServer(
+            self._device,
+            address=(self.host, self.port),
+            trace_pdu=self._trace_pdu,
+            trace_connect=self._trace_connect,
+            custom_pdu=_UNKNOWN_FUNCTIONS,
+        )
+        try:
+            await server.serve_forever(background=True)
+            self._listening.set()
+            await server.serving
+        finally:
+            await server.shutdown()
+
+    def start(self) -> None:
+        """Serve on a background thread; returns once the port accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("the simulator is already running")
+        self._listening.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="refu-simulator", daemon=True)
+        self._thread.start()
+        self._listening.wait()
+        if self._error is not None:
+            self.stop()
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self.serve_forever())
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._listening.set()
+
+    def stop(self) -> None:
+        """Shut the server down and wait for its thread; calling it again does nothing."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        if self._loop is not None:
+            with suppress(RuntimeError):  # the loop has already ended
+                self._loop.call_soon_threadsafe(self._end_serving)
+        thread.join()
+
+    def _end_serving(self) -> None:
+        if self._server is not None and not self._server.serving.done():
+            self._server.serving.set_result(True)
+
+    def __enter__(self) -> RefuSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

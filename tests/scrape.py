@@ -1,0 +1,53 @@
+"""Scraping the exporter over HTTP, parsed with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+
+@dataclass
+class Scrape:
+    status: int
+    text: str
+    samples: list[Sample]
+    families: dict[str, str]  # name -> type
+
+    def values(self, name: str, **labels: str) -> list[float]:
+        return [
+            s.value
+            for s in self.samples
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        ]
+
+    def value(self, name: str, **labels: str) -> float:
+        """The one sample of ``name`` with these labels (among possibly more labels)."""
+        found = self.values(name, **labels)
+        assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
+        return found[0]
+
+    def has(self, name: str, **labels: str) -> bool:
+        return bool(self.values(name, **labels))
+
+
+def get(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def scrape(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> Scrape:
+    """GET ``url``; a 200 answer is parsed as the Prometheus text format."""
+    status, text = get(url, headers, timeout)
+    if status != 200:
+        return Scrape(status, text, [], {})
+    families = list(text_string_to_metric_families(text))
+    samples = [sample for family in families for sample in family.samples]
+    return Scrape(status, text, samples, {f.name: f.type for f in families})

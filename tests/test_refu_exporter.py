@@ -1,0 +1,300 @@
+"""The REFU scrape path end to end: simulator (real pymodbus TCP server) -> exporter -> HTTP."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from exporter.mapping import Kind
+from exporter.metrics import UNDOCUMENTED
+from exporter.refu.device import load_refu_mapping
+from exporter.refu.registers import Register
+from exporter.simulate.refu import RefuSimulator
+from tests.conftest import free_port, refu_config
+from tests.scrape import Scrape, get, scrape
+
+MAPPING = load_refu_mapping()
+SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "refu-ess-channels.md"
+WRITE_FUNCTIONS = {5, 6, 15, 16, 22, 23}
+
+
+def metrics_of(exporter) -> Scrape:
+    result = scrape(f"http://127.0.0.1:{exporter.port}/metrics")
+    assert result.status == 200
+    return result
+
+
+def probe(exporter, target: str, timeout_header: str | None = None) -> Scrape:
+    headers = {"X-Prometheus-Scrape-Timeout-Seconds": timeout_header} if timeout_header else {}
+    url = f"http://127.0.0.1:{exporter.port}/probe?module=refu&target={target}"
+    result = scrape(url, headers)
+    assert result.status == 200
+    return result
+
+
+def assert_channel(result: Scrape, channel, expected, target: str) -> None:
+    """``expected`` is the exported value (for enums and bitfields: the raw number)."""
+    labels = {"target": target, **dict(channel.labels)}
+    name = channel.metric
+    if channel.kind in (Kind.GAUGE, Kind.COUNTER):
+        assert math.isclose(result.value(name, **labels), expected, rel_tol=1e-9), channel.source
+    elif channel.kind is Kind.ENUM:
+        for value, state in channel.states.items():
+            assert result.value(name, state=state, **labels) == float(value == expected), state
+    elif channel.kind is Kind.BITFIELD:
+        for bit, text in channel.bits.items():
+            assert result.value(name, bit=str(bit), alarm=text, **labels) == (expected >> bit) & 1
+        undocumented = expected & ~sum(1 << b for b in channel.bits)
+        for bit in range(16):
+            present = result.has(name, bit=str(bit), alarm=UNDOCUMENTED, **labels)
+            assert present == bool(undocumented >> bit & 1), (channel.source, bit)
+    else:
+        raise AssertionError(f"unexpected kind {channel.kind}")
+
+
+def test_every_seed_channel_is_exported_with_its_scaled_value(refu_sim, exporter_for):
+    refu_sim.pin("refu.BatteryFault7", 1 << 3)  # a set bit no text describes
+    exporter = exporter_for(refu_config(refu_sim, alias="garage", min_soc_percent=20))
+    result = metrics_of(exporter)
+
+    expected = refu_sim.expected()
+    for channel in MAPPING.register_channels:
+        assert_channel(result, channel, expected[channel.source], "refu-1")
+
+    assert result.value("refu_device_info", target="refu-1", alias="garage") == 1
+    assert result.value("refu_battery_capacity_joules", target="refu-1") == 130000 * 3600
+    assert result.value("refu_max_nominal_power_volt_amperes", target="refu-1") == 100000
+    assert result.value("refu_allowed_apparent_power_volt_amperes", target="refu-1") == 100000
+    assert result.value("refu_grid_mode", target="refu-1", state="On-Grid") == 1
+    assert result.value("refu_battery_min_state_of_charge_ratio", target="refu-1") == 0.20
+    assert math.isclose(
+        result.value("refu_battery_force_charge_state_of_charge_ratio", target="refu-1"), 0.18
+    )
+    assert result.value("refu_up", target="refu-1") == 1
+
+    exported = {s.name for s in result.samples}
+    assert {channel.metric for channel in MAPPING.channels} <= exported
+
+
+def test_the_mapping_covers_the_seed_list():
+    if not SEED.is_file():
+        pytest.skip("seed list not beside the project")
+    names = {
+        line.split("|")[1]
+        for line in SEED.read_text().splitlines()
+        if line.startswith("|") and line.split("|")[1] not in ("ChannelName", "---")
+    }
+    assert {c.source.removeprefix("refu.") for c in MAPPING.channels} == names
+
+
+def test_signs_follow_the_device_conventions(refu_sim, exporter_for):
+    refu_sim.pin("refu.ActivePower", -3000)  # charging: power flows into the battery
+    refu_sim.pin("refu.AllowedCharge", -8000)  # a charge limit is negative
+    refu_sim.pin("refu.AllowedDischarge", 9000)
+    refu_sim.pin("refu.BatteryCurrent", -12.5)
+    result = metrics_of(exporter_for(refu_config(refu_sim)))
+    assert result.value("refu_active_power_watts", target="refu-1") == -3000
+    assert result.value("refu_battery_allowed_charge_power_watts", target="refu-1") == -8000
+    assert result.value("refu_battery_allowed_discharge_power_watts", target="refu-1") == 9000
+    assert result.value("refu_battery_current_amperes", target="refu-1") == pytest.approx(-12.5)
+
+
+def test_an_enum_flips_state_and_an_unknown_value_stays_visible(refu_sim, exporter_for):
+    exporter = exporter_for(refu_config(refu_sim))
+    refu_sim.pin("refu.SystemState", 4)
+    result = metrics_of(exporter)
+    assert result.value("refu_system_state", state="Start") == 1
+    assert result.value("refu_system_state", state="Fault") == 0
+
+    refu_sim.pin("refu.SystemState", 5)
+    result = metrics_of(exporter)
+    assert result.value("refu_system_state", state="Start") == 0
+    assert result.value("refu_system_state", state="Fault") == 1
+
+    refu_sim.pin("refu.SystemState", 9)
+    result = metrics_of(exporter)
+    assert result.value("refu_system_state", state="9") == 1
+    assert sum(result.values("refu_system_state")) == 1
+
+
+def test_a_fault_bit_raises_its_alarm_series(refu_sim, exporter_for):
+    exporter = exporter_for(refu_config(refu_sim))
+    refu_sim.pin("refu.BatteryFault1", 0)
+    leakage = {"word": "1", "bit": "1", "alarm": "Normal leakage of battery group"}
+    assert metrics_of(exporter).value("refu_battery_fault", **leakage) == 0
+    refu_sim.pin("refu.BatteryFault1", 1 << 1)
+    result = metrics_of(exporter)
+    assert result.value("refu_battery_fault", **leakage) == 1
+    assert sum(result.values("refu_battery_fault", word="1")) == 1
+
+
+def test_a_32_bit_counter_above_65535_reads_low_word_first(refu_sim, exporter_for):
+    refu_sim.pin("refu.BatteryChargeEnergy", 70_000 * 3_600_000)  # kWh on the wire
+    refu_sim.pin("refu.BatteryDischargeEnergy", 0x12345 * 3_600_000)
+    result = metrics_of(exporter_for(refu_config(refu_sim)))
+    assert result.families["refu_battery_charge_energy_joules"] == "counter"
+    assert result.value("refu_battery_charge_energy_joules_total") == 70_000 * 3_600_000
+    assert result.value("refu_battery_discharge_energy_joules_total") == 0x12345 * 3_600_000
+
+
+def test_two_requests_per_scrape_and_never_a_write(refu_sim, exporter_for):
+    exporter = exporter_for(refu_config(refu_sim))
+    metrics_of(exporter)
+    refu_sim.requests.clear()
+    result = metrics_of(exporter)
+    assert sorted(refu_sim.requests) == [(3, 0x200, 11), (4, 0x100, 0x56)]
+    assert result.value("refu_modbus_requests_total", target="refu-1") == 4
+    for _ in range(3):
+        probe(exporter, f"127.0.0.1:{refu_sim.port}")
+    assert {function for function, _, _ in refu_sim.requests} <= {3, 4}
+    assert not {function for function, _, _ in refu_sim.requests} & WRITE_FUNCTIONS
+
+
+def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
+    port = free_port()
+    with RefuSimulator("127.0.0.1", port, refuse=[(4, 0x119, 0x119), (3, 0x203, 0x20A)]) as sim:
+        sim.freeze(at=1000.0)
+        exporter = exporter_for(refu_config(sim))
+        first = metrics_of(exporter)
+        assert first.value("refu_up", target="refu-1") == 1
+        assert first.value("refu_modbus_exceptions_total", target="refu-1") >= 2
+        expected = sim.expected()
+        for channel in MAPPING.register_channels:
+            readable = not (channel.address.function == 3 and channel.address.address >= 0x203)
+            if channel.kind in (Kind.GAUGE, Kind.COUNTER):
+                labels = dict(channel.labels)
+                assert first.has(channel.metric, **labels) == readable, channel.source
+                if readable:
+                    assert first.value(channel.metric, **labels) == pytest.approx(
+                        expected[channel.source]
+                    )
+
+        # The split is remembered: later scrapes send no refused read.
+        sim.requests.clear()
+        second = metrics_of(exporter)
+        assert second.value("refu_battery_voltage_volts") == first.value(
+            "refu_battery_voltage_volts"
+        )
+        assert (4, 0x100, 0x19) in sim.requests and (4, 0x11A, 0x3C) in sim.requests
+        assert all(not (f == 4 and a <= 0x119 < a + n) for f, a, n in sim.requests)
+        assert all(not (f == 3 and a + n > 0x203) for f, a, n in sim.requests)
+
+
+def test_a_device_that_is_down_answers_in_time_with_up_0(exporter_for, refu_sim):
+    dead = free_port()
+    exporter = exporter_for(refu_config(refu_sim))
+    started = time.monotonic()
+    result = probe(exporter, f"127.0.0.1:{dead}")
+    assert time.monotonic() - started < 3
+    assert result.value("refu_up") == 0
+    assert result.value("refu_scrape_errors_total", reason="connect_failed") == 1
+    assert not result.has("refu_battery_voltage_volts")
+    # The configured target is still served.
+    assert metrics_of(exporter).value("refu_up", target="refu-1") == 1
+
+
+def test_a_stalled_device_is_cut_off_at_the_scrape_timeout(exporter_for, refu_sim):
+    port = free_port()
+    with RefuSimulator("127.0.0.1", port, delay_seconds=30) as stalled:
+        exporter = exporter_for(refu_config(refu_sim, stalled, timeout=10))
+        started = time.monotonic()
+        result = scrape(
+            f"http://127.0.0.1:{exporter.port}/metrics",
+            {"X-Prometheus-Scrape-Timeout-Seconds": "2"},
+        )
+        elapsed = time.monotonic() - started
+        assert 1.0 <= elapsed < 2.0  # 2 s allowed, minus the offset
+        assert result.value("refu_up", target="refu-2") == 0
+        assert result.value("refu_scrape_errors_total", target="refu-2", reason="timeout") == 1
+        assert result.value("refu_up", target="refu-1") == 1
+        assert result.has("refu_battery_voltage_volts", target="refu-1")
+        assert not result.has("refu_battery_voltage_volts", target="refu-2")
+
+
+def test_different_targets_are_scraped_in_parallel(exporter_for):
+    with (
+        RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.5) as one,
+        RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.5) as two,
+    ):
+        exporter = exporter_for(refu_config(one, two))
+        started = time.monotonic()
+        result = metrics_of(exporter)
+        elapsed = time.monotonic() - started
+        # Each target needs two 0.5 s round trips; one after the other would take 2 s.
+        assert result.value("refu_up", target="refu-1") == 1
+        assert result.value("refu_up", target="refu-2") == 1
+        assert elapsed < 1.8
+
+
+def test_concurrent_scrapes_of_one_target_share_one_connection(exporter_for):
+    with RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.2) as sim:
+        exporter = exporter_for(refu_config(sim))
+        results: list[Scrape] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(metrics_of(exporter))) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [r.value("refu_up", target="refu-1") for r in results] == [1, 1, 1, 1]
+        assert sim.max_connections == 1
+
+
+def test_probe_rejects_bad_parameters(exporter_for):
+    exporter = exporter_for(refu_config())
+    base = f"http://127.0.0.1:{exporter.port}/probe"
+    assert scrape(f"{base}?module=refu").status == 400
+    assert scrape(f"{base}?module=snmp&target=127.0.0.1:502").status == 400
+    assert scrape(f"{base}?module=refu&target=127.0.0.1:502&unit_id=x").status == 400
+    assert get(f"http://127.0.0.1:{exporter.port}/-/healthy") == (200, "Healthy\n")
+
+
+def test_promtool_finds_nothing_to_complain_about(refu_sim, exporter_for):
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool (Debian package prometheus) is needed"
+    refu_sim.pin("refu.BatteryFault7", 1 << 3)
+    exporter = exporter_for(refu_config(refu_sim))
+    text = metrics_of(exporter).text
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
+
+
+def test_check_config_names_the_key_and_exits_2(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "refu:\n  timeout_seconds: -1\n  targets:\n"
+        "    - {name: a, address: 'host:notaport'}\n    - {name: b, adress: x}\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "exporter", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert f"{config}: refu.timeout_seconds: must be a number >= 0.1, got -1" in lines
+    assert any(line.startswith(f"{config}: refu.targets[0].address:") for line in lines)
+    assert f"{config}: refu.targets[1].adress: unknown key" in lines
+
+    config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:502'}\n")
+    ok = subprocess.run(
+        [sys.executable, "-m", "exporter", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_no_register_channel_uses_a_write_function():
+    assert all(isinstance(c.address, Register) for c in MAPPING.register_channels)
+    assert {c.address.function for c in MAPPING.register_channels} <= {1, 2, 3, 4}
