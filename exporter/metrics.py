@@ -8,8 +8,9 @@ the device disappears from the exposition.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.core import (
@@ -44,6 +45,19 @@ def describe(channel: Channel[Any], device: str) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _divisor(scale: float) -> float | None:
+    """1/scale when that is a whole number (0.01 -> 100), else None."""
+    inverse = 1 / scale
+    return round(inverse) if abs(inverse - round(inverse)) < 1e-9 else None
+
+
+def scaled(raw: Number, scale: float) -> float:
+    """raw x scale; 82 x 0.01 gives 0.82, not 0.8200000000000001."""
+    divisor = _divisor(scale) if abs(scale) < 1 else None
+    return raw / divisor if divisor else raw * scale
+
+
 class FamilyBuilder:
     """Collects one scrape's samples, grouped into metric families by name.
 
@@ -70,7 +84,7 @@ class FamilyBuilder:
             family = self._family(channel, (channel.index_label,))
             for index, value in enumerate(raw, start=1):
                 if value not in channel.missing_values:
-                    family.add_metric((*labels, str(index)), value * channel.scale)
+                    family.add_metric((*labels, str(index)), scaled(value, channel.scale))
             return
         if raw in channel.missing_values:
             return
@@ -79,7 +93,7 @@ class FamilyBuilder:
         elif kind is Kind.BITFIELD:
             self._add_bits(channel, labels, int(raw) & _ALL_BITS)
         else:
-            self._family(channel, ()).add_metric(labels, raw * channel.scale)
+            self._family(channel, ()).add_metric(labels, scaled(raw, channel.scale))
 
     def families(self) -> Iterator[Metric]:
         yield from self._families.values()
@@ -196,4 +210,62 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
         "Scrapes of the REFU that failed, by reason.",
         ("target", "reason"),
         [((name, reason), n) for name, h in targets for reason, n in sorted(h.errors.items())],
+    )
+
+
+@dataclass
+class PowerOceanHealth:
+    """The state of the MQTT connection and of every system's messages, for one scrape."""
+
+    connected: bool
+    connects: int
+    dropped: Mapping[str, int]
+    received: Mapping[tuple[str, str], int]
+    up: dict[str, bool] = field(default_factory=dict)
+    last_message: dict[tuple[str, str], float] = field(default_factory=dict)
+    last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
+    yield gauge(
+        "powerocean_up",
+        "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
+        ("serial",),
+        [((serial,), float(up)) for serial, up in sorted(health.up.items())],
+    )
+    yield gauge(
+        "powerocean_last_message_timestamp_seconds",
+        "Unix time the last message of each kind arrived from the system.",
+        ("serial", "message"),
+        [(key, at) for key, at in sorted(health.last_message.items())],
+    )
+    yield gauge(
+        "powerocean_battery_pack_last_message_timestamp_seconds",
+        "Unix time the last report of the battery pack arrived.",
+        ("serial", "pack"),
+        [(key, at) for key, at in sorted(health.last_pack_message.items())],
+    )
+    yield counter(
+        "powerocean_messages_received_total",
+        "Messages decoded into the cache, by system and kind.",
+        ("serial", "message"),
+        [(key, n) for key, n in sorted(health.received.items())],
+    )
+    yield counter(
+        "powerocean_decode_errors_total",
+        "Payloads or frames dropped because they could not be used, by reason.",
+        ("reason",),
+        [((reason,), n) for reason, n in sorted(health.dropped.items())],
+    )
+    yield gauge(
+        "powerocean_mqtt_connected",
+        "1 while the exporter is connected to the MQTT broker.",
+        (),
+        [((), float(health.connected))],
+    )
+    yield counter(
+        "powerocean_mqtt_connects_total",
+        "Successful connections to the MQTT broker (more than one means reconnects).",
+        (),
+        [((), health.connects)],
     )
