@@ -11,6 +11,10 @@ from prometheus_client.registry import Collector
 from exporter import __version__
 from exporter.config import Config
 from exporter.eventloop import EventLoopThread
+from exporter.powerocean.cache import Ingest, MessageCache
+from exporter.powerocean.collector import PowerOceanCollector
+from exporter.powerocean.connection import PowerOceanConnection
+from exporter.powerocean.device import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.collector import TargetPool
 from exporter.refu.device import RefuMapping, load_refu_mapping
 from exporter.refu.target import Address
@@ -38,6 +42,7 @@ class Exporter:
         port: int = 9640,
         web_config: WebConfig | None = None,
         refu_mapping: RefuMapping | None = None,
+        powerocean_mapping: PowerOceanMapping | None = None,
     ) -> None:
         self.config = config
         web_config = web_config or WebConfig()
@@ -55,6 +60,22 @@ class Exporter:
             GC_COLLECTOR,
             _BuildInfo(),
         ]
+        self.powerocean: PowerOceanConnection | None = None
+        if config.powerocean is not None:
+            mapping = powerocean_mapping or load_powerocean_mapping()
+            cache = MessageCache()
+            self.ingest = Ingest(mapping, cache)
+            self.powerocean = PowerOceanConnection(config.powerocean, self.ingest)
+            collectors.append(
+                PowerOceanCollector(
+                    mapping,
+                    cache,
+                    self.ingest,
+                    self.powerocean,
+                    devices=config.powerocean.devices,
+                    stale_after=config.powerocean.stale_after_seconds,
+                )
+            )
         app = ExporterApp(
             refu_pool=pool,
             refu_targets=targets,
@@ -69,13 +90,21 @@ class Exporter:
         return self.http.port
 
     def start(self) -> None:
+        """Serve on background threads (tests, demo)."""
+        if self.powerocean is not None:
+            self.powerocean.start()
         self.http.start()
         log.info("listening on port %d", self.port)
 
     def serve_forever(self) -> None:
+        """Serve on this thread until interrupted."""
+        if self.powerocean is not None:
+            self.powerocean.start()
         log.info("listening on port %d", self.port)
         self.http.serve_forever()
 
     def stop(self) -> None:
         self.http.stop()
+        if self.powerocean is not None:
+            self.powerocean.stop()
         self._loop.stop()

@@ -116,9 +116,11 @@ def check_config(path: Path) -> None:
 )
 def metrics(output: str) -> None:
     """List every metric the mappings can produce."""
+    from exporter.powerocean.device import load_powerocean_mapping
+
     rows: list[dict[str, Any]] = [
         describe(channel, "refu") for channel in load_refu_mapping().channels
-    ]
+    ] + [describe(channel, "powerocean") for channel in load_powerocean_mapping().channels]
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -130,6 +132,23 @@ def metrics(output: str) -> None:
             f"| {row['device']} | {row['source']} | `{row['metric']}{labels}` | {row['kind']} "
             f"| {row['unit']} | {row['scale']:g} | {row['help']} |"
         )
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--topic", help="The MQTT topic, for a payload whose headers name no serial.")
+def decode(source: Any, topic: str | None) -> None:
+    """Decode one PowerOcean MQTT payload (FILE or - for stdin) and print it as JSON."""
+    from exporter.powerocean.device import load_powerocean_mapping
+    from exporter.powerocean.dump import dump_payload
+    from exporter.powerocean.envelope import DecodeError
+
+    try:
+        result = dump_payload(source.read(), load_powerocean_mapping(), topic)
+    except DecodeError as exc:
+        click.echo(f"cannot decode: {exc.reason}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(result, indent=2))
 
 
 @main.group()
@@ -159,3 +178,36 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(simulator.serve_forever())
+
+
+@simulate.command("powerocean")
+@click.option("--broker", required=True, help="mqtt://[user:password@]host:port")
+@click.option("--serial", default="R371ZD1AZH000001", show_default=True)
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds.")
+def simulate_powerocean(broker: str, serial: str, interval: float) -> None:
+    """Publish a PowerOcean system with two battery packs to an MQTT broker."""
+    import time
+
+    from exporter.simulate.powerocean import PowerOceanPublisher
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    publisher = PowerOceanPublisher(broker, serial, interval=interval)
+    publisher.start()
+    click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    finally:
+        publisher.stop()
+
+
+@main.command()
+@click.option("--web.listen-address", "listen", default=":9640", show_default=True)
+def demo(listen: str) -> None:
+    """Run the simulators and the exporter on this machine; prints the URL to open."""
+    from exporter.simulate.demo import run_demo
+
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = _listen_address(listen)
+    run_demo(host, port)

@@ -1,0 +1,336 @@
+"""The MQTT connection to the PowerOcean broker (EcoFlow's cloud or a local one).
+
+A supervisor thread owns the life cycle: it logs in when needed, connects a fresh paho
+client (clean session) and runs paho's network thread until the connection ends, then
+waits with exponential backoff and starts over. Each session subscribes to the device
+topics and sends the only two frames the exporter ever publishes: the get-all request
+after connecting and the energy-stream keepalive while connected.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from exporter.config import LoginConfig, PowerOceanConfig, Secret
+from exporter.powerocean.frames import build_energy_stream_keepalive, build_get_all_request
+from exporter.powerocean.login import BrokerCredentials, LoginError, login
+
+log = logging.getLogger(__name__)
+
+MQTT_KEEPALIVE_SECONDS = 60
+#: CONNACK reason codes that mean "these credentials are refused" (MQTT 5 numbering,
+#: which paho also uses for MQTT 3.1.1 return codes 4 and 5).
+_CREDENTIALS_REFUSED = frozenset({134, 135})
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before retry ``attempt`` (0-based): ``initial`` doubling up to ``maximum``, ±jitter."""
+
+    initial: float
+    maximum: float
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.maximum, self.initial * 2 ** min(attempt, 30))
+        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+#: Between connection attempts (broker down, network trouble, transient login errors).
+RECONNECT_BACKOFF = Backoff(1.0, 60.0)
+#: After the API rejected the account's password: do not hammer the login endpoint.
+LOGIN_REJECTED_BACKOFF = Backoff(300.0, 3600.0)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where and as whom to connect for one session."""
+
+    host: str
+    port: int
+    tls: bool
+    ca_file: Path | None
+    username: str | None
+    password: Secret | None
+    client_id: str
+    user_id: str  # goes into the request topics
+
+
+class _Session:
+    """State of one paho client, shared by its callbacks and the supervisor."""
+
+    def __init__(self, client: mqtt.Client, target: _Target) -> None:
+        self.client = client
+        self.target = target
+        self.accepted = False  # CONNACK said yes
+        self.subscribed = False  # SUBACK arrived: payloads flow
+        self.ended = False
+        self.credentials_refused = False
+
+
+class PowerOceanConnection:
+    """Keeps one MQTT session alive and hands every device payload to ``on_payload``.
+
+    ``on_payload(topic, payload)`` runs on paho's network thread; it must be quick.
+    """
+
+    def __init__(
+        self,
+        config: PowerOceanConfig,
+        on_payload: Callable[[str, bytes], None],
+        *,
+        login_fn: Callable[[LoginConfig, float], BrokerCredentials] = login,
+        backoff: Backoff = RECONNECT_BACKOFF,
+        login_backoff: Backoff = LOGIN_REJECTED_BACKOFF,
+    ) -> None:
+        for serial in config.devices:
+            if not serial or any(c in serial for c in "/+#"):
+                raise ValueError(f"not usable in an MQTT topic: {serial!r}")
+        self._config = config
+        self._on_payload = on_payload
+        self._login_fn = login_fn
+        self._backoff = backoff
+        self._login_backoff = login_backoff
+        self._broker_target = _broker_target(config) if config.broker else None
+        self._credentials: BrokerCredentials | None = None
+        self._session: _Session | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._counter_lock = threading.Lock()
+        self.connects = 0
+        self.disconnects = 0
+        self.login_attempts = 0
+        self.login_failures = 0
+        self.published_requests = 0
+
+    @property
+    def connected(self) -> bool:
+        """True while connected and subscribed."""
+        session = self._session
+        return session is not None and session.subscribed and not session.ended
+
+    def start(self) -> None:
+        """Start connecting in the background; never blocks and never raises for I/O."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="powerocean-mqtt", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Disconnect and wait for the threads to end; safe to call more than once."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            # The supervisor may be inside a login or a connect, each bounded by the timeout.
+            self._thread.join(timeout=2 * self._config.timeout_seconds + 5)
+
+    def _count(self, name: str) -> None:
+        with self._counter_lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    # -- supervisor thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0  # consecutive attempts that did not get connected
+        rejections = 0  # consecutive permanent login failures
+        while not self._stopping.is_set():
+            try:
+                target = self._target()
+            except LoginError as exc:
+                if exc.permanent:
+                    delay = self._login_backoff.delay(rejections)
+                    rejections += 1
+                else:
+                    delay = self._backoff.delay(failures)
+                    failures += 1
+                log.error("PowerOcean login failed, next try in %.0f s: %s", delay, exc)
+                self._stopping.wait(delay)
+                continue
+            rejections = 0
+            if self._run_session(target):
+                failures = 0
+            if self._stopping.is_set():
+                break
+            delay = self._backoff.delay(failures)
+            failures += 1
+            log.info("PowerOcean: connecting again in %.1f s", delay)
+            self._stopping.wait(delay)
+
+    def _target(self) -> _Target:
+        if self._broker_target is not None:
+            return self._broker_target
+        login_config = self._config.login
+        assert login_config is not None  # the config has exactly one of broker and login
+        if self._credentials is None:
+            self._count("login_attempts")
+            try:
+                self._credentials = self._login_fn(login_config, self._config.timeout_seconds)
+            except LoginError:
+                self._count("login_failures")
+                raise
+        creds = self._credentials
+        try:
+            tls, host, port = _parse_url(creds.url)
+        except ValueError as exc:
+            self._credentials = None
+            raise LoginError(f"EcoFlow certification: {exc}", permanent=False) from None
+        return _Target(
+            host=host,
+            port=port,
+            tls=tls,
+            ca_file=login_config.ca_file,
+            username=creds.username,
+            password=creds.password,
+            client_id=creds.client_id,
+            user_id=creds.user_id,
+        )
+
+    def _run_session(self, target: _Target) -> bool:
+        """Connect once and serve until the connection ends; True if it was accepted."""
+        try:
+            session = _Session(self._new_client(target), target)
+            session.client.user_data_set(session)
+            session.client.connect(target.host, target.port, keepalive=MQTT_KEEPALIVE_SECONDS)
+        except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
+            log.warning("PowerOcean broker %s:%d: no connection: %s", target.host, target.port, exc)
+            return False
+        self._session = session
+        session.client.loop_start()
+        try:
+            self._serve(session)
+        finally:
+            session.client.disconnect()
+            session.client.loop_stop()
+            self._session = None
+        if session.credentials_refused and self._broker_target is None:
+            log.info("PowerOcean: the broker refused the login's credentials; logging in again")
+            self._credentials = None
+        return session.accepted
+
+    def _serve(self, session: _Session) -> None:
+        """Wait for the session to end, sending the keepalive on time while subscribed."""
+        interval = self._config.keepalive_seconds
+        next_keepalive = 0.0
+        while True:
+            self._wake.clear()  # before looking, so no wake-up is lost
+            if self._stopping.is_set() or session.ended:
+                return
+            timeout = None
+            if session.subscribed and interval > 0:
+                now = time.monotonic()
+                if now >= next_keepalive:
+                    self._publish(session, "set", build_energy_stream_keepalive)
+                    next_keepalive = now + interval
+                timeout = next_keepalive - now
+            self._wake.wait(timeout)
+
+    def _new_client(self, target: _Target) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=target.client_id,
+            clean_session=True,
+            protocol=mqtt.MQTTv311,
+            reconnect_on_failure=False,  # the supervisor reconnects, with fresh credentials
+        )
+        client.connect_timeout = self._config.timeout_seconds
+        if target.username is not None:
+            password = target.password.reveal() if target.password else None
+            client.username_pw_set(target.username, password)
+        if target.tls:
+            client.tls_set_context(ssl.create_default_context(cafile=target.ca_file))
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # -- paho callbacks (network thread: they must not raise) ---------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            session.credentials_refused = reason.value in _CREDENTIALS_REFUSED
+            session.ended = True
+            log.warning("PowerOcean broker refused the connection: %s", reason)
+            self._wake.set()
+            return
+        session.accepted = True
+        self._count("connects")
+        log.info("PowerOcean broker %s:%d connected", session.target.host, session.target.port)
+        topics = [(f"/app/device/property/{serial}", 1) for serial in self._config.devices]
+        client.subscribe(topics)
+        if self._config.request_all_on_connect:
+            self._publish(session, "get", build_get_all_request)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, session: _Session, mid: int, reasons: list[Any], props: Any
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("PowerOcean broker refused subscriptions: %s", ", ".join(refused))
+        session.subscribed = True
+        self._wake.set()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if session.accepted and not session.ended:
+            self._count("disconnects")
+            if not self._stopping.is_set():
+                log.warning("PowerOcean broker connection lost: %s", reason)
+        session.ended = True
+        self._wake.set()
+
+    def _on_message(self, client: mqtt.Client, session: _Session, message: Any) -> None:
+        try:
+            self._on_payload(message.topic, message.payload)
+        except Exception:
+            log.exception("PowerOcean payload handler failed on %s", message.topic)
+
+    def _publish(self, session: _Session, kind: str, build: Callable[[int], bytes]) -> None:
+        """Publish a request frame to every device; ``kind`` is ``get`` or ``set``."""
+        for serial in self._config.devices:
+            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{kind}"
+            info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                self._count("published_requests")
+
+
+def _broker_target(config: PowerOceanConfig) -> _Target:
+    assert config.broker is not None
+    broker = config.broker
+    tls, host, port = _parse_url(broker.url)
+    return _Target(
+        host=host,
+        port=port,
+        tls=tls,
+        ca_file=broker.ca_file,
+        username=broker.username,
+        password=broker.password,
+        client_id=f"ess-exporter-{uuid.uuid4().hex[:12]}",
+        user_id=broker.username or "exporter",
+    )
+
+
+def _parse_url(url: str) -> tuple[bool, str, int]:
+    """``mqtt[s]://host[:port]`` -> (tls, host, port); raises ValueError."""
+    split = urlsplit(url)
+    if split.scheme not in ("mqtt", "mqtts") or not split.hostname:
+        raise ValueError(f"not an mqtt:// or mqtts:// URL: {url!r}")
+    tls = split.scheme == "mqtts"
+    return tls, split.hostname, split.port or (8883 if tls else 1883)
