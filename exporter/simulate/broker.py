@@ -1,0 +1,52 @@
+"""An MQTT broker inside the process (amqtt), so the demo needs no system service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedBroker:
+    """Anonymous MQTT on ``host:port``, served from a background thread."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="mqtt-broker", daemon=True
+        )
+        self._broker = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        try:
+            from amqtt.broker import Broker
+        except ImportError:
+            raise SystemExit(
+                "the demo's MQTT broker needs amqtt: pip install 'ess-exporter[demo]'"
+            ) from None
+        # amqtt is chatty at INFO about every client; the demo has its own output.
+        logging.getLogger("amqtt").setLevel(logging.WARNING)
+        self._broker = Broker(
+            {
+                "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+                "plugins": {
+                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+                },
+            },
+            loop=self._loop,
+        )
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._broker.start(), self._loop).result(timeout=10)
+
+    def stop(self) -> None:
+        if self._broker is not None:
+            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
