@@ -277,9 +277,11 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
     if (
         not isinstance(devices, list)
         or not devices
-        or not all(isinstance(d, str) and d.strip() for d in devices)
+        or not all(isinstance(d, str) and d.strip() and not set(d) & set("/+# ") for d in devices)
     ):
-        reader.problem("powerocean.devices", "must be a non-empty list of serial numbers")
+        reader.problem(
+            "powerocean.devices", "must be a non-empty list of serial numbers (no / + # or space)"
+        )
         devices = []
     request_all = section.get("request_all_on_connect", True)
     if not isinstance(request_all, bool):
