@@ -1,0 +1,416 @@
+"""The Prometheus side of the project, checked with the real tools.
+
+- ``promtool`` checks the alert rules, runs their unit tests and checks the stack's config.
+- A real Prometheus, started here with the stack's own ``prometheus.yml`` (addresses rewritten
+  to loopback, intervals shortened), scrapes an exporter that reads a REFU simulator and a
+  PowerOcean simulator. Every Grafana query must succeed against it *and* return data, every
+  metric name a dashboard or rule uses must exist, and every rule must evaluate cleanly.
+- The example config of the compose stack passes ``ess-exporter check-config``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from exporter.app import Exporter
+from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.simulate.broker import EmbeddedBroker
+from exporter.simulate.powerocean import PowerOceanPublisher
+from exporter.simulate.refu import RefuSimulator
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS_DIR = ROOT / "prometheus"
+RULES = PROMETHEUS_DIR / "rules" / "ess.yml"
+RULE_TESTS = PROMETHEUS_DIR / "rules" / "ess.test.yml"
+DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
+EXAMPLE_CONFIG = ROOT / "examples" / "config.yml"
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+SERIAL = "R371ZD1AZH000001"
+DATASOURCE = "${datasource}"
+#: What Grafana would put in for the dashboards' variables.
+VARIABLES = {
+    "target": ".*",
+    "serial": ".*",
+    "pack": ".*",
+    "__rate_interval": "1m",
+    "__interval": "1m",
+    "__range": "5m",
+}
+#: Set in the REFU simulator so that the fault and warning tables have something to show.
+FAULT_WORD, ALARM_WORD = 1 << 1, 1 << 6  # "Normal leakage ...", "Normal high temperature"
+METRIC_NAME = re.compile(r"\b(?:refu|powerocean)_[a-z0-9_]+\b")
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    assert Path(PROMTOOL).exists(), "promtool (Debian package prometheus) is needed"
+    return subprocess.run(
+        [PROMTOOL, *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
+
+
+def substitute(expr: str) -> str:
+    """Grafana's ``$var`` / ``${var}`` replaced by concrete values."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in VARIABLES, f"unknown variable ${name} in {expr!r}"
+        return VARIABLES[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, expr)
+
+
+def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every panel, also those inside (collapsed) rows."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, expr) of every panel query and every query variable of a dashboard."""
+    for panel in panels(dashboard):
+        for target in panel.get("targets", []):
+            yield f"{panel['title']!r} {target.get('refId')}", target.get("expr", "")
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "query":
+            query = variable["query"]
+            yield f"${variable['name']}", query["query"] if isinstance(query, dict) else query
+
+
+def label_values_query(expr: str) -> str:
+    """``label_values(selector, label)`` as a query that returns one series per value."""
+    match = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", expr.strip())
+    if match is None:
+        return expr
+    selector, label = match.groups()
+    return f"count by ({label}) ({selector})"
+
+
+# -- promtool
+
+
+def test_rules_pass_promtool_check():
+    result = promtool("check", "rules", str(RULES))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rules_pass_their_unit_tests():
+    result = promtool("test", "rules", str(RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rule_unit_tests_cover_every_alert_firing_and_quiet():
+    alerts = {
+        rule["alert"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    cases = [
+        case
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+    ]
+    firing = {c["alertname"] for c in cases if c.get("exp_alerts")}
+    quiet = {c["alertname"] for c in cases if not c.get("exp_alerts")}
+    assert alerts - firing == set(), "alerts never tested firing"
+    assert alerts - quiet == set(), "alerts never tested not firing"
+    for rule in (r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]):
+        assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
+        assert {"summary", "description"} <= set(rule["annotations"]), rule["alert"]
+
+
+def test_stack_prometheus_config_passes_promtool_check():
+    result = promtool("check", "config", str(PROMETHEUS_DIR / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- dashboards, statically
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_dashboard_uses_the_datasource_variable_everywhere(path: Path):
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    assert 36 <= dashboard["schemaVersion"] <= 41
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource"
+    assert variables["datasource"]["query"] == "prometheus"
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"]["uid"] == DATASOURCE, variable["name"]
+    ids = [panel["id"] for panel in panels(dashboard)]
+    assert len(ids) == len(set(ids)), "panel ids are not unique"
+    for panel in panels(dashboard):
+        if panel["type"] == "row":
+            continue
+        title = panel["title"]
+        assert panel["datasource"]["uid"] == DATASOURCE, title
+        assert panel["targets"], f"{title}: no queries"
+        for target in panel["targets"]:
+            assert target["datasource"] == {"type": "prometheus", "uid": DATASOURCE}, title
+            assert target["expr"].strip(), f"{title}: empty query"
+
+
+def test_there_are_two_dashboards():
+    assert [p.name for p in DASHBOARDS] == ["powerocean.json", "refu.json"]
+
+
+# -- the running stack
+
+
+@dataclass
+class Stack:
+    prometheus_url: str
+    exporter: Exporter
+    refu: RefuSimulator
+    log: Path
+
+    def api(self, path: str, **params: str) -> dict[str, Any]:
+        url = f"{self.prometheus_url}/api/v1/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:  # a bad query answers 400 with a JSON error
+            return json.load(exc)
+
+    def query(self, expr: str) -> dict[str, Any]:
+        return self.api("query", query=expr)
+
+    def series(self, expr: str) -> list[dict[str, Any]]:
+        answer = self.query(expr)
+        assert answer["status"] == "success", f"{expr}: {answer.get('error')}"
+        return answer["data"]["result"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}; Prometheus log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.25)
+
+
+def stack_config(exporter: str, refu: str) -> dict[str, Any]:
+    """The stack's prometheus.yml, pointed at loopback addresses and scraping every second."""
+    text = (PROMETHEUS_DIR / "prometheus.yml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text.replace("exporter:9640", exporter))
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config["rule_files"] = [str(PROMETHEUS_DIR / pattern) for pattern in config["rule_files"]]
+    for job in config["scrape_configs"]:
+        job.update(scrape_interval="1s", scrape_timeout="1s")
+        if job["job_name"] == "refu-probe":
+            job["static_configs"] = [{"targets": [refu]}]
+    return config
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    assert Path(PROMETHEUS).exists(), "prometheus (Debian package prometheus) is needed"
+    directory = tmp_path_factory.mktemp("prometheus")
+    with contextlib.ExitStack() as cleanup:
+        refu = RefuSimulator("127.0.0.1", free_port())
+        refu.pin("refu.BatteryFault1", FAULT_WORD)
+        refu.pin("refu.BatteryAlarm1", ALARM_WORD)
+        refu.start()
+        cleanup.callback(refu.stop)
+        broker = EmbeddedBroker("127.0.0.1", free_port())
+        broker.start()
+        cleanup.callback(broker.stop)
+        publisher = PowerOceanPublisher(broker.url, SERIAL, interval=0.5)
+        publisher.start()
+        cleanup.callback(publisher.stop)
+        config = Config(
+            refu=RefuConfig(targets=(RefuTargetConfig("refu-sim", "127.0.0.1", refu.port, 1, {}),)),
+            powerocean=PowerOceanConfig(devices=(SERIAL,), broker=BrokerConfig(url=broker.url)),
+        )
+        exporter = Exporter(config, host="127.0.0.1", port=0)
+        exporter.start()
+        cleanup.callback(exporter.stop)
+
+        config_file = directory / "prometheus.yml"
+        config_file.write_text(
+            yaml.safe_dump(stack_config(f"127.0.0.1:{exporter.port}", f"127.0.0.1:{refu.port}"))
+        )
+        checked = promtool("check", "config", str(config_file))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        port = free_port()
+        log = directory / "prometheus.log"
+        with log.open("wb") as log_file:
+            process = subprocess.Popen(
+                [
+                    PROMETHEUS,
+                    f"--config.file={config_file}",
+                    f"--storage.tsdb.path={directory / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+
+        def stop_prometheus() -> None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+        cleanup.callback(stop_prometheus)
+        running = Stack(f"http://127.0.0.1:{port}", exporter, refu, log)
+        wait_until(lambda: has_data(running, process), 40, "scraped samples", log)
+        yield running
+
+
+#: Three samples of each, so that rate() and increase() over them have two to work with.
+READY = (
+    'refu_up{job="ess-exporter"}',
+    'refu_up{job="refu-probe"}',
+    "powerocean_battery_pack_cycles_total",
+    "powerocean_battery_charged_energy_joules_total",
+    "powerocean_messages_received_total",
+)
+
+
+def has_data(running: Stack, process: subprocess.Popen[bytes]) -> bool:
+    assert process.poll() is None, f"Prometheus exited:\n{running.log.read_text()[-3000:]}"
+    try:
+        return all(
+            running.query(f"count_over_time({selector}[1m]) >= 3").get("data", {}).get("result")
+            for selector in READY
+        )
+    except OSError:  # not listening yet
+        return False
+
+
+def metric_names(stack: Stack) -> set[str]:
+    answer = stack.api("label/__name__/values")
+    assert answer["status"] == "success"
+    return set(answer["data"])
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_every_dashboard_query_returns_data(stack: Stack, path: Path):
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    known = metric_names(stack)
+    problems = []
+    for where, expr in queries(dashboard):
+        concrete = label_values_query(substitute(expr))
+        answer = stack.query(concrete)
+        if answer["status"] != "success":
+            problems.append(f"{where}: {answer.get('errorType')}: {answer.get('error')}")
+        elif not answer["data"]["result"]:
+            problems.append(f"{where}: no series for {concrete}")
+        # Each metric on its own: a typo in one branch of an "or" would not empty the result.
+        problems += [
+            f"{where}: no metric {name}" for name in METRIC_NAME.findall(expr) if name not in known
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def rules() -> list[dict[str, Any]]:
+    return [
+        rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]
+    ]
+
+
+def test_every_rule_expression_is_valid_against_the_exporter(stack: Stack):
+    known = metric_names(stack) | {"up"}
+    problems = []
+    for rule in rules():
+        answer = stack.query(rule["expr"])
+        if answer["status"] != "success":
+            problems.append(f"{rule['alert']}: {answer.get('error')}")
+        problems += [
+            f"{rule['alert']}: no metric {name}"
+            for name in METRIC_NAME.findall(rule["expr"])
+            if name not in known
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_prometheus_loads_and_evaluates_every_rule(stack: Stack):
+    expected = {rule["alert"] for rule in rules()}
+
+    def evaluated() -> list[dict[str, Any]]:
+        groups = stack.api("rules")["data"]["groups"]
+        loaded = [rule for group in groups for rule in group["rules"]]
+        if {r["name"] for r in loaded} == expected and all(
+            not r["lastEvaluation"].startswith("0001") for r in loaded
+        ):
+            return loaded
+        return []
+
+    wait_until(lambda: bool(evaluated()), 20, "the rules to be evaluated", stack.log)
+    assert [(r["name"], r["lastError"]) for r in evaluated() if r["health"] != "ok"] == []
+
+
+def test_fault_and_alarm_bits_of_the_simulator_make_their_alerts_pending(stack: Stack):
+    def active() -> set[tuple[str, str, str]]:
+        return {
+            (a["labels"]["alertname"], a["labels"]["target"], a["labels"]["bit"])
+            for a in stack.api("alerts")["data"]["alerts"]
+            if a["labels"].get("job") == "ess-exporter"
+        }
+
+    wanted = {("RefuBatteryFault", "refu-sim", "1"), ("RefuBatteryAlarm", "refu-sim", "6")}
+    wait_until(lambda: wanted <= active(), 20, f"alerts {wanted}", stack.log)
+
+
+def test_probe_job_reads_the_refu_through_the_exporter(stack: Stack):
+    address = f"127.0.0.1:{stack.refu.port}"
+    [series] = stack.series('refu_up{job="refu-probe"}')
+    assert series["metric"]["instance"] == address
+    assert series["metric"]["target"] == address
+    assert series["value"][1] == "1"
+
+
+# -- the compose stack's example config
+
+
+def test_example_config_passes_check_config():
+    result = subprocess.run(
+        [sys.executable, "-m", "exporter", "check-config", str(EXAMPLE_CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_stack_mounts_files_that_exist():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"exporter", "prometheus", "grafana"} <= set(services)
+    for name in ("refu-simulator", "mqtt", "powerocean-simulator"):
+        assert services[name]["profiles"] == ["simulators"], name
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name}: {source} does not exist"
+    assert (
+        "./examples/config.yml:/etc/ess-exporter/config.yml:ro" in services["exporter"]["volumes"]
+    )
