@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import socket
 import statistics
 import time
 import tracemalloc
@@ -29,13 +28,8 @@ from exporter.metrics import FamilyBuilder
 from exporter.refu.collector import RefuCollector, TargetPool
 from exporter.refu.device import load_refu_mapping
 from exporter.refu.target import Address
+from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed(function, repeat: int) -> list[float]:

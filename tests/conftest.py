@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from exporter.app import Exporter
 from exporter.config import Config, RefuConfig, RefuTargetConfig
+from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

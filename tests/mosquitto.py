@@ -25,17 +25,13 @@ import paho.mqtt.client as mqtt
 import trustme
 from paho.mqtt.enums import CallbackAPIVersion
 
+from exporter.simulate import free_port
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 HOST = "127.0.0.1"
 
 Message = tuple[str, bytes]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def write_ca(ca: trustme.CA, directory: Path) -> Path:

@@ -30,10 +30,10 @@ import yaml
 
 from exporter.app import Exporter
 from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
-from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_DIR = ROOT / "prometheus"

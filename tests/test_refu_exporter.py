@@ -16,8 +16,9 @@ from exporter.mapping import Kind
 from exporter.metrics import UNDOCUMENTED
 from exporter.refu.device import load_refu_mapping
 from exporter.refu.registers import Register
+from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from tests.conftest import free_port, refu_config
+from tests.conftest import refu_config
 from tests.scrape import Scrape, get, scrape
 
 MAPPING = load_refu_mapping()

@@ -13,6 +13,7 @@ from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from exporter.refu.device import RefuMapping, load_refu_mapping
+from exporter.simulate import free_port
 from exporter.simulate.refu import RefuModel, RefuSimulator
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = 1, 2
@@ -28,12 +29,6 @@ def mapping() -> RefuMapping:
 def source(mapping: RefuMapping) -> dict[str, str]:
     """Mapping source by the seed's channel name (sources may carry a device prefix)."""
     return {c.source.rpartition(".")[2]: c.source for c in mapping.register_channels}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

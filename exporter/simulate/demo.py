@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 
 import click
 
 from exporter.app import Exporter
 from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
@@ -19,18 +19,12 @@ DEMO_SERIAL = "R371ZD1AZH000001"
 log = logging.getLogger(__name__)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 def run_demo(host: str, port: int) -> None:
     """Serve until interrupted; prints where to look."""
     loopback = "127.0.0.1"
-    refu = RefuSimulator(loopback, _free_port(loopback))
+    refu = RefuSimulator(loopback, free_port(loopback))
     refu.start()
-    broker = EmbeddedBroker(loopback, _free_port(loopback))
+    broker = EmbeddedBroker(loopback, free_port(loopback))
     broker.start()
     powerocean = PowerOceanPublisher(broker.url, DEMO_SERIAL)
     powerocean.start()
