@@ -82,8 +82,14 @@ class Ingest:
         self._routes = mapping.routes
         self._cache = cache
         self._clock = clock
-        self.dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
-        self.received: Counter[tuple[str, str]] = Counter()
+        self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
+        self._received: Counter[tuple[str, str]] = Counter()
+        self._counts_lock = threading.Lock()
+
+    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """Dropped payloads by reason, and received messages by (serial, message)."""
+        with self._counts_lock:
+            return dict(self._dropped), dict(self._received)
 
     def __call__(self, topic: str, payload: bytes) -> None:
         try:
@@ -97,14 +103,15 @@ class Ingest:
         for frame in split.frames:
             route = self._routes.get((frame.cmd_func, frame.cmd_id))
             if route is None:
-                self.dropped["unknown_command"] += 1
+                self._drop("unknown_command", topic)
                 continue
             try:
                 message = parse_message(route.message_type, frame.pdata)
             except DecodeError as exc:
                 self._drop(exc.reason, topic)
                 continue
-            self.received[(frame.serial, route.name)] += 1
+            with self._counts_lock:
+                self._received[(frame.serial, route.name)] += 1
             if route.packs:
                 self._store_packs(frame.serial, route, message, now)
             else:
@@ -121,5 +128,6 @@ class Ingest:
             self._cache.store_pack(serial, key, Received(route.name, pack, now))
 
     def _drop(self, reason: str, topic: str) -> None:
-        self.dropped[reason] += 1
+        with self._counts_lock:
+            self._dropped[reason] += 1
         log.debug("dropped a payload on %s: %s", topic, reason)

@@ -50,11 +50,12 @@ class PowerOceanCollector:
         systems = self._cache.snapshot()
         system_families = FamilyBuilder(("serial",))
         pack_families = FamilyBuilder(("serial", "pack"))
+        dropped, received = self._ingest.counts()
         health = PowerOceanHealth(
             connected=self._connection is not None and self._connection.connected,
             connects=self._connection.connects if self._connection is not None else 0,
-            dropped=dict(self._ingest.dropped),
-            received=dict(self._ingest.received),
+            dropped=dropped,
+            received=received,
         )
         for serial in sorted(set(self._devices) | systems.keys()):
             system = systems.get(serial, SystemMessages())
