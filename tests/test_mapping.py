@@ -1,0 +1,125 @@
+"""Mapping files: what loads, what is refused (naming the entry), and the read plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exporter.mapping import MappingError
+from exporter.powerocean.device import load_powerocean_mapping
+from exporter.refu.device import load_refu_mapping
+from exporter.refu.plan import MAX_REGISTERS_PER_READ, plan_reads
+
+GOOD = {
+    "source": "refu.BatteryVoltage",
+    "register": 0x11E,
+    "function": 4,
+    "type": "int16",
+    "metric": "refu_battery_voltage_volts",
+    "unit": "volts",
+    "scale": 0.1,
+    "help": "battery voltage",
+}
+
+
+def write(tmp_path: Path, *entries: dict, device: str = "refu", **top: object) -> Path:
+    path = tmp_path / f"{device}.yaml"
+    path.write_text(yaml.safe_dump({"device": device, **top, "channels": list(entries)}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"type": "int17"}, "unknown type or word order"),
+        ({"scale": 0}, "bad scale 0"),
+        ({"scale": "ten"}, "bad scale 'ten'"),
+        ({"unit": "kilowatts"}, "unknown unit 'kilowatts'"),
+        ({"metric": "refu_battery_voltage"}, "must end in its unit '_volts'"),
+        ({"function": 6}, "function 6 is not a Modbus read"),
+        ({"kind": "counter"}, "must end in '_total'"),
+        ({"kind": "enum"}, "an enum needs 'states'"),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_file_entry_and_reason(tmp_path, change, reason):
+    path = write(tmp_path, GOOD, {**GOOD, "source": "refu.Broken", "register": 0x200, **change})
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: channels[1] (refu.Broken): ")
+    assert reason in message
+
+
+def test_overlapping_registers_are_refused(tmp_path):
+    counter = {
+        **GOOD,
+        "source": "refu.Energy",
+        "register": 0x11D,
+        "type": "int32",
+        "kind": "counter",
+        "metric": "refu_energy_joules_total",
+        "unit": "joules",
+    }
+    with pytest.raises(MappingError, match=r"refu\.BatteryVoltage: register 0x11e .* overlaps"):
+        load_refu_mapping(write(tmp_path, counter, GOOD))
+
+
+def test_a_duplicate_metric_name_is_refused(tmp_path):
+    twin = {**GOOD, "source": "refu.Twin", "register": 0x11F}
+    with pytest.raises(MappingError, match=r"refu\.Twin: duplicate metric name"):
+        load_refu_mapping(write(tmp_path, GOOD, twin))
+
+
+def test_a_shared_metric_needs_one_consistent_family(tmp_path):
+    l1 = {**GOOD, "source": "refu.L1", "labels": {"phase": "L1"}}
+    l2 = {**GOOD, "source": "refu.L2", "register": 0x11F, "labels": {"phase": "L2"}}
+    assert len(load_refu_mapping(write(tmp_path, l1, l2)).channels) == 2
+    other_help = {**l2, "help": "something else"}
+    with pytest.raises(MappingError, match=r"refu\.L2: shares metric"):
+        load_refu_mapping(write(tmp_path, l1, other_help))
+
+
+def test_a_powerocean_field_path_is_checked_against_the_schema(tmp_path):
+    messages = {"JTS1_ENERGY_STREAM_REPORT": {"cmd_func": 96, "cmd_id": 33}}
+    entry = {
+        "source": "JTS1_ENERGY_STREAM_REPORT.sysGridPwr",
+        "message": "JTS1_ENERGY_STREAM_REPORT",
+        "field": "sysGridPower",
+        "metric": "powerocean_grid_power_watts",
+        "unit": "watts",
+        "help": "grid",
+    }
+    path = write(tmp_path, entry, device="powerocean", messages=messages)
+    with pytest.raises(MappingError, match="no field 'sysGridPower' in JTS1_ENERGY_STREAM_REPORT"):
+        load_powerocean_mapping(path)
+    path = write(tmp_path, {**entry, "field": "sysGridPwr"}, device="powerocean", messages=messages)
+    assert load_powerocean_mapping(path).channels[0].address.path == ("sysGridPwr",)
+
+
+def test_the_seed_map_reads_in_two_requests():
+    plan = plan_reads(load_refu_mapping().register_channels, max_gap=10)
+    assert [(b.function, b.start, b.count) for b in plan] == [(3, 0x200, 11), (4, 0x100, 0x56)]
+
+
+def test_no_gap_allowed_keeps_unused_registers_out_of_every_read():
+    plan = plan_reads(load_refu_mapping().register_channels, max_gap=0)
+    assert [(b.function, b.start, b.start + b.count - 1) for b in plan] == [
+        (3, 0x200, 0x20A),
+        (4, 0x100, 0x118),
+        (4, 0x11A, 0x133),
+        (4, 0x135, 0x155),
+    ]
+
+
+def test_a_block_never_exceeds_125_registers_and_splits_at_its_widest_hole():
+    channels = load_refu_mapping().register_channels
+    spread = [c for c in channels if c.address.function == 4]
+    plan = plan_reads(spread, max_gap=200)
+    assert all(block.count <= MAX_REGISTERS_PER_READ for block in plan)
+    (block,) = plan
+    left, right = block.split()
+    assert (left.start, left.start + left.count) == (0x100, 0x119)
+    assert (right.start, right.start + right.count) == (0x11A, 0x156)
+    assert len(left.channels) + len(right.channels) == len(block.channels)
