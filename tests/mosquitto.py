@@ -26,6 +26,7 @@ import trustme
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.simulate import free_port
+from tests.processes import stop_process
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
@@ -117,14 +118,8 @@ class Mosquitto:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process)
 
     def restart(self) -> None:
         self.stop()

@@ -34,6 +34,7 @@ from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
+from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_DIR = ROOT / "prometheus"
@@ -268,15 +269,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 stderr=subprocess.STDOUT,
             )
 
-        def stop_prometheus() -> None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-        cleanup.callback(stop_prometheus)
+        cleanup.callback(stop_process, process, 10)
         running = Stack(f"http://127.0.0.1:{port}", exporter, refu, log)
         wait_until(lambda: has_data(running, process), 40, "scraped samples", log)
         yield running
