@@ -116,7 +116,7 @@ def check_config(path: Path) -> None:
 )
 def metrics(output: str) -> None:
     """List every metric the mappings can produce."""
-    from exporter.powerocean.device import load_powerocean_mapping
+    from exporter.powerocean.schema import load_powerocean_mapping
 
     rows: list[dict[str, Any]] = [
         describe(channel, "refu") for channel in load_refu_mapping().channels
@@ -136,19 +136,24 @@ def metrics(output: str) -> None:
 
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
-@click.option("--topic", help="The MQTT topic, for a payload whose headers name no serial.")
+@click.option("--topic", help="The MQTT topic the payload came on (it names the system).")
 def decode(source: Any, topic: str | None) -> None:
-    """Decode one PowerOcean MQTT payload (FILE or - for stdin) and print it as JSON."""
-    from exporter.powerocean.device import load_powerocean_mapping
-    from exporter.powerocean.dump import dump_payload
-    from exporter.powerocean.envelope import DecodeError
+    """Decode one PowerOcean MQTT payload (FILE or - for stdin) and print it as JSON.
 
+    Every frame is listed with its command and message name ("unknown" when the
+    schema has none), every field present (zeros included), and field numbers the
+    schema does not know raw, so a capture from new firmware can be read.
+    """
+    from exporter.powerocean.codec import DecodeError, decode_payload, describe
+    from exporter.powerocean.schema import load_powerocean_mapping
+
+    mapping = load_powerocean_mapping()
     try:
-        result = dump_payload(source.read(), load_powerocean_mapping(), topic)
+        frames, skipped = decode_payload(source.read(), mapping.routes, topic, need_serial=False)
     except DecodeError as exc:
         click.echo(f"cannot decode: {exc.reason}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(result, indent=2))
+    click.echo(json.dumps(describe(frames, skipped, mapping.ignored), indent=2))
 
 
 @main.group()

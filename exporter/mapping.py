@@ -51,6 +51,9 @@ UNITS = frozenset(
     }
 )
 
+#: How an info channel's value may be written (``format``).
+TEXT_FORMATS = ("", "version")
+
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Labels the exporter itself adds; a mapping may not use them as constant labels.
@@ -79,6 +82,8 @@ class Channel(Generic[Address]):
     index_label: str = ""
     #: Raw values that mean "not reported" (e.g. 65535); such a value is not exported.
     missing_values: frozenset[float] = frozenset()
+    #: How an info value is written: "" as sent, "version" as a dotted a.b.c.d number.
+    text_format: str = ""
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -179,6 +184,9 @@ def _parse_channel(
         if name and not _LABEL_NAME.match(name):
             raise ValueError(f"bad label name {name!r}")
 
+    text_format = entry.get("format", "") if kind is Kind.INFO else ""
+    if text_format not in TEXT_FORMATS:
+        raise ValueError(f"unknown format {text_format!r} (one of: {', '.join(TEXT_FORMATS)})")
     missing = entry.get("missing_values", [])
     if not isinstance(missing, list) or not all(isinstance(v, int | float) for v in missing):
         raise ValueError("'missing_values' must be a list of numbers")
@@ -197,6 +205,7 @@ def _parse_channel(
         info_label=info_label,
         index_label=index_label,
         missing_values=frozenset(missing),
+        text_format=text_format,
     )
 
 
