@@ -22,13 +22,13 @@ from exporter.metrics import dotted_version, scaled
 from exporter.powerocean.codec import build_payload
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
-from exporter.simulate.powerocean import PowerOceanModel
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
 from tests.conftest import start_exporter
 from tests.mosquitto import Mosquitto, Subscriber
 from tests.scrape import Scrape, scrape
 
 MAPPING = load_powerocean_mapping()
-COMMANDS = {route.name: key for key, route in MAPPING.routes.items()}
+COMMANDS = {name: route.command for name, route in MAPPING.routes.items()}
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "powerocean-states.md"
 CAPTURE = SEED.parents[1] / "fixtures" / "powerocean" / "r374_get_all_masked.bin"
 SERIAL = "R371ZD1AZH000001"
@@ -78,10 +78,11 @@ def distinct_value(channel: PowerOceanChannel, seed: int) -> Any:
     return seed + 0.5 if channel.metric.endswith(("_watts", "_volts", "_celsius")) else seed + 7
 
 
-#: The first route of each schema message: where filled messages are sent.
+#: The first route of each schema message a Plus sends: where filled messages are sent.
 SCHEMA_ROUTES = {}
 for _route in MAPPING.routes.values():
-    SCHEMA_ROUTES.setdefault(_route.schema, _route)
+    if not _route.model:
+        SCHEMA_ROUTES.setdefault(_route.schema, _route)
 
 
 def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanChannel, Any]]:
@@ -95,7 +96,7 @@ def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanCha
         target = getattr(message, route.entries).add() if route.entries else message
         if route.entry_label and route.entry_label != "pack":
             set_path(target, (route.entry_key[0],), entry_name(route))
-        channels = [c for c in MAPPING.channels if c.address.message == schema]
+        channels = [c for c in MAPPING.channels if c.address.message == schema and not c.variant]
         for index, channel in enumerate(channels):
             value = distinct_value(channel, offset + index * 10)
             if channel.info_label == "pack_serial":
@@ -119,8 +120,8 @@ def entry_name(route) -> Any:
 
 def entry_labels(channel: PowerOceanChannel) -> dict[str, str]:
     """The entry label of a filled message's channel: {} for system channels."""
-    route = MAPPING.entry_routes.get(channel.address.message)
-    if route is None:
+    route = SCHEMA_ROUTES.get(channel.address.message)
+    if route is None or not route.entry_label:
         return {}
     if route.entry_label == "pack":
         return {"pack": PACKS[0]}
@@ -528,3 +529,42 @@ def test_the_real_capture_through_mosquitto(broker, exporter_on):
     for kind in ("CHANGE", "SAFETY_PARAM", "STATE_CHANGE"):
         received = "powerocean_messages_received_total"
         assert r.value(received, message=f"JTS1_EMS_{kind}_REPORT") == 1
+
+
+@pytest.mark.parametrize("serial", ["HC31DCFIT0000001", "R999TOLDBYINVENTORY"])
+def test_a_dc_fit_is_read_with_its_own_layout(broker, exporter_on, serial):
+    """By its serial prefix, or by the product type its module inventory names."""
+    config = Config(
+        powerocean=PowerOceanConfig(
+            devices={serial: "fit"}, broker=BrokerConfig(url=broker.url, ca_file=broker.ca_file)
+        )
+    )
+    exporter = exporter_on(config)
+    model = DcFitModel(packs=PACKS, epoch=0)
+    flows = model.flows(900.0)
+    with Subscriber(broker) as device:
+        device.publish(topic(serial), payload(model.messages(900.0), serial))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_battery_pack_module_state"))
+    assert r.value("powerocean_grid_power_watts") == pytest.approx(flows["grid"], rel=1e-5)
+    assert r.value("powerocean_load_power_watts") == pytest.approx(flows["load"], rel=1e-5)
+    assert r.value("powerocean_solar_power_watts") == pytest.approx(flows["solar"], rel=1e-5)
+    assert r.value("powerocean_grid_meter_power_watts") == pytest.approx(flows["grid"], rel=1e-5)
+    assert r.value("powerocean_network_interface", state="NETIF_WIFI_STA") == 1
+    pack_soc = "powerocean_battery_pack_state_of_charge_ratio"
+    assert r.value(pack_soc, pack=PACKS[0]) == pytest.approx((flows["soc"] - 0.5) / 100, rel=1e-5)
+    assert r.value("powerocean_battery_pack_module_state", pack=PACKS[1], state="NORMAL") == 1
+    assert r.value("powerocean_decode_errors_total", reason="unknown_command") == 0
+
+
+def test_a_plus_inventory_keeps_the_plus_layout(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    inventory = pb.ModuleClusterInfo(module=[pb.ModuleInfo(product_type=87, addr=96)])
+    stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=390.0, sysGridPwr=-3770.0)
+    with Subscriber(broker) as device:
+        messages = {"MODULE_CLUSTER_INFO": inventory, "JTS1_ENERGY_STREAM_REPORT": stream}
+        device.publish(topic(), payload(messages))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_load_power_watts"))
+    assert (r.value("powerocean_load_power_watts"), r.value("powerocean_grid_power_watts")) == (
+        390,
+        -3770,
+    )

@@ -42,14 +42,14 @@ _NOTHING = Reported({}, 0.0)
 @dataclass
 class SystemState:
     """Everything kept for one PowerOcean system: per message kind, and per entry
-    (label -> entry name, e.g. ``pack`` -> pack serial)."""
+    (kind -> entry name, e.g. ``JTS1_BP_STA_REPORT`` -> pack serial)."""
 
     kinds: dict[str, Reported] = field(default_factory=dict)
     entries: dict[str, dict[str, Reported]] = field(default_factory=dict)
 
 
 class MessageCache:
-    """Keeps what systems reported; ``max_entries`` bounds the entries of a label kept
+    """Keeps what systems reported; ``max_entries`` bounds the entries of one kind kept
     per system (packs, modules ...)."""
 
     def __init__(self, max_entries: int = 32) -> None:
@@ -68,7 +68,7 @@ class MessageCache:
     def update_entry(
         self,
         serial: str,
-        label: str,
+        kind: str,
         name: str,
         report: Report,
         at: float,
@@ -78,15 +78,15 @@ class MessageCache:
     ) -> bool:
         """Merge an entry's report; False when the system has ``max_entries`` others.
 
-        A new entry that finds no room first evicts the entries of its label last
+        A new entry that finds no room first evicts the entries of its kind last
         heard from before ``forget_before`` (stale ones, no longer exported anyway).
         """
         with self._lock:
             system = self._systems.setdefault(serial, SystemState())
-            kept = system.entries.setdefault(label, {})
+            kept = system.entries.setdefault(kind, {})
             if name not in kept and len(kept) >= self._max_entries:
                 kept = {k: v for k, v in kept.items() if v.at >= forget_before}
-                system.entries[label] = kept
+                system.entries[kind] = kept
                 if len(kept) >= self._max_entries:
                     return False
             kept[name] = (_NOTHING if replace else kept.get(name, _NOTHING)).merge(report, at)
@@ -96,7 +96,7 @@ class MessageCache:
         with self._lock:
             return {
                 serial: SystemState(
-                    dict(system.kinds), {label: dict(e) for label, e in system.entries.items()}
+                    dict(system.kinds), {kind: dict(e) for kind, e in system.entries.items()}
                 )
                 for serial, system in self._systems.items()
             }

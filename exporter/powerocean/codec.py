@@ -23,7 +23,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from exporter.powerocean.proto.powerocean_pb2 import EnergyStreamSwitch, Header, HeaderMessage
-from exporter.powerocean.schema import FieldPath, Route
+from exporter.powerocean.schema import FieldPath, PowerOceanMapping, Route, SystemModels
 
 MAX_PAYLOAD_BYTES = 1_000_000
 
@@ -119,18 +119,34 @@ def xor(data: bytes, key: int) -> bytes:
 
 def decode_payload(
     payload: bytes,
-    routes: Mapping[tuple[int, int], Route],
+    mapping: PowerOceanMapping,
+    models: SystemModels,
     topic: str | None = None,
     *,
     need_serial: bool = True,
 ) -> tuple[list[DecodedFrame], list[SkipReason]]:
-    """Split ``payload`` and decode every frame; raises DecodeError when no frame is left."""
+    """Split ``payload`` and decode every frame; raises DecodeError when no frame is left.
+
+    Each frame is routed for its system's model, which ``models`` learns on the way from
+    header product ids and the module inventory (a get-all sends the inventory first).
+    """
     split = split_payload(payload, topic, need_serial=need_serial)
-    return [decode_frame(frame, routes) for frame in split.frames], split.skipped
+    decoded = []
+    for frame in split.frames:
+        if frame.header.product_id:
+            models.learn(frame.serial, frame.header.product_id >> 8)
+        route = mapping.route(models.of(frame.serial), frame.cmd_func, frame.cmd_id)
+        decoded.append(decode_frame(frame, route))
+        if route is not None and route.tells_model:
+            for _, report in decoded[-1].reports:
+                product_type = report.fields.get((route.tells_model,))
+                if isinstance(product_type, int) and product_type:
+                    models.learn(frame.serial, product_type)
+    return decoded, split.skipped
 
 
-def decode_frame(frame: Frame, routes: Mapping[tuple[int, int], Route]) -> DecodedFrame:
-    route = routes.get((frame.cmd_func, frame.cmd_id))
+def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
+    """Parse a frame's inner message with its route (None: a command nobody knows)."""
     if route is None:
         return DecodedFrame(frame, None, [])
     message = route.message_type()

@@ -49,25 +49,26 @@ class PowerOceanCollector:
         self._devices = dict(devices)
         self._stale_after = stale_after
         self._clock = clock
-        self._routes = {route.name: route for route in mapping.routes.values()}
-        entry_routes = mapping.entry_routes
+        self._routes = mapping.routes
+        entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
         self._system_channels = [
-            (channel, tuple(self._routes[k] for k in mapping.kinds_of(channel.address.message)))
+            (channel, mapping.kinds_of(channel.address.message))
             for channel in mapping.channels
-            if channel.address.message not in entry_routes
+            if channel.address.message not in entry_schemas
         ]
-        #: Entry label -> (its route, its channels).
-        self._entry_channels: dict[str, tuple[Route, list[PowerOceanChannel]]] = {}
-        for channel in mapping.channels:
-            route = entry_routes.get(channel.address.message)
-            if route is not None:
-                self._entry_channels.setdefault(route.entry_label, (route, []))[1].append(channel)
+        #: Each route with entries, and the channels read from its entries.
+        self._entry_channels = [
+            (route, [c for c in mapping.channels if c.address.message == route.schema])
+            for route in mapping.routes.values()
+            if route.entry_label
+        ]
+        self._entry_labels = sorted({route.entry_label for route, _ in self._entry_channels})
 
     def collect(self) -> Iterator[Metric]:
         now = self._clock()
         systems = self._cache.snapshot()
         system_families = FamilyBuilder(("serial",))
-        entry_families = {label: FamilyBuilder(("serial", label)) for label in self._entry_channels}
+        entry_families = {label: FamilyBuilder(("serial", label)) for label in self._entry_labels}
         dropped, received = self._ingest.counts()
         health = PowerOceanHealth(
             connected=self._connection is not None and self._connection.connected,
@@ -89,19 +90,19 @@ class PowerOceanCollector:
                 continue
             for channel, routes in self._system_channels:
                 system_families.add(channel, _latest(shown, routes, channel), (serial,))
-            for label, (route, channels) in self._entry_channels.items():
-                entries = system.entries.get(label, {})
+            for route, channels in self._entry_channels:
+                entries = system.entries.get(route.name, {})
                 fresh = {
                     name: reported
                     for name, reported in entries.items()
                     if route.lasting or self._fresh(reported, now)
                 }
-                if label == "pack":
+                if route.entry_label == "pack":
                     health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
+                families = entry_families[route.entry_label]
                 for name, reported in fresh.items():
                     for channel in channels:
-                        value = _value(reported, route, channel)
-                        entry_families[label].add(channel, value, (serial, name))
+                        families.add(channel, _value(reported, route, channel), (serial, name))
         yield from system_families.families()
         for families in entry_families.values():
             yield from families.families()

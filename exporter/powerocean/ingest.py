@@ -20,7 +20,7 @@ from exporter.powerocean.codec import (
     decode_payload,
     serial_from_topic,
 )
-from exporter.powerocean.schema import PowerOceanMapping
+from exporter.powerocean.schema import PowerOceanMapping, SystemModels
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,11 @@ class Ingest:
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._routes = mapping.routes
+        self._mapping = mapping
         self._ignored = mapping.ignored
         self._cache = cache
         self._devices = frozenset(devices)
+        self._models = SystemModels(mapping.models, self._devices)
         self._stale_after = stale_after
         self._clock = clock
         self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
@@ -73,7 +74,7 @@ class Ingest:
 
     def __call__(self, topic: str, payload: bytes) -> None:
         try:
-            frames, skipped = decode_payload(payload, self._routes, topic)
+            frames, skipped = decode_payload(payload, self._mapping, self._models, topic)
         except DecodeError as exc:
             self._drop(exc.reason, topic)
             return
@@ -107,7 +108,7 @@ class Ingest:
         stored = [
             self._cache.update_entry(
                 system,
-                route.entry_label,
+                route.name,
                 name,
                 report,
                 now,

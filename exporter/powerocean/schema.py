@@ -5,10 +5,15 @@ the schema message it is parsed with (``proto/powerocean.proto``). Several kinds
 share one schema message: Plus firmware splits the EMS report into settings (96/8),
 safety parameters (96/16) and state (96/17) with one field numbering. A channel names
 a schema message and a path inside it, and is read from whichever kind reported it last.
+
+Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33. A route with a
+``model`` applies to systems of that model only, and a system's model is what its frames
+say: a header's product id, the module inventory's product type, else its serial prefix.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +59,12 @@ class Route:
     """
 
     name: str
+    command: tuple[int, int]
     schema: str
     message_type: type[Message]
+    model: str = ""
+    #: A field of the message (or its entries) that names the system's product type.
+    tells_model: str = ""
     entries: str = ""
     entry_label: str = ""
     entry_key: tuple[str, ...] = ()
@@ -76,24 +85,61 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
+class ModelRules:
+    """How a system's model is told: product type codes and serial prefixes per model."""
+
+    product_types: Mapping[int, str] = field(default_factory=dict)
+    serial_prefixes: tuple[tuple[str, str], ...] = ()
+
+    def from_serial(self, serial: str) -> str:
+        return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
+
+
+class SystemModels:
+    """The model of each system as far as its frames told it; only ``serials`` (all when
+    None) are remembered, so frames naming other serials cannot grow it."""
+
+    def __init__(self, rules: ModelRules, serials: frozenset[str] | None = None) -> None:
+        self._rules = rules
+        self._serials = serials
+        self._told: dict[str, str] = {}
+
+    def of(self, serial: str) -> str:
+        told = self._told.get(serial)
+        return self._rules.from_serial(serial) if told is None else told
+
+    def learn(self, serial: str, product_type: int) -> None:
+        """Remember what a product type code says (a code of no listed model: the default)."""
+        if self._serials is None or serial in self._serials:
+            self._told[serial] = self._rules.product_types.get(product_type, "")
+
+
+@dataclass(frozen=True)
 class PowerOceanMapping:
     mapping: DeviceMapping[Field]
-    routes: Mapping[tuple[int, int], Route]
+    #: Every route, by message kind.
+    routes: Mapping[str, Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
+    models: ModelRules = ModelRules()
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
         return self.mapping.channels
 
-    @property
-    def entry_routes(self) -> dict[str, Route]:
-        """The route of each schema message that reports entries."""
-        return {r.schema: r for r in self.routes.values() if r.entry_label}
+    def route(self, model: str, cmd_func: int, cmd_id: int) -> Route | None:
+        """The route of a command for a system of ``model``: its own, else the default."""
+        return self._lookup.get((model, cmd_func, cmd_id)) or self._lookup.get(
+            ("", cmd_func, cmd_id)
+        )
 
-    def kinds_of(self, schema: str) -> tuple[str, ...]:
-        """The message kinds parsed with ``schema``."""
-        return tuple(route.name for route in self.routes.values() if route.schema == schema)
+    @functools.cached_property
+    def _lookup(self) -> dict[tuple[str, int, int], Route]:
+        return {(r.model, *r.command): r for r in self.routes.values()}
+
+    def kinds_of(self, schema: str) -> tuple[Route, ...]:
+        """The routes whose messages are parsed with ``schema``."""
+        return tuple(route for route in self.routes.values() if route.schema == schema)
 
 
 def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
@@ -116,7 +162,25 @@ def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
             raise MappingError(f"{where}: field: {exc}") from None
         if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
             raise MappingError(f"{where}: {channel.metric} mixes entries of different kinds")
-    return PowerOceanMapping(mapping, routes, _ignored(mapping))
+    return PowerOceanMapping(mapping, routes, _ignored(mapping), _model_rules(mapping))
+
+
+def _model_rules(mapping: DeviceMapping[Field]) -> ModelRules:
+    """``models``: ``NAME: {product_types: [...], serial_prefixes: [...]}``."""
+    product_types: dict[int, str] = {}
+    prefixes: list[tuple[str, str]] = []
+    for model, spec in (mapping.document.get("models") or {}).items():
+        codes = spec.get("product_types", []) if isinstance(spec, dict) else None
+        starts = spec.get("serial_prefixes", []) if isinstance(spec, dict) else None
+        if not (isinstance(codes, list) and all(isinstance(c, int) for c in codes)) or not (
+            isinstance(starts, list) and all(isinstance(p, str) and p for p in starts)
+        ):
+            raise MappingError(
+                f"{mapping.path}: models.{model}: needs lists 'product_types' and 'serial_prefixes'"
+            )
+        product_types.update(dict.fromkeys(codes, str(model)))
+        prefixes += [(prefix, str(model)) for prefix in starts]
+    return ModelRules(product_types, tuple(prefixes))
 
 
 def _parse_field(entry: Mapping[str, Any]) -> Field:
@@ -127,23 +191,29 @@ def _parse_field(entry: Mapping[str, Any]) -> Field:
     return Field(message, steps)
 
 
-def _routes(mapping: DeviceMapping[Field]) -> dict[tuple[int, int], Route]:
-    routes: dict[tuple[int, int], Route] = {}
+def _routes(mapping: DeviceMapping[Field]) -> dict[str, Route]:
+    routes: dict[str, Route] = {}
+    commands: set[tuple[str, int, int]] = set()
+    models = set(mapping.document.get("models") or {})
     for name, spec in (mapping.document.get("messages") or {}).items():
         where = f"{mapping.path}: messages.{name}"
         if not isinstance(spec, dict):
             raise MappingError(f"{where}: must be a mapping")
-        key = (spec.get("cmd_func"), spec.get("cmd_id"))
-        if not all(isinstance(k, int) for k in key) or key in routes:
+        command = (spec.get("cmd_func"), spec.get("cmd_id"))
+        key = (spec.get("model", ""), *command)
+        if not all(isinstance(k, int) for k in command) or key in commands:
             raise MappingError(f"{where}: needs a unique whole-number cmd_func and cmd_id")
+        if key[0] and key[0] not in models:
+            raise MappingError(f"{where}: model {key[0]!r} is not listed under 'models'")
+        commands.add(key)  # type: ignore[arg-type]
         try:
-            routes[key] = _route(name, spec)  # type: ignore[index]
+            routes[str(name)] = _route(str(name), command, spec)  # type: ignore[arg-type]
         except ValueError as exc:
             raise MappingError(f"{where}: {exc}") from None
     return routes
 
 
-def _route(name: str, spec: Mapping[str, Any]) -> Route:
+def _route(name: str, command: tuple[int, int], spec: Mapping[str, Any]) -> Route:
     schema = str(spec.get("schema", name))
     message_type = getattr(powerocean_pb2, schema, None)
     if message_type is None:
@@ -155,13 +225,18 @@ def _route(name: str, spec: Mapping[str, Any]) -> Route:
             raise ValueError(f"no field {entries!r}")
         entry = entry.fields_by_name[entries].message_type
     entry_key = tuple(spec.get("entry_key", ()))
-    unknown = [k for k in entry_key if k not in entry.fields_by_name]
+    unknown = [
+        k for k in (*entry_key, spec.get("tells_model")) if k and k not in entry.fields_by_name
+    ]
     if unknown or bool(entry_key) != bool(spec.get("entry_label")):
-        raise ValueError("'entry_label' needs 'entry_key' fields of the entry message")
+        raise ValueError(f"'entry_key' and 'tells_model' need fields of the entry: {unknown}")
     return Route(
         name,
+        command,
         schema,
         message_type,
+        model=str(spec.get("model", "")),
+        tells_model=spec.get("tells_model", ""),
         entries=entries,
         entry_label=spec.get("entry_label", ""),
         entry_key=entry_key,

@@ -276,6 +276,68 @@ class PowerOceanModel:
         pack.moduleLoaderSwVer = _version(1, 1, 0, 0)
 
 
+class DcFitModel(PowerOceanModel):
+    """A PowerOcean DC Fit: its own heartbeat, energy stream and pack report layouts."""
+
+    def messages(self, at: float) -> dict[str, Message]:
+        flows = self.flows(at)
+        soc = flows["soc"]
+        packs = pb.BPChangeReport()
+        for slot, serial in enumerate(self.packs, start=1):
+            share = flows["battery"] / len(self.packs)
+            volt = 51.2 + soc / 100 * 4
+            packs.bp_report.add(
+                bp_sn=serial,
+                bp_pwr=share,
+                bp_soc=soc + slot - 1.5,
+                bp_vol=volt,
+                bp_amp=share / volt,
+                bp_run_sta=1,
+                bp_mod_sta=0,
+                bp_remain_watth=soc / 100 * _PACK_WH,
+                bp_bus_vol=400.0,
+            )
+        heartbeat = pb.EMSHeartbeatReport(
+            bp_remain_watth=soc / 100 * _PACK_WH * len(self.packs),
+            bp_soc=soc,
+            current_netif=0,
+            meter_total_power=flows["grid"],
+        )
+        for phase in "abc":
+            setattr(heartbeat, f"meter_{phase}_voltage", 230.0)
+            setattr(heartbeat, f"meter_{phase}_current", flows["grid"] / 3 / 230.0)
+        stream = {
+            "grid_pwr": flows["grid"],
+            "dcdc_pwr": flows["battery"],
+            "bp_pwr": flows["battery"],
+            "pv_pwr": flows["solar"],
+            "bp_soc": round(soc),
+            "load_pwr": flows["load"],
+        }
+        return {
+            "MODULE_CLUSTER_INFO": pb.ModuleClusterInfo(
+                module=[pb.ModuleInfo(product_type=85, addr=96, app_ver=_version(1, 0, 8, 2))]
+            ),
+            "DCFIT_ENERGY_STREAM_REPORT": pb.EnergyStreamItem(
+                **{k: v for k, v in stream.items() if v}  # zeros left out, as firmware does
+            ),
+            "DCFIT_EMS_HEARTBEAT": heartbeat,
+            "DCFIT_BP_CHANGE_REPORT": packs,
+        }
+
+    def update(self, at: float, tick: int) -> dict[str, Message]:
+        """The energy stream every interval, heartbeat and packs every third."""
+        full = self.messages(at)
+        names = ["DCFIT_ENERGY_STREAM_REPORT"]
+        if tick % 3 == 0:
+            names += ["DCFIT_EMS_HEARTBEAT", "DCFIT_BP_CHANGE_REPORT"]
+        return {name: full[name] for name in names}
+
+
+#: The simulated models, by the name ``simulate powerocean --model`` takes.
+MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
+
+
 class PowerOceanPublisher:
     """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests."""
 
@@ -292,7 +354,7 @@ class PowerOceanPublisher:
         self.interval = interval
         self.model = model or PowerOceanModel()
         routes = (mapping or load_powerocean_mapping()).routes
-        self._commands = {route.name: key for key, route in routes.items()}
+        self._commands = {name: route.command for name, route in routes.items()}
         url = urlsplit(broker_url)
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"

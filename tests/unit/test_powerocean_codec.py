@@ -20,9 +20,15 @@ from exporter.powerocean.codec import (
     xor,
 )
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import load_powerocean_mapping
+from exporter.powerocean.schema import SystemModels, load_powerocean_mapping
 
-ROUTES = load_powerocean_mapping().routes
+MAPPING = load_powerocean_mapping()
+
+
+def decode(payload: bytes):
+    return decode_payload(payload, MAPPING, SystemModels(MAPPING.models))
+
+
 SERIAL = "R371ZTEST0000001"
 TOPIC = f"/app/device/property/{SERIAL}"
 
@@ -311,7 +317,7 @@ def frame_of(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
 
 
 def test_a_bad_inner_message_is_a_frame_error() -> None:
-    [decoded], _ = decode_payload(frame_of(96, 33, b"\x0d\x00\x00"), ROUTES)  # fixed32 cut
+    [decoded], _ = decode(frame_of(96, 33, b"\x0d\x00\x00"))  # fixed32 cut
     assert (decoded.error, decoded.reports) == ("bad_message", [])
 
 
@@ -345,10 +351,10 @@ def test_an_int_field_sent_as_float_is_kept() -> None:
 def test_other_wire_types_inside_a_battery_pack() -> None:
     pack = tag(6, 0) + varint(3312) + tag(7, 5) + struct.pack("<f", 3301.0) + tag(2, 0) + varint(87)
     payload = frame_of(96, 7, tag(1, 2) + varint(len(pack)) + pack + tag(15, 0) + varint(0))
-    [decoded], _ = decode_payload(payload, ROUTES)
+    [decoded], _ = decode(payload)
     assert decoded.reports == []  # no serial and no slot: an empty placeholder entry
     pack += tag(15, 0) + varint(2)
-    [decoded], _ = decode_payload(frame_of(96, 7, tag(1, 2) + varint(len(pack)) + pack), ROUTES)
+    [decoded], _ = decode(frame_of(96, 7, tag(1, 2) + varint(len(pack)) + pack))
     [(name, report)] = decoded.reports
     assert name == "2"
     assert report.fields == {
@@ -377,7 +383,7 @@ def test_entries_are_named_by_their_key() -> None:
     modules = pb.ModuleClusterInfo(
         module=[pb.ModuleInfo(addr=96, app_ver=1), pb.ModuleInfo(addr=4), pb.ModuleInfo()]
     )
-    [decoded], _ = decode_payload(build_payload(SERIAL, [(53, 113, modules)]), ROUTES)
+    [decoded], _ = decode(build_payload(SERIAL, [(53, 113, modules)]))
     assert [name for name, _ in decoded.reports] == ["ems", "4"]
 
 
@@ -395,7 +401,7 @@ def test_bp_sn_with_invalid_utf8() -> None:
     serial = b"HJ32\xff\xfe\xc3("
     entry = tag(16, 2) + varint(len(serial)) + serial + tag(15, 0) + varint(2)
     payload = frame_of(96, 7, tag(1, 2) + varint(len(entry)) + entry)
-    [decoded], _ = decode_payload(payload, ROUTES)
+    [decoded], _ = decode(payload)
     [(name, _)] = decoded.reports
     assert name == "HJ32\ufffd\ufffd\ufffd("
 
