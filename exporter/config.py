@@ -18,6 +18,10 @@ import yaml
 
 DEFAULT_MODBUS_PORT = 502
 DEFAULT_ECOFLOW_API = "https://api.ecoflow.com"
+#: The developer (Open) API of EcoFlow's European region; api-a is the Americas'.
+DEFAULT_OPEN_API = "https://api-e.ecoflow.com"
+#: quota/all is asked at most this often per device (observed limits: 1/10 s, polled 30-60 s).
+MIN_POLL_SECONDS = 30.0
 
 
 class ConfigError(Exception):
@@ -75,11 +79,23 @@ class LoginConfig:
 
 
 @dataclass(frozen=True)
+class OpenApiConfig:
+    """EcoFlow developer keys: the MQTT quota stream, and quota/all when it is silent."""
+
+    access_key: str
+    secret_key: Secret
+    api_url: str = DEFAULT_OPEN_API
+    ca_file: Path | None = None
+    poll_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class PowerOceanConfig:
     #: The configured systems: serial -> name (the serial when no name is given).
     devices: Mapping[str, str]
     broker: BrokerConfig | None = None
     login: LoginConfig | None = None
+    open_api: OpenApiConfig | None = None
     stale_after_seconds: float = 300.0
     request_all_on_connect: bool = True
     keepalive_seconds: float = 20.0  # 0 switches the energy-stream keepalive off
@@ -131,27 +147,29 @@ class _Reader:
             return ""
         return value
 
-    def secret(self, data: Mapping[str, Any], where: str, required: bool) -> Secret | None:
-        """A password from ``password_file`` or from the variable named by ``password_env``."""
-        if "password" in data:
-            self.problem(f"{where}.password", "not allowed: use password_file or password_env")
-        if "password_file" in data:
-            path = self.file(data, "password_file", where)
+    def secret(
+        self, data: Mapping[str, Any], where: str, required: bool, name: str = "password"
+    ) -> Secret | None:
+        """A secret from ``<name>_file`` or from the variable named by ``<name>_env``."""
+        if name in data:
+            self.problem(f"{where}.{name}", f"not allowed: use {name}_file or {name}_env")
+        if f"{name}_file" in data:
+            path = self.file(data, f"{name}_file", where)
             if path is None:
                 return None
             try:
                 return Secret(path.read_text(encoding="utf-8").strip())
             except (OSError, UnicodeDecodeError) as exc:
-                self.problem(f"{where}.password_file", f"cannot read: {exc.strerror or exc}")
+                self.problem(f"{where}.{name}_file", f"cannot read: {exc.strerror or exc}")
                 return None
-        if "password_env" in data:
-            name = self.text(data, "password_env", where)
-            if name and name not in os.environ:
-                self.problem(f"{where}.password_env", f"environment variable {name} is not set")
+        if f"{name}_env" in data:
+            variable = self.text(data, f"{name}_env", where)
+            if variable and variable not in os.environ:
+                self.problem(f"{where}.{name}_env", f"environment variable {variable} is not set")
                 return None
-            return Secret(os.environ[name]) if name else None
+            return Secret(os.environ[variable].strip()) if variable else None
         if required:
-            self.problem(where, "needs password_file or password_env")
+            self.problem(where, f"needs {name}_file or {name}_env")
         return None
 
     def file(self, data: Mapping[str, Any], key: str, where: str) -> Path | None:
@@ -233,6 +251,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         (
             "broker",
             "login",
+            "open_api",
             "devices",
             "stale_after_seconds",
             "request_all_on_connect",
@@ -272,9 +291,13 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
             api_url=str(api_url).rstrip("/"),
             ca_file=reader.file(lg, "ca_file", "powerocean.login") if "ca_file" in lg else None,
         )
-    if (broker is None) == (login is None):
-        reader.problem("powerocean", "needs exactly one of 'broker' or 'login'")
-    devices = _powerocean_devices(reader, section.get("devices"))
+    open_api = _open_api(reader, section["open_api"]) if "open_api" in section else None
+    if [broker, login, open_api].count(None) != 2:
+        reader.problem("powerocean", "needs exactly one of 'broker', 'login' or 'open_api'")
+    if open_api is not None and section.get("devices") is None:
+        devices: dict[str, str] = {}  # the account's device list
+    else:
+        devices = _powerocean_devices(reader, section.get("devices"))
     request_all = section.get("request_all_on_connect", True)
     if not isinstance(request_all, bool):
         reader.problem("powerocean.request_all_on_connect", "must be true or false")
@@ -283,6 +306,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         devices=devices,
         broker=broker,
         login=login,
+        open_api=open_api,
         stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
         request_all_on_connect=request_all,
         keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
@@ -312,3 +336,22 @@ def _powerocean_devices(reader: _Reader, entries: Any) -> dict[str, str]:
         else:
             devices[serial] = name
     return devices
+
+
+def _open_api(reader: _Reader, data: Any) -> OpenApiConfig:
+    where = "powerocean.open_api"
+    keys = ("access_key", "secret_key", "secret_key_file", "secret_key_env", "api_url", "ca_file")
+    section = reader.section(data, where, (*keys, "poll_seconds"))
+    secret = reader.secret(section, where, required=True, name="secret_key")
+    api_url = section.get("api_url", DEFAULT_OPEN_API)
+    if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
+        reader.problem(f"{where}.api_url", "must be an https:// URL")
+    elif urlsplit(api_url).username or urlsplit(api_url).password:
+        reader.problem(f"{where}.api_url", "must not hold credentials")
+    return OpenApiConfig(
+        access_key=reader.text(section, "access_key", where).strip(),
+        secret_key=secret or Secret(""),
+        api_url=str(api_url).rstrip("/"),
+        ca_file=reader.file(section, "ca_file", where) if "ca_file" in section else None,
+        poll_seconds=reader.number(section, "poll_seconds", where, 60, MIN_POLL_SECONDS),
+    )
