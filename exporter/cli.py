@@ -203,7 +203,13 @@ def simulate_powerocean(broker: str, serial: str, interval: float) -> None:
 
 
 @main.command()
-@click.option("--web.listen-address", "listen", default=":9640", show_default=True)
+@click.option(
+    "--web.listen-address",
+    "listen",
+    default="127.0.0.1:9640",
+    show_default=True,
+    help="Where the exporter listens; another port when 9640 is taken, :PORT for every interface.",
+)
 def demo(listen: str) -> None:
     """Run the simulators and the exporter on this machine; prints the URL to open."""
     from exporter.simulate.demo import run_demo
