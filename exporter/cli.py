@@ -15,7 +15,6 @@ import click
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config, parse_address
 from exporter.mapping import MappingError
-from exporter.metrics import describe
 from exporter.refu.device import load_refu_mapping
 
 log = logging.getLogger("exporter")
@@ -115,23 +114,11 @@ def check_config(path: Path) -> None:
     show_default=True,
 )
 def metrics(output: str) -> None:
-    """List every metric the mappings can produce."""
-    from exporter.powerocean.device import load_powerocean_mapping
+    """List every metric the exporter can serve (docs/metrics.md is the markdown)."""
+    from exporter.reference import markdown, metric_rows
 
-    rows: list[dict[str, Any]] = [
-        describe(channel, "refu") for channel in load_refu_mapping().channels
-    ] + [describe(channel, "powerocean") for channel in load_powerocean_mapping().channels]
-    if output == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo("| device | source | metric | kind | unit | scale | help |")
-    click.echo("|---|---|---|---|---|---|---|")
-    for row in rows:
-        labels = "".join(f'{{{k}="{v}"}}' for k, v in row["labels"].items())
-        click.echo(
-            f"| {row['device']} | {row['source']} | `{row['metric']}{labels}` | {row['kind']} "
-            f"| {row['unit']} | {row['scale']:g} | {row['help']} |"
-        )
+    rows = metric_rows()
+    click.echo(json.dumps(rows, indent=2) if output == "json" else markdown(rows).rstrip("\n"))
 
 
 @main.command()

@@ -30,6 +30,7 @@ import yaml
 
 from exporter.app import Exporter
 from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.reference import metric_rows
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
@@ -319,6 +320,15 @@ def test_every_dashboard_query_returns_data(stack: Stack, path: Path):
             f"{where}: no metric {name}" for name in METRIC_NAME.findall(expr) if name not in known
         ]
     assert not problems, "\n".join(problems)
+
+
+def test_every_metric_served_is_in_the_metric_reference(stack: Stack):
+    served = {
+        name for name in metric_names(stack) if re.match(r"(refu|powerocean|ess_exporter)_", name)
+    }
+    listed = {row["metric"] for row in metric_rows()}
+    assert "refu_up" in served and "powerocean_mqtt_connected" in served
+    assert served - listed == set(), "served but missing from ess-exporter metrics"
 
 
 def rules() -> list[dict[str, Any]]:
