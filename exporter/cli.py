@@ -83,6 +83,12 @@ def run(
         _fail(exc.problems)
     except (MappingError, ValueError) as exc:
         _fail([str(exc)])
+    if not config.has_devices:
+        log.warning(
+            "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
+            "and the exporter's own metrics",
+            config_path or "no --config",
+        )
     exporter = Exporter(config, host=host, port=port, web_config=web_config)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

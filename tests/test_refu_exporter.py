@@ -295,7 +295,7 @@ def test_check_config_names_the_key_and_exits_2(tmp_path):
     lines = run.stderr.strip().splitlines()
     assert f"{config}: refu.timeout_seconds: must be a number >= 0.1, got -1" in lines
     assert any(line.startswith(f"{config}: refu.targets[0].address:") for line in lines)
-    assert f"{config}: refu.targets[1].adress: unknown key" in lines
+    assert f"{config}: refu.targets[1].adress: unknown key, did you mean 'address'?" in lines
 
     config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:502'}\n")
     ok = subprocess.run(
