@@ -33,18 +33,17 @@ from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
+from tests.dashboards import DASHBOARDS, queries
 from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_DIR = ROOT / "prometheus"
 RULES = PROMETHEUS_DIR / "rules" / "ess.yml"
 RULE_TESTS = PROMETHEUS_DIR / "rules" / "ess.test.yml"
-DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SERIAL = "R371ZD1AZH000001"
-DATASOURCE = "${datasource}"
 #: What Grafana would put in for the dashboards' variables.
 VARIABLES = {
     "target": ".*",
@@ -75,24 +74,6 @@ def substitute(expr: str) -> str:
         return VARIABLES[name]
 
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, expr)
-
-
-def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every panel, also those inside (collapsed) rows."""
-    for panel in dashboard.get("panels", []):
-        yield panel
-        yield from panel.get("panels", [])
-
-
-def queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, expr) of every panel query and every query variable of a dashboard."""
-    for panel in panels(dashboard):
-        for target in panel.get("targets", []):
-            yield f"{panel['title']!r} {target.get('refId')}", target.get("expr", "")
-    for variable in dashboard["templating"]["list"]:
-        if variable["type"] == "query":
-            query = variable["query"]
-            yield f"${variable['name']}", query["query"] if isinstance(query, dict) else query
 
 
 def label_values_query(expr: str) -> str:
@@ -141,36 +122,6 @@ def test_rule_unit_tests_cover_every_alert_firing_and_quiet():
 def test_stack_prometheus_config_passes_promtool_check():
     result = promtool("check", "config", str(PROMETHEUS_DIR / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-# -- dashboards, statically
-
-
-@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
-def test_dashboard_uses_the_datasource_variable_everywhere(path: Path):
-    dashboard = json.loads(path.read_text(encoding="utf-8"))
-    assert 36 <= dashboard["schemaVersion"] <= 41
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert variables["datasource"]["type"] == "datasource"
-    assert variables["datasource"]["query"] == "prometheus"
-    for variable in variables.values():
-        if variable["type"] == "query":
-            assert variable["datasource"]["uid"] == DATASOURCE, variable["name"]
-    ids = [panel["id"] for panel in panels(dashboard)]
-    assert len(ids) == len(set(ids)), "panel ids are not unique"
-    for panel in panels(dashboard):
-        if panel["type"] == "row":
-            continue
-        title = panel["title"]
-        assert panel["datasource"]["uid"] == DATASOURCE, title
-        assert panel["targets"], f"{title}: no queries"
-        for target in panel["targets"]:
-            assert target["datasource"] == {"type": "prometheus", "uid": DATASOURCE}, title
-            assert target["expr"].strip(), f"{title}: empty query"
-
-
-def test_there_are_two_dashboards():
-    assert [p.name for p in DASHBOARDS] == ["powerocean.json", "refu.json"]
 
 
 # -- the running stack
