@@ -173,7 +173,7 @@ class _Reader:
 
 
 def _unknown_key(key: str, allowed: Iterable[str]) -> str:
-    """"unknown key", with the closest allowed key when one is close (a typo)."""
+    """ "unknown key", with the closest allowed key when one is close (a typo)."""
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
     return f"unknown key, did you mean {close[0]!r}?" if close else "unknown key"
 

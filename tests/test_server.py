@@ -74,7 +74,9 @@ def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim,
     assert result.has("process_resident_memory_bytes")
     assert result.value("ess_exporter_build_info", version="0.1.0") == 1
     status, page = get(f"http://127.0.0.1:{port}/")
-    assert status == 200 and "/probe" in page and "sim" in page
+    assert status == 200
+    link = f'<a href="probe?module=refu&amp;target=127.0.0.1%3A{refu_sim.port}&amp;unit_id=1">'
+    assert f"<li>sim: 127.0.0.1:{refu_sim.port} ({link}/probe</a>)</li>" in page
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
 
