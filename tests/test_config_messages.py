@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -11,8 +10,6 @@ import pytest
 
 from exporter.config import ConfigError, load_config
 from exporter.refu.device import load_refu_mapping
-from exporter.simulate import free_port
-from tests.processes import stop_process
 
 REFU_SETTINGS = load_refu_mapping().setting_keys
 NOTHING_TO_EXPORT = "no REFU targets and no PowerOcean system configured"
@@ -53,43 +50,29 @@ def test_an_unknown_key_like_nothing_gets_no_suggestion(tmp_path):
     assert problem == f"{tmp_path / 'config.yml'}: grafana: unknown key"
 
 
-def run_stderr_after_start(*args: str) -> str:
-    """Start ``run``, wait until it serves, stop it; its stderr."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "exporter",
-            "run",
-            "--web.listen-address",
-            f"127.0.0.1:{port}",
-            *args,
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        lines = []
-        while not any("listening on port" in line for line in lines):
-            assert time.monotonic() < deadline and process.poll() is None, lines
-            lines.append(process.stderr.readline())
-    finally:
-        stop_process(process)
+def stderr_until_serving(process: subprocess.Popen[str]) -> str:
+    """Stderr of ``run`` up to its "listening" line."""
+    deadline = time.monotonic() + 20
+    lines: list[str] = []
+    while not any("listening on port" in line for line in lines):
+        assert time.monotonic() < deadline and process.poll() is None, lines
+        lines.append(process.stderr.readline())
     return "".join(lines)
 
 
-def test_run_warns_when_there_is_nothing_to_export(tmp_path):
+def test_run_warns_when_there_is_nothing_to_export(run_exporter, tmp_path):
     empty = tmp_path / "empty.yml"
     empty.write_text("# nothing configured yet\n", encoding="utf-8")
-    assert f"WARNING exporter: {empty}: {NOTHING_TO_EXPORT}" in run_stderr_after_start(
-        "--config", str(empty)
+    with_empty_config, _ = run_exporter("--config", str(empty))
+    without_config, _ = run_exporter()
+    assert f"WARNING exporter: {empty}: {NOTHING_TO_EXPORT}" in stderr_until_serving(
+        with_empty_config
     )
-    assert f"no --config: {NOTHING_TO_EXPORT}" in run_stderr_after_start()
+    assert f"no --config: {NOTHING_TO_EXPORT}" in stderr_until_serving(without_config)
 
 
-def test_run_does_not_warn_with_a_device(tmp_path):
+def test_run_does_not_warn_with_a_device(run_exporter, tmp_path):
     config = tmp_path / "config.yml"
     config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:1'}\n")
-    assert NOTHING_TO_EXPORT not in run_stderr_after_start("--config", str(config))
+    process, _ = run_exporter("--config", str(config))
+    assert NOTHING_TO_EXPORT not in stderr_until_serving(process)

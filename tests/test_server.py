@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import signal
 import ssl
-import subprocess
-import sys
 import time
 import urllib.request
 
@@ -14,7 +12,6 @@ import bcrypt
 import pytest
 import trustme
 
-from exporter.simulate import free_port
 from tests.scrape import get, scrape
 
 
@@ -30,36 +27,6 @@ def wait_until_served(url: str, context: ssl.SSLContext | None = None, timeout: 
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-@pytest.fixture
-def run_exporter(tmp_path):
-    processes: list[subprocess.Popen] = []
-
-    def start(*args: str) -> tuple[subprocess.Popen, int]:
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                "run",
-                "--web.listen-address",
-                f"127.0.0.1:{port}",
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        return process, port
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim, tmp_path):
