@@ -170,7 +170,15 @@ class FamilyBuilder:
     def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
         self._info_channels.setdefault(channel.metric, channel)
         series = self._info.setdefault(channel.metric, {})
-        series.setdefault(labels, {})[channel.info_label] = str(raw)
+        text = dotted_version(raw) if channel.text_format == "version" else str(raw)
+        series.setdefault(labels, {})[channel.info_label] = text
+
+
+def dotted_version(raw: Any) -> str:
+    """A version packed into 32 bits, most significant byte first: 0x0300130F -> 3.0.19.15."""
+    if not isinstance(raw, int) or not 0 <= raw < 1 << 32:
+        return str(raw)
+    return ".".join(str(raw >> shift & 0xFF) for shift in (24, 16, 8, 0))
 
 
 def _empty_family(kind: Kind, name: str, help_text: str, labels: Sequence[str]) -> Metric:
@@ -200,6 +208,13 @@ class HealthMetric:
         family = _empty_family(self.kind, self.name, self.help, self.labels)
         for labels, value in samples:
             family.add_metric(labels, value)
+        return family
+
+    def info(self, series: Iterable[Mapping[str, str]]) -> Metric:
+        """An info family: one series with value 1 per mapping of label names to texts."""
+        family = InfoMetricFamily(self.name.removesuffix("_info"), self.help, labels=())
+        for labels in series:
+            family.add_metric((), labels)
         return family
 
 
@@ -238,6 +253,13 @@ REFU_SCRAPE_ERRORS = HealthMetric(
     Kind.COUNTER,
     "Scrapes of the REFU that failed, by reason.",
     ("target", "reason"),
+)
+POWEROCEAN_SYSTEM = HealthMetric(
+    "powerocean",
+    "powerocean_system_info",
+    Kind.INFO,
+    "A configured PowerOcean system and its name (the serial when none is configured).",
+    ("serial", "name"),
 )
 POWEROCEAN_UP = HealthMetric(
     "powerocean",
@@ -303,6 +325,7 @@ HEALTH_METRICS = (
     REFU_MODBUS_REQUESTS,
     REFU_MODBUS_EXCEPTIONS,
     REFU_SCRAPE_ERRORS,
+    POWEROCEAN_SYSTEM,
     POWEROCEAN_UP,
     POWEROCEAN_LAST_MESSAGE,
     POWEROCEAN_PACK_LAST_MESSAGE,
@@ -316,17 +339,16 @@ HEALTH_METRICS = (
 
 def build_info(version: str, revision: str, branch: str, python_version: str) -> Metric:
     """``ess_exporter_build_info``: one series with value 1."""
-    family = InfoMetricFamily(BUILD_INFO.name.removesuffix("_info"), BUILD_INFO.help, labels=())
-    family.add_metric(
-        [],
-        {
-            "version": version,
-            "revision": revision,
-            "branch": branch,
-            "python_version": python_version,
-        },
+    return BUILD_INFO.info(
+        [
+            {
+                "version": version,
+                "revision": revision,
+                "branch": branch,
+                "python_version": python_version,
+            }
+        ]
     )
-    return family
 
 
 @dataclass(frozen=True)
@@ -359,12 +381,17 @@ class PowerOceanHealth:
     connects: int
     dropped: Mapping[str, int]
     received: Mapping[tuple[str, str], int]
+    #: The configured name of each system, by serial.
+    names: Mapping[str, str] = field(default_factory=dict)
     up: dict[str, bool] = field(default_factory=dict)
     last_message: dict[tuple[str, str], float] = field(default_factory=dict)
     last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
+    yield POWEROCEAN_SYSTEM.info(
+        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
+    )
     yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
     yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
     yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from exporter.metrics import HEALTH_METRICS, describe, describe_health
-from exporter.powerocean.device import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.device import load_refu_mapping
 
 Row = dict[str, Any]
@@ -36,11 +36,11 @@ def metric_rows() -> list[Row]:
 
 
 def _powerocean_rows(mapping: PowerOceanMapping) -> Iterator[Row]:
-    """A channel of a per-pack message is labelled by ``serial`` and ``pack``."""
-    per_pack = {route.name for route in mapping.routes.values() if route.packs}
+    """A channel of a message with entries (packs, ...) is labelled by the entry too."""
+    entry_labels = {r.schema: r.entry_label for r in mapping.routes.values() if r.entry_label}
     for channel in mapping.channels:
-        labels = ("serial", "pack") if channel.address.message in per_pack else ("serial",)
-        yield describe(channel, "powerocean", labels)
+        entry = entry_labels.get(channel.address.message)
+        yield describe(channel, "powerocean", ("serial", entry) if entry else ("serial",))
 
 
 def markdown(rows: list[Row]) -> str:

@@ -201,7 +201,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         cleanup.callback(publisher.stop)
         config = Config(
             refu=RefuConfig(targets=(RefuTargetConfig("refu-sim", "127.0.0.1", refu.port, 1, {}),)),
-            powerocean=PowerOceanConfig(devices=(SERIAL,), broker=BrokerConfig(url=broker.url)),
+            powerocean=PowerOceanConfig(
+                devices={SERIAL: SERIAL}, broker=BrokerConfig(url=broker.url)
+            ),
         )
         exporter = Exporter(config, host="127.0.0.1", port=0)
         exporter.start()

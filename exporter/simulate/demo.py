@@ -42,7 +42,9 @@ def _config(refu_port: int, broker_url: str) -> Config:
         refu=RefuConfig(
             targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
-        powerocean=PowerOceanConfig(devices=(DEMO_SERIAL,), broker=BrokerConfig(url=broker_url)),
+        powerocean=PowerOceanConfig(
+            devices={DEMO_SERIAL: "demo"}, broker=BrokerConfig(url=broker_url)
+        ),
     )
 
 
