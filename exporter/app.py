@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import platform
+from collections.abc import Iterator
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-from prometheus_client.core import InfoMetricFamily
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.config import Config, PowerOceanConfig
 from exporter.eventloop import EventLoopThread
+from exporter.metrics import build_info
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.connection import PowerOceanConnection
@@ -29,11 +33,20 @@ from exporter.webconfig import WebConfig
 log = logging.getLogger(__name__)
 
 
+#: Set when the image is built (Docker build arguments REVISION and BRANCH).
+REVISION_ENV, BRANCH_ENV = "ESS_EXPORTER_REVISION", "ESS_EXPORTER_BRANCH"
+
+
 class _BuildInfo:
-    def collect(self):  # type: ignore[no-untyped-def]
-        family = InfoMetricFamily("ess_exporter_build", "Version of the ess-exporter.")
-        family.add_metric([], {"version": __version__})
-        yield family
+    """``ess_exporter_build_info``; revision and branch are "unknown" outside a built image."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield build_info(
+            __version__,
+            os.environ.get(REVISION_ENV) or "unknown",
+            os.environ.get(BRANCH_ENV) or "unknown",
+            platform.python_version(),
+        )
 
 
 class Exporter:

@@ -7,6 +7,7 @@ and are held in ``Secret``, whose text form is masked.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,11 @@ class Config:
     refu: RefuConfig = RefuConfig()
     powerocean: PowerOceanConfig | None = None
 
+    @property
+    def has_devices(self) -> bool:
+        """False when only ``/probe`` and the exporter's own metrics can be served."""
+        return bool(self.refu.targets) or self.powerocean is not None
+
 
 class _Reader:
     """Walks the YAML document, collecting problems instead of stopping at the first."""
@@ -126,7 +132,7 @@ class _Reader:
             self.problem(key, "must be a mapping")
             return {}
         for unknown in sorted(set(map(str, data)) - set(allowed)):
-            self.problem(f"{key}.{unknown}" if key else unknown, "unknown key")
+            self.problem(f"{key}.{unknown}" if key else unknown, _unknown_key(unknown, allowed))
         return data
 
     def number(
@@ -185,14 +191,22 @@ class _Reader:
         return path
 
 
+def _unknown_key(key: str, allowed: Iterable[str]) -> str:
+    """ "unknown key", with the closest allowed key when one is close (a typo)."""
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return f"unknown key, did you mean {close[0]!r}?" if close else "unknown key"
+
+
 def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
+            document = yaml.safe_load(stream)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+        # One line, as every problem; the mark names the file, line and column.
+        raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
     reader = _Reader(path)
     top = reader.section(document, "", ("refu", "powerocean"))
     refu = _refu(reader, top.get("refu"), frozenset(refu_settings))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -48,3 +50,34 @@ def exporter_for(request: pytest.FixtureRequest):
     yield start
     for exporter in started:
         exporter.stop()
+
+
+@pytest.fixture
+def run_exporter():
+    """Start ``ess-exporter run ARGS`` as a process on a free loopback port; killed after."""
+    processes: list[subprocess.Popen] = []
+
+    def start(*args: str) -> tuple[subprocess.Popen, int]:
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "exporter",
+                "run",
+                "--web.listen-address",
+                f"127.0.0.1:{port}",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        return process, port
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
