@@ -184,14 +184,24 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
 @click.option("--serial", default="R371ZD1AZH000001", show_default=True)
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds.")
 @click.option("--model", type=click.Choice(["plus", "dc-fit"]), default="plus", show_default=True)
-def simulate_powerocean(broker: str, serial: str, interval: float, model: str) -> None:
+@click.option(
+    "--open-api",
+    "account",
+    metavar="ACCOUNT",
+    help="Publish as the Open API does: JSON on /open/ACCOUNT/<serial>/quota.",
+)
+def simulate_powerocean(
+    broker: str, serial: str, interval: float, model: str, account: str | None
+) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
     import time
 
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    publisher = PowerOceanPublisher(broker, serial, interval=interval, model=MODELS[model]())
+    publisher = PowerOceanPublisher(
+        broker, serial, interval=interval, model=MODELS[model](), open_api_account=account
+    )
     publisher.start()
     click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
     try:

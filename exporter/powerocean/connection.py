@@ -232,7 +232,7 @@ class PowerOceanConnection:
             tls=creds.tls,
             ca_file=self._config.open_api.ca_file if self._config.open_api else None,
             username=creds.account,
-            password=Secret(creds.password),
+            password=creds.password,
             # A fixed client id: the broker limits how many different ones an account uses.
             client_id=f"ess-exporter-{creds.account}"[:64],
             user_id=creds.account,

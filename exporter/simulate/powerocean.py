@@ -11,17 +11,21 @@ every few seconds, and all at once when a get-all request arrives.
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
 import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 
-from exporter.powerocean.codec import build_payload
+from exporter.powerocean.codec import build_payload, report_of
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 
@@ -338,8 +342,135 @@ class DcFitModel(PowerOceanModel):
 MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
 
 
+class OpenApiView:
+    """A model's state as the EcoFlow Open API reports it, built from the mapping's quota keys:
+    the ``quota/all`` map, and the messages of the MQTT quota stream."""
+
+    def __init__(self, mapping: PowerOceanMapping) -> None:
+        self._mapping = mapping
+        self._pack_schemas = {
+            r.schema for r in mapping.routes.values() if r.entry_label == "pack" and not r.model
+        }
+        self._commands: dict[str, tuple[int, int]] = {}  # the first command of each schema
+        for route in mapping.routes.values():
+            if not route.model:
+                self._commands.setdefault(route.schema, route.command)
+        self._by_schema: dict[str, list[Any]] = {}
+        for channel in mapping.channels:
+            if (
+                channel.address.quota
+                and not channel.variant
+                and channel.address.message in (self._commands)
+            ):
+                self._by_schema.setdefault(channel.address.message, []).append(channel)
+
+    def quota_all(self, messages: Mapping[str, Message]) -> dict[str, Any]:
+        """The quota/all map: states as text, one JSON text per pack under ``bp_addr.``."""
+        quotas: dict[str, Any] = {}
+        for command, key, value in self._values(messages, states_as_text=True):
+            if command == self._mapping.open_api.pack_command:
+                pack, _, name = key.partition("\0")
+                quotas.setdefault(self._mapping.open_api.pack_prefix + pack, {})[name] = value
+            else:
+                quotas[key] = value
+        prefix = self._mapping.open_api.pack_prefix
+        return {k: json.dumps(v) if k.startswith(prefix) else v for k, v in quotas.items()}
+
+    def stream(self, messages: Mapping[str, Message]) -> list[bytes]:
+        """One MQTT quota message per command, as ``{"cmdFunc", "cmdId", "param"}`` JSON."""
+        layout = self._mapping.open_api
+        params: dict[tuple[int, int], dict[str, Any]] = {}
+        packs: dict[str, dict[str, Any]] = {}
+        for command, key, value in self._values(messages, states_as_text=False):
+            if command == layout.pack_command:
+                pack, _, name = key.partition("\0")
+                packs.setdefault(pack, {})[name] = value
+            elif command in layout.stream_commands:
+                name = key.removeprefix(layout.stream_commands[command])
+                _unflatten(params.setdefault(command, {}), name, value)
+        if packs:
+            params[layout.pack_command] = {
+                layout.pack_list: [
+                    {layout.pack_serial: base64.b64encode(serial.encode()).decode(), **values}
+                    for serial, values in packs.items()
+                ]
+            }
+        return [
+            json.dumps({"cmdFunc": func, "cmdId": cmd, "param": param}).encode()
+            for (func, cmd), param in params.items()
+        ]
+
+    def _values(
+        self, messages: Mapping[str, Message], *, states_as_text: bool
+    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
+        """(command, quota key, value); a pack's key is ``<serial>\\0<key>``."""
+        for message in messages.values():
+            schema = type(message).DESCRIPTOR.name
+            for channel in self._by_schema.get(schema, ()):
+                yield from self._channel_values(channel, message, states_as_text)
+
+    def _channel_values(
+        self, channel: Any, message: Message, states_as_text: bool
+    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
+        address = channel.address
+        command = self._commands[address.message]
+        if address.message not in self._pack_schemas:
+            fields = report_of(message).fields
+            if address.path in fields:
+                yield command, address.quota, _shown(channel, fields[address.path], states_as_text)
+            return
+        for entry in message.bpSta:
+            fields = report_of(entry).fields
+            if address.path in fields:
+                value = _shown(channel, fields[address.path], states_as_text)
+                yield command, f"{entry.bpSn.decode()}\0{address.quota}", value
+
+
+#: Enum keys quota/all sends as state names, and the prefix of those names.
+_HTTP_STATE_PREFIXES = {
+    "ems_change_report.pcsRunSta": "RUNSTA_",
+    "ems_change_report.emsWordMode": "WORKMODE_",
+}
+
+
+def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
+    """A value as the Open API sends it: lists as lists, some states by name over HTTP."""
+    if isinstance(value, tuple):
+        return list(value)
+    prefix = _HTTP_STATE_PREFIXES.get(channel.address.quota)
+    if states_as_text and prefix and value in channel.states:
+        return prefix + channel.states[value]
+    return value
+
+
+def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:
+    """Put ``value`` at a quota key (``a.b``, ``a[0].b``) inside nested dicts and lists."""
+    parts = key.replace("[", ".").replace("]", "").split(".")
+    steps: list[Any] = [int(part) if part.isdigit() else part for part in parts]
+    node: Any = target
+    for step, following in itertools.pairwise(steps):
+        empty: Any = [] if isinstance(following, int) else {}
+        if isinstance(step, int):
+            while len(node) <= step:
+                node.append(None)
+            if node[step] is None:
+                node[step] = empty
+        else:
+            node.setdefault(step, empty)
+        node = node[step]
+    last = steps[-1]
+    if isinstance(last, int):
+        while len(node) <= last:
+            node.append(None)
+    node[last] = value
+
+
 class PowerOceanPublisher:
-    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests."""
+    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests.
+
+    With ``open_api_account`` it publishes as the Open API does instead: JSON quota
+    messages on ``/open/<account>/<serial>/quota``.
+    """
 
     def __init__(
         self,
@@ -349,12 +480,15 @@ class PowerOceanPublisher:
         interval: float = 2.0,
         model: PowerOceanModel | None = None,
         mapping: PowerOceanMapping | None = None,
+        open_api_account: str | None = None,
     ) -> None:
         self.serial = serial
         self.interval = interval
         self.model = model or PowerOceanModel()
-        routes = (mapping or load_powerocean_mapping()).routes
-        self._commands = {name: route.command for name, route in routes.items()}
+        mapping = mapping or load_powerocean_mapping()
+        self._commands = {name: route.command for name, route in mapping.routes.items()}
+        self._open_api = OpenApiView(mapping) if open_api_account else None
+        self._account = open_api_account
         url = urlsplit(broker_url)
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
@@ -372,6 +506,8 @@ class PowerOceanPublisher:
 
     @property
     def topic(self) -> str:
+        if self._account:
+            return f"/open/{self._account}/{self.serial}/quota"
         return f"/app/device/property/{self.serial}"
 
     def payload(self, messages: dict[str, Message]) -> bytes:
@@ -380,7 +516,11 @@ class PowerOceanPublisher:
         )
 
     def publish(self, messages: dict[str, Message]) -> None:
-        self._client.publish(self.topic, self.payload(messages), qos=1)
+        if self._open_api is None:
+            self._client.publish(self.topic, self.payload(messages), qos=1)
+            return
+        for quota in self._open_api.stream(messages):
+            self._client.publish(self.topic, quota, qos=1)
 
     def start(self) -> None:
         self._client.connect_async(self._host, self._port, keepalive=30)

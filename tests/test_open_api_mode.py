@@ -1,0 +1,296 @@
+"""Open API mode end to end: a local HTTPS API that checks every signature, a real Mosquitto
+carrying the Open API's JSON quota messages, the exporter, real HTTP scrapes."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from exporter.config import (
+    BrokerConfig,
+    Config,
+    OpenApiConfig,
+    PowerOceanConfig,
+    Secret,
+)
+from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
+from exporter.powerocean.schema import load_powerocean_mapping
+from exporter.simulate.powerocean import OpenApiView, PowerOceanModel, PowerOceanPublisher
+from tests.conftest import start_exporter
+from tests.mosquitto import Mosquitto
+from tests.scrape import Scrape, scrape
+from tests.support.fake_open_api import FakeOpenApi, SilentServer, device
+
+MAPPING = load_powerocean_mapping()
+SERIAL = "HJ31ZD1AZH000001"
+ACCESS_KEY = "AKtestExporter0001"
+SECRET_KEY = "SKtestSecret0000000000000000001"
+ACCOUNT = "open-0000000000000042"
+MQTT_PASSWORD = "open-mqtt-Pa55word"
+PACKS = ("HJ31PACK0000001", "HJ31PACK0000002")
+AT = 900.0
+
+
+def wait_scrape(port: int, predicate, timeout: float = 15.0) -> Scrape:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = scrape(f"http://127.0.0.1:{port}/metrics")
+        if predicate(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    with Mosquitto(tmp_path / "mosquitto", users={ACCOUNT: MQTT_PASSWORD}) as mosquitto:
+        yield mosquitto
+
+
+@pytest.fixture
+def api(tmp_path: Path, broker: Mosquitto):
+    port = int(broker.url.rsplit(":", 1)[1])
+    with FakeOpenApi(
+        tmp_path / "api",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        broker_port=port,
+        protocol="mqtt",
+        certificate_account=ACCOUNT,
+        certificate_password=MQTT_PASSWORD,
+        devices=[device(SERIAL, "garage")],
+    ) as fake:
+        yield fake
+
+
+@pytest.fixture
+def exporters():
+    started = []
+
+    def start(config: Config):
+        exporter = start_exporter(config)
+        started.append(exporter)
+        return exporter
+
+    yield start
+    for exporter in started:
+        exporter.stop()
+
+
+def open_api_config(api: FakeOpenApi, *, poll: float = 3600.0, devices=None, **keys) -> Config:
+    open_api = OpenApiConfig(
+        access_key=keys.get("access_key", ACCESS_KEY),
+        secret_key=Secret(keys.get("secret_key", SECRET_KEY)),
+        api_url=keys.get("api_url", api.url),
+        ca_file=api.ca_file,
+        poll_seconds=poll,
+    )
+    return Config(
+        powerocean=PowerOceanConfig(
+            devices=devices if devices is not None else {}, open_api=open_api, timeout_seconds=2
+        )
+    )
+
+
+def device_state() -> dict:
+    return PowerOceanModel(packs=PACKS, epoch=0).messages(AT)
+
+
+QUOTA_CHANNELS = [c for c in MAPPING.channels if c.address.quota and not c.variant]
+
+
+def quota_samples(result: Scrape) -> dict[tuple[str, tuple], float]:
+    """Every series a channel with an Open API quota key fills, by name and labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for s in result.samples
+        for channel in QUOTA_CHANNELS
+        if s.name == channel.metric and dict(channel.labels).items() <= s.labels.items()
+    }
+
+
+def protobuf_samples(broker: Mosquitto, exporters) -> dict[tuple[str, tuple], float]:
+    """The same device state through the app protocol, for comparison."""
+    config = Config(
+        powerocean=PowerOceanConfig(
+            devices={SERIAL: "garage"},
+            broker=BrokerConfig(url=broker.url, username=ACCOUNT, password=Secret(MQTT_PASSWORD)),
+            keepalive_seconds=0,
+            request_all_on_connect=False,
+        )
+    )
+    exporter = exporters(config)
+    publisher = PowerOceanPublisher(
+        broker.url.replace("mqtt://", f"mqtt://{ACCOUNT}:{MQTT_PASSWORD}@"),
+        SERIAL,
+        interval=3600,
+        model=PowerOceanModel(packs=PACKS, epoch=0),
+    )
+    publisher.start()
+    try:
+        wait_scrape(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+        deadline = time.monotonic() + 10
+        while not publisher._client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        publisher.publish(device_state())
+        result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
+    finally:
+        publisher.stop()
+    return quota_samples(result)
+
+
+def test_quota_all_gives_the_same_values_as_the_protobuf_path(broker, api, exporters):
+    expected = protobuf_samples(broker, exporters)
+    api.set_quota(SERIAL, OpenApiView(MAPPING).quota_all(device_state()))
+    exporter = exporters(open_api_config(api, poll=30))
+    result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
+    got = quota_samples(result)
+    assert got == expected
+    assert len(expected) > 80
+    assert result.value("powerocean_system_info", serial=SERIAL, name="garage") == 1
+    assert result.has("powerocean_last_message_timestamp_seconds", message=QUOTA_ALL)
+    assert not result.has("powerocean_last_message_timestamp_seconds", message=QUOTA_STREAM)
+
+
+def test_the_quota_stream_gives_the_same_values_as_the_protobuf_path(broker, api, exporters):
+    expected = protobuf_samples(broker, exporters)
+    exporter = exporters(open_api_config(api, devices={SERIAL: "garage"}))
+    wait_scrape(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    publisher = PowerOceanPublisher(
+        broker.url.replace("mqtt://", f"mqtt://{ACCOUNT}:{MQTT_PASSWORD}@"),
+        SERIAL,
+        interval=3600,
+        model=PowerOceanModel(packs=PACKS, epoch=0),
+        open_api_account=ACCOUNT,
+    )
+    publisher.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not publisher._client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        publisher.publish(device_state())
+        result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
+    finally:
+        publisher.stop()
+    assert quota_samples(result) == expected
+    assert result.has("powerocean_last_message_timestamp_seconds", message=QUOTA_STREAM)
+    # Asked once at the start, while the stream had said nothing yet; not since.
+    assert api.calls["/iot-open/sign/device/quota/all"] == 1
+
+
+def test_a_silent_stream_is_filled_by_quota_all_within_one_interval(api, exporters):
+    quotas = OpenApiView(MAPPING).quota_all(device_state())
+    api.set_quota(SERIAL, quotas)
+    exporter = exporters(open_api_config(api, poll=1.0))
+    first = wait_scrape(exporter.port, lambda r: r.has("powerocean_load_power_watts"))
+    assert first.value("powerocean_up", serial=SERIAL) == 1
+    api.update_quota(SERIAL, sysLoadPwr=1234.5)
+    started = time.monotonic()
+    second = wait_scrape(
+        exporter.port, lambda r: r.values("powerocean_load_power_watts") == [1234.5], timeout=5
+    )
+    assert second.value("powerocean_load_power_watts", serial=SERIAL) == 1234.5
+    assert time.monotonic() - started < 2.5  # one interval (1 s) and a scrape
+    stamp = second.value("powerocean_last_message_timestamp_seconds", message=QUOTA_ALL)
+    assert stamp == pytest.approx(time.time(), abs=5)
+
+
+def secrets_forms(*secrets: str) -> list[str]:
+    forms = []
+    for secret in secrets:
+        forms += [secret, base64.b64encode(secret.encode()).decode(), quote(secret, safe="")]
+        forms += [secret[i : i + 8] for i in range(0, len(secret) - 7, 4)]
+    return forms
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"secret_key": "SKwrongSecret000000000000000009"}, "signature is wrong"),
+        ({"access_key": "AKwrongKey0000000009"}, "wrong region or key"),
+    ],
+)
+def test_refused_keys_give_their_message_and_powerocean_up_0(
+    api, run_exporter, tmp_path, keys, message
+):
+    secret = keys.get("secret_key", SECRET_KEY)
+    config = write_config(tmp_path, api, keys.get("access_key", ACCESS_KEY), secret)
+    process, port = run_exporter("--config", str(config))
+    result = wait_scrape_process(port, lambda r: r.has("powerocean_up"))
+    assert result.value("powerocean_up", serial=SERIAL) == 0
+    assert_logged_without_secrets(process, message, keys.get("access_key", ACCESS_KEY), secret)
+
+
+def test_a_model_the_api_does_not_serve_says_to_use_login_mode(api, broker, run_exporter, tmp_path):
+    api.not_served = {SERIAL}
+    config = write_config(tmp_path, api, ACCESS_KEY, SECRET_KEY, poll=30)
+    process, port = run_exporter("--config", str(config))
+    result = wait_scrape_process(port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    time.sleep(1)
+    result = scrape(f"http://127.0.0.1:{port}/metrics")
+    assert result.value("powerocean_up", serial=SERIAL) == 0
+    assert_logged_without_secrets(process, "use login mode", ACCESS_KEY, SECRET_KEY)
+
+
+def test_an_unreachable_api_gives_powerocean_up_0(tmp_path, run_exporter):
+    with SilentServer() as silent:
+        config = tmp_path / "config.yml"
+        (tmp_path / "secret").write_text(SECRET_KEY)
+        config.write_text(
+            "powerocean:\n"
+            f"  devices: [{SERIAL}]\n"
+            "  timeout_seconds: 1\n"
+            "  open_api:\n"
+            f"    access_key: {ACCESS_KEY}\n"
+            "    secret_key_file: secret\n"
+            f"    api_url: {silent.url}\n"
+        )
+        process, port = run_exporter("--config", str(config))
+        result = wait_scrape_process(port, lambda r: r.has("powerocean_up"))
+        assert result.value("powerocean_up", serial=SERIAL) == 0
+        time.sleep(2)
+        assert process.poll() is None
+        assert_logged_without_secrets(process, "Open API", ACCESS_KEY, SECRET_KEY)
+
+
+def write_config(tmp_path: Path, api: FakeOpenApi, access_key, secret, poll: float = 3600) -> Path:
+    (tmp_path / "secret").write_text(secret)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "powerocean:\n"
+        f"  devices: [{SERIAL}]\n"
+        "  timeout_seconds: 2\n"
+        "  open_api:\n"
+        f"    access_key: {access_key}\n"
+        "    secret_key_file: secret\n"
+        f"    api_url: {api.url}\n"
+        f"    ca_file: {api.ca_file}\n"
+        f"    poll_seconds: {max(poll, 30)}\n"
+    )
+    return config
+
+
+def wait_scrape_process(port: int, predicate, timeout: float = 15.0) -> Scrape:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = scrape(f"http://127.0.0.1:{port}/metrics")
+            if predicate(result):
+                return result
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the exporter did not answer as expected")
+        time.sleep(0.1)
+
+
+def assert_logged_without_secrets(process, message: str, access_key: str, secret: str) -> None:
+    deadline = time.monotonic() + 10
+    process.terminate()
+    _, stderr = process.communicate(timeout=max(1, deadline - time.monotonic()))
+    assert message in stderr, stderr
+    for form in secrets_forms(access_key, secret):
+        assert form not in stderr, form
