@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -51,3 +53,24 @@ def scrape(url: str, headers: dict[str, str] | None = None, timeout: float = 30)
     families = list(text_string_to_metric_families(text))
     samples = [sample for family in families for sample in family.samples]
     return Scrape(status, text, samples, {f.name: f.type for f in families})
+
+
+def scrape_until(port: int, predicate: Callable[[Scrape], bool], timeout: float = 10.0) -> Scrape:
+    """Scrape ``/metrics`` on ``port`` until ``predicate`` holds; the last scrape at the deadline.
+
+    A refused connection (a process still starting) is tried again.
+    """
+    deadline = time.monotonic() + timeout
+    last: Scrape | None = None
+    while True:
+        try:
+            last = scrape(f"http://127.0.0.1:{port}/metrics")
+            if predicate(last):
+                return last
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            if last is None:
+                raise AssertionError(f"nothing answered on port {port}")
+            return last
+        time.sleep(0.05)

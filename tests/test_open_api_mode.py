@@ -4,7 +4,9 @@ carrying the Open API's JSON quota messages, the exporter, real HTTP scrapes."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,9 +22,8 @@ from exporter.config import (
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
 from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import OpenApiView, PowerOceanModel, PowerOceanPublisher
-from tests.conftest import start_exporter
 from tests.mosquitto import Mosquitto
-from tests.scrape import Scrape, scrape
+from tests.scrape import Scrape, scrape, scrape_until
 from tests.support.fake_open_api import FakeOpenApi, SilentServer, device
 
 MAPPING = load_powerocean_mapping()
@@ -33,15 +34,6 @@ ACCOUNT = "open-0000000000000042"
 MQTT_PASSWORD = "open-mqtt-Pa55word"
 PACKS = ("HJ31PACK0000001", "HJ31PACK0000002")
 AT = 900.0
-
-
-def wait_scrape(port: int, predicate, timeout: float = 15.0) -> Scrape:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = scrape(f"http://127.0.0.1:{port}/metrics")
-        if predicate(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -67,17 +59,8 @@ def api(tmp_path: Path, broker: Mosquitto):
 
 
 @pytest.fixture
-def exporters():
-    started = []
-
-    def start(config: Config):
-        exporter = start_exporter(config)
-        started.append(exporter)
-        return exporter
-
-    yield start
-    for exporter in started:
-        exporter.stop()
+def exporters(exporter_for):
+    return exporter_for
 
 
 def open_api_config(api: FakeOpenApi, *, poll: float = 3600.0, devices=None, **keys) -> Config:
@@ -97,6 +80,10 @@ def open_api_config(api: FakeOpenApi, *, poll: float = 3600.0, devices=None, **k
 
 def device_state() -> dict:
     return PowerOceanModel(packs=PACKS, epoch=0).messages(AT)
+
+
+def has_packs(result: Scrape) -> bool:
+    return result.has("powerocean_battery_pack_cycles_total")
 
 
 QUOTA_CHANNELS = [c for c in MAPPING.channels if c.address.quota and not c.variant]
@@ -123,30 +110,41 @@ def protobuf_samples(broker: Mosquitto, exporters) -> dict[tuple[str, tuple], fl
         )
     )
     exporter = exporters(config)
+    scrape_until(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    with connected_publisher(broker) as publisher:
+        publisher.publish(device_state())
+        result = scrape_until(
+            exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total")
+        )
+    return quota_samples(result)
+
+
+@contextlib.contextmanager
+def connected_publisher(broker: Mosquitto, **options) -> Iterator[PowerOceanPublisher]:
+    """The simulator, connected to ``broker`` as the Open API's account, publishing nothing
+    by itself (its interval is an hour)."""
     publisher = PowerOceanPublisher(
         broker.url.replace("mqtt://", f"mqtt://{ACCOUNT}:{MQTT_PASSWORD}@"),
         SERIAL,
         interval=3600,
         model=PowerOceanModel(packs=PACKS, epoch=0),
+        **options,
     )
     publisher.start()
     try:
-        wait_scrape(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
         deadline = time.monotonic() + 10
-        while not publisher._client.is_connected() and time.monotonic() < deadline:
+        while not publisher.connected and time.monotonic() < deadline:
             time.sleep(0.05)
-        publisher.publish(device_state())
-        result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
+        yield publisher
     finally:
         publisher.stop()
-    return quota_samples(result)
 
 
 def test_quota_all_gives_the_same_values_as_the_protobuf_path(broker, api, exporters):
     expected = protobuf_samples(broker, exporters)
     api.set_quota(SERIAL, OpenApiView(MAPPING).quota_all(device_state()))
     exporter = exporters(open_api_config(api, poll=30))
-    result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
+    result = scrape_until(exporter.port, has_packs)
     got = quota_samples(result)
     assert got == expected
     assert len(expected) > 80
@@ -158,23 +156,10 @@ def test_quota_all_gives_the_same_values_as_the_protobuf_path(broker, api, expor
 def test_the_quota_stream_gives_the_same_values_as_the_protobuf_path(broker, api, exporters):
     expected = protobuf_samples(broker, exporters)
     exporter = exporters(open_api_config(api, devices={SERIAL: "garage"}))
-    wait_scrape(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
-    publisher = PowerOceanPublisher(
-        broker.url.replace("mqtt://", f"mqtt://{ACCOUNT}:{MQTT_PASSWORD}@"),
-        SERIAL,
-        interval=3600,
-        model=PowerOceanModel(packs=PACKS, epoch=0),
-        open_api_account=ACCOUNT,
-    )
-    publisher.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not publisher._client.is_connected() and time.monotonic() < deadline:
-            time.sleep(0.05)
+    scrape_until(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    with connected_publisher(broker, open_api_account=ACCOUNT) as publisher:
         publisher.publish(device_state())
-        result = wait_scrape(exporter.port, lambda r: r.has("powerocean_battery_pack_cycles_total"))
-    finally:
-        publisher.stop()
+        result = scrape_until(exporter.port, has_packs)
     assert quota_samples(result) == expected
     assert result.has("powerocean_last_message_timestamp_seconds", message=QUOTA_STREAM)
     # Asked once at the start, while the stream had said nothing yet; not since.
@@ -185,11 +170,11 @@ def test_a_silent_stream_is_filled_by_quota_all_within_one_interval(api, exporte
     quotas = OpenApiView(MAPPING).quota_all(device_state())
     api.set_quota(SERIAL, quotas)
     exporter = exporters(open_api_config(api, poll=1.0))
-    first = wait_scrape(exporter.port, lambda r: r.has("powerocean_load_power_watts"))
+    first = scrape_until(exporter.port, lambda r: r.has("powerocean_load_power_watts"))
     assert first.value("powerocean_up", serial=SERIAL) == 1
     api.update_quota(SERIAL, sysLoadPwr=1234.5)
     started = time.monotonic()
-    second = wait_scrape(
+    second = scrape_until(
         exporter.port, lambda r: r.values("powerocean_load_power_watts") == [1234.5], timeout=5
     )
     assert second.value("powerocean_load_power_watts", serial=SERIAL) == 1234.5
@@ -219,7 +204,7 @@ def test_refused_keys_give_their_message_and_powerocean_up_0(
     secret = keys.get("secret_key", SECRET_KEY)
     config = write_config(tmp_path, api, keys.get("access_key", ACCESS_KEY), secret)
     process, port = run_exporter("--config", str(config))
-    result = wait_scrape_process(port, lambda r: r.has("powerocean_up"))
+    result = scrape_until(port, lambda r: r.has("powerocean_up"))
     assert result.value("powerocean_up", serial=SERIAL) == 0
     assert_logged_without_secrets(process, message, keys.get("access_key", ACCESS_KEY), secret)
 
@@ -228,7 +213,7 @@ def test_a_model_the_api_does_not_serve_says_to_use_login_mode(api, broker, run_
     api.not_served = {SERIAL}
     config = write_config(tmp_path, api, ACCESS_KEY, SECRET_KEY, poll=30)
     process, port = run_exporter("--config", str(config))
-    result = wait_scrape_process(port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    result = scrape_until(port, lambda r: r.value("powerocean_mqtt_connected") == 1)
     time.sleep(1)
     result = scrape(f"http://127.0.0.1:{port}/metrics")
     assert result.value("powerocean_up", serial=SERIAL) == 0
@@ -249,7 +234,7 @@ def test_an_unreachable_api_gives_powerocean_up_0(tmp_path, run_exporter):
             f"    api_url: {silent.url}\n"
         )
         process, port = run_exporter("--config", str(config))
-        result = wait_scrape_process(port, lambda r: r.has("powerocean_up"))
+        result = scrape_until(port, lambda r: r.has("powerocean_up"))
         assert result.value("powerocean_up", serial=SERIAL) == 0
         time.sleep(2)
         assert process.poll() is None
@@ -271,20 +256,6 @@ def write_config(tmp_path: Path, api: FakeOpenApi, access_key, secret, poll: flo
         f"    poll_seconds: {max(poll, 30)}\n"
     )
     return config
-
-
-def wait_scrape_process(port: int, predicate, timeout: float = 15.0) -> Scrape:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = scrape(f"http://127.0.0.1:{port}/metrics")
-            if predicate(result):
-                return result
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the exporter did not answer as expected")
-        time.sleep(0.1)
 
 
 def assert_logged_without_secrets(process, message: str, access_key: str, secret: str) -> None:

@@ -25,7 +25,7 @@ from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mappin
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
 from tests.conftest import start_exporter
 from tests.mosquitto import Mosquitto, Subscriber
-from tests.scrape import Scrape, scrape
+from tests.scrape import Scrape, scrape_until
 
 MAPPING = load_powerocean_mapping()
 COMMANDS = {name: route.command for name, route in MAPPING.routes.items()}
@@ -162,12 +162,7 @@ def powerocean_config(broker: Mosquitto, **options: Any) -> Config:
 
 
 def wait_scrape(exporter, predicate, timeout: float = 10.0) -> Scrape:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = scrape(f"http://127.0.0.1:{exporter.port}/metrics")
-        if predicate(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+    return scrape_until(exporter.port, predicate, timeout)
 
 
 @pytest.fixture

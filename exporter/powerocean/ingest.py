@@ -6,10 +6,7 @@ for a system that is not configured, or more entries (packs ...) than the cache 
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Container
 
 from exporter.powerocean.cache import MessageCache
@@ -21,8 +18,7 @@ from exporter.powerocean.codec import (
     serial_from_topic,
 )
 from exporter.powerocean.schema import PowerOceanMapping, SystemModels
-
-log = logging.getLogger(__name__)
+from exporter.powerocean.writer import CacheWriter
 
 #: Why a payload or a frame was dropped; all are exported from the start.
 DROP_REASONS = (
@@ -39,12 +35,11 @@ DROP_REASONS = (
 )
 
 
-class Ingest:
+class Ingest(CacheWriter):
     """Decodes payloads of the configured ``devices`` into ``cache``.
 
     A frame whose header names a serial other than its topic's, or a serial that is
-    not configured, is dropped as "foreign_serial". ``stale_after`` tells which
-    entries (packs, modules ...) may be evicted to make room for a new one.
+    not configured, is dropped as "foreign_serial".
     """
 
     def __init__(
@@ -56,21 +51,9 @@ class Ingest:
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
         self._mapping = mapping
-        self._ignored = mapping.ignored
-        self._cache = cache
-        self._devices = devices
-        self._models = SystemModels(mapping.models, self._devices)
-        self._stale_after = stale_after
-        self._clock = clock
-        self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
-        self._received: Counter[tuple[str, str]] = Counter()
-        self._counts_lock = threading.Lock()
-
-    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        """Dropped payloads by reason, and received messages by (serial, message kind)."""
-        with self._counts_lock:
-            return dict(self._dropped), dict(self._received)
+        self._models = SystemModels(mapping.models, devices)
 
     def __call__(self, topic: str, payload: bytes) -> None:
         try:
@@ -81,45 +64,24 @@ class Ingest:
         for reason in skipped:
             self._drop(reason, topic)
         system = serial_from_topic(topic)
-        now = self._clock()
         for decoded in frames:
-            reason = self._store(decoded, system, now)
+            reason = self._store_frame(decoded, system)
             if reason:
                 self._drop(reason, topic)
 
-    def _store(self, decoded: DecodedFrame, system: str, now: float) -> str:
+    def _store_frame(self, decoded: DecodedFrame, system: str) -> str:
         """Store one frame; returns why it was dropped, or "" when it was stored."""
         frame, route = decoded.frame, decoded.route
         if frame.serial != system or system not in self._devices:
             return "foreign_serial"
         if route is None:
-            ignored = (frame.cmd_func, frame.cmd_id) in self._ignored
+            ignored = (frame.cmd_func, frame.cmd_id) in self._mapping.ignored
             return "" if ignored else "unknown_command"
         if decoded.error:
             return decoded.error
-        with self._counts_lock:
-            self._received[(system, route.name)] += 1
         if not route.entry_label:
-            report = decoded.reports[0][1]
-            self._cache.update(system, route.name, report, now, replace=route.complete)
+            self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
             return ""
-        self._cache.update(system, route.name, Report({}), now)  # the kind's arrival
-        forget_before = now - self._stale_after
-        stored = [
-            self._cache.update_entry(
-                system,
-                route.name,
-                name,
-                report,
-                now,
-                forget_before=forget_before,
-                replace=route.complete,
-            )
-            for name, report in decoded.reports
-        ]
-        return "" if all(stored) else "too_many_entries"
-
-    def _drop(self, reason: str, topic: str) -> None:
-        with self._counts_lock:
-            self._dropped[reason] += 1
-        log.debug("dropped a frame on %s: %s", topic[:128], reason)
+        self._store(system, route.name, Report({}))  # the kind's arrival
+        stored = self._store_entries(system, route.name, decoded.reports, replace=route.complete)
+        return "" if stored else "too_many_entries"

@@ -14,10 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Container, Iterator, Mapping
 from typing import Any
 
@@ -25,8 +23,7 @@ from exporter.mapping import Kind
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
-
-log = logging.getLogger(__name__)
+from exporter.powerocean.writer import CacheWriter
 
 #: Message kinds of the Open API paths, as the cache and the health series name them.
 QUOTA_ALL = "OPEN_API_QUOTA_ALL"
@@ -39,7 +36,7 @@ DROP_REASONS = ("not_json", "unknown_command", "foreign_serial", "too_many_entri
 _MAX_PAYLOAD_BYTES = 1_000_000
 
 
-class QuotaIngest:
+class QuotaIngest(CacheWriter):
     """Turns quota maps of the configured ``devices`` into cached reports."""
 
     def __init__(
@@ -51,11 +48,8 @@ class QuotaIngest:
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
         self._layout = mapping.open_api
-        self._cache = cache
-        self._devices = devices
-        self._stale_after = stale_after
-        self._clock = clock
         pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
         self._system_keys: dict[str, PowerOceanChannel] = {}
         self._pack_keys: dict[str, PowerOceanChannel] = {}
@@ -63,15 +57,8 @@ class QuotaIngest:
             if channel.address.quota and not channel.variant:
                 keys = self._pack_keys if channel.address.message in pack_schemas else None
                 (keys if keys is not None else self._system_keys)[channel.address.quota] = channel
-        self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
-        self._received: Counter[tuple[str, str]] = Counter()
         self._last_stream: dict[str, float] = {}
         self._lock = threading.Lock()
-
-    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        """Dropped messages by reason, and received messages by (serial, message kind)."""
-        with self._lock:
-            return dict(self._dropped), dict(self._received)
 
     def last_stream(self, serial: str) -> float:
         """When the quota stream last brought something for ``serial`` (0: never)."""
@@ -83,11 +70,11 @@ class QuotaIngest:
         segments = topic.split("/")
         serial = segments[-2] if len(segments) >= 2 else ""
         if serial not in self._devices:
-            self._drop("foreign_serial")
+            self._drop("foreign_serial", topic)
             return
         message = _json_object(payload)
         if message is None or not isinstance(message.get("param"), dict):
-            self._drop("not_json")
+            self._drop("not_json", topic)
             return
         command = (message.get("cmdFunc"), message.get("cmdId"))
         param = message["param"]
@@ -98,14 +85,14 @@ class QuotaIngest:
         elif command in self._layout.stream_commands:
             prefix = self._layout.stream_commands[command]  # type: ignore[index]
             quotas = {prefix + key: value for key, value in _flatten(param)}
-            self._store(serial, QUOTA_STREAM, quotas, replace=False)
+            self._store_quotas(serial, QUOTA_STREAM, quotas, replace=False)
         else:
-            self._drop("unknown_command")
+            self._drop("unknown_command", topic)
 
     def quota_all(self, serial: str, quotas: Mapping[str, Any]) -> None:
         """The answer of ``quota/all`` for ``serial``: the whole map, so it replaces the last."""
         if serial not in self._devices:
-            self._drop("foreign_serial")
+            self._drop("foreign_serial", "quota/all")
             return
         prefix = self._layout.pack_prefix
         packs = {
@@ -114,7 +101,7 @@ class QuotaIngest:
             if prefix and key.startswith(prefix)
         }
         system = {k: v for k, v in quotas.items() if not (prefix and k.startswith(prefix))}
-        self._store(serial, QUOTA_ALL, dict(_flatten(system)), replace=True)
+        self._store_quotas(serial, QUOTA_ALL, dict(_flatten(system)), replace=True)
         self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
 
     def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -126,37 +113,21 @@ class QuotaIngest:
                     packs[name] = entry
         return packs
 
-    def _store(self, serial: str, kind: str, quotas: Mapping[str, Any], *, replace: bool) -> None:
-        fields = _fields(quotas, self._system_keys)
-        self._cache.update(serial, kind, Report(fields), self._clock(), replace=replace)
-        self._count(serial, kind)
+    def _store_quotas(
+        self, serial: str, kind: str, quotas: Mapping[str, Any], *, replace: bool
+    ) -> None:
+        self._store(serial, kind, Report(_fields(quotas, self._system_keys)), replace=replace)
 
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
-        now = self._clock()
-        stored = [
-            self._cache.update_entry(
-                serial,
-                QUOTA_PACKS,
-                name,
-                Report(_fields(dict(_flatten(pack)), self._pack_keys)),
-                now,
-                forget_before=now - self._stale_after,
-            )
+        if not packs:
+            return
+        reports = [
+            (name, Report(_fields(dict(_flatten(pack)), self._pack_keys)))
             for name, pack in packs.items()
         ]
-        if packs:
-            self._count(serial, QUOTA_PACKS)
-        if not all(stored):
-            self._drop("too_many_entries")
-
-    def _count(self, serial: str, kind: str) -> None:
-        with self._lock:
-            self._received[(serial, kind)] += 1
-
-    def _drop(self, reason: str) -> None:
-        with self._lock:
-            self._dropped[reason] += 1
-        log.debug("dropped an Open API quota message: %s", reason)
+        if not self._store_entries(serial, QUOTA_PACKS, reports, replace=False):
+            self._drop("too_many_entries", serial)
+        self._receive(serial, QUOTA_PACKS)
 
 
 def _json_object(raw: Any) -> dict[str, Any] | None:

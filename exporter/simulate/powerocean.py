@@ -505,6 +505,10 @@ class PowerOceanPublisher:
         self._thread: threading.Thread | None = None
 
     @property
+    def connected(self) -> bool:
+        return self._client.is_connected()
+
+    @property
     def topic(self) -> str:
         if self._account:
             return f"/open/{self._account}/{self.serial}/quota"
