@@ -35,7 +35,7 @@ def _load(path: Path | None) -> Config:
     refu_mapping = load_refu_mapping()
     if path is None:
         return Config()
-    return load_config(path, refu_mapping.setting_keys)
+    return load_config(path, refu_mapping.settings)
 
 
 def _fail(problems: list[str]) -> None:

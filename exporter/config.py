@@ -7,8 +7,10 @@ and are held in ``Secret``, whose text form is masked.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,15 @@ class _Reader:
             return default
         return float(value)
 
+    def whole_number(
+        self, data: Mapping[str, Any], key: str, where: str, default: int, low: int, high: int
+    ) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(f"{where}.{key}", f"must be a whole number {low}..{high}, got {value!r}")
+            return default
+        return value
+
     def text(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
         value = data.get(key)
         if value is None and not required:
@@ -166,7 +177,11 @@ class _Reader:
         return path
 
 
-def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
+#: Checks one per-target setting's value: the reason it is refused, or None.
+SettingCheck = Callable[[Any], str | None]
+
+
+def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -176,7 +191,7 @@ def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     reader = _Reader(path)
     top = reader.section(document, "", ("refu", "powerocean"))
-    refu = _refu(reader, top.get("refu"), frozenset(refu_settings))
+    refu = _refu(reader, top.get("refu"), refu_settings or {})
     powerocean = _powerocean(reader, top["powerocean"]) if "powerocean" in top else None
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -184,45 +199,87 @@ def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
 
 
 def parse_address(value: str, default_port: int = DEFAULT_MODBUS_PORT) -> tuple[str, int]:
-    """``host[:port]`` (IPv6 as ``[::1]:502``) -> (host, port); raises ValueError."""
-    split = urlsplit(f"//{value}")
+    """``host:port``, ``[v6]:port``, a bare host or bare IPv6 (``default_port``) -> (host, port).
+
+    Raises ValueError naming what is wrong; a URL is refused, so is any control character.
+    """
+    if not value.isprintable() or any(c.isspace() for c in value):
+        raise ValueError("contains spaces or control characters")
+    if "/" in value or "@" in value:
+        raise ValueError("must be host:port, not a URL")
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("must be [IPv6 address]:port")
+        _ipv6(host)
+        return host, _port(rest[1:] if rest else None, default_port)
+    if value.count(":") > 1:  # a bare IPv6 address: the port needs brackets
+        return _ipv6(value), default_port
+    host, colon, port = value.partition(":")
+    if not _HOST_NAME.fullmatch(host):
+        raise ValueError("needs a host name or IP address before the port")
+    return host, _port(port if colon else None, default_port)
+
+
+#: Host names and IPv4 addresses (DNS names are at most 253 characters long).
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def _ipv6(text: str) -> str:
     try:
-        port = split.port or default_port
+        return str(ipaddress.IPv6Address(text))
     except ValueError:
-        raise ValueError(f"bad port in {value!r}") from None
-    if not split.hostname:
-        raise ValueError(f"no host in {value!r}")
-    return split.hostname, port
+        raise ValueError(f"not an IPv6 address: {text[:64]!r}") from None
 
 
-def _refu(reader: _Reader, data: Any, settings_keys: frozenset[str]) -> RefuConfig:
+def _port(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"port must be a number 1..65535, got {text[:16]!r}")
+    return int(text)
+
+
+def _refu(reader: _Reader, data: Any, settings: Mapping[str, SettingCheck]) -> RefuConfig:
     section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
     timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
-    max_gap = int(reader.number(section, "max_gap", "refu", 10))
+    max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
     targets_data = section.get("targets", [])
     if not isinstance(targets_data, list):
         reader.problem("refu.targets", "must be a list")
         targets_data = []
-    targets = []
-    for index, entry in enumerate(targets_data):
-        where = f"refu.targets[{index}]"
-        entry = reader.section(entry, where, {"name", "address", "unit_id", *settings_keys})
-        name = reader.text(entry, "name", where)
-        address = reader.text(entry, "address", where)
-        unit_id = entry.get("unit_id", 1)
-        if isinstance(unit_id, bool) or not isinstance(unit_id, int) or not 0 <= unit_id <= 255:
-            reader.problem(f"{where}.unit_id", f"must be a whole number 0..255, got {unit_id!r}")
-        try:
-            host, port = parse_address(address) if address else ("", 0)
-        except ValueError as exc:
-            reader.problem(f"{where}.address", str(exc))
-            continue
-        settings = {k: v for k, v in entry.items() if k in settings_keys}
-        targets.append(RefuTargetConfig(name, host, port, unit_id, settings))
+    targets = [
+        target
+        for index, entry in enumerate(targets_data)
+        if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
+    ]
     names = [t.name for t in targets]
     for name in sorted({n for n in names if names.count(n) > 1}):
         reader.problem("refu.targets", f"name {name!r} is used twice")
     return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
+
+
+def _refu_target(
+    reader: _Reader, data: Any, where: str, settings: Mapping[str, SettingCheck]
+) -> RefuTargetConfig | None:
+    entry = reader.section(data, where, {"name", "address", "unit_id", *settings})
+    name = reader.text(entry, "name", where)
+    if name and not name.isprintable():
+        reader.problem(f"{where}.name", "must not contain control characters")
+    address = reader.text(entry, "address", where)
+    unit_id = reader.whole_number(entry, "unit_id", where, 1, 0, 255)
+    for key in sorted(set(entry) & set(settings)):
+        if (reason := settings[key](entry[key])) is not None:
+            reader.problem(f"{where}.{key}", reason)
+    if not address:
+        return None
+    try:
+        host, port = parse_address(address)
+    except ValueError as exc:
+        reader.problem(f"{where}.address", str(exc))
+        return None
+    values = {k: v for k, v in entry.items() if k in settings}
+    return RefuTargetConfig(name, host, port, unit_id, values)
 
 
 def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
