@@ -7,14 +7,15 @@ and are held in ``Secret``, whose text form is masked.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import yaml
 
@@ -41,6 +42,49 @@ class Secret:
 
     def reveal(self) -> str:
         return self.value
+
+
+#: The shortest piece of a secret that ``scrub`` blanks out wherever it appears.
+SCRUB_MIN_CHARS = 8
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret blanked out: whole or any 8+ character part of it, plain,
+    base64 (standard or URL-safe) or URL-encoded, in case the remote side echoes one back.
+    Cut a message only after scrubbing it, so no cut leaves a part behind."""
+    covered = [False] * len(text)
+    for form in _secret_forms(secrets):
+        width = min(len(form), SCRUB_MIN_CHARS)
+        for start in range(len(form) - width + 1):
+            piece = form[start : start + width]
+            found = text.find(piece)
+            while found != -1:
+                covered[found : found + width] = [True] * width
+                found = text.find(piece, found + 1)
+    return "".join(_blanked(text, covered))
+
+
+def _secret_forms(secrets: Iterable[str]) -> set[str]:
+    forms = set()
+    for secret in filter(None, secrets):
+        raw = secret.encode()
+        forms |= {
+            secret,
+            base64.b64encode(raw).decode().rstrip("="),
+            base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            quote(secret, safe=""),
+            quote_plus(secret, safe=""),
+        }
+    return forms
+
+
+def _blanked(text: str, covered: list[bool]) -> Iterator[str]:
+    """``text`` with each run of covered characters as one ``***``."""
+    for index, char in enumerate(text):
+        if not covered[index]:
+            yield char
+        elif index == 0 or not covered[index - 1]:
+            yield "***"
 
 
 @dataclass(frozen=True)
@@ -140,6 +184,11 @@ class _Reader:
             self.problem(f"{where}.{key}", "must be non-empty text")
             return ""
         return value
+
+    def no_credentials_in(self, url: str, key: str) -> None:
+        """A URL must not hold a user or password: secrets come from files or the environment."""
+        if "@" in urlsplit(url).netloc:
+            self.problem(key, "must not contain user:password@; use username and password_file")
 
     def secret(self, data: Mapping[str, Any], where: str, required: bool) -> Secret | None:
         """A password from ``password_file`` or from the variable named by ``password_env``."""
@@ -306,6 +355,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         url = reader.text(b, "url", "powerocean.broker")
         if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
             reader.problem("powerocean.broker.url", "must start with mqtt:// or mqtts://")
+        reader.no_credentials_in(url, "powerocean.broker.url")
         broker = BrokerConfig(
             url=url,
             username=reader.text(b, "username", "powerocean.broker", required=False) or None,
@@ -322,6 +372,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         api_url = lg.get("api_url", DEFAULT_ECOFLOW_API)
         if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
             reader.problem("powerocean.login.api_url", "must be an https:// URL")
+        reader.no_credentials_in(str(api_url), "powerocean.login.api_url")
         login = LoginConfig(
             email=reader.text(lg, "email", "powerocean.login"),
             password=password or Secret(""),
