@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import threading
@@ -50,12 +51,14 @@ class ExporterProcess:
         for line in self._process.stderr:
             self.lines.append(line)
 
-    def wait_until_served(self, timeout: float = 15) -> None:
+    def wait_until_served(self, context: ssl.SSLContext | None = None, timeout: float = 15) -> None:
+        """Until /-/healthy answers (over TLS with ``context``)."""
+        url = f"{self.url}/-/healthy".replace("http:", "https:" if context else "http:")
         deadline = time.monotonic() + timeout
         while True:
             assert self._process.poll() is None, f"the exporter exited: {self.log}"
             try:
-                urllib.request.urlopen(f"{self.url}/-/healthy", timeout=1).read()
+                urllib.request.urlopen(url, timeout=1, context=context).read()
                 return
             except urllib.error.HTTPError:
                 return  # it answers, if not with 200
