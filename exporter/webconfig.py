@@ -200,16 +200,19 @@ class _Problems:
             self.add(f"{key}.{unknown}" if key else unknown, "unknown key")
         return data
 
-    def names(self, data: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:
-        """A list of names out of ``known``; each other entry is a problem."""
-        value = data.get(key) or []
+    def names(self, tls: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:
+        """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
+        value = tls.get(key) or []
         if not isinstance(value, list):
-            self.add(key, "must be a list")
+            self.add(f"tls_server_config.{key}", "must be a list")
             return []
         known = set(known)
         for name in value:
             if name not in known:
-                self.add(key, f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}")
+                self.add(
+                    f"tls_server_config.{key}",
+                    f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
+                )
         return [name for name in value if name in known]
 
 
