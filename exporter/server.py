@@ -63,6 +63,9 @@ class ExporterApp:
         return self._route(environ, start_response)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        limit = self._web_config.rate_limit
+        if limit is not None and not limit.allow():
+            return _text(start_response, "429 Too Many Requests", "Too many requests\n")
         if not self._web_config.authorized(environ.get("HTTP_AUTHORIZATION")):
             start_response(
                 "401 Unauthorized",

@@ -17,7 +17,7 @@ verified against ``client_ca_file``/``client_ca``, so each ``client_auth_type`` 
 ``NoClientCert`` needs one (``RequestClientCert`` behaves as ``VerifyClientCertIfGiven``,
 ``RequireAnyClientCert`` as ``RequireAndVerifyClientCert``); ``curve_preferences`` keeps
 only its first curve; ``http2`` is accepted but the server speaks HTTP/1.1.
-Unknown keys, and ``rate_limit``, are refused.
+Unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import secrets
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +42,7 @@ import yaml
 
 from exporter.config import ConfigError
 
-_TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users")
+_TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
     "cert",
     "key",
@@ -102,6 +104,27 @@ _HEADERS: dict[str, frozenset[str] | None] = {
 _BCRYPT_MAX_BYTES = 72
 
 
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds."""
+
+    def __init__(self, interval: float, burst: int) -> None:
+        self._interval = interval
+        self._burst = burst
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
 @dataclass
 class WebConfig:
     tls: ssl.SSLContext | None = None
@@ -109,6 +132,7 @@ class WebConfig:
     allowed_sans: frozenset[str] = frozenset()
     headers: tuple[tuple[str, str], ...] = ()
     users: dict[str, bytes] = field(default_factory=dict)
+    rate_limit: RateLimit | None = None
     # bcrypt is slow by design; a header that passed once is remembered by its digest.
     _accepted: set[bytes] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -230,6 +254,7 @@ def load_web_config(path: Path) -> WebConfig:
     top = problems.mapping(document, "", _TOP_KEYS)
     config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
     config.headers = _headers(problems, top.get("http_server_config"))
+    config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
     tls = problems.mapping(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
     if tls:
         config.tls = _tls_context(problems, tls)
@@ -280,6 +305,35 @@ def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
         elif text:
             chosen.append((str(name), text))
     return tuple(chosen)
+
+
+def _rate_limit(problems: _Problems, data: Any) -> RateLimit | None:
+    section = problems.mapping(data, "rate_limit", ("interval", "burst"))
+    if not section:
+        return None
+    interval = _seconds(section.get("interval", "0s"))
+    burst = section.get("burst", 0)
+    if interval is None:
+        problems.add("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
+        problems.add("rate_limit.burst", "must be a whole number >= 0")
+        return None
+    return RateLimit(interval, burst) if interval else None
+
+
+def _seconds(text: Any) -> float | None:
+    """``1m30s``, ``100ms``, ``0`` -> seconds; None when it is not a duration."""
+    text = str(text)
+    if text == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
 def _tls_context(problems: _Problems, tls: Mapping[str, Any]) -> ssl.SSLContext | None:

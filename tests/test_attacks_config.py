@@ -102,7 +102,8 @@ BROKEN_WEB_CONFIGS = [
     ),
     ("http_server_config: {headers: {Server: me}}", "http_server_config.headers.Server"),
     ("basic_auth_users: {prometheus: plain-text-password}", "basic_auth_users.prometheus"),
-    ("rate_limit: {interval: 1s, burst: 5}", "rate_limit"),
+    ("rate_limit: {interval: soon, burst: 5}", "rate_limit.interval"),
+    ("rate_limit: {interval: 1s, burst: -1}", "rate_limit.burst"),
     ("- a list", ""),
 ]
 

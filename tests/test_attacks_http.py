@@ -129,3 +129,15 @@ def test_headers_from_the_web_config_are_sent(tmp_path):
             assert response.headers["X-Frame-Options"] == "deny"
     finally:
         process.stop()
+
+
+def test_rate_limit_answers_429_beyond_the_burst(tmp_path):
+    web = tmp_path / "web.yml"
+    web.write_text("rate_limit: {interval: 1m, burst: 3}\n")
+    process = ExporterProcess("--web.config.file", str(web))
+    try:
+        process.wait_until_served()  # the first of the burst
+        statuses = [get(f"{process.url}/-/healthy")[0] for _ in range(4)]
+    finally:
+        process.stop()
+    assert statuses == [200, 200, 429, 429]
