@@ -206,7 +206,7 @@ class PowerOceanConnection:
             session.client.user_data_set(session)
             session.client.connect(target.host, target.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
-            hint = " (a plain MQTT port? then use mqtt://)" if isinstance(exc, ssl.SSLError) else ""
+            hint = _plain_port_hint(target, exc)
             log.warning(
                 "PowerOcean broker %s:%d: no connection: %s%s", target.host, target.port, exc, hint
             )
@@ -329,6 +329,14 @@ def _where(session: _Session) -> tuple[str, str]:
     target = session.target
     hint = "" if target.tls else " (a TLS port? then use mqtts://)"
     return f"{target.host}:{target.port}", hint
+
+
+def _plain_port_hint(target: _Target, exc: Exception) -> str:
+    """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
+    broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
+    if target.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
+        return " (a plain MQTT port? then use mqtt://)"
+    return ""
 
 
 def _broker_target(config: PowerOceanConfig) -> _Target:
