@@ -40,7 +40,7 @@ from typing import Any
 import bcrypt
 import yaml
 
-from exporter.config import ConfigError
+from exporter.config import ConfigError, _Reader
 
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
@@ -204,36 +204,19 @@ def _cost(hashed: bytes) -> int:
     return int(hashed.split(b"$")[2])
 
 
-class _Problems:
-    """Collects ``FILE: KEY: reason`` lines."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.lines: list[str] = []
-
-    def add(self, key: str, reason: str) -> None:
-        self.lines.append(f"{self.path}: {key}: {reason}")
-
-    def mapping(self, data: Any, key: str, allowed: Iterable[str]) -> dict[str, Any]:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.add(key, "must be a mapping")
-            return {}
-        for unknown in sorted(set(map(str, data)) - set(allowed)):
-            self.add(f"{key}.{unknown}" if key else unknown, "unknown key")
-        return data
+class _Problems(_Reader):
+    """Collects ``FILE: KEY: reason`` lines, as the config reader does."""
 
     def names(self, tls: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:
         """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
         value = tls.get(key) or []
         if not isinstance(value, list):
-            self.add(f"tls_server_config.{key}", "must be a list")
+            self.problem(f"tls_server_config.{key}", "must be a list")
             return []
         known = set(known)
         for name in value:
             if name not in known:
-                self.add(
+                self.problem(
                     f"tls_server_config.{key}",
                     f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
                 )
@@ -251,16 +234,16 @@ def load_web_config(path: Path) -> WebConfig:
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     problems = _Problems(path)
-    top = problems.mapping(document, "", _TOP_KEYS)
+    top = problems.section(document, "", _TOP_KEYS)
     config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
     config.headers = _headers(problems, top.get("http_server_config"))
     config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
-    tls = problems.mapping(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
+    tls = problems.section(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
     if tls:
         config.tls = _tls_context(problems, tls)
         config.allowed_sans = _allowed_sans(problems, tls)
-    if problems.lines:
-        raise ConfigError(problems.lines)
+    if problems.problems:
+        raise ConfigError(problems.problems)
     return config
 
 
@@ -268,12 +251,12 @@ def _users(problems: _Problems, data: Any) -> dict[str, bytes]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        problems.add("basic_auth_users", "must map user names to bcrypt hashes")
+        problems.problem("basic_auth_users", "must map user names to bcrypt hashes")
         return {}
     users = {}
     for user, hashed in data.items():
         if not isinstance(hashed, str) or not _is_bcrypt(hashed):
-            problems.add(f"basic_auth_users.{user}", "must be a bcrypt hash")
+            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
         else:
             users[str(user)] = hashed.encode()
     return users
@@ -291,32 +274,32 @@ def _is_bcrypt(text: str) -> bool:
 
 
 def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
-    section = problems.mapping(data, "http_server_config", ("http2", "headers"))
+    section = problems.section(data, "http_server_config", ("http2", "headers"))
     if "http2" in section and not isinstance(section["http2"], bool):
-        problems.add("http_server_config.http2", "must be true or false")
-    headers = problems.mapping(section.get("headers"), "http_server_config.headers", _HEADERS)
+        problems.problem("http_server_config.http2", "must be true or false")
+    headers = problems.section(section.get("headers"), "http_server_config.headers", _HEADERS)
     chosen = []
     for name, value in headers.items():
         allowed = _HEADERS.get(name)
         text = value if isinstance(value, str) else None
         if text is None or not text.isprintable() or (allowed is not None and text not in allowed):
             wanted = " or ".join(sorted(allowed)) if allowed else "printable text"
-            problems.add(f"http_server_config.headers.{name}", f"must be {wanted}")
+            problems.problem(f"http_server_config.headers.{name}", f"must be {wanted}")
         elif text:
             chosen.append((str(name), text))
     return tuple(chosen)
 
 
 def _rate_limit(problems: _Problems, data: Any) -> RateLimit | None:
-    section = problems.mapping(data, "rate_limit", ("interval", "burst"))
+    section = problems.section(data, "rate_limit", ("interval", "burst"))
     if not section:
         return None
     interval = _seconds(section.get("interval", "0s"))
     burst = section.get("burst", 0)
     if interval is None:
-        problems.add("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
+        problems.problem("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
-        problems.add("rate_limit.burst", "must be a whole number >= 0")
+        problems.problem("rate_limit.burst", "must be a whole number >= 0")
         return None
     return RateLimit(interval, burst) if interval else None
 
@@ -351,7 +334,7 @@ def _pem_file(problems: _Problems, tls: Mapping[str, Any], key: str) -> Path | N
         return None
     file = problems.path.parent / value if isinstance(value, str) else None
     if file is None or not file.is_file():
-        problems.add(f"tls_server_config.{key}", f"no such file: {value!r}")
+        problems.problem(f"tls_server_config.{key}", f"no such file: {value!r}")
         return None
     return file
 
@@ -359,7 +342,7 @@ def _pem_file(problems: _Problems, tls: Mapping[str, Any], key: str) -> Path | N
 def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
         if (inline in tls) == (file_key in tls):
-            problems.add(
+            problems.problem(
                 f"tls_server_config.{file_key}", f"needs exactly one of {file_key} or {inline}"
             )
             return
@@ -373,7 +356,7 @@ def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.
                 context.load_cert_chain(cert, key)
     except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
         reason = getattr(exc, "reason", None) or exc.strerror or exc
-        problems.add("tls_server_config", f"certificate and key do not load together: {reason}")
+        problems.problem("tls_server_config", f"certificate and key do not load together: {reason}")
 
 
 def _written(folder: str, name: str, text: Any) -> Path | None:
@@ -389,19 +372,19 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
 def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     kind = tls.get("client_auth_type", "NoClientCert")
     if kind not in _CLIENT_AUTH:
-        problems.add(
+        problems.problem(
             "tls_server_config.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}"
         )
         return
     has_ca = "client_ca_file" in tls or "client_ca" in tls
     if kind == "NoClientCert":
         if has_ca:
-            problems.add(
+            problems.problem(
                 "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
             )
         return
     if not has_ca:
-        problems.add(
+        problems.problem(
             "tls_server_config.client_auth_type",
             f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
         )
@@ -413,7 +396,7 @@ def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLCo
         elif isinstance(tls.get("client_ca"), str):
             context.load_verify_locations(cadata=tls["client_ca"])
     except (ssl.SSLError, OSError, ValueError) as exc:
-        problems.add("tls_server_config.client_ca_file", f"cannot load: {exc}")
+        problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
         return
     context.verify_mode = _CLIENT_AUTH[kind]
 
@@ -425,21 +408,23 @@ def _versions(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLConte
     ):
         name = tls.get(key, default)
         if name not in _VERSIONS:
-            problems.add(f"tls_server_config.{key}", f"must be one of {', '.join(_VERSIONS)}")
+            problems.problem(f"tls_server_config.{key}", f"must be one of {', '.join(_VERSIONS)}")
             continue
         try:
             setattr(context, attribute, _VERSIONS[name])
         except (ValueError, ssl.SSLError) as exc:
-            problems.add(f"tls_server_config.{key}", f"not available here: {exc}")
+            problems.problem(f"tls_server_config.{key}", f"not available here: {exc}")
     if context.minimum_version > context.maximum_version:
-        problems.add("tls_server_config.min_version", "is above max_version")
+        problems.problem("tls_server_config.min_version", "is above max_version")
 
 
 def _ciphers(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     if "prefer_server_cipher_suites" in tls:
         prefer = tls["prefer_server_cipher_suites"]
         if not isinstance(prefer, bool):
-            problems.add("tls_server_config.prefer_server_cipher_suites", "must be true or false")
+            problems.problem(
+                "tls_server_config.prefer_server_cipher_suites", "must be true or false"
+            )
         elif not prefer:
             context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     suites = problems.names(tls, "cipher_suites", _CIPHER_SUITES)
@@ -456,10 +441,10 @@ def _curve(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext)
 def _allowed_sans(problems: _Problems, tls: Mapping[str, Any]) -> frozenset[str]:
     sans = tls.get("client_allowed_sans") or []
     if not isinstance(sans, list) or not all(isinstance(s, str) for s in sans):
-        problems.add("tls_server_config.client_allowed_sans", "must be a list of names")
+        problems.problem("tls_server_config.client_allowed_sans", "must be a list of names")
         return frozenset()
     if sans and tls.get("client_auth_type") not in _SANS_NEED:
-        problems.add(
+        problems.problem(
             "tls_server_config.client_allowed_sans",
             f"needs client_auth_type {' or '.join(_SANS_NEED)}",
         )

@@ -9,6 +9,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from exporter.simulate import free_port
@@ -54,17 +55,10 @@ class ExporterProcess:
     def wait_until_served(self, context: ssl.SSLContext | None = None, timeout: float = 15) -> None:
         """Until /-/healthy answers (over TLS with ``context``)."""
         url = f"{self.url}/-/healthy".replace("http:", "https:" if context else "http:")
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self._process.poll() is None, f"the exporter exited: {self.log}"
-            try:
-                urllib.request.urlopen(url, timeout=1, context=context).read()
-                return
-            except urllib.error.HTTPError:
-                return  # it answers, if not with 200
-            except OSError:
-                assert time.monotonic() < deadline, "the exporter does not answer"
-                time.sleep(0.1)
+        wait_until_served(url, context, timeout, alive=self.running_or_fail)
+
+    def running_or_fail(self) -> None:
+        assert self._process.poll() is None, f"the exporter exited: {self.log}"
 
     def wait_for_log(self, text: str, timeout: float = 15) -> str:
         """The first log line containing ``text``."""
@@ -84,6 +78,26 @@ class ExporterProcess:
         stop_process(self._process)
         self._reader.join(timeout=5)
         return self._process.returncode
+
+
+def wait_until_served(
+    url: str,
+    context: ssl.SSLContext | None = None,
+    timeout: float = 15,
+    alive: Callable[[], None] = lambda: None,
+) -> None:
+    """Until ``url`` answers at all; ``alive`` raises when waiting longer is pointless."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive()
+        try:
+            urllib.request.urlopen(url, timeout=1, context=context).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers, if not with 200
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} does not answer"
+            time.sleep(0.1)
 
 
 def run_command(*args: str, cwd: Path | None = None, timeout: float = 30) -> tuple[int, str]:

@@ -7,7 +7,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
 
 import bcrypt
@@ -15,21 +14,8 @@ import pytest
 import trustme
 
 from exporter.simulate import free_port
+from tests.exporter_process import wait_until_served
 from tests.scrape import get, scrape
-
-
-def wait_until_served(url: str, context: ssl.SSLContext | None = None, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1, context=context).read()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers, if not with 200
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 @pytest.fixture
