@@ -18,9 +18,10 @@ import tracemalloc
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from exporter.powerocean.cache import Ingest, MessageCache
+from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
-from exporter.powerocean.device import load_powerocean_mapping
+from exporter.powerocean.ingest import Ingest
+from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
 TOPIC = "/app/device/property/{}"
@@ -29,7 +30,7 @@ TOPIC = "/app/device/property/{}"
 MESSAGES = (
     "JTS1_ENERGY_STREAM_REPORT",
     "JTS1_EMS_HEARTBEAT",
-    "JTS1_EMS_CHANGE_REPORT",
+    "JTS1_EMS_STATE_CHANGE_REPORT",
     "JTS1_BP_STA_REPORT",
 )
 
@@ -38,7 +39,8 @@ def payloads(serial: str, packs: int) -> list[bytes]:
     """One payload per message kind, as the device sends them mid-session."""
     model = PowerOceanModel(packs=[f"{serial}-PACK{i}" for i in range(1, packs + 1)], epoch=0)
     publisher = PowerOceanPublisher("mqtt://127.0.0.1:1", serial, model=model)
-    return [publisher.payload([name], at=1000.0) for name in MESSAGES]
+    messages = model.messages(1000.0)
+    return [publisher.payload({name: messages[name]}) for name in MESSAGES]
 
 
 def main() -> None:
@@ -53,7 +55,7 @@ def main() -> None:
     stream, heartbeat, change, packs = payloads("R371BENCH0001", 2)
     mix = [stream, stream, stream, heartbeat, packs, change]
     cache = MessageCache()
-    ingest = Ingest(mapping, cache)
+    ingest = Ingest(mapping, cache, ["R371BENCH0001"], stale_after=1e9)
     topic = TOPIC.format("R371BENCH0001")
     count, deadline = 0, time.perf_counter() + args.seconds
     started = time.perf_counter()
@@ -66,13 +68,15 @@ def main() -> None:
 
     # Render: many systems, every message fresh.
     cache = MessageCache()
-    ingest = Ingest(mapping, cache)
     serials = [f"R371BENCH{i:04d}" for i in range(args.systems)]
+    ingest = Ingest(mapping, cache, serials, stale_after=1e9)
     tracemalloc.start()
     for serial in serials:
         for payload in payloads(serial, args.packs):
             ingest(TOPIC.format(serial), payload)
-    collector = PowerOceanCollector(mapping, cache, ingest, None, devices=serials, stale_after=1e9)
+    collector = PowerOceanCollector(
+        mapping, cache, ingest, None, devices={s: s for s in serials}, stale_after=1e9
+    )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     text = generate_latest(registry)

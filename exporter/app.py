@@ -11,10 +11,11 @@ from prometheus_client.registry import Collector
 from exporter import __version__
 from exporter.config import Config
 from exporter.eventloop import EventLoopThread
-from exporter.powerocean.cache import Ingest, MessageCache
+from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.connection import PowerOceanConnection
-from exporter.powerocean.device import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.ingest import Ingest
+from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.collector import TargetPool
 from exporter.refu.device import RefuMapping, load_refu_mapping
 from exporter.refu.target import Address
@@ -64,7 +65,12 @@ class Exporter:
         if config.powerocean is not None:
             mapping = powerocean_mapping or load_powerocean_mapping()
             cache = MessageCache()
-            self.ingest = Ingest(mapping, cache)
+            self.ingest = Ingest(
+                mapping,
+                cache,
+                config.powerocean.devices,
+                stale_after=config.powerocean.stale_after_seconds,
+            )
             self.powerocean = PowerOceanConnection(config.powerocean, self.ingest)
             collectors.append(
                 PowerOceanCollector(

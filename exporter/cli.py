@@ -131,7 +131,7 @@ def check_config(path: Path) -> None:
 )
 def metrics(output: str) -> None:
     """List every metric the mappings can produce."""
-    from exporter.powerocean.device import load_powerocean_mapping
+    from exporter.powerocean.schema import load_powerocean_mapping
 
     rows: list[dict[str, Any]] = [
         describe(channel, "refu") for channel in load_refu_mapping().channels
@@ -151,19 +151,25 @@ def metrics(output: str) -> None:
 
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
-@click.option("--topic", help="The MQTT topic, for a payload whose headers name no serial.")
+@click.option("--topic", help="The MQTT topic the payload came on (it names the system).")
 def decode(source: Any, topic: str | None) -> None:
-    """Decode one PowerOcean MQTT payload (FILE or - for stdin) and print it as JSON."""
-    from exporter.powerocean.device import load_powerocean_mapping
-    from exporter.powerocean.dump import dump_payload
-    from exporter.powerocean.envelope import DecodeError
+    """Decode one PowerOcean MQTT payload (FILE or - for stdin) and print it as JSON.
 
+    Every frame is listed with its command and message name ("unknown" when the
+    schema has none), every field present (zeros included), and field numbers the
+    schema does not know raw, so a capture from new firmware can be read.
+    """
+    from exporter.powerocean.codec import DecodeError, decode_payload, describe
+    from exporter.powerocean.schema import SystemModels, load_powerocean_mapping
+
+    mapping = load_powerocean_mapping()
+    models = SystemModels(mapping.models)
     try:
-        result = dump_payload(source.read(), load_powerocean_mapping(), topic)
+        frames, skipped = decode_payload(source.read(), mapping, models, topic, need_serial=False)
     except DecodeError as exc:
         click.echo(f"cannot decode: {exc.reason}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(result, indent=2))
+    click.echo(json.dumps(describe(frames, skipped, mapping.ignored), indent=2))
 
 
 @main.group()
@@ -199,14 +205,15 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
 @click.option("--broker", required=True, help="mqtt://[user:password@]host:port")
 @click.option("--serial", default="R371ZD1AZH000001", show_default=True)
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds.")
-def simulate_powerocean(broker: str, serial: str, interval: float) -> None:
+@click.option("--model", type=click.Choice(["plus", "dc-fit"]), default="plus", show_default=True)
+def simulate_powerocean(broker: str, serial: str, interval: float, model: str) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
     import time
 
-    from exporter.simulate.powerocean import PowerOceanPublisher
+    from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    publisher = PowerOceanPublisher(broker, serial, interval=interval)
+    publisher = PowerOceanPublisher(broker, serial, interval=interval, model=MODELS[model]())
     publisher.start()
     click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
     try:

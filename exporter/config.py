@@ -122,7 +122,8 @@ class LoginConfig:
 
 @dataclass(frozen=True)
 class PowerOceanConfig:
-    devices: tuple[str, ...]
+    #: The configured systems: serial -> name (the serial when no name is given).
+    devices: Mapping[str, str]
     broker: BrokerConfig | None = None
     login: LoginConfig | None = None
     stale_after_seconds: float = 300.0
@@ -381,22 +382,13 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         )
     if (broker is None) == (login is None):
         reader.problem("powerocean", "needs exactly one of 'broker' or 'login'")
-    devices = section.get("devices")
-    if (
-        not isinstance(devices, list)
-        or not devices
-        or not all(isinstance(d, str) and d.strip() and not set(d) & set("/+# ") for d in devices)
-    ):
-        reader.problem(
-            "powerocean.devices", "must be a non-empty list of serial numbers (no / + # or space)"
-        )
-        devices = []
+    devices = _powerocean_devices(reader, section.get("devices"))
     request_all = section.get("request_all_on_connect", True)
     if not isinstance(request_all, bool):
         reader.problem("powerocean.request_all_on_connect", "must be true or false")
         request_all = True
     return PowerOceanConfig(
-        devices=tuple(devices),
+        devices=devices,
         broker=broker,
         login=login,
         stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
@@ -404,3 +396,27 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
         timeout_seconds=reader.number(section, "timeout_seconds", "powerocean", 10, 0.1),
     )
+
+
+def _powerocean_devices(reader: _Reader, entries: Any) -> dict[str, str]:
+    """``devices``: serials, or ``{serial: ..., name: ...}`` entries -> serial -> name."""
+    where = "powerocean.devices"
+    if not isinstance(entries, list) or not entries:
+        reader.problem(where, "must be a non-empty list of serial numbers")
+        return {}
+    devices: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        at = f"{where}[{index}]"
+        if isinstance(entry, dict):
+            entry = reader.section(entry, at, ("serial", "name"))
+            serial = reader.text(entry, "serial", at)
+            name = reader.text(entry, "name", at, required=False) or serial
+        else:
+            serial = name = entry if isinstance(entry, str) else ""
+        if not serial.strip() or set(serial) & set("/+# "):
+            reader.problem(at, f"not a serial number (no / + # or space): {serial!r}")
+        elif serial in devices:
+            reader.problem(at, f"serial {serial!r} is listed twice")
+        else:
+            devices[serial] = name
+    return devices

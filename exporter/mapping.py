@@ -51,6 +51,9 @@ UNITS = frozenset(
     }
 )
 
+#: How an info channel's value may be written (``format``).
+TEXT_FORMATS = ("", "version")
+
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Labels the exporter itself adds; a mapping may not use them as constant labels.
@@ -79,6 +82,11 @@ class Channel(Generic[Address]):
     index_label: str = ""
     #: Raw values that mean "not reported" (e.g. 65535); such a value is not exported.
     missing_values: frozenset[float] = frozenset()
+    #: How an info value is written: "" as sent, "version" as a dotted a.b.c.d number.
+    text_format: str = ""
+    #: The device model the channel is read from; channels of different variants may
+    #: fill the same series (each model sends the value in its own message).
+    variant: str = ""
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -154,19 +162,8 @@ def _parse_channel(
         raise ValueError(f"unknown unit {unit!r} (one of: {', '.join(sorted(UNITS - {''}))})")
     _check_metric_name(metric, device, kind, unit)
 
-    scale = entry.get("scale", 1)
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
-        raise ValueError(f"bad scale {scale!r}: must be a finite number")
-    if scale == 0:
-        raise ValueError("bad scale 0: every value would read 0")
-
-    labels = entry.get("labels", {})
-    if not isinstance(labels, dict):
-        raise ValueError("'labels' must be a mapping of label name to value")
-    for name in labels:
-        if not _LABEL_NAME.match(str(name)) or name in RESERVED_LABELS:
-            raise ValueError(f"bad constant label name {name!r}")
-
+    scale = _scale(entry)
+    labels = _constant_labels(entry)
     states = _numbered_texts(entry, "states") if kind is Kind.ENUM else {}
     bits = _numbered_texts(entry, "bits") if kind is Kind.BITFIELD else {}
     if kind is Kind.ENUM and not states:
@@ -179,6 +176,9 @@ def _parse_channel(
         if name and not _LABEL_NAME.match(name):
             raise ValueError(f"bad label name {name!r}")
 
+    text_format = entry.get("format", "") if kind is Kind.INFO else ""
+    if text_format not in TEXT_FORMATS:
+        raise ValueError(f"unknown format {text_format!r} (one of: {', '.join(TEXT_FORMATS)})")
     missing = entry.get("missing_values", [])
     if not isinstance(missing, list) or not all(isinstance(v, int | float) for v in missing):
         raise ValueError("'missing_values' must be a list of numbers")
@@ -190,14 +190,35 @@ def _parse_channel(
         help=_text(entry, "help"),
         address=parse_address(entry),
         unit=unit,
-        scale=float(scale),
-        labels=tuple((str(k), str(v)) for k, v in labels.items()),
+        scale=scale,
+        labels=labels,
         states=states,
         bits=bits,
         info_label=info_label,
         index_label=index_label,
         missing_values=frozenset(missing),
+        text_format=text_format,
+        variant=str(entry.get("variant", "")),
     )
+
+
+def _scale(entry: Mapping[str, Any]) -> float:
+    scale = entry.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
+        raise ValueError(f"bad scale {scale!r}: must be a finite number")
+    if scale == 0:
+        raise ValueError("bad scale 0: every value would read 0")
+    return float(scale)
+
+
+def _constant_labels(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    labels = entry.get("labels", {})
+    if not isinstance(labels, dict):
+        raise ValueError("'labels' must be a mapping of label name to value")
+    for name in labels:
+        if not _LABEL_NAME.match(str(name)) or name in RESERVED_LABELS:
+            raise ValueError(f"bad constant label name {name!r}")
+    return tuple((str(k), str(v)) for k, v in labels.items())
 
 
 def _check_metric_name(metric: str, device: str, kind: Kind, unit: str) -> None:
@@ -219,10 +240,10 @@ def _check_metric_name(metric: str, device: str, kind: Kind, unit: str) -> None:
 def _check_families(path: Path, channels: list[Channel[Any]]) -> None:
     """Channels may share a metric (e.g. one per phase) only as one consistent family."""
     first: dict[str, Channel[Any]] = {}
-    seen: set[tuple[str, tuple[tuple[str, str], ...], str]] = set()
+    seen: set[tuple[str, tuple[tuple[str, str], ...], str, str]] = set()
     for channel in channels:
         # Info channels of one family each add a label to the same series.
-        key = (channel.metric, channel.labels, channel.info_label)
+        key = (channel.metric, channel.labels, channel.info_label, channel.variant)
         if key in seen:
             raise MappingError(
                 f"{path}: {channel.source}: duplicate metric name {channel.metric!r}"

@@ -140,7 +140,15 @@ class FamilyBuilder:
     def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
         self._info_channels.setdefault(channel.metric, channel)
         series = self._info.setdefault(channel.metric, {})
-        series.setdefault(labels, {})[channel.info_label] = str(raw)
+        text = dotted_version(raw) if channel.text_format == "version" else str(raw)
+        series.setdefault(labels, {})[channel.info_label] = text
+
+
+def dotted_version(raw: Any) -> str:
+    """A version packed into 32 bits, most significant byte first: 0x0300130F -> 3.0.19.15."""
+    if not isinstance(raw, int) or not 0 <= raw < 1 << 32:
+        return str(raw)
+    return ".".join(str(raw >> shift & 0xFF) for shift in (24, 16, 8, 0))
 
 
 def gauge(
@@ -221,12 +229,22 @@ class PowerOceanHealth:
     connects: int
     dropped: Mapping[str, int]
     received: Mapping[tuple[str, str], int]
+    #: The configured name of each system, by serial.
+    names: Mapping[str, str] = field(default_factory=dict)
     up: dict[str, bool] = field(default_factory=dict)
     last_message: dict[tuple[str, str], float] = field(default_factory=dict)
     last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
+    info = InfoMetricFamily(
+        "powerocean_system",
+        "A configured PowerOcean system and its name (the serial when none is configured).",
+        labels=("serial",),
+    )
+    for serial, name in sorted(health.names.items()):
+        info.add_metric((serial,), {"name": name})
+    yield info
     yield gauge(
         "powerocean_up",
         "1 when the system sent a message within stale_after_seconds, 0 otherwise.",

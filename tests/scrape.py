@@ -17,20 +17,20 @@ class Scrape:
     samples: list[Sample]
     families: dict[str, str]  # name -> type
 
-    def values(self, name: str, **labels: str) -> list[float]:
+    def values(self, name: str, /, **labels: str) -> list[float]:
         return [
             s.value
             for s in self.samples
             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
         ]
 
-    def value(self, name: str, **labels: str) -> float:
+    def value(self, name: str, /, **labels: str) -> float:
         """The one sample of ``name`` with these labels (among possibly more labels)."""
         found = self.values(name, **labels)
         assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
         return found[0]
 
-    def has(self, name: str, **labels: str) -> bool:
+    def has(self, name: str, /, **labels: str) -> bool:
         return bool(self.values(name, **labels))
 
 

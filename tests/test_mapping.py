@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from exporter.mapping import MappingError
-from exporter.powerocean.device import load_powerocean_mapping
+from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.refu.device import load_refu_mapping
 from exporter.refu.plan import MAX_REGISTERS_PER_READ, plan_reads
 

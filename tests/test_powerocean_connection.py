@@ -65,7 +65,7 @@ def broker_config(
 ) -> PowerOceanConfig:
     options = {"keepalive_seconds": 0, "timeout_seconds": 2.0, **options}
     return PowerOceanConfig(
-        devices=("SN1",), broker=BrokerConfig(url=broker.url, ca_file=ca_file), **options
+        devices={"SN1": "SN1"}, broker=BrokerConfig(url=broker.url, ca_file=ca_file), **options
     )
 
 
@@ -219,7 +219,9 @@ def test_login_mode_over_tls(
         ) as api,
         Subscriber(broker, [REQUEST_TOPICS], username=TESTER, password=TESTER_PASSWORD) as sub,
     ):
-        config = PowerOceanConfig(devices=("SN1",), login=login_config(api), keepalive_seconds=0)
+        config = PowerOceanConfig(
+            devices={"SN1": "SN1"}, login=login_config(api), keepalive_seconds=0
+        )
         with running(config, inbox.add) as connection:
             assert until(lambda: connection.connected)
             sub.publish(DEVICE_TOPIC, b"via login")
@@ -246,7 +248,7 @@ def test_wrong_password_is_permanent_and_not_hammered(
         assert "1002" in str(raised.value) and "wrong password" in str(raised.value)
         assert wrong not in str(raised.value)
 
-        config = PowerOceanConfig(devices=("SN1",), login=login_config(api, wrong))
+        config = PowerOceanConfig(devices={"SN1": "SN1"}, login=login_config(api, wrong))
         with running(config, Inbox().add) as connection:
             assert until(lambda: connection.login_failures == 1)
             time.sleep(2.5)
@@ -278,7 +280,7 @@ def test_transient_login_errors_use_the_short_backoff(tmp_path: Path, ca: trustm
             login(login_config(api), timeout=2)
         assert not raised.value.permanent and "HTTP 503" in str(raised.value)
 
-        config = PowerOceanConfig(devices=("SN1",), login=login_config(api))
+        config = PowerOceanConfig(devices={"SN1": "SN1"}, login=login_config(api))
         with running(config, Inbox().add) as connection:
             assert until(lambda: connection.login_failures >= 3)
             api.error_status = None
@@ -314,7 +316,7 @@ def test_refused_broker_credentials_trigger_a_new_login(
             certificate_passwords=["stale-Pa55-word", MQTT_PASSWORD],
         ) as api,
     ):
-        config = PowerOceanConfig(devices=("SN1",), login=login_config(api))
+        config = PowerOceanConfig(devices={"SN1": "SN1"}, login=login_config(api))
         with running(config, Inbox().add) as connection:
             assert until(lambda: connection.connected)
         assert api.calls == {LOGIN_PATH: 2, CERTIFICATION_PATH: 2}

@@ -18,17 +18,17 @@ from google.protobuf.message import Message
 
 from exporter.config import BrokerConfig, Config, PowerOceanConfig
 from exporter.mapping import Kind
-from exporter.metrics import scaled
-from exporter.powerocean.device import PowerOceanChannel, load_powerocean_mapping
-from exporter.powerocean.frames import build_payload
+from exporter.metrics import dotted_version, scaled
+from exporter.powerocean.codec import build_payload
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.simulate.powerocean import PowerOceanModel
+from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
 from tests.conftest import start_exporter
 from tests.mosquitto import Mosquitto, Subscriber
 from tests.scrape import Scrape, scrape
 
 MAPPING = load_powerocean_mapping()
-COMMANDS = {route.name: key for key, route in MAPPING.routes.items()}
+COMMANDS = {name: route.command for name, route in MAPPING.routes.items()}
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "powerocean-states.md"
 CAPTURE = SEED.parents[1] / "fixtures" / "powerocean" / "r374_get_all_masked.bin"
 SERIAL = "R371ZD1AZH000001"
@@ -39,8 +39,9 @@ def topic(serial: str = SERIAL) -> str:
     return f"/app/device/property/{serial}"
 
 
-def set_path(message: Message, path: tuple[str | int, ...], value: Any) -> None:
-    """Put ``value`` at a mapping path, creating list entries on the way."""
+def set_path(message: Message, path: tuple[str | int, ...], value: Any) -> Any:
+    """Put ``value`` at a mapping path, creating list entries on the way; returns what
+    was stored (a whole number where the field holds whole numbers)."""
     node: Any = message
     for step, following in itertools.pairwise(path):
         if isinstance(step, int):
@@ -58,7 +59,12 @@ def set_path(message: Message, path: tuple[str | int, ...], value: Any) -> None:
     elif isinstance(leaf, bytes):
         setattr(node, str(path[-1]), value.encode())
     else:
+        if isinstance(leaf, str):
+            value = str(value)
+        elif isinstance(leaf, int) and isinstance(value, float):
+            value = int(value)
         setattr(node, str(path[-1]), value)
+    return value
 
 
 def distinct_value(channel: PowerOceanChannel, seed: int) -> Any:
@@ -68,25 +74,58 @@ def distinct_value(channel: PowerOceanChannel, seed: int) -> Any:
     if channel.kind is Kind.INFO:
         return f"text-{seed}" if channel.info_label == "pack_serial" else seed
     if channel.kind is Kind.ARRAY:
-        return [seed + 0.5, seed + 1.25, seed + 2.0]
+        return [seed + 1, seed + 2, seed + 3]  # whole numbers fit int and float lists
     return seed + 0.5 if channel.metric.endswith(("_watts", "_volts", "_celsius")) else seed + 7
 
 
+#: The first route of each schema message a Plus sends: where filled messages are sent.
+SCHEMA_ROUTES = {}
+for _route in MAPPING.routes.values():
+    if not _route.model:
+        SCHEMA_ROUTES.setdefault(_route.schema, _route)
+
+
 def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanChannel, Any]]:
-    """Every message with a distinct value in every mapped field; and what was put where."""
+    """One message per schema with a distinct value in every mapped field, by route name;
+    and what was put where. Entries (packs, modules ...) are one each, named by the
+    pack serial for packs and ``entry_name(route)`` for the others."""
     messages: dict[str, Message] = {}
     values: dict[PowerOceanChannel, Any] = {}
-    for route in MAPPING.routes.values():
+    for schema, route in SCHEMA_ROUTES.items():
         message = route.message_type()
-        target = getattr(message, route.packs).add() if route.packs else message
-        for index, channel in enumerate(MAPPING.channels_of(route.name)):
+        target = getattr(message, route.entries).add() if route.entries else message
+        if route.entry_label and route.entry_label != "pack":
+            set_path(target, (route.entry_key[0],), entry_name(route))
+        channels = [c for c in MAPPING.channels if c.address.message == schema and not c.variant]
+        for index, channel in enumerate(channels):
             value = distinct_value(channel, offset + index * 10)
             if channel.info_label == "pack_serial":
                 value = PACKS[0] if offset < 1000 else PACKS[1]
-            set_path(target, channel.address.path, value)
-            values[channel] = value
+            values[channel] = set_path(target, channel.address.path, value)
         messages[route.name] = message
     return messages, values
+
+
+def entry_name(route) -> Any:
+    """The key a filled entry gets: text for a serial, a number for a bus address."""
+    field = route.message_type.DESCRIPTOR
+    if route.entries:
+        field = field.fields_by_name[route.entries].message_type
+    numeric = (
+        field.fields_by_name[route.entry_key[0]].cpp_type
+        != field.fields_by_name[route.entry_key[0]].CPPTYPE_STRING
+    )
+    return 42 if numeric else f"{route.entry_label.upper()}-1"
+
+
+def entry_labels(channel: PowerOceanChannel) -> dict[str, str]:
+    """The entry label of a filled message's channel: {} for system channels."""
+    route = SCHEMA_ROUTES.get(channel.address.message)
+    if route is None or not route.entry_label:
+        return {}
+    if route.entry_label == "pack":
+        return {"pack": PACKS[0]}
+    return {route.entry_label: str(entry_name(route))}
 
 
 def payload(messages: dict[str, Message], serial: str = SERIAL, **kwargs: Any) -> bytes:
@@ -108,13 +147,14 @@ def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **la
             got = result.value(name, **{channel.index_label: str(index)}, **labels)
             assert math.isclose(got, scaled(item, channel.scale), rel_tol=1e-6), channel.source
     elif channel.kind is Kind.INFO:
-        assert result.value(name, **{channel.info_label: str(value)}, **labels) == 1, channel.source
+        text = dotted_version(value) if channel.text_format == "version" else str(value)
+        assert result.value(name, **{channel.info_label: text}, **labels) == 1, channel.source
 
 
 def powerocean_config(broker: Mosquitto, **options: Any) -> Config:
     return Config(
         powerocean=PowerOceanConfig(
-            devices=(SERIAL,),
+            devices={SERIAL: SERIAL},
             broker=BrokerConfig(url=broker.url, ca_file=broker.ca_file),
             **options,
         )
@@ -174,12 +214,9 @@ def test_every_seed_state_is_exported_with_its_value_and_labels(broker, exporter
         result = wait_scrape(exporter, lambda r: r.has("powerocean_battery_pack_info"))
     assert result.value("powerocean_up", serial=SERIAL) == 1
     for channel, value in values.items():
-        labels = {"serial": SERIAL}
-        if channel.address.message == "JTS1_BP_STA_REPORT":
-            labels["pack"] = PACKS[0]
-        assert_exported(result, channel, value, **labels)
+        assert_exported(result, channel, value, serial=SERIAL, **entry_labels(channel))
     now = pytest.approx(time.time(), abs=30)
-    for name in COMMANDS.keys() - {"JTS1_BP_STA_REPORT"}:
+    for name in messages:
         assert result.value("powerocean_last_message_timestamp_seconds", message=name) == now
     assert (
         result.value("powerocean_battery_pack_last_message_timestamp_seconds", pack=PACKS[0]) == now
@@ -336,10 +373,10 @@ def test_decode_prints_a_payload_as_json(tmp_path):
     assert run.returncode == 0, run.stderr
     frames = json.loads(run.stdout)["frames"]
     names = [frame["message"] for frame in frames]
-    assert sorted(names) == sorted(COMMANDS)
+    assert sorted(names) == sorted(model.messages(900.0))
     stream = frames[names.index("JTS1_ENERGY_STREAM_REPORT")]
     assert stream["serial"] == SERIAL
-    assert stream["decoded"]["sysLoadPwr"] == pytest.approx(model.flows(900.0)["load"], rel=1e-5)
+    assert stream["fields"]["sysLoadPwr"] == pytest.approx(model.flows(900.0)["load"], rel=1e-5)
 
     garbage = subprocess.run(
         [sys.executable, "-m", "exporter", "decode", "-"], input=b"{}", capture_output=True
@@ -351,19 +388,183 @@ def test_decode_reads_the_real_capture():
     if not CAPTURE.is_file():
         pytest.skip("the captured payload is not beside the project")
     run = subprocess.run(
-        [sys.executable, "-m", "exporter", "decode", str(CAPTURE), "--topic", topic("R374X")],
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "exporter", "decode", str(CAPTURE)], capture_output=True, text=True
     )
+    assert run.returncode == 0, run.stderr
     frames = json.loads(run.stdout)["frames"]
     assert len(frames) == 19
-    decoded = {f["message"]: f["decoded"] for f in frames if f["message"]}
-    stream = decoded["JTS1_ENERGY_STREAM_REPORT"]
+    by_command = {f["command"]: f for f in frames}
+    assert by_command["96/17"]["message"] == "JTS1_EMS_STATE_CHANGE_REPORT"
+    assert by_command["96/16"]["message"] == "JTS1_EMS_SAFETY_PARAM_REPORT"
+    assert [f["message"] for f in frames].count("unknown") == 2  # 96/22 and 96/14, both empty
+    stream = by_command["96/33"]["fields"]
     assert (stream["sysLoadPwr"], stream["sysGridPwr"], stream["mpptPwr"]) == (390, -3770, 4160)
-    phase = decoded["JTS1_EMS_HEARTBEAT"]["pcsAPhase"]
-    assert phase["volt"] == pytest.approx(237.35, abs=0.01)
-    assert phase["amp"] == pytest.approx(5.194, abs=0.001)
-    assert phase["actPwr"] == pytest.approx(-1221.4, abs=0.1)
-    assert phase["reactPwr"] == pytest.approx(166.4, abs=0.1)
-    assert phase["apparentPwr"] == pytest.approx(1232.7, abs=0.1)
-    assert len(decoded["JTS1_EMS_HEARTBEAT"]["mpptHeartBeat"][0]["mpptPv"]) == 3
+    beat = by_command["96/1"]["fields"]
+    assert beat["pcsAPhase.volt"] == pytest.approx(237.35, abs=0.01)
+    assert beat["pcsAPhase.amp"] == pytest.approx(5.194, abs=0.001)
+    assert beat["pcsAPhase.actPwr"] == pytest.approx(-1221.4, abs=0.1)
+    assert beat["pcsAPhase.reactPwr"] == pytest.approx(166.4, abs=0.1)
+    assert beat["pcsAPhase.apparentPwr"] == pytest.approx(1232.7, abs=0.1)
+    assert beat["mpptHeartBeat.0.mpptPv.2.pwr"] == pytest.approx(882.9, abs=0.1)
+    assert beat["bpRemainWatth"] == 0  # an explicit zero is shown
+    assert beat["pcs_meter_power"] == pytest.approx(-3726.9, abs=0.1)
+    assert by_command["96/1"]["unknown_fields"]["#200"] == 860  # unnamed numbers, raw
+    state = by_command["96/17"]["fields"]
+    assert (state["pcs_run_sta"], state["bpSoc"], state["iot_4g_err"]) == (1, 0, 7)
+    modules = by_command["53/113"]["entries"]
+    assert modules["module=ems"]["fields"]["app_ver"] == 50336527
+    assert [f["raw"] for f in frames if f["command"] == "241/1"] == [
+        {"1": n} for n in (213, 214, 215)
+    ]
+
+
+def test_partial_reports_keep_earlier_values_and_explicit_zeros_count(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    model = PowerOceanModel(packs=PACKS, epoch=0)
+    full = model.messages(900.0)
+    flows = model.flows(900.0)
+    with Subscriber(broker) as device:
+        device.publish(topic(), payload(full))
+        wait_scrape(exporter, lambda r: r.has("powerocean_feed_in_power_limit_watts"))
+        partial = {
+            "JTS1_EMS_HEARTBEAT": pb.JTS1_EMS_HEARTBEAT(pcsAcFreq=50.5),
+            "JTS1_EMS_CHANGE_REPORT": pb.JTS1_EMS_CHANGE_REPORT(emsFeedPwr=0, emsFeedRatio=55),
+            "JTS1_ENERGY_STREAM_REPORT": pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=321.0),
+        }
+        device.publish(topic(), payload(partial))
+        r = wait_scrape(exporter, lambda r: r.value("powerocean_ac_frequency_hertz") == 50.5)
+    # 96/1 and 96/8 keep what they do not repeat; an explicit 0 is exported as 0.
+    volt = full["JTS1_EMS_HEARTBEAT"].pcsBPhase.volt
+    assert r.value("powerocean_phase_voltage_volts", phase="B") == pytest.approx(volt)
+    assert r.value("powerocean_feed_in_power_limit_watts") == 0
+    assert r.value("powerocean_feed_in_limit_ratio") == 0.55
+    assert r.value("powerocean_feed_in_mode", state="limit") == 1
+    assert r.value("powerocean_ems_work_mode", state="SELFUSE") == 1
+    assert r.value("powerocean_charge_discharge_power_setting_watts") == 700
+    # 96/33 is sent without field presence: what it leaves out is 0.
+    assert r.value("powerocean_load_power_watts") == 321
+    assert r.value("powerocean_solar_power_watts") == 0
+    assert flows["solar"] > 0
+
+
+def test_the_state_report_sets_run_state_soc_and_energy_counters(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    state = pb.JTS1_EMS_CHANGE_REPORT(
+        pcs_run_sta=1, bpSoc=0, bpTotalChgEnergy=1_500_000, bpTotalDsgEnergy=1_400_000
+    )
+    settings = pb.JTS1_EMS_CHANGE_REPORT(pcs_run_sta=0, ems_work_mode=2)
+    beat = pb.JTS1_EMS_HEARTBEAT(pcsAcFreq=50.0)
+    with Subscriber(broker) as device:
+        device.publish(topic(), payload({"JTS1_EMS_CHANGE_REPORT": settings}))
+        device.publish(topic(), payload({"JTS1_EMS_HEARTBEAT": beat}))
+        device.publish(topic(), payload({"JTS1_EMS_STATE_CHANGE_REPORT": state}))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_battery_charged_energy_joules_total"))
+    # The newer report wins for run state; the other fields come from whichever sent them.
+    assert r.value("powerocean_inverter_run_state", state="RUN") == 1
+    assert r.value("powerocean_inverter_run_state", state="STANDBY") == 0
+    assert r.value("powerocean_ems_work_mode", state="BACKUP") == 1
+    soc = "powerocean_battery_state_of_charge_ratio"
+    assert r.value(soc, report="ems_change") == 0  # an explicit 0 is a value
+    assert r.value("powerocean_battery_charged_energy_joules_total") == 1_500_000 * 3600
+    assert r.value("powerocean_battery_discharged_energy_joules_total") == 1_400_000 * 3600
+
+
+def test_a_frame_naming_another_serial_creates_no_series(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=500.0)
+    with Subscriber(broker) as device:
+        for index in range(50):
+            injected = build_payload(f"R371INJECTED{index:04d}", [(96, 33, stream)])
+            device.publish(topic(), injected)
+        device.publish(topic(), payload({"JTS1_ENERGY_STREAM_REPORT": stream}))
+        r = wait_scrape(
+            exporter,
+            lambda r: (
+                r.value("powerocean_decode_errors_total", reason="foreign_serial") == 50
+                and r.has("powerocean_load_power_watts")
+            ),
+        )
+    serials = {s.labels["serial"] for s in r.samples if "serial" in s.labels}
+    assert serials == {SERIAL}
+    assert r.value("powerocean_system_info", serial=SERIAL, name=SERIAL) == 1
+
+
+def test_packs_are_bounded_and_a_stale_pack_disappears(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker, stale_after_seconds=2))
+    many = pb.JTS1_BP_STA_REPORT(
+        bpSta=[pb.bpStaReport(bpSn=f"PACK{n:03d}".encode(), bpSoc=50) for n in range(40)]
+    )
+    soc = "powerocean_battery_pack_state_of_charge_ratio"
+    with Subscriber(broker) as device:
+        device.publish(topic(), payload({"JTS1_BP_STA_REPORT": many}))
+        r = wait_scrape(exporter, lambda r: len(r.values(soc)) == 32)
+        assert r.value("powerocean_decode_errors_total", reason="too_many_entries") == 1
+        time.sleep(2.5)
+        alive = pb.JTS1_BP_STA_REPORT(bpSta=[pb.bpStaReport(bpSn=b"PACK-NEW", bpSoc=60)])
+        device.publish(topic(), payload({"JTS1_BP_STA_REPORT": alive}))
+        r = wait_scrape(exporter, lambda r: r.values(soc) == [0.6])
+    assert [s.labels["pack"] for s in r.samples if s.name == soc] == ["PACK-NEW"]
+
+
+def test_the_real_capture_through_mosquitto(broker, exporter_on):
+    if not CAPTURE.is_file():
+        pytest.skip("the captured payload is not beside the project")
+    exporter = exporter_on(powerocean_config(broker))
+    with Subscriber(broker) as device:
+        device.publish(topic(), CAPTURE.read_bytes())
+        device.publish(topic(), payload({"JTS1_EMS_HEARTBEAT": pb.JTS1_EMS_HEARTBEAT()}))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_module_info"))
+    assert r.value("powerocean_inverter_run_state", state="RUN") == 1
+    assert r.value("powerocean_grid_meter_power_watts") == pytest.approx(-3726.9, abs=0.05)
+    assert r.value("powerocean_dc_bus_voltage_volts") == pytest.approx(770.3, abs=0.05)
+    assert r.value("powerocean_ems_temperature_celsius") == pytest.approx(57.5, abs=0.05)
+    assert r.value("powerocean_feed_in_power_limit_watts") == 30000
+    assert r.value("powerocean_feed_in_limit_ratio") == 1.0
+    strings = "powerocean_solar_string_power_watts"
+    assert [r.value(strings, string=n, report="energy_stream") for n in "123"] == [2180, 1090, 880]
+    assert r.value("powerocean_module_info", module="ems", firmware="3.0.19.15") == 1
+    assert r.value("powerocean_module_info", module="4", firmware="4.0.6.75") == 1
+    errors = "powerocean_decode_errors_total"
+    assert r.value(errors, reason="unknown_command") == 2  # 96/22 and 96/14: empty, unnamed
+    for kind in ("CHANGE", "SAFETY_PARAM", "STATE_CHANGE"):
+        received = "powerocean_messages_received_total"
+        assert r.value(received, message=f"JTS1_EMS_{kind}_REPORT") == 1
+
+
+@pytest.mark.parametrize("serial", ["HC31DCFIT0000001", "R999TOLDBYINVENTORY"])
+def test_a_dc_fit_is_read_with_its_own_layout(broker, exporter_on, serial):
+    """By its serial prefix, or by the product type its module inventory names."""
+    config = Config(
+        powerocean=PowerOceanConfig(
+            devices={serial: "fit"}, broker=BrokerConfig(url=broker.url, ca_file=broker.ca_file)
+        )
+    )
+    exporter = exporter_on(config)
+    model = DcFitModel(packs=PACKS, epoch=0)
+    flows = model.flows(900.0)
+    with Subscriber(broker) as device:
+        device.publish(topic(serial), payload(model.messages(900.0), serial))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_battery_pack_module_state"))
+    assert r.value("powerocean_grid_power_watts") == pytest.approx(flows["grid"], rel=1e-5)
+    assert r.value("powerocean_load_power_watts") == pytest.approx(flows["load"], rel=1e-5)
+    assert r.value("powerocean_solar_power_watts") == pytest.approx(flows["solar"], rel=1e-5)
+    assert r.value("powerocean_grid_meter_power_watts") == pytest.approx(flows["grid"], rel=1e-5)
+    assert r.value("powerocean_network_interface", state="NETIF_WIFI_STA") == 1
+    pack_soc = "powerocean_battery_pack_state_of_charge_ratio"
+    assert r.value(pack_soc, pack=PACKS[0]) == pytest.approx((flows["soc"] - 0.5) / 100, rel=1e-5)
+    assert r.value("powerocean_battery_pack_module_state", pack=PACKS[1], state="NORMAL") == 1
+    assert r.value("powerocean_decode_errors_total", reason="unknown_command") == 0
+
+
+def test_a_plus_inventory_keeps_the_plus_layout(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    inventory = pb.ModuleClusterInfo(module=[pb.ModuleInfo(product_type=87, addr=96)])
+    stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=390.0, sysGridPwr=-3770.0)
+    with Subscriber(broker) as device:
+        messages = {"MODULE_CLUSTER_INFO": inventory, "JTS1_ENERGY_STREAM_REPORT": stream}
+        device.publish(topic(), payload(messages))
+        r = wait_scrape(exporter, lambda r: r.has("powerocean_load_power_watts"))
+    assert (r.value("powerocean_load_power_watts"), r.value("powerocean_grid_power_watts")) == (
+        390,
+        -3770,
+    )

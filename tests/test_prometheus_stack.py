@@ -32,7 +32,7 @@ from exporter.app import Exporter
 from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
-from exporter.simulate.powerocean import PowerOceanPublisher
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
 from tests.processes import stop_process
 
@@ -46,6 +46,7 @@ EXAMPLE_CONFIG = ROOT / "examples" / "config.yml"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SERIAL = "R371ZD1AZH000001"
+DC_FIT_SERIAL = "HC31ZD1AZH000002"
 DATASOURCE = "${datasource}"
 #: What Grafana would put in for the dashboards' variables.
 VARIABLES = {
@@ -238,12 +239,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         broker = EmbeddedBroker("127.0.0.1", free_port())
         broker.start()
         cleanup.callback(broker.stop)
-        publisher = PowerOceanPublisher(broker.url, SERIAL, interval=0.5)
-        publisher.start()
-        cleanup.callback(publisher.stop)
+        for serial, model in ((SERIAL, PowerOceanModel()), (DC_FIT_SERIAL, DcFitModel())):
+            publisher = PowerOceanPublisher(broker.url, serial, interval=0.5, model=model)
+            publisher.start()
+            cleanup.callback(publisher.stop)
         config = Config(
             refu=RefuConfig(targets=(RefuTargetConfig("refu-sim", "127.0.0.1", refu.port, 1, {}),)),
-            powerocean=PowerOceanConfig(devices=(SERIAL,), broker=BrokerConfig(url=broker.url)),
+            powerocean=PowerOceanConfig(
+                devices={SERIAL: "plus", DC_FIT_SERIAL: "fit"}, broker=BrokerConfig(url=broker.url)
+            ),
         )
         exporter = Exporter(config, host="127.0.0.1", port=0)
         exporter.start()

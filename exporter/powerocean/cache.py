@@ -1,133 +1,102 @@
-"""The latest message of each kind, per system and per battery pack.
+"""The last reported value of every field, per system, per message kind and per pack.
 
-MQTT payloads are decoded on paho's thread (``Ingest``) and stored in a
-``MessageCache``; scrapes read a snapshot. Stored messages are never modified after
-they are stored, so a snapshot can be read without holding the lock.
+PowerOcean firmware sends partial reports (a 96/8 with two fields is common) and
+explicit zeros. So a report is merged into what is kept: a field it carries replaces
+the kept value, a field it leaves out keeps its last reported value. A repeated
+message the report sends replaces the kept entries below it as a whole.
+
+``Reported`` values are never modified once stored (a merge makes a new one), so a
+snapshot is a shallow copy and can be read without holding the lock.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from google.protobuf.message import Message
-
-from exporter.powerocean.device import PowerOceanMapping, Route
-from exporter.powerocean.envelope import DecodeError, parse_message, split_payload
-
-log = logging.getLogger(__name__)
-
-#: Why a payload or a frame was dropped; all are exported from the start.
-DROP_REASONS = (
-    "too_large",
-    "not_protobuf",
-    "truncated",
-    "empty",
-    "no_serial",
-    "blank_header",
-    "bad_message",
-    "unknown_command",
-)
+from exporter.powerocean.codec import Report, Value
+from exporter.powerocean.schema import FieldPath
 
 
-@dataclass(frozen=True)
-class Received:
-    name: str  # the message's name in the mapping's routes
-    message: Message
-    at: float  # Unix time of arrival
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """The fields of one message kind (or one pack) as last reported, and when it last came."""
+
+    fields: Mapping[FieldPath, Value]
+    at: float
+
+    def merge(self, report: Report, at: float) -> Reported:
+        fields = dict(self.fields)
+        for prefix in report.lists:
+            size = len(prefix)
+            for path in [p for p in fields if p[:size] == prefix]:
+                del fields[path]
+        fields.update(report.fields)
+        return Reported(fields, at)
+
+
+_NOTHING = Reported({}, 0.0)
 
 
 @dataclass
-class SystemMessages:
-    """Everything cached for one PowerOcean system."""
+class SystemState:
+    """Everything kept for one PowerOcean system: per message kind, and per entry
+    (kind -> entry name, e.g. ``JTS1_BP_STA_REPORT`` -> pack serial)."""
 
-    messages: dict[str, Received] = field(default_factory=dict)
-    packs: dict[str, Received] = field(default_factory=dict)
-
-    def copy(self) -> SystemMessages:
-        return SystemMessages(dict(self.messages), dict(self.packs))
+    kinds: dict[str, Reported] = field(default_factory=dict)
+    entries: dict[str, dict[str, Reported]] = field(default_factory=dict)
 
 
 class MessageCache:
-    def __init__(self) -> None:
-        self._systems: dict[str, SystemMessages] = {}
+    """Keeps what systems reported; ``max_entries`` bounds the entries of one kind kept
+    per system (packs, modules ...)."""
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self._systems: dict[str, SystemState] = {}
+        self._max_entries = max_entries
         self._lock = threading.Lock()
 
-    def store(self, serial: str, received: Received) -> None:
-        with self._lock:
-            self._systems.setdefault(serial, SystemMessages()).messages[received.name] = received
-
-    def store_pack(self, serial: str, pack: str, received: Received) -> None:
-        with self._lock:
-            self._systems.setdefault(serial, SystemMessages()).packs[pack] = received
-
-    def snapshot(self) -> dict[str, SystemMessages]:
-        with self._lock:
-            return {serial: system.copy() for serial, system in self._systems.items()}
-
-
-class Ingest:
-    """Turns MQTT payloads into cached messages; bad input is counted and dropped."""
-
-    def __init__(
-        self,
-        mapping: PowerOceanMapping,
-        cache: MessageCache,
-        clock: Callable[[], float] = time.time,
+    def update(
+        self, serial: str, kind: str, report: Report, at: float, *, replace: bool = False
     ) -> None:
-        self._routes = mapping.routes
-        self._cache = cache
-        self._clock = clock
-        self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
-        self._received: Counter[tuple[str, str]] = Counter()
-        self._counts_lock = threading.Lock()
+        """Merge ``report`` into the kept kind, or with ``replace`` keep it alone."""
+        with self._lock:
+            kinds = self._systems.setdefault(serial, SystemState()).kinds
+            kinds[kind] = (_NOTHING if replace else kinds.get(kind, _NOTHING)).merge(report, at)
 
-    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        """Dropped payloads by reason, and received messages by (serial, message)."""
-        with self._counts_lock:
-            return dict(self._dropped), dict(self._received)
+    def update_entry(
+        self,
+        serial: str,
+        kind: str,
+        name: str,
+        report: Report,
+        at: float,
+        *,
+        forget_before: float,
+        replace: bool = False,
+    ) -> bool:
+        """Merge an entry's report; False when the system has ``max_entries`` others.
 
-    def __call__(self, topic: str, payload: bytes) -> None:
-        try:
-            split = split_payload(payload, topic)
-        except DecodeError as exc:
-            self._drop(exc.reason, topic)
-            return
-        for reason in split.skipped:
-            self._drop(reason, topic)
-        now = self._clock()
-        for frame in split.frames:
-            route = self._routes.get((frame.cmd_func, frame.cmd_id))
-            if route is None:
-                self._drop("unknown_command", topic)
-                continue
-            try:
-                message = parse_message(route.message_type, frame.pdata)
-            except DecodeError as exc:
-                self._drop(exc.reason, topic)
-                continue
-            with self._counts_lock:
-                self._received[(frame.serial, route.name)] += 1
-            if route.packs:
-                self._store_packs(frame.serial, route, message, now)
-            else:
-                self._cache.store(frame.serial, Received(route.name, message, now))
+        A new entry that finds no room first evicts the entries of its kind last
+        heard from before ``forget_before`` (stale ones, no longer exported anyway).
+        """
+        with self._lock:
+            system = self._systems.setdefault(serial, SystemState())
+            kept = system.entries.setdefault(kind, {})
+            if name not in kept and len(kept) >= self._max_entries:
+                kept = {k: v for k, v in kept.items() if v.at >= forget_before}
+                system.entries[kind] = kept
+                if len(kept) >= self._max_entries:
+                    return False
+            kept[name] = (_NOTHING if replace else kept.get(name, _NOTHING)).merge(report, at)
+            return True
 
-    def _store_packs(self, serial: str, route: Route, message: Message, now: float) -> None:
-        for pack in getattr(message, route.packs):
-            key = getattr(pack, route.pack_key).decode("utf-8", "replace").strip("\x00 ")
-            if not key:
-                slot = getattr(pack, route.pack_slot, 0) if route.pack_slot else 0
-                if not slot:
-                    continue  # an empty placeholder entry: no serial, no slot
-                key = f"slot-{slot}"
-            self._cache.store_pack(serial, key, Received(route.name, pack, now))
-
-    def _drop(self, reason: str, topic: str) -> None:
-        with self._counts_lock:
-            self._dropped[reason] += 1
-        log.debug("dropped a payload on %s: %s", topic, reason)
+    def snapshot(self) -> dict[str, SystemState]:
+        with self._lock:
+            return {
+                serial: SystemState(
+                    dict(system.kinds), {kind: dict(e) for kind, e in system.entries.items()}
+                )
+                for serial, system in self._systems.items()
+            }

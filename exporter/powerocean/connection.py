@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.config import LoginConfig, PowerOceanConfig, Secret
-from exporter.powerocean.frames import build_energy_stream_keepalive, build_get_all_request
+from exporter.powerocean.codec import build_energy_stream_keepalive, build_get_all_request
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
 
 log = logging.getLogger(__name__)

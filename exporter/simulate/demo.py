@@ -32,7 +32,9 @@ def run_demo(host: str, port: int) -> None:
         refu=RefuConfig(
             targets=(RefuTargetConfig("refu-sim", loopback, refu.port, 1, {"alias": "demo"}),)
         ),
-        powerocean=PowerOceanConfig(devices=(DEMO_SERIAL,), broker=BrokerConfig(url=broker.url)),
+        powerocean=PowerOceanConfig(
+            devices={DEMO_SERIAL: "demo"}, broker=BrokerConfig(url=broker.url)
+        ),
     )
     exporter = Exporter(config, host=host, port=port)
     shown = host or "localhost"

@@ -1,10 +1,12 @@
-"""A simulated PowerOcean system publishing protobuf frames to an MQTT broker.
+"""A simulated PowerOcean Plus publishing protobuf frames to an MQTT broker, as its firmware does.
 
-``PowerOceanModel`` makes the four seed messages for a system with two battery packs at a
-given time; the energy balance holds (load = grid + solar - battery, battery positive
-while charging). ``PowerOceanPublisher`` sends them like the cloud does: on
-``/app/device/property/<serial>``, every few seconds, and all at once when a get-all
-request arrives.
+``PowerOceanModel`` makes the messages of a three-string system with two battery packs at
+a given time; the energy balance holds (load = grid + solar - battery, battery positive
+while charging). Like real firmware it splits the EMS report into settings (96/8),
+safety parameters (96/16) and state (96/17), sends explicit zeros where the firmware
+does, leaves zeros out of the energy stream, and sends partial reports mid-session.
+``PowerOceanPublisher`` sends them like the cloud does: on ``/app/device/property/<serial>``,
+every few seconds, and all at once when a get-all request arrives.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 
-from exporter.powerocean.device import PowerOceanMapping, load_powerocean_mapping
-from exporter.powerocean.frames import build_payload
+from exporter.powerocean.codec import build_payload
 from exporter.powerocean.proto import powerocean_pb2 as pb
+from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,16 @@ _DAY = 3600.0  # s: one simulated day per hour
 _CELLS = 16
 _PACK_WH = 5120.0
 _PACK_MAH = 100_000
+_STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
+_MODULES = (  # (bus address, product detail, firmware, loader) as a Plus reports them
+    (96, 1, 0x0300130F, 0x01000002),
+    (4, 2, 0x0400064B, 0x0100000E),
+    (53, 4, 0x0502025D, 0),
+)
+
+
+def _version(a: int, b: int, c: int, d: int) -> int:
+    return a << 24 | b << 16 | c << 8 | d
 
 
 class PowerOceanModel:
@@ -54,19 +66,128 @@ class PowerOceanModel:
         return {"solar": solar, "load": load, "battery": battery, "grid": grid, "soc": soc}
 
     def messages(self, at: float) -> dict[str, Message]:
+        """Every message of a get-all, by message kind."""
         flows = self.flows(at)
-        soc = round(flows["soc"])
-        stream = pb.JTS1_ENERGY_STREAM_REPORT(
-            sysLoadPwr=flows["load"],
-            sysGridPwr=flows["grid"],
-            mpptPwr=flows["solar"],
-            bpPwr=flows["battery"],
-            bpSoc=soc,
+        packs = pb.JTS1_BP_STA_REPORT()
+        hours = (at - self.epoch) / 3600
+        for slot, serial in enumerate(self.packs, start=1):
+            self._pack(packs.bpSta.add(), serial, slot, flows, hours)
+        return {
+            "JTS1_ENERGY_STREAM_REPORT": self.energy_stream(flows),
+            "JTS1_EMS_HEARTBEAT": self._heartbeat(at, flows),
+            "JTS1_EMS_CHANGE_REPORT": self._settings(),
+            "JTS1_EMS_SAFETY_PARAM_REPORT": self._safety(),
+            "JTS1_EMS_STATE_CHANGE_REPORT": self.state(flows, hours),
+            "JTS1_BP_STA_REPORT": packs,
+            "MODULE_CLUSTER_INFO": self._modules(),
+        }
+
+    def update(self, at: float, tick: int) -> dict[str, Message]:
+        """What the device pushes mid-session on its ``tick``-th interval: the energy
+        stream every time; every third time the heartbeat and one pack (in turn); every
+        tenth a partial 96/17 with only the state of charge and the energy counters."""
+        full = self.messages(at)
+        sent = {"JTS1_ENERGY_STREAM_REPORT": full["JTS1_ENERGY_STREAM_REPORT"]}
+        if tick % 3 == 0:
+            sent["JTS1_EMS_HEARTBEAT"] = full["JTS1_EMS_HEARTBEAT"]
+            packs = full["JTS1_BP_STA_REPORT"]
+            one = packs.bpSta[(tick // 3) % len(packs.bpSta)]
+            sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[one])
+        if tick % 10 == 0:
+            state = full["JTS1_EMS_STATE_CHANGE_REPORT"]
+            sent["JTS1_EMS_STATE_CHANGE_REPORT"] = pb.JTS1_EMS_CHANGE_REPORT(
+                bpSoc=state.bpSoc,
+                bpTotalChgEnergy=state.bpTotalChgEnergy,
+                bpTotalDsgEnergy=state.bpTotalDsgEnergy,
+            )
+        return sent
+
+    def energy_stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
+        """96/33 as firmware sends it: a value that is 0 is left out."""
+        values = {
+            "sysLoadPwr": flows["load"],
+            "sysGridPwr": flows["grid"],
+            "mpptPwr": flows["solar"],
+            "bpPwr": flows["battery"],
+            "bpSoc": round(flows["soc"]),
+        }
+        for name, share in zip(("pv1_pwr", "pv2_pwr", "pv3_pwr"), _STRING_SHARES, strict=True):
+            values[name] = flows["solar"] * share
+        return pb.JTS1_ENERGY_STREAM_REPORT(**{k: v for k, v in values.items() if v})
+
+    def state(self, flows: dict[str, float], hours: float) -> pb.JTS1_EMS_CHANGE_REPORT:
+        """96/17, the EMS state; sent whole in a get-all, partly mid-session."""
+        return pb.JTS1_EMS_CHANGE_REPORT(
+            sys_work_sta=0,
+            bpSoc=round(flows["soc"]),
+            bp_online_sum=len(self.packs),
+            bpTotalChgEnergy=int(1_250_000 + 2500 * hours),
+            bpTotalDsgEnergy=int(1_180_000 + 2300 * hours),
+            pcs_run_sta=1,
+            pcs_ac_err_code=0,
+            pcs_dc_err_code=0,
+            pcs_ac_warning_code=0,
+            mppt1_fault_code=0,
+            mppt2_fault_code=0,
+            afci_fault_flag_ch1=0,
+            afci_fault_flag_ch2=0,
+            bp_line_off_flag=0,
+            bp_reverse_flag=0,
+            bat_relay_close_fail_flag=0,
+            ems_work_state=7,
+            wifi_sta_stat=0,
+            eth_wan_stat=32,
+            iot_4g_sta=0,
         )
+
+    def _settings(self) -> pb.JTS1_EMS_CHANGE_REPORT:
+        """96/8, the settings, with the explicit zeros real firmware sends."""
+        return pb.JTS1_EMS_CHANGE_REPORT(
+            ems_work_mode=0,
+            sys_bat_dsg_down_limit=10,
+            sys_bat_chg_up_limit=100,
+            sys_bat_backup_ratio=0,
+            emsFeedMode=3,
+            emsFeedRatio=70,
+            emsFeedPwr=8400,
+            chg_dsg_mode=0,
+            chg_dsg_pwr=700.0,
+            ems_ctrl_led_bright=100,
+        )
+
+    def _safety(self) -> pb.JTS1_EMS_CHANGE_REPORT:
+        """96/16, a few grid-code parameters."""
+        return pb.JTS1_EMS_CHANGE_REPORT(
+            pcsOverVol1=287.5,
+            pcsLowVol1=184.0,
+            pcsOverFreq1=51.5,
+            pcsLowFreq1=47.5,
+            pcs_safety_country_code_selection=4,
+            pcs_island_detect_switch=1,
+        )
+
+    def _modules(self) -> pb.ModuleClusterInfo:
+        info = pb.ModuleClusterInfo(total_page=1, page=1)
+        for addr, detail, firmware, loader in _MODULES:
+            module = info.module.add(
+                product_type=87, product_detail=detail, module_sn=f"R374MOD{addr:09d}", addr=addr
+            )
+            module.app_ver = firmware
+            if loader:
+                module.loader_ver = loader
+        return info
+
+    def _heartbeat(self, at: float, flows: dict[str, float]) -> pb.JTS1_EMS_HEARTBEAT:
+        soc = round(flows["soc"])
         heartbeat = pb.JTS1_EMS_HEARTBEAT(
             bpRemainWatth=soc / 100 * _PACK_WH * len(self.packs),
             pcs_act_pwr=flows["battery"] - flows["solar"],
             pcsAcFreq=50.0 + 0.02 * math.sin(at / 7),
+            pcsBusVolt=770.0 + math.sin(at / 13),
+            pcs_meter_power=flows["grid"] + 3.5 * math.sin(at / 5),
+            emsBpAliveNum=len(self.packs),
+            emsNtcTempMax=45.0 + 10.0 * flows["solar"] / 6000,
+            ems_pv_inv_pwr=0.0,
         )
         ac = (flows["solar"] - flows["battery"]) / 3  # inverter output per phase
         for index, phase in enumerate(
@@ -78,28 +199,13 @@ class PowerOceanModel:
             phase.apparentPwr = math.hypot(ac, phase.reactPwr)
             phase.amp = phase.apparentPwr / volt
         mppt = heartbeat.mpptHeartBeat.add(mpptInsResist=1200.0, mpptTempVal=[38.5, 37.0, 36.2])
-        for share in (0.55, 0.45):
+        for share in _STRING_SHARES:
             power = flows["solar"] * share
             volt = 380.0 + 20 * share if power else 0.0
             mppt.mpptPv.add(
                 vol=volt, amp=power / volt if volt else 0.0, pwr=power, lightSta=int(power > 0)
             )
-        hours = (at - self.epoch) / 3600
-        change = pb.JTS1_EMS_CHANGE_REPORT(
-            bpSoc=soc,
-            bpTotalChgEnergy=int(1_250_000 + 2500 * hours),
-            bpTotalDsgEnergy=int(1_180_000 + 2300 * hours),
-            pcs_run_sta=1,
-        )
-        packs = pb.JTS1_BP_STA_REPORT()
-        for slot, serial in enumerate(self.packs, start=1):
-            self._pack(packs.bpSta.add(), serial, slot, flows, hours)
-        return {
-            "JTS1_ENERGY_STREAM_REPORT": stream,
-            "JTS1_EMS_HEARTBEAT": heartbeat,
-            "JTS1_EMS_CHANGE_REPORT": change,
-            "JTS1_BP_STA_REPORT": packs,
-        }
+        return heartbeat
 
     def _pack(
         self, pack: pb.bpStaReport, serial: str, slot: int, flows: dict[str, float], hours: float
@@ -147,12 +253,89 @@ class PowerOceanModel:
         pack.bpRunSta = 1
         pack.bmsRunSta = 1
         pack.bpSysState = 2
-        pack.bmsChgDsgSta = 2 if share > 0 else 1
+        pack.bmsChgDsgSta = 2 if share > 0 else 1 if share < 0 else 0
+        pack.dabModSta = 0
+        # Real packs send their status words even when they are 0.
+        for status in (
+            "bpErrCode",
+            "bpBmsFault",
+            "bpGlobalProtect",
+            "bpBalanceState",
+            "bpActiveCalReqStat",
+            "bpActiveCalRunStat",
+            "moduleProgramSta",
+            "bpAcRechargeFlag",
+            "bpPtcHeatFlag",
+            "bpPtcExitEvent",
+        ):
+            setattr(pack, status, 0)
         pack.bpHeartbeatVer = 3
         pack.bpTimestamp = int(time.time())
         pack.moduleProductInfo = 104
-        pack.moduleAplSwVer = 16908803
-        pack.moduleLoaderSwVer = 16842752
+        pack.moduleAplSwVer = _version(1, 2, 0, 3)
+        pack.moduleLoaderSwVer = _version(1, 1, 0, 0)
+
+
+class DcFitModel(PowerOceanModel):
+    """A PowerOcean DC Fit: its own heartbeat, energy stream and pack report layouts."""
+
+    def messages(self, at: float) -> dict[str, Message]:
+        flows = self.flows(at)
+        soc = flows["soc"]
+        packs = pb.BPChangeReport()
+        for slot, serial in enumerate(self.packs, start=1):
+            share = flows["battery"] / len(self.packs)
+            volt = 51.2 + soc / 100 * 4
+            packs.bp_report.add(
+                bp_sn=serial,
+                bp_pwr=share,
+                bp_soc=soc + slot - 1.5,
+                bp_vol=volt,
+                bp_amp=share / volt,
+                bp_run_sta=1,
+                bp_mod_sta=0,
+                bp_remain_watth=soc / 100 * _PACK_WH,
+                bp_bus_vol=400.0,
+            )
+        heartbeat = pb.EMSHeartbeatReport(
+            bp_remain_watth=soc / 100 * _PACK_WH * len(self.packs),
+            bp_soc=soc,
+            current_netif=0,
+            meter_total_power=flows["grid"],
+        )
+        for phase in "abc":
+            setattr(heartbeat, f"meter_{phase}_voltage", 230.0)
+            setattr(heartbeat, f"meter_{phase}_current", flows["grid"] / 3 / 230.0)
+        stream = {
+            "grid_pwr": flows["grid"],
+            "dcdc_pwr": flows["battery"],
+            "bp_pwr": flows["battery"],
+            "pv_pwr": flows["solar"],
+            "bp_soc": round(soc),
+            "load_pwr": flows["load"],
+        }
+        return {
+            "MODULE_CLUSTER_INFO": pb.ModuleClusterInfo(
+                module=[pb.ModuleInfo(product_type=85, addr=96, app_ver=_version(1, 0, 8, 2))]
+            ),
+            "DCFIT_ENERGY_STREAM_REPORT": pb.EnergyStreamItem(
+                **{k: v for k, v in stream.items() if v}  # zeros left out, as firmware does
+            ),
+            "DCFIT_EMS_HEARTBEAT": heartbeat,
+            "DCFIT_BP_CHANGE_REPORT": packs,
+        }
+
+    def update(self, at: float, tick: int) -> dict[str, Message]:
+        """The energy stream every interval, heartbeat and packs every third."""
+        full = self.messages(at)
+        names = ["DCFIT_ENERGY_STREAM_REPORT"]
+        if tick % 3 == 0:
+            names += ["DCFIT_EMS_HEARTBEAT", "DCFIT_BP_CHANGE_REPORT"]
+        return {name: full[name] for name in names}
+
+
+#: The simulated models, by the name ``simulate powerocean --model`` takes.
+MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
 
 
 class PowerOceanPublisher:
@@ -171,7 +354,7 @@ class PowerOceanPublisher:
         self.interval = interval
         self.model = model or PowerOceanModel()
         routes = (mapping or load_powerocean_mapping()).routes
-        self._commands = {route.name: key for key, route in routes.items()}
+        self._commands = {name: route.command for name, route in routes.items()}
         url = urlsplit(broker_url)
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
@@ -191,14 +374,13 @@ class PowerOceanPublisher:
     def topic(self) -> str:
         return f"/app/device/property/{self.serial}"
 
-    def payload(self, names: Sequence[str], at: float | None = None) -> bytes:
-        messages = self.model.messages(time.time() if at is None else at)
+    def payload(self, messages: dict[str, Message]) -> bytes:
         return build_payload(
-            self.serial, [(*self._commands[name], messages[name]) for name in names]
+            self.serial, [(*self._commands[name], message) for name, message in messages.items()]
         )
 
-    def publish(self, names: Sequence[str]) -> None:
-        self._client.publish(self.topic, self.payload(names), qos=1)
+    def publish(self, messages: dict[str, Message]) -> None:
+        self._client.publish(self.topic, self.payload(messages), qos=1)
 
     def start(self) -> None:
         self._client.connect_async(self._host, self._port, keepalive=30)
@@ -218,13 +400,7 @@ class PowerOceanPublisher:
         while not self._stop.wait(self.interval):
             if not self._client.is_connected():
                 continue
-            # Like the device: the energy stream often, the rest less often.
-            names = ["JTS1_ENERGY_STREAM_REPORT"]
-            if tick % 3 == 0:
-                names += ["JTS1_EMS_HEARTBEAT", "JTS1_BP_STA_REPORT"]
-            if tick % 10 == 0:
-                names.append("JTS1_EMS_CHANGE_REPORT")
-            self.publish(names)
+            self.publish(self.model.update(time.time(), tick))
             tick += 1
 
     def _on_connect(self, client: mqtt.Client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
@@ -235,4 +411,4 @@ class PowerOceanPublisher:
 
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         if message.topic.endswith("/thing/property/get"):
-            self.publish(list(self._commands))
+            self.publish(self.model.messages(time.time()))

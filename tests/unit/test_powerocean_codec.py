@@ -5,22 +5,29 @@ import struct
 import pytest
 from google.protobuf.message import Message
 
-from exporter.powerocean.envelope import (
+from exporter.powerocean.codec import (
     MAX_PAYLOAD_BYTES,
     DecodeError,
     Frame,
     SplitResult,
-    parse_message,
-    read_number,
-    split_payload,
-    xor_decode,
-)
-from exporter.powerocean.frames import (
     build_energy_stream_keepalive,
     build_get_all_request,
     build_payload,
+    decode_payload,
+    raw_fields,
+    report_of,
+    split_payload,
+    xor,
 )
 from exporter.powerocean.proto import powerocean_pb2 as pb
+from exporter.powerocean.schema import SystemModels, load_powerocean_mapping
+
+MAPPING = load_powerocean_mapping()
+
+
+def decode(payload: bytes):
+    return decode_payload(payload, MAPPING, SystemModels(MAPPING.models))
+
 
 SERIAL = "R371ZTEST0000001"
 TOPIC = f"/app/device/property/{SERIAL}"
@@ -129,17 +136,17 @@ def test_round_trip_each_message(cmd_func: int, cmd_id: int, message: Message) -
     [frame] = result.frames
     assert (frame.serial, frame.cmd_func, frame.cmd_id) == (SERIAL, cmd_func, cmd_id)
     assert (frame.header.src, frame.header.dest) == (2, 32)
-    assert parse_message(type(message), frame.pdata) == message
+    assert type(message).FromString(frame.pdata) == message
 
 
 def test_round_trip_values() -> None:
     payload = build_payload(SERIAL, [(96, 33, energy_stream()), (96, 1, heartbeat())])
     stream, beat = split_payload(payload, None).frames
 
-    report = parse_message(pb.JTS1_ENERGY_STREAM_REPORT, stream.pdata)
+    report = pb.JTS1_ENERGY_STREAM_REPORT.FromString(stream.pdata)
     assert (report.sysLoadPwr, report.sysGridPwr, report.mpptPwr) == (390.0, -3770.0, 4160.0)
     assert report.bpSoc == 87
-    hb = parse_message(pb.JTS1_EMS_HEARTBEAT, beat.pdata)
+    hb = pb.JTS1_EMS_HEARTBEAT.FromString(beat.pdata)
     assert hb.pcsAPhase.volt == pytest.approx(237.25)
     assert hb.pcsCPhase.reactPwr == pytest.approx(166.25)
     assert [pv.pwr for pv in hb.mpptHeartBeat[0].mpptPv] == [2156.0, 1070.0, 883.0]
@@ -161,7 +168,7 @@ def test_several_headers_keep_their_order() -> None:
 
 def test_battery_packs_and_sentinels() -> None:
     frame = split_payload(build_payload(SERIAL, [(96, 7, battery_report())]), None).frames[0]
-    packs = parse_message(pb.JTS1_BP_STA_REPORT, frame.pdata).bpSta
+    packs = pb.JTS1_BP_STA_REPORT.FromString(frame.pdata).bpSta
 
     assert [p.bpSn for p in packs] == [b"HJ32ZDH4ZF000000", b"HJ32ZDH4ZF000001"]
     assert len(packs[1].bpCellVol) == 16
@@ -188,11 +195,11 @@ def test_xor_is_not_applied_to_app_frames() -> None:
     assert split_payload(payload, None).frames[0].pdata == pdata
 
 
-def test_xor_decode() -> None:
-    assert xor_decode(b"\x00\x01\xff", 0x0F) == b"\x0f\x0e\xf0"
-    assert xor_decode(b"\x00\x01\xff", 0x10F) == b"\x0f\x0e\xf0"  # only the low byte counts
-    assert xor_decode(xor_decode(b"abc", 200), 200) == b"abc"
-    assert xor_decode(b"", 7) == b""
+def test_xor() -> None:
+    assert xor(b"\x00\x01\xff", 0x0F) == b"\x0f\x0e\xf0"
+    assert xor(b"\x00\x01\xff", 0x10F) == b"\x0f\x0e\xf0"  # only the low byte counts
+    assert xor(xor(b"abc", 200), 200) == b"abc"
+    assert xor(b"", 7) == b""
 
 
 def payload_of(*headers: pb.Header) -> bytes:
@@ -304,40 +311,80 @@ def test_bytearray_and_memoryview_payloads() -> None:
     assert split_payload(memoryview(payload), None).frames[0].serial == SERIAL
 
 
-def test_parse_message_bad_message() -> None:
-    with pytest.raises(DecodeError) as error:
-        parse_message(pb.JTS1_ENERGY_STREAM_REPORT, b"\x0d\x00\x00")  # fixed32 cut short
-    assert error.value.reason == "bad_message"
+def frame_of(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
+    header = pb.Header(pdata=pdata, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=SERIAL)
+    return pb.HeaderMessage(header=[header]).SerializeToString()
 
 
-def test_read_number_float_field_sent_as_varint() -> None:
+def test_a_bad_inner_message_is_a_frame_error() -> None:
+    [decoded], _ = decode(frame_of(96, 33, b"\x0d\x00\x00"))  # fixed32 cut
+    assert (decoded.error, decoded.reports) == ("bad_message", [])
+
+
+def test_a_report_holds_only_what_was_sent_zeros_included() -> None:
+    report = report_of(pb.JTS1_EMS_CHANGE_REPORT(pcs_run_sta=0, emsFeedPwr=30000))
+    assert report.fields == {("pcs_run_sta",): 0, ("emsFeedPwr",): 30000}
+
+
+def test_a_report_flattens_nested_and_repeated_messages() -> None:
+    report = report_of(heartbeat())
+    assert report.fields[("pcsBPhase", "volt")] == pytest.approx(237.25)
+    assert report.fields[("mpptHeartBeat", 0, "mpptPv", 2, "pwr")] == 883.0
+    assert report.fields[("mpptHeartBeat", 0, "mpptTempVal")] == (57.5, 57.25, 55.5)
+    assert report.lists == (("mpptHeartBeat",), ("mpptHeartBeat", 0, "mpptPv"))
+
+
+def test_a_float_field_sent_as_varint_is_kept() -> None:
     raw = (
         tag(1, 0) + varint(390) + tag(2, 0) + varint(-3770) + tag(3, 5) + struct.pack("<f", 4160.0)
     )
-    report = pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw)
-
-    assert report.sysLoadPwr == 0.0  # the declared field never saw the value
-    assert read_number(report, "sysLoadPwr") == 390
-    assert read_number(report, "sysGridPwr") == -3770
-    assert read_number(report, "mpptPwr") == 4160.0
-    assert read_number(report, "bpPwr") == 0.0
+    report = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
+    assert report.fields == {("sysLoadPwr",): 390, ("sysGridPwr",): -3770, ("mpptPwr",): 4160.0}
 
 
-def test_read_number_int_field_sent_as_float() -> None:
+def test_an_int_field_sent_as_float_is_kept() -> None:
     raw = tag(5, 5) + struct.pack("<f", 87.5) + tag(6, 1) + struct.pack("<d", 1.25)
-    report = pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw)
-
-    assert read_number(report, "bpSoc") == 87.5
-    assert read_number(report, "pv1_pwr") == 1.25
+    report = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
+    assert report.fields == {("bpSoc",): 87.5, ("pv1_pwr",): 1.25}
 
 
-def test_read_number_in_battery_pack() -> None:
+def test_other_wire_types_inside_a_battery_pack() -> None:
     pack = tag(6, 0) + varint(3312) + tag(7, 5) + struct.pack("<f", 3301.0) + tag(2, 0) + varint(87)
-    report = pb.JTS1_BP_STA_REPORT.FromString(tag(1, 2) + varint(len(pack)) + pack)
+    payload = frame_of(96, 7, tag(1, 2) + varint(len(pack)) + pack + tag(15, 0) + varint(0))
+    [decoded], _ = decode(payload)
+    assert decoded.reports == []  # no serial and no slot: an empty placeholder entry
+    pack += tag(15, 0) + varint(2)
+    [decoded], _ = decode(frame_of(96, 7, tag(1, 2) + varint(len(pack)) + pack))
+    [(name, report)] = decoded.reports
+    assert name == "2"
+    assert report.fields == {
+        ("bpMaxCellVol",): 3312,
+        ("bpMinCellVol",): 3301.0,
+        ("bpSoc",): 87,
+        ("bpDsrc",): 2,
+    }
 
-    assert read_number(report.bpSta[0], "bpMaxCellVol") == 3312
-    assert read_number(report.bpSta[0], "bpMinCellVol") == 3301.0
-    assert read_number(report.bpSta[0], "bpSoc") == 87
+
+def test_unknown_field_numbers_are_kept_raw() -> None:
+    raw = tag(21, 0) + varint(1) + tag(700, 0) + varint(5) + tag(701, 2) + varint(2) + b"ok"
+    report = report_of(pb.JTS1_EMS_CHANGE_REPORT.FromString(raw))
+    assert report.fields == {("pcs_run_sta",): 1}
+    assert report.unknown == {("#700",): 5, ("#701",): "ok"}
+
+
+def test_raw_fields_of_an_unknown_message() -> None:
+    inner = tag(1, 0) + varint(7) + tag(2, 5) + struct.pack("<f", 1.5)
+    data = tag(1, 2) + varint(len(inner)) + inner + tag(3, 0) + varint(4) + tag(3, 0) + varint(5)
+    assert raw_fields(data) == {"1": {"1": 7, "2": 1.5}, "3": [4, 5]}
+    assert raw_fields(b"\xff") is None
+
+
+def test_entries_are_named_by_their_key() -> None:
+    modules = pb.ModuleClusterInfo(
+        module=[pb.ModuleInfo(addr=96, app_ver=1), pb.ModuleInfo(addr=4), pb.ModuleInfo()]
+    )
+    [decoded], _ = decode(build_payload(SERIAL, [(53, 113, modules)]))
+    assert [name for name, _ in decoded.reports] == ["ems", "4"]
 
 
 def test_packed_and_unpacked_repeated_floats() -> None:
@@ -352,10 +399,11 @@ def test_packed_and_unpacked_repeated_floats() -> None:
 
 def test_bp_sn_with_invalid_utf8() -> None:
     serial = b"HJ32\xff\xfe\xc3("
-    raw = tag(16, 2) + varint(len(serial)) + serial + tag(15, 0) + varint(2)
-    pack = pb.bpStaReport.FromString(raw)
-
-    assert (pack.bpSn, pack.bpDsrc) == (serial, 2)
+    entry = tag(16, 2) + varint(len(serial)) + serial + tag(15, 0) + varint(2)
+    payload = frame_of(96, 7, tag(1, 2) + varint(len(entry)) + entry)
+    [decoded], _ = decode(payload)
+    [(name, _)] = decoded.reports
+    assert name == "HJ32\ufffd\ufffd\ufffd("
 
 
 def test_keepalive_frame() -> None:

@@ -1,0 +1,495 @@
+"""The PowerOcean wire format: MQTT payload -> frames -> reported fields, and back.
+
+One pipeline serves the exporter's ingest and ``ess-exporter decode``: ``decode_payload``
+splits a payload into frames, routes each frame by (cmd_func, cmd_id) and turns its
+inner message into a ``Report``: the fields the device *reported*, zeros included,
+keyed by their path in the message. A field the message leaves out is not in the
+report, so whoever keeps the state can tell "not sent" from "sent as 0".
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from google.protobuf import message as _message
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.empty_pb2 import Empty
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from exporter.powerocean.proto.powerocean_pb2 import EnergyStreamSwitch, Header, HeaderMessage
+from exporter.powerocean.schema import FieldPath, PowerOceanMapping, Route, SystemModels
+
+MAX_PAYLOAD_BYTES = 1_000_000
+
+Reason = Literal["too_large", "not_protobuf", "truncated", "empty", "no_serial", "bad_message"]
+SkipReason = Literal["blank_header", "no_serial"]
+Value = int | float | str | tuple[int | float, ...]
+
+_APP = 32  # address of the app (and of the cloud acting for it); its frames are never XORed
+_EMS = 96  # address of the EMS, also the cmd_func of its messages
+_DEVICE = 2
+_ENERGY_STREAM_SWITCH = 97
+_FROM_APP = {"from": "ios"}  # "from" is a Python keyword
+_HEADER_TAG = 0x0A  # HeaderMessage.header: field 1, length-delimited
+_XOR_TABLES = tuple(bytes(byte ^ key for byte in range(256)) for key in range(256))
+_WIRE_VARINT, _WIRE_FIXED64, _WIRE_LENGTH, _WIRE_FIXED32 = 0, 1, 2, 5
+_NUMERIC = frozenset(
+    {
+        FieldDescriptor.TYPE_FLOAT,
+        FieldDescriptor.TYPE_DOUBLE,
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_SINT64,
+    }
+)
+_RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
+
+
+class DecodeError(Exception):
+    """A payload or inner message that cannot be used; ``reason`` is a short label."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason: Reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One header of a payload, with its pdata already XOR-decoded."""
+
+    serial: str
+    cmd_func: int
+    cmd_id: int
+    header: Header
+    pdata: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    """Usable frames of a payload, plus one reason per header that was skipped."""
+
+    frames: list[Frame]
+    skipped: list[SkipReason]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What one message (or one battery pack entry) reported.
+
+    ``fields`` holds every field present on the wire, zeros included, by path
+    (``("pcsAPhase", "volt")``, ``("mpptHeartBeat", 0, "mpptPv", 1, "pwr")``).
+    ``lists`` names the repeated messages the report sent whole: entries kept from
+    earlier reports below those paths are replaced, not merged. ``unknown`` holds the
+    field numbers the schema does not name (last step ``"#<number>"``), for ``decode``.
+    """
+
+    fields: dict[FieldPath, Value]
+    lists: tuple[FieldPath, ...] = ()
+    unknown: dict[FieldPath, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFrame:
+    """A frame with what its route made of it.
+
+    ``route`` is None for a command the schema does not know. ``reports`` holds one
+    ``(entry, Report)`` per entry for a route with entries (battery packs, modules ...),
+    else one ``("", Report)``. ``error`` is set when the inner message could not be parsed.
+    """
+
+    frame: Frame
+    route: Route | None
+    reports: list[tuple[str, Report]]
+    error: Reason | None = None
+
+
+def xor(data: bytes, key: int) -> bytes:
+    """XOR every byte with ``key & 0xFF``: the frame cipher, its own inverse."""
+    return data.translate(_XOR_TABLES[key & 0xFF])
+
+
+def decode_payload(
+    payload: bytes,
+    mapping: PowerOceanMapping,
+    models: SystemModels,
+    topic: str | None = None,
+    *,
+    need_serial: bool = True,
+) -> tuple[list[DecodedFrame], list[SkipReason]]:
+    """Split ``payload`` and decode every frame; raises DecodeError when no frame is left.
+
+    Each frame is routed for its system's model, which ``models`` learns on the way from
+    header product ids and the module inventory (a get-all sends the inventory first).
+    """
+    split = split_payload(payload, topic, need_serial=need_serial)
+    decoded = []
+    for frame in split.frames:
+        if frame.header.product_id:
+            models.learn(frame.serial, frame.header.product_id >> 8)
+        route = mapping.route(models.of(frame.serial), frame.cmd_func, frame.cmd_id)
+        decoded.append(decode_frame(frame, route))
+        if route is not None and route.tells_model:
+            for _, report in decoded[-1].reports:
+                product_type = report.fields.get((route.tells_model,))
+                if isinstance(product_type, int) and product_type:
+                    models.learn(frame.serial, product_type)
+    return decoded, split.skipped
+
+
+def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
+    """Parse a frame's inner message with its route (None: a command nobody knows)."""
+    if route is None:
+        return DecodedFrame(frame, None, [])
+    message = route.message_type()
+    try:
+        message.ParseFromString(frame.pdata)
+    except _message.DecodeError:
+        return DecodedFrame(frame, route, [], "bad_message")
+    if not route.entry_label:
+        return DecodedFrame(frame, route, [("", report_of(message))])
+    entries = []
+    for item in getattr(message, route.entries) if route.entries else [message]:
+        report = report_of(item)
+        name = route.entry_name(report.fields)
+        if name:  # an entry that names nothing is an empty placeholder
+            entries.append((name, report))
+    return DecodedFrame(frame, route, entries)
+
+
+def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True) -> SplitResult:
+    """Split one MQTT payload (a HeaderMessage) into frames.
+
+    The serial of a frame is the header's module_sn, else its device_sn, else the
+    last non-empty segment of ``topic``. Headers without any known field
+    ("blank_header") or, when ``need_serial``, without a serial ("no_serial") are
+    skipped and listed in ``SplitResult.skipped``. DecodeError is raised only when no frame is left:
+    "too_large", "truncated", "not_protobuf" (JSON, garbage, all headers blank),
+    "empty" (zero bytes) or "no_serial". Nothing else is raised.
+    """
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise DecodeError("not_protobuf")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise DecodeError("too_large")
+    payload = bytes(payload)
+    envelope = HeaderMessage()
+    try:
+        envelope.ParseFromString(payload)
+    except _message.DecodeError:
+        raise DecodeError("truncated" if _looks_truncated(payload) else "not_protobuf") from None
+    if not envelope.header:
+        raise DecodeError("empty" if not payload else "not_protobuf")
+
+    topic_serial = serial_from_topic(topic)
+    frames: list[Frame] = []
+    skipped: list[SkipReason] = []
+    for header in envelope.header:
+        if not header.ListFields():
+            skipped.append("blank_header")
+            continue
+        serial = header.module_sn or header.device_sn or topic_serial
+        if not serial and need_serial:
+            skipped.append("no_serial")
+            continue
+        pdata = header.pdata
+        if header.enc_type == 1 and header.src != _APP:
+            pdata = xor(pdata, header.seq)
+        frames.append(Frame(serial, header.cmd_func, header.cmd_id, header, pdata))
+    if not frames:
+        raise DecodeError("no_serial" if "no_serial" in skipped else "not_protobuf")
+    return SplitResult(frames, skipped)
+
+
+def serial_from_topic(topic: str | None) -> str:
+    """The last non-empty segment of an MQTT topic (``/app/device/property/<serial>``)."""
+    if not topic:
+        return ""
+    return next((segment for segment in reversed(topic.split("/")) if segment), "")
+
+
+def report_of(message: _message.Message) -> Report:
+    """The fields ``message`` carried on the wire, flattened to paths."""
+    fields: dict[FieldPath, Value] = {}
+    lists: list[FieldPath] = []
+    unknown: dict[FieldPath, Any] = {}
+    _flatten(message, (), fields, lists, unknown)
+    return Report(fields, tuple(lists), unknown)
+
+
+_NUMBER, _TEXT, _LIST, _MESSAGE, _MESSAGES = range(5)
+
+
+@functools.cache
+def _shape(descriptor: FieldDescriptor) -> tuple[str, int]:
+    """A field's name and how its value is flattened (looked up once per field)."""
+    if descriptor.message_type is not None:
+        return descriptor.name, _MESSAGES if descriptor.is_repeated else _MESSAGE
+    if descriptor.is_repeated:
+        return descriptor.name, _LIST
+    return descriptor.name, _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
+
+
+def _flatten(
+    message: _message.Message,
+    prefix: FieldPath,
+    fields: dict[FieldPath, Value],
+    lists: list[FieldPath],
+    unknown: dict[FieldPath, Any],
+) -> None:
+    for descriptor, value in message.ListFields():
+        name, shape = _shape(descriptor)
+        path = (*prefix, name)
+        if shape == _NUMBER:
+            fields[path] = value
+        elif shape == _MESSAGE:
+            _flatten(value, path, fields, lists, unknown)
+        elif shape == _MESSAGES:
+            lists.append(path)
+            for index, item in enumerate(value):
+                _flatten(item, (*path, index), fields, lists, unknown)
+        elif shape == _LIST:
+            fields[path] = tuple(value)
+        else:
+            fields[path] = value.decode("utf-8", "replace").strip("\x00 ")
+    unknowns = UnknownFieldSet(message)
+    if len(unknowns):
+        _keep_unknown(message, unknowns, prefix, fields, unknown)
+
+
+def _keep_unknown(
+    message: _message.Message,
+    unknowns: UnknownFieldSet,
+    prefix: FieldPath,
+    fields: dict[FieldPath, Value],
+    unknown: dict[FieldPath, Any],
+) -> None:
+    """Fields the schema does not know, or that came with another wire type."""
+    by_number = message.DESCRIPTOR.fields_by_number
+    for item in unknowns:
+        descriptor = by_number.get(item.field_number)
+        number = _number_of_other_wire_type(item.wire_type, item.data)
+        if descriptor is not None and descriptor.type in _NUMERIC and number is not None:
+            # Firmware versions disagree on float versus integer for some fields; the
+            # value arrives with the other wire type and is kept all the same.
+            path = (*prefix, descriptor.name)
+            if descriptor.is_repeated:
+                previous = fields.get(path, ())
+                fields[path] = (*previous, number) if isinstance(previous, tuple) else (number,)
+            else:
+                fields[path] = number
+        else:
+            unknown[(*prefix, f"#{item.field_number}")] = _raw_value(item.wire_type, item.data)
+
+
+def _number_of_other_wire_type(wire_type: int, data: Any) -> int | float | None:
+    if wire_type == _WIRE_VARINT:
+        return data - (1 << 64) if data >= 1 << 63 else data
+    if wire_type == _WIRE_FIXED32:
+        return struct.unpack("<f", data.to_bytes(4, "little"))[0]
+    if wire_type == _WIRE_FIXED64:
+        return struct.unpack("<d", data.to_bytes(8, "little"))[0]
+    return None
+
+
+def raw_fields(data: bytes, depth: int = 0) -> dict[str, Any] | None:
+    """Any protobuf message by field number, as ``protoc --decode_raw`` would show it.
+
+    Used by ``decode`` for commands and fields the schema does not know, so that a
+    capture from new firmware can be read and reported. None when ``data`` is not a
+    message. A number seen several times becomes a list.
+    """
+    message = Empty()
+    try:
+        message.ParseFromString(data)
+    except _message.DecodeError:
+        return None
+    out: dict[str, Any] = {}
+    for item in UnknownFieldSet(message):
+        value = _raw_value(item.wire_type, item.data, depth)
+        key = str(item.field_number)
+        if key in out:
+            previous = out[key]
+            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            out[key] = value
+    return out
+
+
+def _raw_value(wire_type: int, data: Any, depth: int = 0) -> Any:
+    if wire_type == _WIRE_LENGTH:
+        return _raw_bytes(data, depth)
+    number = _number_of_other_wire_type(wire_type, data)
+    if isinstance(number, float):
+        return _short_float(number)
+    return number
+
+
+def _raw_bytes(data: bytes, depth: int) -> Any:
+    """Length-delimited data: a nested message, else text, else hex."""
+    if not data:
+        return ""
+    if depth < _RAW_DEPTH:
+        nested = raw_fields(data, depth + 1)
+        if nested and "0" not in nested:  # field number 0 is not valid: not a message
+            return nested
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.hex()
+    return text if text.isprintable() else data.hex()
+
+
+def _short_float(value: float) -> float | str:
+    """A float32 shown with the digits it has (237.35, not 237.34962463378906)."""
+    if not math.isfinite(value):
+        return str(value)
+    return float(f"{value:.7g}")
+
+
+def describe(
+    frames: list[DecodedFrame], skipped: list[SkipReason], names: Mapping[tuple[int, int], str]
+) -> dict[str, Any]:
+    """Decoded frames as JSON for people: every frame named, every field present shown.
+
+    ``names`` names the commands the schema leaves undecoded; their content, and any
+    field number the schema does not know, is shown raw by number.
+    """
+    out = []
+    for decoded in frames:
+        frame = decoded.frame
+        command = (frame.cmd_func, frame.cmd_id)
+        header = MessageToDict(frame.header, preserving_proto_field_name=True)
+        header.pop("pdata", None)
+        entry: dict[str, Any] = {
+            "command": f"{frame.cmd_func}/{frame.cmd_id}",
+            "message": decoded.route.name if decoded.route else names.get(command, "unknown"),
+            "serial": frame.serial,
+            "header": header,
+            "pdata_bytes": len(frame.pdata),
+        }
+        if decoded.error:
+            entry["error"] = decoded.error
+        if decoded.route is None:
+            entry["raw"] = raw_fields(frame.pdata) if frame.pdata else {}
+        elif decoded.route.entry_label:
+            entry["entries"] = {
+                f"{decoded.route.entry_label}={name}": _report_json(report)
+                for name, report in decoded.reports
+            }
+        elif decoded.reports:
+            entry.update(_report_json(decoded.reports[0][1]))
+        out.append(entry)
+    return {"frames": out, "skipped": list(skipped)}
+
+
+def _report_json(report: Report) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "fields": {_dotted(path): _json_value(value) for path, value in report.fields.items()}
+    }
+    if report.unknown:
+        shown["unknown_fields"] = {_dotted(path): value for path, value in report.unknown.items()}
+    return shown
+
+
+def _dotted(path: FieldPath) -> str:
+    return ".".join(map(str, path))
+
+
+def _json_value(value: Value) -> Any:
+    if isinstance(value, float):
+        return _short_float(value)
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    return value
+
+
+def build_payload(
+    serial: str,
+    messages: list[tuple[int, int, _message.Message]],
+    *,
+    xor_seq: int | None = None,
+) -> bytes:
+    """Build a device push: one header per ``(cmd_func, cmd_id, message)``.
+
+    With ``xor_seq`` the headers carry ``seq=xor_seq, enc_type=1`` and every pdata
+    is XOR-encoded with ``xor_seq & 0xFF``; ``xor_seq`` must fit in an int32.
+    """
+    envelope = HeaderMessage()
+    for cmd_func, cmd_id, inner in messages:
+        header = envelope.header.add(
+            src=_DEVICE, dest=_APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=serial
+        )
+        pdata = inner.SerializeToString()
+        if xor_seq is not None:
+            header.enc_type = 1
+            header.seq = xor_seq
+            pdata = xor(pdata, xor_seq)
+        header.pdata = pdata
+    return envelope.SerializeToString()
+
+
+def build_get_all_request(seq_ms: int) -> bytes:
+    """Ask the device for a full state dump (sent on ``.../thing/property/get``)."""
+    header = Header(src=_APP, dest=_APP, seq=_seq(seq_ms), **_FROM_APP)
+    return HeaderMessage(header=[header]).SerializeToString()
+
+
+def build_energy_stream_keepalive(seq_ms: int) -> bytes:
+    """Keep the energy stream (96/33) flowing (sent on ``.../thing/property/set``).
+
+    It only asks for data and changes no setting of the system.
+    """
+    header = Header(
+        pdata=EnergyStreamSwitch(ems_open_energy_stream=True).SerializeToString(),
+        src=_APP,
+        dest=_EMS,
+        d_src=1,
+        d_dest=1,
+        cmd_func=_EMS,
+        cmd_id=_ENERGY_STREAM_SWITCH,
+        need_ack=1,
+        version=3,
+        payload_ver=1,
+        seq=_seq(seq_ms),
+        **_FROM_APP,
+    )
+    return HeaderMessage(header=[header]).SerializeToString()
+
+
+def _seq(seq_ms: int) -> int:
+    """seq is an int32 on the wire: keep the low 31 bits of a millisecond clock."""
+    return seq_ms & 0x7FFFFFFF
+
+
+def _looks_truncated(payload: bytes) -> bool:
+    """True when the top level is a run of headers whose last one is cut off."""
+    pos, end = 0, len(payload)
+    while pos < end:
+        if payload[pos] != _HEADER_TAG:
+            return False
+        length, pos = _read_varint(payload, pos + 1)
+        if length is None:
+            return pos >= end
+        pos += length
+    return pos > end
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int | None, int]:
+    """Return (value, next position), or (None, position) for a cut or overlong varint."""
+    value = shift = 0
+    while pos < len(data) and shift < 64:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    return None, pos

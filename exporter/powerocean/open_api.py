@@ -1,0 +1,348 @@
+"""EcoFlow developer ("Open") API over HTTPS, read-only: broker credentials, devices, quotas.
+
+Every request is signed with the access key and secret key from EcoFlow's developer portal:
+HMAC-SHA256 over the flattened, sorted parameters followed by the access key, a nonce and a
+timestamp. Neither key ever appears in an error message: text taken from an answer is
+scrubbed of every form of them (plain, base64, URL-encoded) before it is shortened.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import re
+import secrets
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
+
+from exporter.config import Secret
+
+DEFAULT_API_URL = "https://api-e.ecoflow.com"
+CERTIFICATION_PATH = "/iot-open/sign/certification"
+DEVICE_LIST_PATH = "/iot-open/sign/device/list"
+QUOTA_ALL_PATH = "/iot-open/sign/device/quota/all"
+
+_MAX_ANSWER_BYTES = 4_000_000
+_MAX_TEXT = 200
+_BROKER_PROTOCOLS = {"mqtts": True, "mqtt": False}
+
+#: code -> (message, permanent). 8521 is also seen now and then with a right key, so it is retried.
+_KNOWN_CODES: dict[str, tuple[str, bool]] = {
+    "8513": ("wrong region or key (accessKey is invalid): check api_url and the keys", True),
+    "8521": ("signature is wrong: check the secret key", False),
+    "1006": ("this model is not served by the Open API; use login mode", True),
+}
+
+
+class Revealable(Protocol):
+    """A secret that shows its value only when asked (``exporter.config.Secret``)."""
+
+    def reveal(self) -> str: ...
+
+
+class OpenApiError(Exception):
+    """A failed Open API call.
+
+    ``permanent`` means retrying soon will not help (wrong key or region, model not served).
+    ``code`` is the API's error code, or "" when the call failed below the API (HTTP, network).
+    """
+
+    def __init__(self, message: str, permanent: bool, code: str = "") -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OpenApiCredentials:
+    """The MQTT broker and account the certification endpoint hands out."""
+
+    account: str
+    password: Secret
+    host: str
+    port: int
+    tls: bool
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    serial: str
+    name: str
+    online: bool
+    product: str
+
+
+def flatten(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Parameters as ``(key, value)`` pairs: ``a.b`` for objects, ``a[0]`` for lists."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        pairs.extend(_flatten_value(str(key), value))
+    return pairs
+
+
+def _flatten_value(key: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for child, item in value.items():
+            yield from _flatten_value(f"{key}.{child}", item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _flatten_value(f"{key}[{index}]", item)
+    else:
+        yield key, _plain(value)
+
+
+def _plain(value: Any) -> str:
+    """A value as it is signed: raw, with JSON's words for booleans and null."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def sign_string(
+    params: Mapping[str, Any], access_key: str, nonce: str | int, timestamp: str | int
+) -> str:
+    """The text that is signed: sorted ``k=v`` pairs, then access key, nonce and timestamp."""
+    pairs = sorted(flatten(params), key=lambda pair: pair[0])
+    auth = f"accessKey={access_key.strip()}&nonce={nonce}&timestamp={timestamp}"
+    if not pairs:
+        return auth
+    return "&".join(f"{key}={value}" for key, value in pairs) + "&" + auth
+
+
+def signature(
+    params: Mapping[str, Any],
+    access_key: str,
+    secret_key: str,
+    nonce: str | int,
+    timestamp: str | int,
+) -> str:
+    """HMAC-SHA256 of :func:`sign_string` with the secret key, as lower-case hex."""
+    message = sign_string(params, access_key, nonce, timestamp)
+    return hmac.new(secret_key.strip().encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def new_nonce() -> str:
+    """A random 6-digit number, as the API documents it."""
+    return str(100_000 + secrets.randbelow(900_000))
+
+
+class OpenApiClient:
+    """Signed GET requests to the Open API at ``api_url`` (https only).
+
+    Each call opens one connection, bounded by ``timeout`` seconds per network step, and
+    follows no redirect: a 3xx answer is an error, so a request never leaves the API's origin
+    or falls back to plain HTTP. ``clock`` (epoch seconds) and ``nonce`` are for tests.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        access_key: str,
+        secret_key: Revealable | str,
+        *,
+        timeout: float,
+        ca_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = new_nonce,
+    ) -> None:
+        self._host, self._port, self._prefix = _origin(api_url)
+        self._access_key = access_key.strip()
+        secret = secret_key if isinstance(secret_key, str) else secret_key.reveal()
+        self._secret_key = secret.strip()
+        if not self._access_key or not self._secret_key:
+            raise ValueError("the access key and the secret key must not be empty")
+        self._timeout = timeout
+        self._context = _tls_context(ca_file)
+        self._clock = clock
+        self._nonce = nonce
+        self._secret_forms = _secret_pattern(self._access_key, self._secret_key)
+
+    def certification(self) -> OpenApiCredentials:
+        """The MQTT broker credentials for this key pair."""
+        step = "certification"
+        data = self._get(CERTIFICATION_PATH, {}, step)
+        if not isinstance(data, dict):
+            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no data", False)
+        return _credentials(data, step)
+
+    def device_list(self) -> list[DeviceInfo]:
+        """The account's own devices (shared ones are not listed)."""
+        step = "device list"
+        data = self._get(DEVICE_LIST_PATH, {}, step)
+        if not isinstance(data, list):
+            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no device list", False)
+        return [device for device in map(_device, data) if device is not None]
+
+    def quota_all(self, serial: str) -> dict[str, Any]:
+        """All quota values of one device, the ``data`` map as the API sends it."""
+        step = f"quota of {serial}"
+        data = self._get(QUOTA_ALL_PATH, {"sn": serial}, step)
+        if not isinstance(data, dict):
+            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no quota map", False)
+        return data
+
+    def _get(self, path: str, params: dict[str, str], step: str) -> Any:
+        """Send a signed GET; return the answer's ``data`` or raise OpenApiError."""
+        target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
+        status, location, raw = self._send(target, self._signed_headers(params), step)
+        if 300 <= status < 400:
+            where = f" to {self._clean(location)}" if location else ""
+            raise OpenApiError(
+                f"EcoFlow Open API {step}: redirected (HTTP {status}{where}), "
+                "which is not followed: check api_url",
+                False,
+            )
+        return self._data(status, raw, step)
+
+    def _signed_headers(self, params: Mapping[str, Any]) -> dict[str, str]:
+        """Headers for one request: a new nonce and timestamp each time. No Content-Type."""
+        nonce = str(self._nonce())
+        timestamp = str(int(self._clock() * 1000))
+        sign = signature(params, self._access_key, self._secret_key, nonce, timestamp)
+        return {"accessKey": self._access_key, "nonce": nonce, "timestamp": timestamp, "sign": sign}
+
+    def _send(self, target: str, headers: dict[str, str], step: str) -> tuple[int, str, bytes]:
+        """(HTTP status, Location header, body) of one GET; network failures are transient."""
+        connection = http.client.HTTPSConnection(
+            self._host, self._port, timeout=self._timeout, context=self._context
+        )
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            raw = response.read(_MAX_ANSWER_BYTES)
+            return response.status, response.getheader("Location") or "", raw
+        except (OSError, http.client.HTTPException) as exc:
+            reason = self._clean(_reason(exc, self._timeout))
+            raise OpenApiError(f"EcoFlow Open API {step}: {reason}", False) from None
+        finally:
+            connection.close()
+
+    def _data(self, status: int, raw: bytes, step: str) -> Any:
+        """The ``data`` of an answer whose ``code`` is "0"; every other answer raises."""
+        answer = _envelope(raw)
+        code = answer.get("code")
+        if code not in (None, "0"):
+            raise self._api_error(answer, code, step)
+        if status != 200:
+            raise OpenApiError(f"EcoFlow Open API {step}: HTTP {status}", False)
+        if code is None:
+            raise OpenApiError(f"EcoFlow Open API {step}: the answer is not the API's JSON", False)
+        return answer.get("data")
+
+    def _api_error(self, answer: dict[str, Any], code: str, step: str) -> OpenApiError:
+        known = _KNOWN_CODES.get(code)
+        if known is not None:
+            message, permanent = known
+            return OpenApiError(f"EcoFlow Open API {step}: {message}", permanent, code)
+        clean_code = self._clean(code)
+        text = self._clean(answer.get("message", ""))
+        return OpenApiError(
+            f"EcoFlow Open API {step} rejected: code {clean_code}: {text}", False, clean_code
+        )
+
+    def _clean(self, text: Any) -> str:
+        """Text from an answer, fit for a message: keys blanked first, then shortened."""
+        return self._secret_forms.sub("***", str(text))[:_MAX_TEXT]
+
+
+def _origin(api_url: str) -> tuple[str, int | None, str]:
+    """(host, port, path prefix) of an https URL; anything else is a configuration error."""
+    split = urlsplit(api_url.strip())
+    if split.scheme != "https" or not split.hostname or split.query or split.fragment:
+        raise ValueError("api_url must be an https URL such as " + DEFAULT_API_URL)
+    if split.username or split.password:
+        raise ValueError("api_url must not carry a user or password")
+    return split.hostname, split.port, split.path.rstrip("/")
+
+
+def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except OSError as exc:  # also ssl.SSLError
+        raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
+
+
+def _secret_pattern(*keys: str) -> re.Pattern[str]:
+    """Matches every form of the keys an answer could echo: plain, base64, URL-encoded."""
+    forms: set[str] = set()
+    for key in keys:
+        raw = key.encode()
+        encoded = [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
+        plain = {key, *encoded, *(text.rstrip("=") for text in encoded)}
+        forms |= plain
+        for text in plain:
+            forms |= {quote(text), quote(text, safe=""), quote_plus(text)}
+    alternatives = sorted((form for form in forms if form), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
+    """A short reason for a failure below the API."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is api_url right?)"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted: {exc.verify_message}"
+    return str(exc) or type(exc).__name__
+
+
+def _envelope(raw: bytes) -> dict[str, Any]:
+    """The answer's JSON object with ``code`` as a string; {} when it is not the API's JSON."""
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(answer, dict) or "code" not in answer:
+        return {}
+    return {**answer, "code": str(answer["code"])}
+
+
+def _credentials(data: dict[str, Any], step: str) -> OpenApiCredentials:
+    tls = _BROKER_PROTOCOLS.get(str(data.get("protocol")))
+    port = str(data.get("port"))
+    if tls is None or not port.isdigit() or not 0 < int(port) < 65536:
+        raise OpenApiError(f"EcoFlow Open API {step}: unusable broker address in the answer", False)
+    return OpenApiCredentials(
+        account=_text(data, "certificateAccount", step),
+        password=Secret(_text(data, "certificatePassword", step)),
+        host=_text(data, "url", step),
+        port=int(port),
+        tls=tls,
+    )
+
+
+def _text(data: dict[str, Any], key: str, step: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise OpenApiError(f"EcoFlow Open API {step}: the answer has no {key}", False)
+    return value
+
+
+def _device(entry: Any) -> DeviceInfo | None:
+    """One entry of the device list; entries without a serial are skipped."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("sn"), str) or not entry["sn"]:
+        return None
+    return DeviceInfo(
+        serial=entry["sn"],
+        name=str(entry.get("deviceName") or ""),
+        online=str(entry.get("online")).lower() in ("1", "true"),
+        product=str(entry.get("productName") or ""),
+    )
