@@ -13,6 +13,7 @@ It answers every read with zeros, as an honest device would, unless ``lie`` says
 from __future__ import annotations
 
 import socket
+import socketserver
 import struct
 import threading
 
@@ -24,37 +25,32 @@ class LyingModbusServer:
     def __init__(self) -> None:
         self.lie = "none"
         self.requests = 0
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Connection)
+        self._server.daemon_threads = True
+        self._server.device = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self._socket.getsockname()[1]}"
+        return f"127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> LyingModbusServer:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._socket.close()
+        self._server.shutdown()
+        self._server.server_close()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
+    def serve(self, connection: socket.socket) -> None:
+        """Answer the requests of one connection until it ends or the lie ends it."""
+        while (request := _receive(connection, 12)) is not None:
+            self.requests += 1
+            answer = self._answer(request)
+            if answer is None:
                 return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            while (request := _receive(connection, 12)) is not None:
-                self.requests += 1
-                answer = self._answer(request)
-                if answer is None:
-                    return
-                if answer:
-                    connection.sendall(answer)
+            if answer:
+                connection.sendall(answer)
 
     def _answer(self, request: bytes) -> bytes | None:
         transaction, _, _, unit = _HEADER.unpack(request[:7])
@@ -76,6 +72,11 @@ class LyingModbusServer:
         transaction += lie == "wrong_transaction"
         unit = (unit + (lie == "wrong_unit")) % 256
         return _HEADER.pack(transaction, 0, len(pdu) + 1, unit) + pdu
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.server.device.serve(self.request)  # type: ignore[attr-defined]
 
 
 def _receive(connection: socket.socket, size: int) -> bytes | None:
