@@ -9,17 +9,24 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/ess-exporter
 ENV PATH=/opt/ess-exporter/bin:$PATH
 WORKDIR /src
-COPY constraints.txt pyproject.toml README.md ./
+COPY constraints.txt pyproject.toml README.md LICENSE ./
 COPY mappings/ mappings/
 COPY exporter/ exporter/
 # [demo] brings the embedded MQTT broker of "ess-exporter demo".
 RUN pip install -c constraints.txt ".[demo]"
 
 FROM python:3.11-slim
+# The commit and branch the image is built from, shown in ess_exporter_build_info:
+#   docker build --build-arg REVISION=$(git rev-parse HEAD) --build-arg BRANCH=main .
+ARG REVISION=unknown
+ARG BRANCH=unknown
 LABEL org.opencontainers.image.title="ess-exporter" \
       org.opencontainers.image.description="Prometheus exporter for REFU battery inverters (Modbus TCP) and EcoFlow PowerOcean home batteries (MQTT)" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.revision="${REVISION}"
 ENV PATH=/opt/ess-exporter/bin:$PATH \
+    ESS_EXPORTER_REVISION=${REVISION} \
+    ESS_EXPORTER_BRANCH=${BRANCH} \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 RUN groupadd --system --gid 10001 ess \

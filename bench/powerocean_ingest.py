@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
+from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
@@ -75,7 +76,7 @@ def main() -> None:
         for payload in payloads(serial, args.packs):
             ingest(TOPIC.format(serial), payload)
     collector = PowerOceanCollector(
-        mapping, cache, ingest, None, devices={s: s for s in serials}, stale_after=1e9
+        mapping, cache, ingest, None, devices=Devices({s: s for s in serials}), stale_after=1e9
     )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
+import platform
+from collections.abc import Iterator
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-from prometheus_client.core import InfoMetricFamily
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
-from exporter.config import Config
+from exporter.config import Config, PowerOceanConfig
 from exporter.eventloop import EventLoopThread
+from exporter.metrics import build_info
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.connection import PowerOceanConnection
+from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
+from exporter.powerocean.open_api import OpenApiClient
+from exporter.powerocean.poller import QuotaPoller
+from exporter.powerocean.quota import QuotaIngest
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.collector import TargetPool
 from exporter.refu.device import RefuMapping, load_refu_mapping
@@ -25,11 +33,20 @@ from exporter.webconfig import WebConfig
 log = logging.getLogger(__name__)
 
 
+#: Set when the image is built (Docker build arguments REVISION and BRANCH).
+REVISION_ENV, BRANCH_ENV = "ESS_EXPORTER_REVISION", "ESS_EXPORTER_BRANCH"
+
+
 class _BuildInfo:
-    def collect(self):  # type: ignore[no-untyped-def]
-        family = InfoMetricFamily("ess_exporter_build", "Version of the ess-exporter.")
-        family.add_metric([], {"version": __version__})
-        yield family
+    """``ess_exporter_build_info``; revision and branch are "unknown" outside a built image."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield build_info(
+            __version__,
+            os.environ.get(REVISION_ENV) or "unknown",
+            os.environ.get(BRANCH_ENV) or "unknown",
+            platform.python_version(),
+        )
 
 
 class Exporter:
@@ -62,26 +79,9 @@ class Exporter:
             _BuildInfo(),
         ]
         self.powerocean: PowerOceanConnection | None = None
+        self.poller: QuotaPoller | None = None
         if config.powerocean is not None:
-            mapping = powerocean_mapping or load_powerocean_mapping()
-            cache = MessageCache()
-            self.ingest = Ingest(
-                mapping,
-                cache,
-                config.powerocean.devices,
-                stale_after=config.powerocean.stale_after_seconds,
-            )
-            self.powerocean = PowerOceanConnection(config.powerocean, self.ingest)
-            collectors.append(
-                PowerOceanCollector(
-                    mapping,
-                    cache,
-                    self.ingest,
-                    self.powerocean,
-                    devices=config.powerocean.devices,
-                    stale_after=config.powerocean.stale_after_seconds,
-                )
-            )
+            collectors.append(self._powerocean(config.powerocean, powerocean_mapping))
         app = ExporterApp(
             refu_pool=pool,
             refu_targets=targets,
@@ -91,26 +91,63 @@ class Exporter:
         )
         self.http = HttpServer(app, host, port, web_config)
 
+    def _powerocean(
+        self, config: PowerOceanConfig, mapping: PowerOceanMapping | None
+    ) -> PowerOceanCollector:
+        """The PowerOcean transport for the configured mode, its ingest and its collector."""
+        mapping = mapping or load_powerocean_mapping()
+        cache = MessageCache()
+        devices = Devices(config.devices)
+        stale_after = config.stale_after_seconds
+        ingest: Ingest | QuotaIngest
+        if config.open_api is None:
+            ingest = Ingest(mapping, cache, devices, stale_after=stale_after)
+            self.powerocean = PowerOceanConnection(config, ingest, devices=devices)
+        else:
+            keys = config.open_api
+            api = OpenApiClient(
+                keys.api_url,
+                keys.access_key,
+                keys.secret_key,
+                timeout=config.timeout_seconds,
+                ca_file=keys.ca_file,
+            )
+            ingest = QuotaIngest(mapping, cache, devices, stale_after=stale_after)
+            self.powerocean = PowerOceanConnection(
+                config, ingest.stream, devices=devices, open_api=api
+            )
+            self.poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
+        self.ingest = ingest
+        return PowerOceanCollector(
+            mapping, cache, ingest, self.powerocean, devices=devices, stale_after=stale_after
+        )
+
     @property
     def port(self) -> int:
         return self.http.port
 
     def start(self) -> None:
         """Serve on background threads (tests, demo)."""
-        if self.powerocean is not None:
-            self.powerocean.start()
+        self._start_transports()
         self.http.start()
         log.info("listening on port %d", self.port)
 
     def serve_forever(self) -> None:
         """Serve on this thread until interrupted."""
-        if self.powerocean is not None:
-            self.powerocean.start()
+        self._start_transports()
         log.info("listening on port %d", self.port)
         self.http.serve_forever()
 
+    def _start_transports(self) -> None:
+        if self.powerocean is not None:
+            self.powerocean.start()
+        if self.poller is not None:
+            self.poller.start()
+
     def stop(self) -> None:
         self.http.stop()
+        if self.poller is not None:
+            self.poller.stop()
         if self.powerocean is not None:
             self.powerocean.stop()
         self._loop.stop()

@@ -15,7 +15,6 @@ import click
 from exporter import __version__, logformat
 from exporter.config import Config, ConfigError, load_config, parse_address
 from exporter.mapping import MappingError
-from exporter.metrics import describe
 from exporter.refu.device import load_refu_mapping
 
 log = logging.getLogger("exporter")
@@ -100,6 +99,12 @@ def run(
         exporter = Exporter(config, host=host, port=port, web_config=web_config)
     except OSError as exc:  # port in use, host not resolvable or not local
         _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {exc.strerror or exc}"])
+    if not config.has_devices:
+        log.warning(
+            "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
+            "and the exporter's own metrics",
+            config_path or "no --config",
+        )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -130,23 +135,11 @@ def check_config(path: Path) -> None:
     show_default=True,
 )
 def metrics(output: str) -> None:
-    """List every metric the mappings can produce."""
-    from exporter.powerocean.schema import load_powerocean_mapping
+    """List every metric the exporter can serve (docs/metrics.md is the markdown)."""
+    from exporter.reference import markdown, metric_rows
 
-    rows: list[dict[str, Any]] = [
-        describe(channel, "refu") for channel in load_refu_mapping().channels
-    ] + [describe(channel, "powerocean") for channel in load_powerocean_mapping().channels]
-    if output == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo("| device | source | metric | kind | unit | scale | help |")
-    click.echo("|---|---|---|---|---|---|---|")
-    for row in rows:
-        labels = "".join(f'{{{k}="{v}"}}' for k, v in row["labels"].items())
-        click.echo(
-            f"| {row['device']} | {row['source']} | `{row['metric']}{labels}` | {row['kind']} "
-            f"| {row['unit']} | {row['scale']:g} | {row['help']} |"
-        )
+    rows = metric_rows()
+    click.echo(json.dumps(rows, indent=2) if output == "json" else markdown(rows).rstrip("\n"))
 
 
 @main.command()
@@ -225,7 +218,13 @@ def simulate_powerocean(broker: str, serial: str, interval: float, model: str) -
 
 
 @main.command()
-@click.option("--web.listen-address", "listen", default=":9640", show_default=True)
+@click.option(
+    "--web.listen-address",
+    "listen",
+    default="127.0.0.1:9640",
+    show_default=True,
+    help="Where the exporter listens; another port when 9640 is taken, :PORT for every interface.",
+)
 def demo(listen: str) -> None:
     """Run the simulators and the exporter on this machine; prints the URL to open."""
     from exporter.simulate.demo import run_demo

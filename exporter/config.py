@@ -8,6 +8,7 @@ and are held in ``Secret``, whose text form is masked.
 from __future__ import annotations
 
 import base64
+import difflib
 import ipaddress
 import os
 import re
@@ -21,6 +22,10 @@ import yaml
 
 DEFAULT_MODBUS_PORT = 502
 DEFAULT_ECOFLOW_API = "https://api.ecoflow.com"
+#: The developer (Open) API of EcoFlow's European region; api-a is the Americas'.
+DEFAULT_OPEN_API = "https://api-e.ecoflow.com"
+#: quota/all is asked at most this often per device (observed limits: 1/10 s, polled 30-60 s).
+MIN_POLL_SECONDS = 30.0
 
 
 class ConfigError(Exception):
@@ -121,11 +126,23 @@ class LoginConfig:
 
 
 @dataclass(frozen=True)
+class OpenApiConfig:
+    """EcoFlow developer keys: the MQTT quota stream, and quota/all when it is silent."""
+
+    access_key: str
+    secret_key: Secret
+    api_url: str = DEFAULT_OPEN_API
+    ca_file: Path | None = None
+    poll_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class PowerOceanConfig:
     #: The configured systems: serial -> name (the serial when no name is given).
     devices: Mapping[str, str]
     broker: BrokerConfig | None = None
     login: LoginConfig | None = None
+    open_api: OpenApiConfig | None = None
     stale_after_seconds: float = 300.0
     request_all_on_connect: bool = True
     keepalive_seconds: float = 20.0  # 0 switches the energy-stream keepalive off
@@ -137,6 +154,11 @@ class Config:
     path: Path | None = None
     refu: RefuConfig = RefuConfig()
     powerocean: PowerOceanConfig | None = None
+
+    @property
+    def has_devices(self) -> bool:
+        """False when only ``/probe`` and the exporter's own metrics can be served."""
+        return bool(self.refu.targets) or self.powerocean is not None
 
 
 class _Reader:
@@ -156,7 +178,7 @@ class _Reader:
             self.problem(key, "must be a mapping")
             return {}
         for unknown in sorted(set(map(str, data)) - set(allowed)):
-            self.problem(f"{key}.{unknown}" if key else unknown, "unknown key")
+            self.problem(f"{key}.{unknown}" if key else unknown, _unknown_key(unknown, allowed))
         return data
 
     def number(
@@ -191,27 +213,29 @@ class _Reader:
         if "@" in urlsplit(url).netloc:
             self.problem(key, "must not contain user:password@; use username and password_file")
 
-    def secret(self, data: Mapping[str, Any], where: str, required: bool) -> Secret | None:
-        """A password from ``password_file`` or from the variable named by ``password_env``."""
-        if "password" in data:
-            self.problem(f"{where}.password", "not allowed: use password_file or password_env")
-        if "password_file" in data:
-            path = self.file(data, "password_file", where)
+    def secret(
+        self, data: Mapping[str, Any], where: str, required: bool, name: str = "password"
+    ) -> Secret | None:
+        """A secret from ``<name>_file`` or from the variable named by ``<name>_env``."""
+        if name in data:
+            self.problem(f"{where}.{name}", f"not allowed: use {name}_file or {name}_env")
+        if f"{name}_file" in data:
+            path = self.file(data, f"{name}_file", where)
             if path is None:
                 return None
             try:
                 return Secret(path.read_text(encoding="utf-8").strip())
             except (OSError, UnicodeDecodeError) as exc:
-                self.problem(f"{where}.password_file", f"cannot read: {exc.strerror or exc}")
+                self.problem(f"{where}.{name}_file", f"cannot read: {exc.strerror or exc}")
                 return None
-        if "password_env" in data:
-            name = self.text(data, "password_env", where)
-            if name and name not in os.environ:
-                self.problem(f"{where}.password_env", f"environment variable {name} is not set")
+        if f"{name}_env" in data:
+            variable = self.text(data, f"{name}_env", where)
+            if variable and variable not in os.environ:
+                self.problem(f"{where}.{name}_env", f"environment variable {variable} is not set")
                 return None
-            return Secret(os.environ[name]) if name else None
+            return Secret(os.environ[variable].strip()) if variable else None
         if required:
-            self.problem(where, "needs password_file or password_env")
+            self.problem(where, f"needs {name}_file or {name}_env")
         return None
 
     def file(self, data: Mapping[str, Any], key: str, where: str) -> Path | None:
@@ -227,6 +251,12 @@ class _Reader:
         return path
 
 
+def _unknown_key(key: str, allowed: Iterable[str]) -> str:
+    """ "unknown key", with the closest allowed key when one is close (a typo)."""
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return f"unknown key, did you mean {close[0]!r}?" if close else "unknown key"
+
+
 #: Checks one per-target setting's value: the reason it is refused, or None.
 SettingCheck = Callable[[Any], str | None]
 
@@ -234,11 +264,13 @@ SettingCheck = Callable[[Any], str | None]
 def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
+            document = yaml.safe_load(stream)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+        # One line, as every problem; the mark names the file, line and column.
+        raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
     reader = _Reader(path)
     top = reader.section(document, "", ("refu", "powerocean"))
     refu = _refu(reader, top.get("refu"), refu_settings or {})
@@ -339,6 +371,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         (
             "broker",
             "login",
+            "open_api",
             "devices",
             "stale_after_seconds",
             "request_all_on_connect",
@@ -380,9 +413,13 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
             api_url=str(api_url).rstrip("/"),
             ca_file=reader.file(lg, "ca_file", "powerocean.login") if "ca_file" in lg else None,
         )
-    if (broker is None) == (login is None):
-        reader.problem("powerocean", "needs exactly one of 'broker' or 'login'")
-    devices = _powerocean_devices(reader, section.get("devices"))
+    open_api = _open_api(reader, section["open_api"]) if "open_api" in section else None
+    if [broker, login, open_api].count(None) != 2:
+        reader.problem("powerocean", "needs exactly one of 'broker', 'login' or 'open_api'")
+    if open_api is not None and section.get("devices") is None:
+        devices: dict[str, str] = {}  # the account's device list
+    else:
+        devices = _powerocean_devices(reader, section.get("devices"))
     request_all = section.get("request_all_on_connect", True)
     if not isinstance(request_all, bool):
         reader.problem("powerocean.request_all_on_connect", "must be true or false")
@@ -391,6 +428,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         devices=devices,
         broker=broker,
         login=login,
+        open_api=open_api,
         stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
         request_all_on_connect=request_all,
         keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
@@ -420,3 +458,22 @@ def _powerocean_devices(reader: _Reader, entries: Any) -> dict[str, str]:
         else:
             devices[serial] = name
     return devices
+
+
+def _open_api(reader: _Reader, data: Any) -> OpenApiConfig:
+    where = "powerocean.open_api"
+    keys = ("access_key", "secret_key", "secret_key_file", "secret_key_env", "api_url", "ca_file")
+    section = reader.section(data, where, (*keys, "poll_seconds"))
+    secret = reader.secret(section, where, required=True, name="secret_key")
+    api_url = section.get("api_url", DEFAULT_OPEN_API)
+    if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
+        reader.problem(f"{where}.api_url", "must be an https:// URL")
+    elif urlsplit(api_url).username or urlsplit(api_url).password:
+        reader.problem(f"{where}.api_url", "must not hold credentials")
+    return OpenApiConfig(
+        access_key=reader.text(section, "access_key", where).strip(),
+        secret_key=secret or Secret(""),
+        api_url=str(api_url).rstrip("/"),
+        ca_file=reader.file(section, "ca_file", where) if "ca_file" in section else None,
+        poll_seconds=reader.number(section, "poll_seconds", where, 60, MIN_POLL_SECONDS),
+    )

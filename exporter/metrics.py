@@ -29,8 +29,12 @@ _ALL_BITS = (1 << 64) - 1
 Number = int | float
 
 
-def describe(channel: Channel[Any], device: str) -> dict[str, Any]:
-    """One row of ``ess-exporter metrics``."""
+#: The ``source`` of the rows of ``ess-exporter metrics`` that no mapping entry makes.
+HEALTH_SOURCE = "exporter"
+
+
+def describe(channel: Channel[Any], device: str, device_labels: Sequence[str]) -> dict[str, Any]:
+    """One row of ``ess-exporter metrics``; ``device_labels`` identify the measured thing."""
     return {
         "device": device,
         "source": channel.source,
@@ -40,9 +44,40 @@ def describe(channel: Channel[Any], device: str) -> dict[str, Any]:
         "scale": channel.scale,
         "help": channel.help,
         "labels": dict(channel.labels),
+        "label_names": [*device_labels, *channel.label_names, *_expansion_labels(channel)],
         "states": {str(k): v for k, v in channel.states.items()},
         "bits": {str(k): v for k, v in channel.bits.items()},
     }
+
+
+def describe_health(metric: HealthMetric) -> dict[str, Any]:
+    """The row of a metric the exporter makes itself, in the same shape."""
+    return {
+        "device": metric.device,
+        "source": HEALTH_SOURCE,
+        "metric": metric.name,
+        "kind": str(metric.kind),
+        "unit": metric.unit,
+        "scale": 1.0,
+        "help": metric.help,
+        "labels": {},
+        "label_names": list(metric.labels),
+        "states": {},
+        "bits": {},
+    }
+
+
+def _expansion_labels(channel: Channel[Any]) -> tuple[str, ...]:
+    """The labels one value gains on its way out: enum state, alarm bit, array index, text."""
+    if channel.kind is Kind.ENUM:
+        return ("state",)
+    if channel.kind is Kind.BITFIELD:
+        return ("bit", "alarm")
+    if channel.kind is Kind.ARRAY:
+        return (channel.index_label,)
+    if channel.kind is Kind.INFO:
+        return (channel.info_label,)
+    return ()
 
 
 @functools.cache
@@ -112,12 +147,7 @@ class FamilyBuilder:
         family = self._families.get(channel.metric)
         if family is None:
             label_names = (*self._device_labels, *channel.label_names, *extra_labels)
-            if channel.kind is Kind.COUNTER:
-                family = CounterMetricFamily(
-                    channel.metric.removesuffix("_total"), channel.help, labels=label_names
-                )
-            else:
-                family = GaugeMetricFamily(channel.metric, channel.help, labels=label_names)
+            family = _empty_family(channel.kind, channel.metric, channel.help, label_names)
             self._families[channel.metric] = family
         return family
 
@@ -151,28 +181,174 @@ def dotted_version(raw: Any) -> str:
     return ".".join(str(raw >> shift & 0xFF) for shift in (24, 16, 8, 0))
 
 
-def gauge(
-    name: str,
-    help_text: str,
-    label_names: Sequence[str],
-    samples: Iterable[tuple[Sequence[str], Number]],
-) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, help_text, labels=label_names)
-    for labels, value in samples:
-        family.add_metric(labels, value)
-    return family
+def _empty_family(kind: Kind, name: str, help_text: str, labels: Sequence[str]) -> Metric:
+    """A counter family for a counter (its name without ``_total``), a gauge otherwise."""
+    if kind is Kind.COUNTER:
+        return CounterMetricFamily(name.removesuffix("_total"), help_text, labels=labels)
+    return GaugeMetricFamily(name, help_text, labels=labels)
 
 
-def counter(
-    name: str,
-    help_text: str,
-    label_names: Sequence[str],
-    samples: Iterable[tuple[Sequence[str], Number]],
-) -> CounterMetricFamily:
-    family = CounterMetricFamily(name.removesuffix("_total"), help_text, labels=label_names)
-    for labels, value in samples:
-        family.add_metric(labels, value)
-    return family
+@dataclass(frozen=True)
+class HealthMetric:
+    """A metric the exporter makes itself (not from a mapping): scrape health, build info.
+
+    The collectors build their families from these, and ``ess-exporter metrics`` lists them,
+    so the reference cannot miss one the exporter serves.
+    """
+
+    device: str
+    name: str
+    kind: Kind
+    help: str
+    labels: tuple[str, ...] = ()
+    unit: str = ""
+
+    def family(self, samples: Iterable[tuple[Sequence[str], Number]]) -> Metric:
+        """A gauge or counter family holding ``samples`` (label values, value)."""
+        family = _empty_family(self.kind, self.name, self.help, self.labels)
+        for labels, value in samples:
+            family.add_metric(labels, value)
+        return family
+
+    def info(self, series: Iterable[Mapping[str, str]]) -> Metric:
+        """An info family: one series with value 1 per mapping of label names to texts."""
+        family = InfoMetricFamily(self.name.removesuffix("_info"), self.help, labels=())
+        for labels in series:
+            family.add_metric((), labels)
+        return family
+
+
+REFU_UP = HealthMetric(
+    "refu",
+    "refu_up",
+    Kind.GAUGE,
+    "1 when the last scrape read the REFU, 0 when it could not.",
+    ("target",),
+)
+REFU_SCRAPE_DURATION = HealthMetric(
+    "refu",
+    "refu_scrape_duration_seconds",
+    Kind.GAUGE,
+    "Time the last scrape of the REFU took.",
+    ("target",),
+    "seconds",
+)
+REFU_MODBUS_REQUESTS = HealthMetric(
+    "refu",
+    "refu_modbus_requests_total",
+    Kind.COUNTER,
+    "Modbus read requests sent to the REFU.",
+    ("target",),
+)
+REFU_MODBUS_EXCEPTIONS = HealthMetric(
+    "refu",
+    "refu_modbus_exceptions_total",
+    Kind.COUNTER,
+    "Modbus exception answers from the REFU; the refused block is split and read again.",
+    ("target",),
+)
+REFU_SCRAPE_ERRORS = HealthMetric(
+    "refu",
+    "refu_scrape_errors_total",
+    Kind.COUNTER,
+    "Scrapes of the REFU that failed, by reason.",
+    ("target", "reason"),
+)
+POWEROCEAN_SYSTEM = HealthMetric(
+    "powerocean",
+    "powerocean_system_info",
+    Kind.INFO,
+    "A configured PowerOcean system and its name (the serial when none is configured).",
+    ("serial", "name"),
+)
+POWEROCEAN_UP = HealthMetric(
+    "powerocean",
+    "powerocean_up",
+    Kind.GAUGE,
+    "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
+    ("serial",),
+)
+POWEROCEAN_LAST_MESSAGE = HealthMetric(
+    "powerocean",
+    "powerocean_last_message_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time the last message of each kind arrived from the system.",
+    ("serial", "message"),
+    "seconds",
+)
+POWEROCEAN_PACK_LAST_MESSAGE = HealthMetric(
+    "powerocean",
+    "powerocean_battery_pack_last_message_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time the last report of the battery pack arrived.",
+    ("serial", "pack"),
+    "seconds",
+)
+POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
+    "powerocean",
+    "powerocean_messages_received_total",
+    Kind.COUNTER,
+    "Messages decoded into the cache, by system and kind.",
+    ("serial", "message"),
+)
+POWEROCEAN_DECODE_ERRORS = HealthMetric(
+    "powerocean",
+    "powerocean_decode_errors_total",
+    Kind.COUNTER,
+    "Payloads or frames dropped because they could not be used, by reason.",
+    ("reason",),
+)
+POWEROCEAN_MQTT_CONNECTED = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_connected",
+    Kind.GAUGE,
+    "1 while the exporter is connected to the MQTT broker.",
+)
+POWEROCEAN_MQTT_CONNECTS = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_connects_total",
+    Kind.COUNTER,
+    "Successful connections to the MQTT broker (more than one means reconnects).",
+)
+BUILD_INFO = HealthMetric(
+    "exporter",
+    "ess_exporter_build_info",
+    Kind.INFO,
+    "Version of the ess-exporter, the commit and branch it was built from, and its Python.",
+    ("version", "revision", "branch", "python_version"),
+)
+
+#: Every metric the exporter makes itself, in the order ``ess-exporter metrics`` lists them.
+HEALTH_METRICS = (
+    REFU_UP,
+    REFU_SCRAPE_DURATION,
+    REFU_MODBUS_REQUESTS,
+    REFU_MODBUS_EXCEPTIONS,
+    REFU_SCRAPE_ERRORS,
+    POWEROCEAN_SYSTEM,
+    POWEROCEAN_UP,
+    POWEROCEAN_LAST_MESSAGE,
+    POWEROCEAN_PACK_LAST_MESSAGE,
+    POWEROCEAN_MESSAGES_RECEIVED,
+    POWEROCEAN_DECODE_ERRORS,
+    POWEROCEAN_MQTT_CONNECTED,
+    POWEROCEAN_MQTT_CONNECTS,
+    BUILD_INFO,
+)
+
+
+def build_info(version: str, revision: str, branch: str, python_version: str) -> Metric:
+    """``ess_exporter_build_info``: one series with value 1."""
+    return BUILD_INFO.info(
+        [
+            {
+                "version": version,
+                "revision": revision,
+                "branch": branch,
+                "python_version": python_version,
+            }
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -188,36 +364,12 @@ class TargetHealth:
 
 def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]:
     """Health of the scraped REFU targets, one series per target."""
-    labels = ("target",)
-    yield gauge(
-        "refu_up",
-        "1 when the last scrape read the REFU, 0 when it could not.",
-        labels,
-        [((name,), float(h.up)) for name, h in targets],
-    )
-    yield gauge(
-        "refu_scrape_duration_seconds",
-        "Time the last scrape of the REFU took.",
-        labels,
-        [((name,), h.duration_seconds) for name, h in targets],
-    )
-    yield counter(
-        "refu_modbus_requests_total",
-        "Modbus read requests sent to the REFU.",
-        labels,
-        [((name,), h.requests) for name, h in targets],
-    )
-    yield counter(
-        "refu_modbus_exceptions_total",
-        "Modbus exception answers from the REFU; the refused block is split and read again.",
-        labels,
-        [((name,), h.exceptions) for name, h in targets],
-    )
-    yield counter(
-        "refu_scrape_errors_total",
-        "Scrapes of the REFU that failed, by reason.",
-        ("target", "reason"),
-        [((name, reason), n) for name, h in targets for reason, n in sorted(h.errors.items())],
+    yield REFU_UP.family([((name,), float(h.up)) for name, h in targets])
+    yield REFU_SCRAPE_DURATION.family([((name,), h.duration_seconds) for name, h in targets])
+    yield REFU_MODBUS_REQUESTS.family([((name,), h.requests) for name, h in targets])
+    yield REFU_MODBUS_EXCEPTIONS.family([((name,), h.exceptions) for name, h in targets])
+    yield REFU_SCRAPE_ERRORS.family(
+        [((name, reason), n) for name, h in targets for reason, n in sorted(h.errors.items())]
     )
 
 
@@ -237,53 +389,15 @@ class PowerOceanHealth:
 
 
 def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
-    info = InfoMetricFamily(
-        "powerocean_system",
-        "A configured PowerOcean system and its name (the serial when none is configured).",
-        labels=("serial",),
+    yield POWEROCEAN_SYSTEM.info(
+        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
     )
-    for serial, name in sorted(health.names.items()):
-        info.add_metric((serial,), {"name": name})
-    yield info
-    yield gauge(
-        "powerocean_up",
-        "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
-        ("serial",),
-        [((serial,), float(up)) for serial, up in sorted(health.up.items())],
+    yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
+    yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
+    yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))
+    yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(health.received.items()))
+    yield POWEROCEAN_DECODE_ERRORS.family(
+        [((reason,), n) for reason, n in sorted(health.dropped.items())]
     )
-    yield gauge(
-        "powerocean_last_message_timestamp_seconds",
-        "Unix time the last message of each kind arrived from the system.",
-        ("serial", "message"),
-        [(key, at) for key, at in sorted(health.last_message.items())],
-    )
-    yield gauge(
-        "powerocean_battery_pack_last_message_timestamp_seconds",
-        "Unix time the last report of the battery pack arrived.",
-        ("serial", "pack"),
-        [(key, at) for key, at in sorted(health.last_pack_message.items())],
-    )
-    yield counter(
-        "powerocean_messages_received_total",
-        "Messages decoded into the cache, by system and kind.",
-        ("serial", "message"),
-        [(key, n) for key, n in sorted(health.received.items())],
-    )
-    yield counter(
-        "powerocean_decode_errors_total",
-        "Payloads or frames dropped because they could not be used, by reason.",
-        ("reason",),
-        [((reason,), n) for reason, n in sorted(health.dropped.items())],
-    )
-    yield gauge(
-        "powerocean_mqtt_connected",
-        "1 while the exporter is connected to the MQTT broker.",
-        (),
-        [((), float(health.connected))],
-    )
-    yield counter(
-        "powerocean_mqtt_connects_total",
-        "Successful connections to the MQTT broker (more than one means reconnects).",
-        (),
-        [((), health.connects)],
-    )
+    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(health.connected))])
+    yield POWEROCEAN_MQTT_CONNECTS.family([((), health.connects)])

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from socketserver import ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
@@ -86,7 +86,7 @@ class ExporterApp:
         if path in ("/-/healthy", "/-/ready"):
             return _text(start_response, "200 OK", "Healthy\n")
         if path == "/":
-            return _landing_page(start_response, [name for name, _ in self._refu_targets])
+            return _landing_page(start_response, self._refu_targets)
         return _text(start_response, "404 Not Found", "Not found\n")
 
     def _metrics(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -155,8 +155,10 @@ def _text(start_response: StartResponse, status: str, body: str) -> list[bytes]:
     return [body.encode()]
 
 
-def _landing_page(start_response: StartResponse, targets: list[str]) -> list[bytes]:
-    items = "".join(f"<li>{html.escape(name)}</li>" for name in targets) or "<li>none</li>"
+def _landing_page(
+    start_response: StartResponse, targets: Sequence[tuple[str, RefuTarget]]
+) -> list[bytes]:
+    items = "".join(_target_item(name, target) for name, target in targets) or "<li>none</li>"
     body = f"""<!doctype html>
 <html><head><title>ess-exporter</title></head>
 <body>
@@ -164,8 +166,7 @@ def _landing_page(start_response: StartResponse, targets: list[str]) -> list[byt
 <p>Prometheus exporter for REFU battery inverters and EcoFlow PowerOcean systems.</p>
 <ul>
 <li><a href="metrics">/metrics</a>: the exporter, configured REFU targets, PowerOcean systems</li>
-<li><a href="probe?module=refu&amp;target=127.0.0.1:5020">/probe</a>:
-one REFU, <code>/probe?module=refu&amp;target=HOST:PORT&amp;unit_id=1</code></li>
+<li>/probe: one REFU, <code>/probe?module=refu&amp;target=HOST:PORT&amp;unit_id=1</code></li>
 <li><a href="-/healthy">/-/healthy</a></li>
 </ul>
 <h2>Configured REFU targets</h2><ul>{items}</ul>
@@ -173,6 +174,18 @@ one REFU, <code>/probe?module=refu&amp;target=HOST:PORT&amp;unit_id=1</code></li
 """
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
     return [body.encode()]
+
+
+def _target_item(name: str, target: RefuTarget) -> str:
+    """A configured REFU with a link that reads it through /probe."""
+    address = target.address
+    query = urlencode(
+        {"module": "refu", "target": f"{address.host}:{address.port}", "unit_id": address.unit_id}
+    )
+    return (
+        f"<li>{html.escape(name)}: {html.escape(str(address))} "
+        f'(<a href="probe?{html.escape(query)}">/probe</a>)</li>'
+    )
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,7 @@ from exporter.app import Exporter
 from exporter.config import Config, RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
+from tests.exporter_process import start_run
 
 
 @pytest.fixture
@@ -48,3 +50,20 @@ def exporter_for(request: pytest.FixtureRequest):
     yield start
     for exporter in started:
         exporter.stop()
+
+
+@pytest.fixture
+def run_exporter():
+    """Start ``ess-exporter run ARGS`` as a process on a free loopback port; killed after."""
+    processes: list[subprocess.Popen] = []
+
+    def start(*args: str) -> tuple[subprocess.Popen, int]:
+        process, port = start_run(*args)
+        processes.append(process)
+        return process, port
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -20,22 +20,8 @@ class ExporterProcess:
     """The exporter serving on a free loopback port; ``lines`` holds its stderr so far."""
 
     def __init__(self, *args: str) -> None:
-        self.port = free_port()
+        self._process, self.port = start_run(*args)
         self.lines: list[str] = []
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                "run",
-                "--web.listen-address",
-                f"127.0.0.1:{self.port}",
-                *args,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -78,6 +64,26 @@ class ExporterProcess:
         stop_process(self._process)
         self._reader.join(timeout=5)
         return self._process.returncode
+
+
+def start_run(*args: str) -> tuple[subprocess.Popen, int]:
+    """``ess-exporter run ARGS`` on a free loopback port: the process and its port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exporter",
+            "run",
+            "--web.listen-address",
+            f"127.0.0.1:{port}",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, port
 
 
 def wait_until_served(

@@ -158,6 +158,16 @@ def test_two_requests_per_scrape_and_never_a_write(refu_sim, exporter_for):
     assert not {function for function, _, _ in refu_sim.requests} & WRITE_FUNCTIONS
 
 
+def test_metrics_and_probe_count_their_own_requests_for_the_same_device(refu_sim, exporter_for):
+    exporter = exporter_for(refu_config(refu_sim))
+    for _ in range(3):
+        metrics_of(exporter)
+    probed = probe(exporter, f"127.0.0.1:{refu_sim.port}")
+    configured = metrics_of(exporter)
+    assert probed.value("refu_modbus_requests_total") == 2  # one scrape: two block reads
+    assert configured.value("refu_modbus_requests_total", target="refu-1") == 8
+
+
 def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
     port = free_port()
     with RefuSimulator("127.0.0.1", port, refuse=[(4, 0x119, 0x119), (3, 0x203, 0x20A)]) as sim:
@@ -285,7 +295,7 @@ def test_check_config_names_the_key_and_exits_2(tmp_path):
     lines = run.stderr.strip().splitlines()
     assert f"{config}: refu.timeout_seconds: must be a number >= 0.1, got -1" in lines
     assert any(line.startswith(f"{config}: refu.targets[0].address:") for line in lines)
-    assert f"{config}: refu.targets[1].adress: unknown key" in lines
+    assert f"{config}: refu.targets[1].adress: unknown key, did you mean 'address'?" in lines
 
     config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:502'}\n")
     ok = subprocess.run(

@@ -5,47 +5,14 @@ from __future__ import annotations
 import base64
 import signal
 import ssl
-import subprocess
-import sys
 import urllib.request
 
 import bcrypt
 import pytest
 import trustme
 
-from exporter.simulate import free_port
 from tests.exporter_process import wait_until_served
 from tests.scrape import get, scrape
-
-
-@pytest.fixture
-def run_exporter(tmp_path):
-    processes: list[subprocess.Popen] = []
-
-    def start(*args: str) -> tuple[subprocess.Popen, int]:
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                "run",
-                "--web.listen-address",
-                f"127.0.0.1:{port}",
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        return process, port
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim, tmp_path):
@@ -60,7 +27,9 @@ def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim,
     assert result.has("process_resident_memory_bytes")
     assert result.value("ess_exporter_build_info", version="0.1.0") == 1
     status, page = get(f"http://127.0.0.1:{port}/")
-    assert status == 200 and "/probe" in page and "sim" in page
+    assert status == 200
+    link = f'<a href="probe?module=refu&amp;target=127.0.0.1%3A{refu_sim.port}&amp;unit_id=1">'
+    assert f"<li>sim: 127.0.0.1:{refu_sim.port} ({link}/probe</a>)</li>" in page
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from prometheus_client.core import Metric
@@ -18,8 +19,13 @@ from exporter.mapping import Kind
 from exporter.metrics import FamilyBuilder, PowerOceanHealth, powerocean_health
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
-from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping, Route
+from exporter.powerocean.devices import Devices
+from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
+from exporter.powerocean.schema import FieldPath, PowerOceanChannel, PowerOceanMapping
+
+
+class IngestCounts(Protocol):
+    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
 
 
 class ConnectionState(Protocol):
@@ -30,39 +36,34 @@ class ConnectionState(Protocol):
 
 
 class PowerOceanCollector:
-    """Exports every configured system; ``devices`` maps each serial to its name."""
+    """Exports every system of ``devices`` (serial -> name)."""
 
     def __init__(
         self,
         mapping: PowerOceanMapping,
         cache: MessageCache,
-        ingest: Ingest,
+        ingest: IngestCounts,
         connection: ConnectionState | None,
         *,
-        devices: Mapping[str, str],
+        devices: Devices,
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._cache = cache
         self._ingest = ingest
         self._connection = connection
-        self._devices = dict(devices)
+        self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
-        self._routes = mapping.routes
+        self._lasting = {name for name, route in mapping.routes.items() if route.lasting}
         entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
         self._system_channels = [
-            (channel, mapping.kinds_of(channel.address.message))
+            (channel, _sources(mapping, channel))
             for channel in mapping.channels
             if channel.address.message not in entry_schemas
         ]
-        #: Each route with entries, and the channels read from its entries.
-        self._entry_channels = [
-            (route, [c for c in mapping.channels if c.address.message == route.schema])
-            for route in mapping.routes.values()
-            if route.entry_label
-        ]
-        self._entry_labels = sorted({route.entry_label for route, _ in self._entry_channels})
+        self._entry_groups = _entry_groups(mapping)
+        self._entry_labels = sorted({group.label for group in self._entry_groups})
 
     def collect(self) -> Iterator[Metric]:
         now = self._clock()
@@ -75,34 +76,34 @@ class PowerOceanCollector:
             connects=self._connection.connects if self._connection is not None else 0,
             dropped=dropped,
             received=received,
-            names=self._devices,
+            names=self._devices.names(),
         )
-        for serial in sorted(self._devices):
+        for serial in sorted(health.names):
             system = systems.get(serial, SystemState())
             health.last_message.update(((serial, k), r.at) for k, r in system.kinds.items())
             shown = {
                 kind: reported
                 for kind, reported in system.kinds.items()
-                if self._routes[kind].lasting or self._fresh(reported, now)
+                if kind in self._lasting or self._fresh(reported, now)
             }
-            health.up[serial] = any(not self._routes[kind].lasting for kind in shown)
+            health.up[serial] = any(kind not in self._lasting for kind in shown)
             if not health.up[serial]:
                 continue
             for channel, routes in self._system_channels:
                 system_families.add(channel, _latest(shown, routes, channel), (serial,))
-            for route, channels in self._entry_channels:
-                entries = system.entries.get(route.name, {})
+            for group in self._entry_groups:
+                entries = system.entries.get(group.kind, {})
                 fresh = {
                     name: reported
                     for name, reported in entries.items()
-                    if route.lasting or self._fresh(reported, now)
+                    if group.lasting or self._fresh(reported, now)
                 }
-                if route.entry_label == "pack":
+                if group.label == "pack":
                     health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                families = entry_families[route.entry_label]
+                families = entry_families[group.label]
                 for name, reported in fresh.items():
-                    for channel in channels:
-                        families.add(channel, _value(reported, route, channel), (serial, name))
+                    for channel, source in group.channels:
+                        families.add(channel, source.value(reported, channel), (serial, name))
         yield from system_families.families()
         for families in entry_families.values():
             yield from families.families()
@@ -112,23 +113,79 @@ class PowerOceanCollector:
         return now - reported.at <= self._stale_after
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a channel's value may be kept: a message kind and the path in its fields.
+
+    ``complete``: the kind is sent without field presence, so a scalar it left out is 0.
+    """
+
+    kind: str
+    path: FieldPath
+    complete: bool = False
+
+    def value(self, reported: Reported, channel: PowerOceanChannel) -> Value | None:
+        value = reported.fields.get(self.path)
+        if value is None and self.complete and channel.kind is not Kind.ARRAY:
+            return 0
+        return value
+
+
+@dataclass(frozen=True)
+class EntryGroup:
+    """The entries one message kind keeps (packs, modules ...), and the channels they fill."""
+
+    kind: str
+    label: str
+    lasting: bool
+    channels: list[tuple[PowerOceanChannel, Source]]
+
+
+def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Source, ...]:
+    """Every kind a system channel may be read from: app messages, then the Open API's."""
+    address = channel.address
+    sources = [
+        Source(route.name, address.path, route.complete)
+        for route in mapping.kinds_of(address.message)
+    ]
+    if address.quota and not channel.variant:
+        sources += [Source(kind, (address.quota,)) for kind in (QUOTA_ALL, QUOTA_STREAM)]
+    return tuple(sources)
+
+
+def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
+    groups = [
+        EntryGroup(
+            route.name,
+            route.entry_label,
+            route.lasting,
+            [
+                (c, Source(route.name, c.address.path, route.complete))
+                for c in mapping.channels
+                if c.address.message == route.schema
+            ],
+        )
+        for route in mapping.routes.values()
+        if route.entry_label
+    ]
+    pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
+    quota_packs = [
+        (c, Source(QUOTA_PACKS, (c.address.quota,)))
+        for c in mapping.channels
+        if c.address.message in pack_schemas and c.address.quota and not c.variant
+    ]
+    return [*groups, EntryGroup(QUOTA_PACKS, "pack", False, quota_packs)]
+
+
 def _latest(
-    shown: Mapping[str, Reported], routes: tuple[Route, ...], channel: PowerOceanChannel
+    shown: Mapping[str, Reported], sources: tuple[Source, ...], channel: PowerOceanChannel
 ) -> Value | None:
-    """The channel's value from whichever of its message kinds reported it last."""
-    best: tuple[Reported, Route] | None = None
-    for route in routes:
-        reported = shown.get(route.name)
+    """The channel's value from whichever of its sources reported it last."""
+    best: tuple[Reported, Source] | None = None
+    for source in sources:
+        reported = shown.get(source.kind)
         if reported is None or (best is not None and reported.at <= best[0].at):
             continue
-        if route.complete or channel.address.path in reported.fields:
-            best = (reported, route)
-    return None if best is None else _value(*best, channel)
-
-
-def _value(reported: Reported, route: Route, channel: PowerOceanChannel) -> Value | None:
-    """A kept value; a scalar a complete message left out is 0."""
-    value = reported.fields.get(channel.address.path)
-    if value is None and route.complete and channel.kind is not Kind.ARRAY:
-        return 0
-    return value
+        if source.complete or source.path in reported.fields:
+            best = (reported, source)
+    return None if best is None else best[1].value(best[0], channel)

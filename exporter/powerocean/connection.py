@@ -4,7 +4,9 @@ A supervisor thread owns the life cycle: it logs in when needed, connects a fres
 client (clean session) and runs paho's network thread until the connection ends, then
 waits with exponential backoff and starts over. Each session subscribes to the device
 topics and sends the only two frames the exporter ever publishes: the get-all request
-after connecting and the energy-stream keepalive while connected.
+after connecting and the energy-stream keepalive while connected. With developer keys
+(Open API) it takes the broker credentials from the API's certification, subscribes to
+the quota topics and publishes nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.config import LoginConfig, PowerOceanConfig, Secret
 from exporter.powerocean.codec import build_energy_stream_keepalive, build_get_all_request
+from exporter.powerocean.devices import Devices
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
+from exporter.powerocean.open_api import OpenApiClient, OpenApiError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,8 @@ class Backoff:
 RECONNECT_BACKOFF = Backoff(1.0, 60.0)
 #: After the API rejected the account's password: do not hammer the login endpoint.
 LOGIN_REJECTED_BACKOFF = Backoff(300.0, 3600.0)
+#: After the Open API refused the keys or the device for good (8513, 1006): once an hour.
+OPEN_API_REJECTED_BACKOFF = Backoff(3600.0, 3600.0, jitter=0.05)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class _Target:
     password: Secret | None
     client_id: str
     user_id: str  # goes into the request topics
+    open_api: bool = False  # quota topics, and nothing is ever published
 
 
 class _Session:
@@ -92,18 +99,23 @@ class PowerOceanConnection:
         config: PowerOceanConfig,
         on_payload: Callable[[str, bytes], None],
         *,
+        devices: Devices | None = None,
+        open_api: OpenApiClient | None = None,
         login_fn: Callable[[LoginConfig, float], BrokerCredentials] = login,
         backoff: Backoff = RECONNECT_BACKOFF,
-        login_backoff: Backoff = LOGIN_REJECTED_BACKOFF,
+        login_backoff: Backoff | None = None,
     ) -> None:
         for serial in config.devices:
             if not serial or any(c in serial for c in "/+#"):
                 raise ValueError(f"not usable in an MQTT topic: {serial!r}")
         self._config = config
+        self._devices = devices if devices is not None else Devices(config.devices)
+        self._open_api = open_api
         self._on_payload = on_payload
         self._login_fn = login_fn
         self._backoff = backoff
-        self._login_backoff = login_backoff
+        default = OPEN_API_REJECTED_BACKOFF if open_api else LOGIN_REJECTED_BACKOFF
+        self._login_backoff = login_backoff or default
         self._broker_target = _broker_target(config) if config.broker else None
         self._credentials: BrokerCredentials | None = None
         self._session: _Session | None = None
@@ -173,6 +185,8 @@ class PowerOceanConnection:
     def _target(self) -> _Target:
         if self._broker_target is not None:
             return self._broker_target
+        if self._open_api is not None:
+            return self._open_api_target(self._open_api)
         login_config = self._config.login
         assert login_config is not None  # the config has exactly one of broker and login
         if self._credentials is None:
@@ -197,6 +211,32 @@ class PowerOceanConnection:
             password=creds.password,
             client_id=creds.client_id,
             user_id=creds.user_id,
+        )
+
+    def _open_api_target(self, api: OpenApiClient) -> _Target:
+        """Broker credentials from the Open API's certification (and the device list when
+        no devices are configured); its errors count as login errors."""
+        try:
+            if not self._config.devices and not len(self._devices):
+                listed = api.device_list()
+                self._devices.replace({d.serial: d.name or d.serial for d in listed})
+                log.info("PowerOcean: the Open API lists %d devices", len(listed))
+            self._count("login_attempts")
+            creds = api.certification()
+        except OpenApiError as exc:
+            self._count("login_failures")
+            raise LoginError(f"EcoFlow Open API: {exc}", exc.permanent) from None
+        return _Target(
+            host=creds.host,
+            port=creds.port,
+            tls=creds.tls,
+            ca_file=self._config.open_api.ca_file if self._config.open_api else None,
+            username=creds.account,
+            password=Secret(creds.password),
+            # A fixed client id: the broker limits how many different ones an account uses.
+            client_id=f"ess-exporter-{creds.account}"[:64],
+            user_id=creds.account,
+            open_api=True,
         )
 
     def _run_session(self, target: _Target) -> bool:
@@ -239,7 +279,7 @@ class PowerOceanConnection:
                 if timeout <= 0:
                     log.warning("PowerOcean broker %s: no answer to CONNECT%s", *_where(session))
                     return
-            if session.subscribed and interval > 0:
+            if session.subscribed and interval > 0 and not session.target.open_api:
                 now = time.monotonic()
                 if now >= next_keepalive:
                     self._publish(session, "set", build_energy_stream_keepalive)
@@ -281,9 +321,16 @@ class PowerOceanConnection:
         session.accepted = True
         self._count("connects")
         log.info("PowerOcean broker %s:%d connected", session.target.host, session.target.port)
-        topics = [(f"/app/device/property/{serial}", 1) for serial in self._config.devices]
+        target = session.target
+        if target.open_api:
+            topics = [(f"/open/{target.user_id}/{serial}/quota", 1) for serial in self._devices]
+        else:
+            topics = [(f"/app/device/property/{serial}", 1) for serial in self._devices]
+        if not topics:
+            log.warning("PowerOcean: no devices to subscribe to")
+            return
         client.subscribe(topics)
-        if self._config.request_all_on_connect:
+        if self._config.request_all_on_connect and not target.open_api:
             self._publish(session, "get", build_get_all_request)
 
     def _on_subscribe(
@@ -317,7 +364,7 @@ class PowerOceanConnection:
 
     def _publish(self, session: _Session, kind: str, build: Callable[[int], bytes]) -> None:
         """Publish a request frame to every device; ``kind`` is ``get`` or ``set``."""
-        for serial in self._config.devices:
+        for serial in self._devices:
             topic = f"/app/{session.target.user_id}/{serial}/thing/property/{kind}"
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:

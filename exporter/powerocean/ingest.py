@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container
 
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import (
@@ -51,7 +51,7 @@ class Ingest:
         self,
         mapping: PowerOceanMapping,
         cache: MessageCache,
-        devices: Iterable[str],
+        devices: Container[str],
         *,
         stale_after: float,
         clock: Callable[[], float] = time.time,
@@ -59,7 +59,7 @@ class Ingest:
         self._mapping = mapping
         self._ignored = mapping.ignored
         self._cache = cache
-        self._devices = frozenset(devices)
+        self._devices = devices
         self._models = SystemModels(mapping.models, self._devices)
         self._stale_after = stale_after
         self._clock = clock

@@ -14,7 +14,7 @@ say: a header's product id, the module inventory's product type, else its serial
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,36 @@ from exporter.powerocean.proto import powerocean_pb2
 FieldPath = tuple[str | int, ...]
 
 
+#: The ``message`` of a channel only the Open API reports (its field is the quota key).
+OPEN_API_QUOTA = "OPEN_API_QUOTA"
+
+
 @dataclass(frozen=True)
 class Field:
-    """Where a channel's value is: a schema message and a path inside it."""
+    """Where a channel's value is: a schema message and a path inside it, and its key in
+    the Open API's quota map (``quota``, "" when the Open API does not report it)."""
 
     message: str
     path: FieldPath
+    quota: str = ""
+
+
+@dataclass(frozen=True)
+class OpenApiLayout:
+    """How the Open API's quota messages are laid out.
+
+    The MQTT quota stream sends ``{"cmdFunc", "cmdId", "param": {...}}``; the keys of
+    ``param`` of a command in ``stream_commands`` are quota keys once prefixed with its
+    value. Packs: quota/all holds one JSON text per pack under ``pack_prefix + serial``;
+    the stream sends them as the list ``pack_list`` of ``pack_command``, each entry naming
+    its pack in ``pack_serial`` (base64).
+    """
+
+    stream_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    pack_prefix: str = ""
+    pack_command: tuple[int, int] = (0, 0)
+    pack_list: str = ""
+    pack_serial: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +123,7 @@ class SystemModels:
     """The model of each system as far as its frames told it; only ``serials`` (all when
     None) are remembered, so frames naming other serials cannot grow it."""
 
-    def __init__(self, rules: ModelRules, serials: frozenset[str] | None = None) -> None:
+    def __init__(self, rules: ModelRules, serials: Container[str] | None = None) -> None:
         self._rules = rules
         self._serials = serials
         self._told: dict[str, str] = {}
@@ -122,6 +146,7 @@ class PowerOceanMapping:
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
     models: ModelRules = ModelRules()
+    open_api: OpenApiLayout = OpenApiLayout()
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -150,6 +175,8 @@ def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
     entry_labels: dict[str, str] = {}
     for channel in mapping.channels:
         where = f"{path}: {channel.source}"
+        if channel.address.message == OPEN_API_QUOTA:
+            continue
         route = schemas.get(channel.address.message)
         if route is None:
             raise MappingError(f"{where}: message {channel.address.message!r} has no route")
@@ -162,7 +189,33 @@ def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
             raise MappingError(f"{where}: field: {exc}") from None
         if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
             raise MappingError(f"{where}: {channel.metric} mixes entries of different kinds")
-    return PowerOceanMapping(mapping, routes, _ignored(mapping), _model_rules(mapping))
+    return PowerOceanMapping(
+        mapping, routes, _ignored(mapping), _model_rules(mapping), _open_api_layout(mapping)
+    )
+
+
+def _open_api_layout(mapping: DeviceMapping[Field]) -> OpenApiLayout:
+    spec = mapping.document.get("open_api") or {}
+    try:
+        stream = spec.get("stream_commands") or {}
+        packs = spec.get("pack_stream") or {}
+        return OpenApiLayout(
+            stream_commands={_command(k): str(v) for k, v in stream.items()},
+            pack_prefix=str(spec.get("pack_prefix", "")),
+            pack_command=_command(packs.get("command", "0/0")),
+            pack_list=str(packs.get("list", "")),
+            pack_serial=str(packs.get("serial", "")),
+        )
+    except (AttributeError, ValueError) as exc:
+        raise MappingError(f"{mapping.path}: open_api: {exc}") from None
+
+
+def _command(text: str) -> tuple[int, int]:
+    """``"96/7"`` -> (96, 7)."""
+    cmd_func, _, cmd_id = str(text).partition("/")
+    if not (cmd_func.isdigit() and cmd_id.isdigit()):
+        raise ValueError(f"{text!r} is not cmd_func/cmd_id")
+    return int(cmd_func), int(cmd_id)
 
 
 def _model_rules(mapping: DeviceMapping[Field]) -> ModelRules:
@@ -184,11 +237,13 @@ def _model_rules(mapping: DeviceMapping[Field]) -> ModelRules:
 
 
 def _parse_field(entry: Mapping[str, Any]) -> Field:
-    message, field = entry["message"], entry["field"]
-    if not isinstance(message, str) or not isinstance(field, str) or not field:
-        raise ValueError("'message' and 'field' must be text")
-    steps = tuple(int(step) if step.isdigit() else step for step in field.split("."))
-    return Field(message, steps)
+    message, path, quota = entry["message"], entry["field"], entry.get("quota", "")
+    if not all(isinstance(text, str) for text in (message, path, quota)) or not path:
+        raise ValueError("'message', 'field' and 'quota' must be text")
+    if message == OPEN_API_QUOTA:
+        return Field(message, (path,), quota or path)
+    steps = tuple(int(step) if step.isdigit() else step for step in path.split("."))
+    return Field(message, steps, quota)
 
 
 def _routes(mapping: DeviceMapping[Field]) -> dict[str, Route]:
@@ -250,12 +305,12 @@ def _ignored(mapping: DeviceMapping[Field]) -> dict[tuple[int, int], str]:
     """``ignored_commands``: ``"<cmd_func>/<cmd_id>": NAME`` entries."""
     ignored: dict[tuple[int, int], str] = {}
     for command, name in (mapping.document.get("ignored_commands") or {}).items():
-        cmd_func, _, cmd_id = str(command).partition("/")
-        if not (cmd_func.isdigit() and cmd_id.isdigit() and isinstance(name, str) and name):
-            raise MappingError(
-                f"{mapping.path}: ignored_commands.{command}: needs 'cmd_func/cmd_id: NAME'"
-            )
-        ignored[(int(cmd_func), int(cmd_id))] = name
+        try:
+            if not isinstance(name, str) or not name:
+                raise ValueError("needs a name")
+            ignored[_command(command)] = name
+        except ValueError as exc:
+            raise MappingError(f"{mapping.path}: ignored_commands.{command}: {exc}") from None
     return ignored
 
 

@@ -17,10 +17,12 @@ from exporter.refu.target import Address, RefuTarget, ScrapeResult
 
 
 class TargetPool:
-    """Every REFU target the exporter talks to, one ``RefuTarget`` per address and unit.
+    """Every REFU target the exporter talks to.
 
-    Configured targets stay; targets reached only through ``/probe`` are kept for their
-    counters and learned read plan, the least recently used dropped beyond ``max_probed``.
+    Configured targets (``/metrics``) stay. Targets read through ``/probe`` are kept, one per
+    address and unit, for their counters and learned read plan, the least recently used
+    dropped beyond ``max_probed``. A device that is both configured and probed has two
+    ``RefuTarget``s, so each job's counters count only its own requests.
     """
 
     def __init__(
@@ -30,7 +32,6 @@ class TargetPool:
         self._loop = loop
         self._max_gap = max_gap
         self._max_probed = max_probed
-        self._configured: dict[Address, RefuTarget] = {}
         self._probed: OrderedDict[Address, RefuTarget] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -39,13 +40,10 @@ class TargetPool:
         return self._loop
 
     def configure(self, address: Address, settings: Mapping[str, Any]) -> RefuTarget:
-        target = RefuTarget(address, self.mapping, settings=settings, max_gap=self._max_gap)
-        self._configured[address] = target
-        return target
+        return RefuTarget(address, self.mapping, settings=settings, max_gap=self._max_gap)
 
     def get(self, address: Address) -> RefuTarget:
-        if address in self._configured:
-            return self._configured[address]
+        """The probed target at ``address``, created on first use."""
         with self._lock:
             target = self._probed.pop(address, None) or RefuTarget(
                 address, self.mapping, max_gap=self._max_gap

@@ -47,6 +47,22 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         if self._broker is not None:
-            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+    async def _shutdown(self) -> None:
+        """The broker's own shutdown, without its 5 s wait.
+
+        amqtt 0.12 waits for its broadcast loop on a future that loop never watches, gives up
+        after 5 s and logs the cancellation as an error. Cancelling the loop first lets the
+        shutdown close the listeners and sessions at once; that cancellation is expected, so
+        amqtt's report of it is not shown.
+        """
+        assert self._broker is not None
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
+        broadcast = self._broker._broadcast_task
+        if broadcast is not None:
+            broadcast.cancel()
+            await asyncio.gather(broadcast, return_exceptions=True)
+        await self._broker.shutdown()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import logging
+import errno
 
 import click
 
@@ -15,41 +15,65 @@ from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
 
 DEMO_SERIAL = "R371ZD1AZH000001"
-
-log = logging.getLogger(__name__)
+LOOPBACK = "127.0.0.1"
 
 
 def run_demo(host: str, port: int) -> None:
-    """Serve until interrupted; prints where to look."""
-    loopback = "127.0.0.1"
-    refu = RefuSimulator(loopback, free_port(loopback))
-    refu.start()
-    broker = EmbeddedBroker(loopback, free_port(loopback))
-    broker.start()
-    powerocean = PowerOceanPublisher(broker.url, DEMO_SERIAL)
-    powerocean.start()
-    config = Config(
+    """Serve until interrupted; prints where to look. Ctrl+C stops everything at once."""
+    with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
+        refu = RefuSimulator(LOOPBACK, free_port(LOOPBACK))
+        refu.start()
+        running.callback(refu.stop)
+        broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
+        broker.start()
+        running.callback(broker.stop)
+        powerocean = PowerOceanPublisher(broker.url, DEMO_SERIAL)
+        powerocean.start()
+        running.callback(powerocean.stop)
+        exporter = _exporter(_config(refu.port, broker.url), host, port)
+        running.callback(exporter.stop)
+        _banner(host, exporter.port, refu.port, broker.url)
+        exporter.serve_forever()
+
+
+def _config(refu_port: int, broker_url: str) -> Config:
+    """The exporter's configuration for the two simulators."""
+    return Config(
         refu=RefuConfig(
-            targets=(RefuTargetConfig("refu-sim", loopback, refu.port, 1, {"alias": "demo"}),)
+            targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
         powerocean=PowerOceanConfig(
-            devices={DEMO_SERIAL: "demo"}, broker=BrokerConfig(url=broker.url)
+            devices={DEMO_SERIAL: "demo"}, broker=BrokerConfig(url=broker_url)
         ),
     )
-    exporter = Exporter(config, host=host, port=port)
+
+
+def _exporter(config: Config, host: str, port: int) -> Exporter:
+    """The exporter bound to ``host:port``; a port in use ends the demo with one line."""
+    try:
+        return Exporter(config, host=host, port=port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"{host or '*'}:{port} is already in use; choose another address with "
+            f"--web.listen-address, e.g. --web.listen-address {host or LOOPBACK}:{port + 1}"
+        ) from None
+
+
+def _banner(host: str, port: int, refu_port: int, broker_url: str) -> None:
     shown = host or "localhost"
-    click.echo(f"REFU simulator:  modbus://{loopback}:{refu.port}")
-    click.echo(f"PowerOcean:      {DEMO_SERIAL} publishing to {broker.url}")
-    click.echo(f"Exporter:        http://{shown}:{exporter.port}/metrics")
+    where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
+    click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
+    click.echo(f"PowerOcean:      {DEMO_SERIAL} publishing to {broker_url}")
+    click.echo(f"Exporter:        http://{_url_host(shown)}:{port}/metrics{where}")
     click.echo(
-        f"One REFU probe:  http://{shown}:{exporter.port}/probe?module=refu&target={loopback}:{refu.port}"
+        f"One REFU probe:  http://{_url_host(shown)}:{port}/probe?module=refu"
+        f"&target={LOOPBACK}:{refu_port}"
     )
     click.echo("Press Ctrl+C to stop.")
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            exporter.serve_forever()
-    finally:
-        exporter.stop()
-        powerocean.stop()
-        broker.stop()
-        refu.stop()
+
+
+def _url_host(host: str) -> str:
+    """An IPv6 address in brackets, as URLs write it."""
+    return f"[{host}]" if ":" in host else host

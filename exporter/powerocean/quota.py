@@ -1,0 +1,233 @@
+"""The Open API's quota maps -> the message cache (Open API mode, developer keys).
+
+The Open API reports a system as a map of quota keys (``sysGridPwr``, ``pcsAPhase.vol``,
+``mpptHeartBeat[0].mpptPv[1].pwr``, ``ems_change_report.pcsRunSta``) over two paths:
+``quota/all`` over HTTPS (the whole map) and the MQTT quota stream (``{"cmdFunc",
+"cmdId", "param"}``, a part of it). Both land in the cache under their own message kind,
+so ``powerocean_last_message_timestamp_seconds`` tells which path delivered; a channel
+with a ``quota`` key in the mapping reads whichever reported last. Values come as
+numbers, numeric texts or state names; battery packs as one JSON text per pack.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Container, Iterator, Mapping
+from typing import Any
+
+from exporter.mapping import Kind
+from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.codec import Report, Value
+from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
+
+log = logging.getLogger(__name__)
+
+#: Message kinds of the Open API paths, as the cache and the health series name them.
+QUOTA_ALL = "OPEN_API_QUOTA_ALL"
+QUOTA_STREAM = "OPEN_API_QUOTA_STREAM"
+QUOTA_PACKS = "OPEN_API_PACKS"
+
+#: Why a quota message (or a part of it) was dropped; all are exported from the start.
+DROP_REASONS = ("not_json", "unknown_command", "foreign_serial", "too_many_entries")
+
+_MAX_PAYLOAD_BYTES = 1_000_000
+
+
+class QuotaIngest:
+    """Turns quota maps of the configured ``devices`` into cached reports."""
+
+    def __init__(
+        self,
+        mapping: PowerOceanMapping,
+        cache: MessageCache,
+        devices: Container[str],
+        *,
+        stale_after: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._layout = mapping.open_api
+        self._cache = cache
+        self._devices = devices
+        self._stale_after = stale_after
+        self._clock = clock
+        pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
+        self._system_keys: dict[str, PowerOceanChannel] = {}
+        self._pack_keys: dict[str, PowerOceanChannel] = {}
+        for channel in mapping.channels:
+            if channel.address.quota and not channel.variant:
+                keys = self._pack_keys if channel.address.message in pack_schemas else None
+                (keys if keys is not None else self._system_keys)[channel.address.quota] = channel
+        self._dropped: Counter[str] = Counter(dict.fromkeys(DROP_REASONS, 0))
+        self._received: Counter[tuple[str, str]] = Counter()
+        self._last_stream: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """Dropped messages by reason, and received messages by (serial, message kind)."""
+        with self._lock:
+            return dict(self._dropped), dict(self._received)
+
+    def last_stream(self, serial: str) -> float:
+        """When the quota stream last brought something for ``serial`` (0: never)."""
+        with self._lock:
+            return self._last_stream.get(serial, 0.0)
+
+    def stream(self, topic: str, payload: bytes) -> None:
+        """One message of ``/open/<account>/<serial>/quota`` (paho's network thread)."""
+        segments = topic.split("/")
+        serial = segments[-2] if len(segments) >= 2 else ""
+        if serial not in self._devices:
+            self._drop("foreign_serial")
+            return
+        message = _json_object(payload)
+        if message is None or not isinstance(message.get("param"), dict):
+            self._drop("not_json")
+            return
+        command = (message.get("cmdFunc"), message.get("cmdId"))
+        param = message["param"]
+        with self._lock:
+            self._last_stream[serial] = self._clock()
+        if command == self._layout.pack_command:
+            self._store_packs(serial, self._stream_packs(param))
+        elif command in self._layout.stream_commands:
+            prefix = self._layout.stream_commands[command]  # type: ignore[index]
+            quotas = {prefix + key: value for key, value in _flatten(param)}
+            self._store(serial, QUOTA_STREAM, quotas, replace=False)
+        else:
+            self._drop("unknown_command")
+
+    def quota_all(self, serial: str, quotas: Mapping[str, Any]) -> None:
+        """The answer of ``quota/all`` for ``serial``: the whole map, so it replaces the last."""
+        if serial not in self._devices:
+            self._drop("foreign_serial")
+            return
+        prefix = self._layout.pack_prefix
+        packs = {
+            key.removeprefix(prefix): _json_object(value)
+            for key, value in quotas.items()
+            if prefix and key.startswith(prefix)
+        }
+        system = {k: v for k, v in quotas.items() if not (prefix and k.startswith(prefix))}
+        self._store(serial, QUOTA_ALL, dict(_flatten(system)), replace=True)
+        self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
+
+    def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        packs: dict[str, dict[str, Any]] = {}
+        for entry in param.get(self._layout.pack_list) or []:
+            if isinstance(entry, dict):
+                name = _pack_serial(entry.get(self._layout.pack_serial))
+                if name:
+                    packs[name] = entry
+        return packs
+
+    def _store(self, serial: str, kind: str, quotas: Mapping[str, Any], *, replace: bool) -> None:
+        fields = _fields(quotas, self._system_keys)
+        self._cache.update(serial, kind, Report(fields), self._clock(), replace=replace)
+        self._count(serial, kind)
+
+    def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
+        now = self._clock()
+        stored = [
+            self._cache.update_entry(
+                serial,
+                QUOTA_PACKS,
+                name,
+                Report(_fields(dict(_flatten(pack)), self._pack_keys)),
+                now,
+                forget_before=now - self._stale_after,
+            )
+            for name, pack in packs.items()
+        ]
+        if packs:
+            self._count(serial, QUOTA_PACKS)
+        if not all(stored):
+            self._drop("too_many_entries")
+
+    def _count(self, serial: str, kind: str) -> None:
+        with self._lock:
+            self._received[(serial, kind)] += 1
+
+    def _drop(self, reason: str) -> None:
+        with self._lock:
+            self._dropped[reason] += 1
+        log.debug("dropped an Open API quota message: %s", reason)
+
+
+def _json_object(raw: Any) -> dict[str, Any] | None:
+    """A JSON object from bytes or text, else None."""
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, bytes | str) or len(raw) > _MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _flatten(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested objects and lists as quota keys: ``a.b``, ``a[0].b``."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _flatten(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{key}[{index}]")
+    else:
+        yield key, value
+
+
+def _fields(
+    quotas: Mapping[str, Any], channels: Mapping[str, PowerOceanChannel]
+) -> dict[tuple[str | int, ...], Value]:
+    """The values of the keys some channel reads, as numbers (or texts for info)."""
+    fields: dict[tuple[str | int, ...], Value] = {}
+    for key, raw in quotas.items():
+        channel = channels.get(key)
+        if channel is not None:
+            value = _value(channel, raw)
+            if value is not None:
+                fields[(key,)] = value
+    return fields
+
+
+def _value(channel: PowerOceanChannel, raw: Any) -> Value | None:
+    if isinstance(raw, bool):
+        return int(raw)
+    if isinstance(raw, int | float):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    if channel.kind is Kind.INFO:
+        return raw
+    try:
+        number = float(raw)
+    except ValueError:
+        return _state(channel, raw) if channel.kind is Kind.ENUM else None
+    return int(number) if number.is_integer() else number
+
+
+def _state(channel: PowerOceanChannel, text: str) -> int | None:
+    """A state name as the HTTP quota sends it (``RUNSTA_RUN``, ``WORKMODE_SELFUSE``)."""
+    for number, name in channel.states.items():
+        if text == name or text.partition("_")[2] == name:
+            return number
+    return None
+
+
+def _pack_serial(raw: Any) -> str:
+    """The stream sends a pack's serial base64-encoded; quota/all keys it in plain text."""
+    if not isinstance(raw, str) or not raw:
+        return ""
+    try:
+        decoded = base64.b64decode(raw, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return raw
+    return decoded if decoded.isprintable() else raw

@@ -1,0 +1,105 @@
+"""``ess-exporter metrics``: every metric the exporter can serve, as JSON rows or markdown.
+
+The rows come from the mappings (one per channel) and from the exporter's own metrics
+(``HEALTH_METRICS``); ``docs/metrics.md`` is this module's markdown, regenerated with
+``ess-exporter metrics --format markdown > docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from exporter.metrics import HEALTH_METRICS, describe, describe_health
+from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.refu.device import load_refu_mapping
+
+Row = dict[str, Any]
+
+#: Section titles of the markdown, in order, by the rows' ``device``.
+SECTIONS = {
+    "refu": "REFU battery inverter",
+    "powerocean": "EcoFlow PowerOcean",
+    "exporter": "The exporter itself",
+}
+REGENERATE = "ess-exporter metrics --format markdown > docs/metrics.md"
+
+
+def metric_rows() -> list[Row]:
+    """Every channel of both mappings, then the exporter's own metrics."""
+    refu = [describe(channel, "refu", ("target",)) for channel in load_refu_mapping().channels]
+    return [
+        *refu,
+        *_powerocean_rows(load_powerocean_mapping()),
+        *(describe_health(metric) for metric in HEALTH_METRICS),
+    ]
+
+
+def _powerocean_rows(mapping: PowerOceanMapping) -> Iterator[Row]:
+    """A channel of a message with entries (packs, ...) is labelled by the entry too."""
+    entry_labels = {r.schema: r.entry_label for r in mapping.routes.values() if r.entry_label}
+    for channel in mapping.channels:
+        entry = entry_labels.get(channel.address.message)
+        yield describe(channel, "powerocean", ("serial", entry) if entry else ("serial",))
+
+
+def markdown(rows: list[Row]) -> str:
+    """The reference: per device a table of metrics, then its enum states and alarm bits."""
+    lines = [
+        "# Metric reference",
+        "",
+        f"Generated from the mappings by `{REGENERATE}`; do not edit by hand.",
+        "Units are base units (`_ratio` is 0..1). Health and build metrics have the source "
+        "`exporter`. Besides these, `/metrics` carries the Prometheus client's `process_*` "
+        "and `python_*` metrics.",
+    ]
+    for device, title in SECTIONS.items():
+        section = [row for row in rows if row["device"] == device]
+        if section:
+            lines += ["", f"## {title}", "", *_table(section), *_values(section)]
+    return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[Row]) -> list[str]:
+    lines = [
+        "| metric | kind | unit | labels | scale | source | help |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| `{row['metric']}` | {row['kind']} | {row['unit']} | {_labels(row)} "
+            f"| {row['scale']:g} | {row['source']} | {_cell(row['help'])} |"
+        )
+    return lines
+
+
+def _labels(row: Row) -> str:
+    """Label names; a constant label shows its value (``report="energy_stream"``)."""
+    constant = row["labels"]
+    return ", ".join(
+        f'`{name}="{constant[name]}"`' if name in constant else f"`{name}`"
+        for name in row["label_names"]
+    )
+
+
+def _values(rows: list[Row]) -> list[str]:
+    """The documented enum states and alarm bits, one list per metric."""
+    lines: list[str] = []
+    for row in rows:
+        if row["states"] or row["bits"]:
+            lines += ["", f"#### `{row['metric']}`", "", *_value_items(row)]
+    if lines:
+        lines[:0] = ["", "### Enum states and alarm bits"]
+    return lines
+
+
+def _value_items(row: Row) -> list[str]:
+    """One item per series: ``state`` with its raw value, or ``bit`` with its ``alarm`` text."""
+    if row["states"]:
+        return [f'- `state="{name}"` (raw {raw})' for raw, name in row["states"].items()]
+    return [f'- `bit="{bit}", alarm="{text}"`' for bit, text in row["bits"].items()]
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
