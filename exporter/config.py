@@ -55,17 +55,16 @@ SCRUB_MIN_CHARS = 8
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret blanked out: whole or any 8+ character part of it, plain,
-    base64 (standard or URL-safe) or URL-encoded, in case the remote side echoes one back.
-    Cut a message only after scrubbing it, so no cut leaves a part behind."""
+    base64 (standard or URL-safe) or URL-encoded (also its base64), in any letter case, in
+    case the remote side echoes one back. Cut a message only after scrubbing it, so that no
+    cut leaves a part behind."""
     covered = [False] * len(text)
     for form in _secret_forms(secrets):
         width = min(len(form), SCRUB_MIN_CHARS)
         for start in range(len(form) - width + 1):
-            piece = form[start : start + width]
-            found = text.find(piece)
-            while found != -1:
-                covered[found : found + width] = [True] * width
-                found = text.find(piece, found + 1)
+            piece = re.compile(re.escape(form[start : start + width]), re.IGNORECASE)
+            for found in piece.finditer(text):
+                covered[found.start() : found.end()] = [True] * width
     return "".join(_blanked(text, covered))
 
 
@@ -73,13 +72,14 @@ def _secret_forms(secrets: Iterable[str]) -> set[str]:
     forms = set()
     for secret in filter(None, secrets):
         raw = secret.encode()
-        forms |= {
+        plain = {
             secret,
             base64.b64encode(raw).decode().rstrip("="),
             base64.urlsafe_b64encode(raw).decode().rstrip("="),
-            quote(secret, safe=""),
-            quote_plus(secret, safe=""),
         }
+        forms |= plain
+        for text in plain:
+            forms |= {quote(text, safe=""), quote_plus(text, safe="")}
     return forms
 
 

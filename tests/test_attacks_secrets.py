@@ -27,21 +27,21 @@ EMAIL = "owner@example.com"
 
 def forms(secret: str) -> list[str]:
     raw = secret.encode()
-    return [
+    plain = [
         secret,
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
-        quote(secret, safe=""),
-        quote_plus(secret, safe=""),
     ]
+    return plain + [encode(text, safe="") for text in plain for encode in (quote, quote_plus)]
 
 
 def assert_no_secret(text: str, secret: str) -> None:
+    """No 8 characters in a row of any form of ``secret``, in any letter case."""
+    folded = text.lower()
     for form in forms(secret):
         for start in range(len(form) - 7):
-            assert form[start : start + 8] not in text, (
-                f"part of a secret: {form[start : start + 8]}"
-            )
+            piece = form[start : start + 8]
+            assert piece.lower() not in folded, f"part of a secret: {piece}"
 
 
 class EchoingApi(FakeEcoFlowApi):
@@ -69,8 +69,11 @@ ECHOES = {
     "plain": ("login", lambda body, _: f"wrong password {PASSWORD}"),
     "base64": ("login", lambda body, _: f"bad request {body.decode()}"),
     "url-encoded": ("login", lambda body, _: "see ?password=" + quote_plus(PASSWORD)),
-    "across the cut": ("login", lambda body, _: "x" * 190 + PASSWORD),
-    "base64 across the cut": ("login", lambda body, _: "x" * 195 + password_in_body(body)),
+    "url-encoded, lower case": ("login", lambda body, _: "see " + quote(PASSWORD).lower()),
+    "url-encoded base64": ("login", lambda body, _: quote_plus(password_in_body(body))),
+    "across the cut": ("login", lambda body, _: "x" * 175 + PASSWORD),
+    "across a cut of the message alone": ("login", lambda body, _: "x" * 190 + PASSWORD),
+    "base64 across the cut": ("login", lambda body, _: "x" * 175 + password_in_body(body)),
     "a part": ("login", lambda body, _: f"starts with {PASSWORD[:9]}"),
     "the token": ("certification", lambda _, headers: f"token {headers['authorization']}"),
 }
