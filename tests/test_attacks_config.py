@@ -91,6 +91,7 @@ BROKEN_WEB_CONFIGS = [
     (TLS + "cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]}", "tls_server_config.cipher_suites"),
     (TLS + "bogus: 1}", "tls_server_config.bogus"),
     ("tls_server_config: {cert_file: cert.pem, key_file: other-key.pem}", "tls_server_config"),
+    ("tls_server_config: {cert_file: key.pem, key_file: cert.pem}", "tls_server_config"),
     (
         "tls_server_config: {cert_file: missing.pem, key_file: server.pem}",
         "tls_server_config.cert_file",
@@ -115,7 +116,9 @@ def web_directory(tmp_path_factory):
     ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
         str(directory / "server.pem")
     )
-    ca.issue_cert("127.0.0.1").cert_chain_pems[0].write_to_path(str(directory / "cert.pem"))
+    leaf = ca.issue_cert("127.0.0.1")
+    leaf.cert_chain_pems[0].write_to_path(str(directory / "cert.pem"))
+    leaf.private_key_pem.write_to_path(str(directory / "key.pem"))
     ca.issue_cert("127.0.0.1").private_key_pem.write_to_path(str(directory / "other-key.pem"))
     return directory
 
