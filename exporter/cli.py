@@ -8,11 +8,11 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from exporter import __version__
+from exporter import __version__, logformat
 from exporter.config import Config, ConfigError, load_config, parse_address
 from exporter.mapping import MappingError
 from exporter.refu.device import load_refu_mapping
@@ -25,19 +25,22 @@ EXIT_CONFIG = 2
 
 def _listen_address(value: str) -> tuple[str, int]:
     """``:9640``, ``0.0.0.0:9640`` or ``[::]:9640`` -> (host, port); "" listens everywhere."""
-    if value.startswith(":"):
-        return "", int(value[1:])
-    return parse_address(value, 9640)
+    try:
+        if value.startswith(":"):  # no host: checked as the port of any host
+            return "", parse_address(f"0.0.0.0{value}")[1]
+        return parse_address(value, 9640)
+    except ValueError as exc:
+        _fail([f"--web.listen-address {value[:64]!r}: {exc}"])
 
 
 def _load(path: Path | None) -> Config:
     refu_mapping = load_refu_mapping()
     if path is None:
         return Config()
-    return load_config(path, refu_mapping.setting_keys)
+    return load_config(path, refu_mapping.settings)
 
 
-def _fail(problems: list[str]) -> None:
+def _fail(problems: list[str]) -> NoReturn:
     for line in problems:
         click.echo(line, err=True)
     sys.exit(EXIT_CONFIG)
@@ -63,33 +66,45 @@ def main() -> None:
     "log_level",
     default="info",
     show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
+    type=click.Choice(list(logformat.LEVELS)),
+)
+@click.option(
+    "--log.format",
+    "log_format",
+    default="logfmt",
+    show_default=True,
+    type=click.Choice(logformat.FORMATS),
 )
 def run(
-    config_path: Path | None, listen: str, web_config_path: Path | None, log_level: str
+    config_path: Path | None,
+    listen: str,
+    web_config_path: Path | None,
+    log_level: str,
+    log_format: str,
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
     from exporter.app import Exporter
     from exporter.webconfig import WebConfig, load_web_config
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logformat.configure(log_level, log_format)
+    host, port = _listen_address(listen)
     try:
         config = _load(config_path)
         web_config = load_web_config(web_config_path) if web_config_path else WebConfig()
-        host, port = _listen_address(listen)
     except ConfigError as exc:
         _fail(exc.problems)
-    except (MappingError, ValueError) as exc:
+    except MappingError as exc:
         _fail([str(exc)])
+    try:
+        exporter = Exporter(config, host=host, port=port, web_config=web_config)
+    except OSError as exc:  # port in use, host not resolvable or not local
+        _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {exc.strerror or exc}"])
     if not config.has_devices:
         log.warning(
             "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
             "and the exporter's own metrics",
             config_path or "no --config",
         )
-    exporter = Exporter(config, host=host, port=port, web_config=web_config)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -7,13 +7,16 @@ and are held in ``Secret``, whose text form is masked.
 
 from __future__ import annotations
 
+import base64
 import difflib
+import ipaddress
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import yaml
 
@@ -44,6 +47,49 @@ class Secret:
 
     def reveal(self) -> str:
         return self.value
+
+
+#: The shortest piece of a secret that ``scrub`` blanks out wherever it appears.
+SCRUB_MIN_CHARS = 8
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret blanked out: whole or any 8+ character part of it, plain,
+    base64 (standard or URL-safe) or URL-encoded (also its base64), in any letter case, in
+    case the remote side echoes one back. Cut a message only after scrubbing it, so that no
+    cut leaves a part behind."""
+    covered = [False] * len(text)
+    for form in _secret_forms(secrets):
+        width = min(len(form), SCRUB_MIN_CHARS)
+        for start in range(len(form) - width + 1):
+            piece = re.compile(re.escape(form[start : start + width]), re.IGNORECASE)
+            for found in piece.finditer(text):
+                covered[found.start() : found.end()] = [True] * width
+    return "".join(_blanked(text, covered))
+
+
+def _secret_forms(secrets: Iterable[str]) -> set[str]:
+    forms = set()
+    for secret in filter(None, secrets):
+        raw = secret.encode()
+        plain = {
+            secret,
+            base64.b64encode(raw).decode().rstrip("="),
+            base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        }
+        forms |= plain
+        for text in plain:
+            forms |= {quote(text, safe=""), quote_plus(text, safe="")}
+    return forms
+
+
+def _blanked(text: str, covered: list[bool]) -> Iterator[str]:
+    """``text`` with each run of covered characters as one ``***``."""
+    for index, char in enumerate(text):
+        if not covered[index]:
+            yield char
+        elif index == 0 or not covered[index - 1]:
+            yield "***"
 
 
 @dataclass(frozen=True)
@@ -144,6 +190,15 @@ class _Reader:
             return default
         return float(value)
 
+    def whole_number(
+        self, data: Mapping[str, Any], key: str, where: str, default: int, low: int, high: int
+    ) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(f"{where}.{key}", f"must be a whole number {low}..{high}, got {value!r}")
+            return default
+        return value
+
     def text(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
         value = data.get(key)
         if value is None and not required:
@@ -152,6 +207,11 @@ class _Reader:
             self.problem(f"{where}.{key}", "must be non-empty text")
             return ""
         return value
+
+    def no_credentials_in(self, url: str, key: str) -> None:
+        """A URL must not hold a user or password: secrets come from files or the environment."""
+        if "@" in urlsplit(url).netloc:
+            self.problem(key, "must not contain user:password@; use username and password_file")
 
     def secret(
         self, data: Mapping[str, Any], where: str, required: bool, name: str = "password"
@@ -197,7 +257,11 @@ def _unknown_key(key: str, allowed: Iterable[str]) -> str:
     return f"unknown key, did you mean {close[0]!r}?" if close else "unknown key"
 
 
-def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
+#: Checks one per-target setting's value: the reason it is refused, or None.
+SettingCheck = Callable[[Any], str | None]
+
+
+def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
     try:
         with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
@@ -209,7 +273,7 @@ def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
         raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
     reader = _Reader(path)
     top = reader.section(document, "", ("refu", "powerocean"))
-    refu = _refu(reader, top.get("refu"), frozenset(refu_settings))
+    refu = _refu(reader, top.get("refu"), refu_settings or {})
     powerocean = _powerocean(reader, top["powerocean"]) if "powerocean" in top else None
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -217,45 +281,87 @@ def load_config(path: Path, refu_settings: Iterable[str] = ()) -> Config:
 
 
 def parse_address(value: str, default_port: int = DEFAULT_MODBUS_PORT) -> tuple[str, int]:
-    """``host[:port]`` (IPv6 as ``[::1]:502``) -> (host, port); raises ValueError."""
-    split = urlsplit(f"//{value}")
+    """``host:port``, ``[v6]:port``, a bare host or bare IPv6 (``default_port``) -> (host, port).
+
+    Raises ValueError naming what is wrong; a URL is refused, so is any control character.
+    """
+    if not value.isprintable() or any(c.isspace() for c in value):
+        raise ValueError("contains spaces or control characters")
+    if "/" in value or "@" in value:
+        raise ValueError("must be host:port, not a URL")
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("must be [IPv6 address]:port")
+        _ipv6(host)
+        return host, _port(rest[1:] if rest else None, default_port)
+    if value.count(":") > 1:  # a bare IPv6 address: the port needs brackets
+        return _ipv6(value), default_port
+    host, colon, port = value.partition(":")
+    if not _HOST_NAME.fullmatch(host):
+        raise ValueError("needs a host name or IP address before the port")
+    return host, _port(port if colon else None, default_port)
+
+
+#: Host names and IPv4 addresses (DNS names are at most 253 characters long).
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def _ipv6(text: str) -> str:
     try:
-        port = split.port or default_port
+        return str(ipaddress.IPv6Address(text))
     except ValueError:
-        raise ValueError(f"bad port in {value!r}") from None
-    if not split.hostname:
-        raise ValueError(f"no host in {value!r}")
-    return split.hostname, port
+        raise ValueError(f"not an IPv6 address: {text[:64]!r}") from None
 
 
-def _refu(reader: _Reader, data: Any, settings_keys: frozenset[str]) -> RefuConfig:
+def _port(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"port must be a number 1..65535, got {text[:16]!r}")
+    return int(text)
+
+
+def _refu(reader: _Reader, data: Any, settings: Mapping[str, SettingCheck]) -> RefuConfig:
     section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
     timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
-    max_gap = int(reader.number(section, "max_gap", "refu", 10))
+    max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
     targets_data = section.get("targets", [])
     if not isinstance(targets_data, list):
         reader.problem("refu.targets", "must be a list")
         targets_data = []
-    targets = []
-    for index, entry in enumerate(targets_data):
-        where = f"refu.targets[{index}]"
-        entry = reader.section(entry, where, {"name", "address", "unit_id", *settings_keys})
-        name = reader.text(entry, "name", where)
-        address = reader.text(entry, "address", where)
-        unit_id = entry.get("unit_id", 1)
-        if isinstance(unit_id, bool) or not isinstance(unit_id, int) or not 0 <= unit_id <= 255:
-            reader.problem(f"{where}.unit_id", f"must be a whole number 0..255, got {unit_id!r}")
-        try:
-            host, port = parse_address(address) if address else ("", 0)
-        except ValueError as exc:
-            reader.problem(f"{where}.address", str(exc))
-            continue
-        settings = {k: v for k, v in entry.items() if k in settings_keys}
-        targets.append(RefuTargetConfig(name, host, port, unit_id, settings))
+    targets = [
+        target
+        for index, entry in enumerate(targets_data)
+        if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
+    ]
     names = [t.name for t in targets]
     for name in sorted({n for n in names if names.count(n) > 1}):
         reader.problem("refu.targets", f"name {name!r} is used twice")
     return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
+
+
+def _refu_target(
+    reader: _Reader, data: Any, where: str, settings: Mapping[str, SettingCheck]
+) -> RefuTargetConfig | None:
+    entry = reader.section(data, where, {"name", "address", "unit_id", *settings})
+    name = reader.text(entry, "name", where)
+    if name and not name.isprintable():
+        reader.problem(f"{where}.name", "must not contain control characters")
+    address = reader.text(entry, "address", where)
+    unit_id = reader.whole_number(entry, "unit_id", where, 1, 0, 255)
+    for key in sorted(set(entry) & set(settings)):
+        if (reason := settings[key](entry[key])) is not None:
+            reader.problem(f"{where}.{key}", reason)
+    if not address:
+        return None
+    try:
+        host, port = parse_address(address)
+    except ValueError as exc:
+        reader.problem(f"{where}.address", str(exc))
+        return None
+    values = {k: v for k, v in entry.items() if k in settings}
+    return RefuTargetConfig(name, host, port, unit_id, values)
 
 
 def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
@@ -283,6 +389,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         url = reader.text(b, "url", "powerocean.broker")
         if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
             reader.problem("powerocean.broker.url", "must start with mqtt:// or mqtts://")
+        reader.no_credentials_in(url, "powerocean.broker.url")
         broker = BrokerConfig(
             url=url,
             username=reader.text(b, "username", "powerocean.broker", required=False) or None,
@@ -299,6 +406,7 @@ def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
         api_url = lg.get("api_url", DEFAULT_ECOFLOW_API)
         if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
             reader.problem("powerocean.login.api_url", "must be an https:// URL")
+        reader.no_credentials_in(str(api_url), "powerocean.login.api_url")
         login = LoginConfig(
             email=reader.text(lg, "email", "powerocean.login"),
             password=password or Secret(""),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from socketserver import ThreadingMixIn
@@ -57,6 +58,14 @@ class ExporterApp:
         self._loop = refu_pool.loop
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self._web_config.headers:
+            start_response = _adding_headers(start_response, self._web_config.headers)
+        return self._route(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        limit = self._web_config.rate_limit
+        if limit is not None and not limit.allow():
+            return _text(start_response, "429 Too Many Requests", "Too many requests\n")
         if not self._web_config.authorized(environ.get("HTTP_AUTHORIZATION")):
             start_response(
                 "401 Unauthorized",
@@ -116,6 +125,17 @@ class ExporterApp:
         return max(0.1, min(self._refu_timeout, allowed - TIMEOUT_OFFSET_SECONDS))
 
 
+def _adding_headers(
+    start_response: StartResponse, headers: Sequence[tuple[str, str]]
+) -> StartResponse:
+    """``start_response`` that adds the web config's ``headers`` to every answer."""
+
+    def start(status: str, response_headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        return start_response(status, [*response_headers, *headers], *exc_info)
+
+    return start
+
+
 def _param(params: dict[str, list[str]], name: str, default: str) -> str:
     values = params.get(name)
     return values[-1] if values else default
@@ -173,6 +193,23 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    def handle(self) -> None:
+        """Serve the request, after checking a TLS client's certificate names when asked to."""
+        web_config: WebConfig = self.server.web_config  # type: ignore[attr-defined]
+        if web_config.allowed_sans and isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except OSError as exc:
+                log.debug("TLS handshake with %s failed: %s", self.address_string(), exc)
+                return
+            if not web_config.admits(self.connection.getpeercert()):
+                log.warning(
+                    "client certificate of %s names none of client_allowed_sans",
+                    self.address_string(),
+                )
+                return
+        super().handle()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
 
@@ -185,6 +222,7 @@ class HttpServer:
             host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
         web_config.wrap(self._server)
+        self._server.web_config = web_config  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,9 +1,23 @@
-"""``--web.config.file``: TLS and basic authentication, in the Prometheus exporter format.
+"""``--web.config.file``: TLS, client certificates, headers and basic authentication, in the
+web configuration format of the Prometheus exporter toolkit.
 
 ```yaml
-tls_server_config: {cert_file: server.crt, key_file: server.key}
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: clients.crt
+  min_version: TLS12
+http_server_config: {headers: {X-Frame-Options: deny}}
 basic_auth_users: {prometheus: <bcrypt hash>}
 ```
+
+Where Python's ssl differs from Go's: every client certificate the server asks for is
+verified against ``client_ca_file``/``client_ca``, so each ``client_auth_type`` but
+``NoClientCert`` needs one (``RequestClientCert`` behaves as ``VerifyClientCertIfGiven``,
+``RequireAnyClientCert`` as ``RequireAndVerifyClientCert``); ``curve_preferences`` keeps
+only its first curve; ``http2`` is accepted but the server speaks HTTP/1.1.
+Unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -11,89 +25,427 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
+import secrets
 import ssl
+import tempfile
 import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import TCPServer
+from typing import Any
 
 import bcrypt
 import yaml
 
-from exporter.config import ConfigError
+from exporter.config import ConfigError, _Reader
+
+_TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
+_TLS_KEYS = (
+    "cert",
+    "key",
+    "client_ca",
+    "cert_file",
+    "key_file",
+    "client_auth_type",
+    "client_ca_file",
+    "client_allowed_sans",
+    "min_version",
+    "max_version",
+    "cipher_suites",
+    "prefer_server_cipher_suites",
+    "curve_preferences",
+)
+_CLIENT_AUTH = {
+    "NoClientCert": ssl.CERT_NONE,
+    "RequestClientCert": ssl.CERT_OPTIONAL,
+    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAnyClientCert": ssl.CERT_REQUIRED,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+}
+#: client_allowed_sans needs a certificate on every connection.
+_SANS_NEED = ("RequireAnyClientCert", "RequireAndVerifyClientCert")
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+#: The configurable (TLS <= 1.2) suites of Go's tls.CipherSuites(), by their OpenSSL names.
+_CIPHER_SUITES = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": "ECDHE-ECDSA-AES128-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": "ECDHE-ECDSA-AES256-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": "ECDHE-RSA-AES128-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": "ECDHE-RSA-AES256-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+}
+_CURVES = {
+    "CurveP256": "prime256v1",
+    "CurveP384": "secp384r1",
+    "CurveP521": "secp521r1",
+    "X25519": "X25519",
+}
+#: Response headers the format allows, with the values it allows (None: any text).
+_HEADERS: dict[str, frozenset[str] | None] = {
+    "Content-Security-Policy": None,
+    "X-Frame-Options": frozenset({"deny", "sameorigin"}),
+    "X-Content-Type-Options": frozenset({"nosniff"}),
+    "X-XSS-Protection": None,
+    "Strict-Transport-Security": None,
+}
+#: bcrypt reads at most this many bytes of a password; longer ones are refused, never cut.
+_BCRYPT_MAX_BYTES = 72
+
+
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds."""
+
+    def __init__(self, interval: float, burst: int) -> None:
+        self._interval = interval
+        self._burst = burst
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
 
 @dataclass
 class WebConfig:
-    cert_file: Path | None = None
-    key_file: Path | None = None
+    tls: ssl.SSLContext | None = None
+    #: A client certificate must name one of these (DNS, IP, e-mail or URI) when set.
+    allowed_sans: frozenset[str] = frozenset()
+    headers: tuple[tuple[str, str], ...] = ()
     users: dict[str, bytes] = field(default_factory=dict)
+    rate_limit: RateLimit | None = None
     # bcrypt is slow by design; a header that passed once is remembered by its digest.
     _accepted: set[bytes] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _dummy_hash: bytes = field(default=b"", repr=False)
 
     def authorized(self, header: str | None) -> bool:
+        """Whether a request with this Authorization header may pass.
+
+        A name that is not a user, or a password bcrypt cannot take, costs one bcrypt
+        check all the same: the answer's timing does not tell user names apart.
+        """
         if not self.users:
             return True
-        if not header or not header.startswith("Basic "):
-            return False
-        digest = hashlib.sha256(header.encode()).digest()
+        digest = hashlib.sha256((header or "").encode("utf-8", "replace")).digest()
         with self._lock:
             if digest in self._accepted:
                 return True
-        try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
+        user, password = _basic_credentials(header)
         hashed = self.users.get(user)
-        if hashed is None or not bcrypt.checkpw(password.encode(), hashed):
+        usable = hashed is not None and len(password) <= _BCRYPT_MAX_BYTES
+        if not usable:
+            bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], self._dummy())
+            return False
+        assert hashed is not None
+        if not bcrypt.checkpw(password, hashed):
             return False
         with self._lock:
             self._accepted.add(digest)
         return True
 
+    def _dummy(self) -> bytes:
+        """A hash of a random password, as costly to check as the most costly user's."""
+        if not self._dummy_hash:
+            rounds = max(_cost(hashed) for hashed in self.users.values())
+            self._dummy_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
+        return self._dummy_hash
+
+    def admits(self, certificate: Mapping[str, Any] | None) -> bool:
+        """Whether a verified client certificate names one of ``allowed_sans``."""
+        if not self.allowed_sans:
+            return True
+        names = {value for _, value in (certificate or {}).get("subjectAltName", ())}
+        return bool(names & self.allowed_sans)
+
     def wrap(self, server: TCPServer) -> None:
         """Serve TLS on ``server``'s socket when a certificate is configured."""
-        if self.cert_file is None or self.key_file is None:
+        if self.tls is None:
             return
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.cert_file, self.key_file)
         # The handshake then happens in the request's thread, not in the accept loop.
-        server.socket = context.wrap_socket(
+        server.socket = self.tls.wrap_socket(
             server.socket, server_side=True, do_handshake_on_connect=False
         )
 
 
+def _basic_credentials(header: str | None) -> tuple[str, bytes]:
+    """(user, password) of a Basic Authorization header; ("", b"") when it is not one."""
+    if not header or not header.startswith("Basic "):
+        return "", b""
+    try:
+        decoded = base64.b64decode(header[6:], validate=True)
+        user, _, password = decoded.partition(b":")
+        return user.decode(), password
+    except (binascii.Error, UnicodeError, ValueError):
+        return "", b""
+
+
+def _cost(hashed: bytes) -> int:
+    """The cost factor of a ``$2b$10$...`` hash."""
+    return int(hashed.split(b"$")[2])
+
+
+class _Problems(_Reader):
+    """Collects ``FILE: KEY: reason`` lines, as the config reader does."""
+
+    def names(self, tls: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:
+        """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
+        value = tls.get(key) or []
+        if not isinstance(value, list):
+            self.problem(f"tls_server_config.{key}", "must be a list")
+            return []
+        known = set(known)
+        for name in value:
+            if name not in known:
+                self.problem(
+                    f"tls_server_config.{key}",
+                    f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
+                )
+        return [name for name in value if name in known]
+
+
 def load_web_config(path: Path) -> WebConfig:
+    """Read and check ``path``; raises ConfigError with one line per problem."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
-    problems: list[str] = []
-    if not isinstance(document, dict):
-        raise ConfigError([f"{path}: must be a mapping"])
-    for key in sorted(set(document) - {"tls_server_config", "basic_auth_users"}):
-        problems.append(f"{path}: {key}: unknown key")
-    config = WebConfig()
-    tls = document.get("tls_server_config") or {}
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            [f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    problems = _Problems(path)
+    top = problems.section(document, "", _TOP_KEYS)
+    config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
+    config.headers = _headers(problems, top.get("http_server_config"))
+    config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
+    tls = problems.section(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
     if tls:
-        for key in ("cert_file", "key_file"):
-            value = tls.get(key) if isinstance(tls, dict) else None
-            file = (path.parent / value) if isinstance(value, str) else None
-            if file is None or not file.is_file():
-                problems.append(f"{path}: tls_server_config.{key}: no such file: {value!r}")
-            else:
-                setattr(config, key, file)
-    users = document.get("basic_auth_users") or {}
-    if not isinstance(users, dict):
-        problems.append(f"{path}: basic_auth_users: must map user names to bcrypt hashes")
-        users = {}
-    for user, hashed in users.items():
-        if not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")):
-            problems.append(f"{path}: basic_auth_users.{user}: must be a bcrypt hash")
-        else:
-            config.users[str(user)] = hashed.encode()
-    if problems:
-        raise ConfigError(problems)
+        config.tls = _tls_context(problems, tls)
+        config.allowed_sans = _allowed_sans(problems, tls)
+    if problems.problems:
+        raise ConfigError(problems.problems)
     return config
+
+
+def _users(problems: _Problems, data: Any) -> dict[str, bytes]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.problem("basic_auth_users", "must map user names to bcrypt hashes")
+        return {}
+    users = {}
+    for user, hashed in data.items():
+        if not isinstance(hashed, str) or not _is_bcrypt(hashed):
+            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
+        else:
+            users[str(user)] = hashed.encode()
+    return users
+
+
+def _is_bcrypt(text: str) -> bool:
+    parts = text.split("$")
+    return (
+        len(parts) == 4
+        and parts[1] in ("2a", "2b", "2y")
+        and parts[2].isdigit()
+        and 4 <= int(parts[2]) <= 31
+        and len(parts[3]) == 53
+    )
+
+
+def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
+    section = problems.section(data, "http_server_config", ("http2", "headers"))
+    if "http2" in section and not isinstance(section["http2"], bool):
+        problems.problem("http_server_config.http2", "must be true or false")
+    headers = problems.section(section.get("headers"), "http_server_config.headers", _HEADERS)
+    chosen = []
+    for name, value in headers.items():
+        allowed = _HEADERS.get(name)
+        text = value if isinstance(value, str) else None
+        if text is None or not text.isprintable() or (allowed is not None and text not in allowed):
+            wanted = " or ".join(sorted(allowed)) if allowed else "printable text"
+            problems.problem(f"http_server_config.headers.{name}", f"must be {wanted}")
+        elif text:
+            chosen.append((str(name), text))
+    return tuple(chosen)
+
+
+def _rate_limit(problems: _Problems, data: Any) -> RateLimit | None:
+    section = problems.section(data, "rate_limit", ("interval", "burst"))
+    if not section:
+        return None
+    interval = _seconds(section.get("interval", "0s"))
+    burst = section.get("burst", 0)
+    if interval is None:
+        problems.problem("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
+        problems.problem("rate_limit.burst", "must be a whole number >= 0")
+        return None
+    return RateLimit(interval, burst) if interval else None
+
+
+def _seconds(text: Any) -> float | None:
+    """``1m30s``, ``100ms``, ``0`` -> seconds; None when it is not a duration."""
+    text = str(text)
+    if text == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def _tls_context(problems: _Problems, tls: Mapping[str, Any]) -> ssl.SSLContext | None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    steps = (_load_certificate, _client_auth, _versions, _ciphers, _curve)
+    for step in steps:
+        step(problems, tls, context)
+    return context
+
+
+def _pem_file(problems: _Problems, tls: Mapping[str, Any], key: str) -> Path | None:
+    """The file named by ``key``, relative to the web config's folder."""
+    value = tls.get(key)
+    if value is None:
+        return None
+    file = problems.path.parent / value if isinstance(value, str) else None
+    if file is None or not file.is_file():
+        problems.problem(f"tls_server_config.{key}", f"no such file: {value!r}")
+        return None
+    return file
+
+
+def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
+        if (inline in tls) == (file_key in tls):
+            problems.problem(
+                f"tls_server_config.{file_key}", f"needs exactly one of {file_key} or {inline}"
+            )
+            return
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            cert = _pem_file(problems, tls, "cert_file") or _written(
+                folder, "cert", tls.get("cert")
+            )
+            key = _pem_file(problems, tls, "key_file") or _written(folder, "key", tls.get("key"))
+            if cert and key:
+                context.load_cert_chain(cert, key)
+    except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
+        reason = getattr(exc, "reason", None) or exc.strerror or exc
+        problems.problem("tls_server_config", f"certificate and key do not load together: {reason}")
+
+
+def _written(folder: str, name: str, text: Any) -> Path | None:
+    """Inline PEM text as a file in ``folder`` (ssl loads certificate chains from files only)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    path = Path(folder) / f"{name}.pem"
+    path.touch(mode=0o600)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    kind = tls.get("client_auth_type", "NoClientCert")
+    if kind not in _CLIENT_AUTH:
+        problems.problem(
+            "tls_server_config.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}"
+        )
+        return
+    has_ca = "client_ca_file" in tls or "client_ca" in tls
+    if kind == "NoClientCert":
+        if has_ca:
+            problems.problem(
+                "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
+            )
+        return
+    if not has_ca:
+        problems.problem(
+            "tls_server_config.client_auth_type",
+            f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
+        )
+        return
+    try:
+        ca_file = _pem_file(problems, tls, "client_ca_file")
+        if ca_file is not None:
+            context.load_verify_locations(cafile=ca_file)
+        elif isinstance(tls.get("client_ca"), str):
+            context.load_verify_locations(cadata=tls["client_ca"])
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
+        return
+    context.verify_mode = _CLIENT_AUTH[kind]
+
+
+def _versions(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    for key, default, attribute in (
+        ("min_version", "TLS12", "minimum_version"),
+        ("max_version", "TLS13", "maximum_version"),
+    ):
+        name = tls.get(key, default)
+        if name not in _VERSIONS:
+            problems.problem(f"tls_server_config.{key}", f"must be one of {', '.join(_VERSIONS)}")
+            continue
+        try:
+            setattr(context, attribute, _VERSIONS[name])
+        except (ValueError, ssl.SSLError) as exc:
+            problems.problem(f"tls_server_config.{key}", f"not available here: {exc}")
+    if context.minimum_version > context.maximum_version:
+        problems.problem("tls_server_config.min_version", "is above max_version")
+
+
+def _ciphers(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    if "prefer_server_cipher_suites" in tls:
+        prefer = tls["prefer_server_cipher_suites"]
+        if not isinstance(prefer, bool):
+            problems.problem(
+                "tls_server_config.prefer_server_cipher_suites", "must be true or false"
+            )
+        elif not prefer:
+            context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    suites = problems.names(tls, "cipher_suites", _CIPHER_SUITES)
+    if suites:
+        context.set_ciphers(":".join(_CIPHER_SUITES[name] for name in suites))
+
+
+def _curve(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    curves = problems.names(tls, "curve_preferences", _CURVES)
+    if curves:
+        context.set_ecdh_curve(_CURVES[curves[0]])
+
+
+def _allowed_sans(problems: _Problems, tls: Mapping[str, Any]) -> frozenset[str]:
+    sans = tls.get("client_allowed_sans") or []
+    if not isinstance(sans, list) or not all(isinstance(s, str) for s in sans):
+        problems.problem("tls_server_config.client_allowed_sans", "must be a list of names")
+        return frozenset()
+    if sans and tls.get("client_auth_type") not in _SANS_NEED:
+        problems.problem(
+            "tls_server_config.client_allowed_sans",
+            f"needs client_auth_type {' or '.join(_SANS_NEED)}",
+        )
+    return frozenset(sans)

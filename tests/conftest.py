@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +11,7 @@ from exporter.app import Exporter
 from exporter.config import Config, RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
+from tests.exporter_process import start_run
 
 
 @pytest.fixture
@@ -58,21 +58,7 @@ def run_exporter():
     processes: list[subprocess.Popen] = []
 
     def start(*args: str) -> tuple[subprocess.Popen, int]:
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                "run",
-                "--web.listen-address",
-                f"127.0.0.1:{port}",
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process, port = start_run(*args)
         processes.append(process)
         return process, port
 

@@ -31,7 +31,8 @@ class FakeEcoFlowApi:
     """Accepts ``email``/``password`` and hands out broker credentials for ``broker_port``.
 
     ``certificate_passwords`` are handed out in turn (the last one repeats), so a test can
-    give out a stale one first. Setting ``error_status`` makes every answer that HTTP error.
+    give out a stale one first. Setting ``error_status`` makes every answer that HTTP error;
+    ``redirects`` maps a path to the ``Location`` of a 302 answer.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class FakeEcoFlowApi:
         self.user_id = user_id
         self.token = secrets.token_hex(16)
         self.error_status: int | None = None
+        self.redirects: dict[str, str] = {}
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._certifications = 0
@@ -148,6 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         api: FakeEcoFlowApi = self.server.api  # type: ignore[attr-defined]
+        location = api.redirects.get(urlsplit(self.path).path)
+        if location is not None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status, answer = api.answer(self.command, self.path, self.headers, body)
         data = json.dumps(answer).encode()
         self.send_response(status)

@@ -97,7 +97,7 @@ def mounted_config(service: dict[str, Any]) -> Config:
     [source] = [
         volume.split(":")[0] for volume in service["volumes"] if f":{EXPORTER_CONFIG}" in volume
     ]
-    return load_config(ROOT / source, load_refu_mapping().setting_keys)
+    return load_config(ROOT / source, load_refu_mapping().settings)
 
 
 def config_devices(config: Config) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from exporter.config import ConfigError, load_config
 from exporter.refu.device import load_refu_mapping
 
-REFU_SETTINGS = load_refu_mapping().setting_keys
+REFU_SETTINGS = load_refu_mapping().settings
 NOTHING_TO_EXPORT = "no REFU targets and no PowerOcean system configured"
 
 
@@ -65,7 +65,7 @@ def test_run_warns_when_there_is_nothing_to_export(run_exporter, tmp_path):
     empty.write_text("# nothing configured yet\n", encoding="utf-8")
     with_empty_config, _ = run_exporter("--config", str(empty))
     without_config, _ = run_exporter()
-    assert f"WARNING exporter: {empty}: {NOTHING_TO_EXPORT}" in stderr_until_serving(
+    assert f'level=warn logger=exporter msg="{empty}: {NOTHING_TO_EXPORT}' in stderr_until_serving(
         with_empty_config
     )
     assert f"no --config: {NOTHING_TO_EXPORT}" in stderr_until_serving(without_config)

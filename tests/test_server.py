@@ -5,28 +5,14 @@ from __future__ import annotations
 import base64
 import signal
 import ssl
-import time
 import urllib.request
 
 import bcrypt
 import pytest
 import trustme
 
+from tests.exporter_process import wait_until_served
 from tests.scrape import get, scrape
-
-
-def wait_until_served(url: str, context: ssl.SSLContext | None = None, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1, context=context).read()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers, if not with 200
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim, tmp_path):

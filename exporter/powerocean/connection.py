@@ -246,7 +246,10 @@ class PowerOceanConnection:
             session.client.user_data_set(session)
             session.client.connect(target.host, target.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
-            log.warning("PowerOcean broker %s:%d: no connection: %s", target.host, target.port, exc)
+            hint = _plain_port_hint(target, exc)
+            log.warning(
+                "PowerOcean broker %s:%d: no connection: %s%s", target.host, target.port, exc, hint
+            )
             return False
         self._session = session
         session.client.loop_start()
@@ -265,11 +268,17 @@ class PowerOceanConnection:
         """Wait for the session to end, sending the keepalive on time while subscribed."""
         interval = self._config.keepalive_seconds
         next_keepalive = 0.0
+        accept_by = time.monotonic() + self._config.timeout_seconds
         while True:
             self._wake.clear()  # before looking, so no wake-up is lost
             if self._stopping.is_set() or session.ended:
                 return
             timeout = None
+            if not session.accepted:
+                timeout = accept_by - time.monotonic()
+                if timeout <= 0:
+                    log.warning("PowerOcean broker %s: no answer to CONNECT%s", *_where(session))
+                    return
             if session.subscribed and interval > 0 and not session.target.open_api:
                 now = time.monotonic()
                 if now >= next_keepalive:
@@ -340,6 +349,10 @@ class PowerOceanConnection:
             self._count("disconnects")
             if not self._stopping.is_set():
                 log.warning("PowerOcean broker connection lost: %s", reason)
+        elif not session.ended and not self._stopping.is_set():
+            log.warning(
+                "PowerOcean broker %s: closed before accepting the connection%s", *_where(session)
+            )
         session.ended = True
         self._wake.set()
 
@@ -356,6 +369,21 @@ class PowerOceanConnection:
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._count("published_requests")
+
+
+def _where(session: _Session) -> tuple[str, str]:
+    """``host:port`` of the session's broker, and a hint when plain MQTT may meet a TLS port."""
+    target = session.target
+    hint = "" if target.tls else " (a TLS port? then use mqtts://)"
+    return f"{target.host}:{target.port}", hint
+
+
+def _plain_port_hint(target: _Target, exc: Exception) -> str:
+    """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
+    broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
+    if target.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
+        return " (a plain MQTT port? then use mqtt://)"
+    return ""
 
 
 def _broker_target(config: PowerOceanConfig) -> _Target:

@@ -15,9 +15,9 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from exporter.config import LoginConfig, Secret
+from exporter.config import LoginConfig, Secret, scrub
 
 _MAX_ANSWER_BYTES = 1_000_000
 _MAX_API_MESSAGE = 200
@@ -89,6 +89,32 @@ def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     )
 
 
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the request's own scheme, host and port.
+
+    urllib would send the ``Authorization`` header along to any other host, and over
+    plain http if told so; such a redirect ends the login instead.
+    """
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if _origin(newurl) != _origin(req.full_url):
+            raise LoginError(
+                f"EcoFlow API: refused a redirect (HTTP {code}) to another origin", False
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    split = urlsplit(url)
+    return (
+        split.scheme.lower(),
+        split.hostname,
+        split.port or (443 if split.scheme == "https" else 80),
+    )
+
+
 def _call(
     request: urllib.request.Request,
     context: ssl.SSLContext,
@@ -99,8 +125,11 @@ def _call(
     rejection_is_permanent: bool = False,
 ) -> dict[str, Any]:
     """Send ``request``; return the answer's ``data`` or raise LoginError."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context), _SameOriginRedirects()
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        with opener.open(request, timeout=timeout) as response:
             raw = response.read(_MAX_ANSWER_BYTES)
     except urllib.error.HTTPError as exc:
         try:
@@ -112,8 +141,8 @@ def _call(
         raise LoginError(f"EcoFlow {step}: HTTP {exc.code}{detail}", permanent) from None
     except (OSError, ValueError) as exc:  # URLError, timeouts, TLS errors, bad URLs
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        message = _scrub(f"EcoFlow {step}: {reason or type(exc).__name__}", secrets)
-        raise LoginError(message, False) from None
+        message = scrub(f"EcoFlow {step}: {reason or type(exc).__name__}", secrets)
+        raise LoginError(message[:_MAX_API_MESSAGE], False) from None
     answer = _parse(raw)
     if answer is None:
         raise LoginError(f"EcoFlow {step}: the answer is not a JSON object", False)
@@ -137,8 +166,8 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
 def _api_detail(answer: dict[str, Any], secrets: list[str]) -> str:
     if "code" not in answer and "message" not in answer:
         return ""
-    message = str(answer.get("message", ""))[:_MAX_API_MESSAGE]
-    return _scrub(f": code {answer.get('code')}: {message}", secrets)
+    detail = scrub(f": code {answer.get('code')}: {answer.get('message', '')}", secrets)
+    return detail[:_MAX_API_MESSAGE]
 
 
 def _text(data: dict[str, Any], key: str, step: str) -> str:
@@ -148,11 +177,3 @@ def _text(data: dict[str, Any], key: str, step: str) -> str:
     if not isinstance(value, str) or not value:
         raise LoginError(f"EcoFlow {step}: the answer has no {key}", False)
     return value
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    """Blank out secrets, in case the remote side echoes one back."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

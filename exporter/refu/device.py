@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from exporter.config import SettingCheck
 from exporter.mapping import (
     Channel,
     DeviceMapping,
@@ -39,15 +42,15 @@ class RefuMapping:
         return tuple(c for c in self.channels if isinstance(c.address, Register))  # type: ignore[misc]
 
     @property
-    def setting_keys(self) -> frozenset[str]:
-        """The keys a target's configuration may set (alias, capacity, ...)."""
-        keys = set()
+    def settings(self) -> dict[str, SettingCheck]:
+        """The keys a target's configuration may set (alias, capacity, ...), with their checks."""
+        checks: dict[str, SettingCheck] = {}
         for channel in self.channels:
             setting = channel.address
             while isinstance(setting, Configured):
-                keys.add(setting.key)
+                checks[setting.key] = setting_check(setting)
                 setting = setting.default
-        return frozenset(keys)
+        return checks
 
     def derived_values(
         self, read: Mapping[str, int], settings: Mapping[str, Any]
@@ -65,6 +68,28 @@ class RefuMapping:
                 if words:
                     values[channel] = sum((word & mask).bit_count() for word, mask in words)
         return values
+
+
+def setting_check(setting: Configured) -> SettingCheck:
+    """How a configured value is checked: text if its default is text, else a number.
+
+    The key's unit suffix sets the range: ``_percent`` is 0..100, any other number > 0.
+    """
+    if isinstance(setting.default, str):
+        return lambda value: None if isinstance(value, str) else f"must be text, got {value!r}"
+    if setting.key.endswith("_percent"):
+        return partial(_number, low=0, high=100, wanted="a number 0..100")
+    return partial(_number, low=0, high=math.inf, wanted="a number > 0", exclusive=True)
+
+
+def _number(
+    value: Any, low: float, high: float, wanted: str, exclusive: bool = False
+) -> str | None:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    in_range = numeric and math.isfinite(value) and low <= value <= high
+    if in_range and not (exclusive and value == low):
+        return None
+    return f"must be {wanted}, got {value!r}"
 
 
 def _configured(setting: Configured, settings: Mapping[str, Any]) -> Any:

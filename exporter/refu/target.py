@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.metrics import TargetHealth
-from exporter.refu.client import DeviceError, ExceptionAnswer, ModbusReader
+from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
 from exporter.refu.device import RefuChannel, RefuMapping
 from exporter.refu.plan import RegisterBlock, plan_reads
 
 log = logging.getLogger(__name__)
 
 #: Reasons a scrape fails; each is exported from the start so that rate() works.
-FAILURE_REASONS = ("connect_failed", "timeout", "invalid_response")
+FAILURE_REASONS = ("timeout", *READ_FAILURES)
+#: Longest target name a log line shows: a /probe target is chosen by the client.
+LOGGED_NAME_CHARS = 64
 #: A connection unused this long is closed, so an idle exporter holds no device socket.
 IDLE_CLOSE_SECONDS = 120.0
 #: Blocks split after exception answers are planned afresh this often (firmware may change).
@@ -32,6 +34,14 @@ class Address:
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def shown(self) -> str:
+        """The address for log lines: printable and at most ``LOGGED_NAME_CHARS`` long."""
+        text = str(self).encode("unicode_escape").decode("ascii")
+        if len(text) <= LOGGED_NAME_CHARS:
+            return text
+        return text[: LOGGED_NAME_CHARS - 3] + "..."
 
 
 @dataclass
@@ -80,34 +90,35 @@ class RefuTarget:
         try:
             async with asyncio.timeout(timeout), self._lock:
                 try:
-                    values = await self._read_all(timeout)
+                    values = await self._read_all()
                 except BaseException:
                     # Cut off mid-request (timeout) or broken: the connection's state is
                     # unknown, so the next scrape starts on a fresh one.
                     self._disconnect()
                     raise
             result = ScrapeResult(True, time.perf_counter() - started, values)
-        except (TimeoutError, DeviceError) as exc:
-            reason = exc.reason if isinstance(exc, DeviceError) else "timeout"
-            self.errors[reason] += 1
-            log.warning("scrape of REFU %s failed: %s", self.address, exc or reason)
-            result = ScrapeResult(False, time.perf_counter() - started)
-        except Exception:
+        except TimeoutError:
+            result = self._failed(started, "timeout", f"no complete answer within {timeout:g} s")
+        except DeviceError as exc:
+            result = self._failed(started, exc.reason, exc.detail)
+        except Exception as exc:
             # Whatever else an answer can provoke must not take other targets down with it.
-            self.errors["invalid_response"] += 1
-            log.exception("scrape of REFU %s failed", self.address)
-            result = ScrapeResult(False, time.perf_counter() - started)
+            log.debug("scrape of REFU %s failed", self.address.shown, exc_info=True)
+            result = self._failed(started, "invalid_response", f"{type(exc).__name__}: {exc}")
         self._schedule_idle_close()
         return result
 
-    async def _read_all(self, timeout: float) -> dict[RefuChannel, Any]:
+    def _failed(self, started: float, reason: str, detail: str) -> ScrapeResult:
+        self.errors[reason] += 1
+        log.warning("scrape of REFU %s failed: reason=%s: %s", self.address.shown, reason, detail)
+        return ScrapeResult(False, time.perf_counter() - started)
+
+    async def _read_all(self) -> dict[RefuChannel, Any]:
         if time.monotonic() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(plan_reads(self._mapping.register_channels, self._max_gap))
             self._planned_at = time.monotonic()
         if self._reader is None:
-            self._reader = ModbusReader(
-                self.address.host, self.address.port, self.address.unit_id, timeout
-            )
+            self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()
 
         read: dict[RefuChannel, Any] = {}
@@ -119,6 +130,8 @@ class RefuTarget:
                 words = await self._reader.read(block.function, block.start, block.count)
             except ExceptionAnswer as answer:
                 self.exceptions += 1
+                if not answer.permanent:
+                    raise answer.as_error() from None
                 self._plan[index : index + 1] = self._split(block, answer)
                 continue
             read.update(block.values(words))
@@ -134,7 +147,7 @@ class RefuTarget:
             return list(block.split())
         log.info(
             "REFU %s refuses register %#x (%s): %s; not read for the next hour",
-            self.address,
+            self.address.shown,
             block.start,
             block.channels[0].source,
             answer,

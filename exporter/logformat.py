@@ -1,0 +1,72 @@
+"""Log lines as Prometheus exporters write them: ``--log.level`` and ``--log.format``.
+
+One event is one line, in logfmt (``ts=... level=warn logger=... msg="..."``) or JSON; a
+traceback, when one is logged, goes into the same line as the ``err`` field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
+FORMATS = ("logfmt", "json")
+
+
+def _level_name(levelno: int) -> str:
+    """The exporter-style name of a Python log level (WARNING -> warn, CRITICAL -> error)."""
+    for name, number in sorted(LEVELS.items(), key=lambda item: -item[1]):
+        if levelno >= number:
+            return name
+    return "debug"
+
+
+class _EventFormatter(logging.Formatter):
+    """The fields of one event; subclasses write them out."""
+
+    def fields(self, record: logging.LogRecord) -> dict[str, str]:
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        fields = {
+            "ts": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": _level_name(record.levelno),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            fields["err"] = self.formatException(record.exc_info)
+        return fields
+
+
+class LogfmtFormatter(_EventFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(
+            f"{key}={_logfmt_value(value)}" for key, value in self.fields(record).items()
+        )
+
+
+class JsonFormatter(_EventFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.fields(record), ensure_ascii=False)
+
+
+def _logfmt_value(value: str) -> str:
+    """``value`` bare when it can be, else quoted with \\n, \\" and \\\\ escaped."""
+    if value and value.isprintable() and not any(c in value for c in ' "=\\'):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def configure(level: str, output_format: str) -> None:
+    """Send every log event to stderr, one line each, at ``level`` and above."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if output_format == "json" else LogfmtFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(LEVELS[level])
