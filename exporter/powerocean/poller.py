@@ -74,9 +74,11 @@ class QuotaPoller:
                 self._ask(serial)
 
     def _run(self) -> None:
+        # Looks every second (cheap: nothing is asked before it is due), so a device that
+        # the Open API's device list adds is asked for at once.
         while not self._stopping.is_set():
             self.poll_once()
-            self._stopping.wait(min(self._interval, 10.0))
+            self._stopping.wait(1.0)
 
     def _due(self, serial: str, now: float) -> bool:
         if now < self._paused_until.get(serial, 0.0):
