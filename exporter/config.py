@@ -468,8 +468,8 @@ def _open_api(reader: _Reader, data: Any) -> OpenApiConfig:
     api_url = section.get("api_url", DEFAULT_OPEN_API)
     if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
         reader.problem(f"{where}.api_url", "must be an https:// URL")
-    elif urlsplit(api_url).username or urlsplit(api_url).password:
-        reader.problem(f"{where}.api_url", "must not hold credentials")
+    else:
+        reader.no_credentials_in(api_url, f"{where}.api_url")
     return OpenApiConfig(
         access_key=reader.text(section, "access_key", where).strip(),
         secret_key=secret or Secret(""),

@@ -8,12 +8,10 @@ scrubbed of every form of them (plain, base64, URL-encoded) before it is shorten
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import http.client
 import json
-import re
 import secrets
 import ssl
 import time
@@ -21,9 +19,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from exporter.config import Secret
+from exporter.config import Secret, scrub
 
 DEFAULT_API_URL = "https://api-e.ecoflow.com"
 CERTIFICATION_PATH = "/iot-open/sign/certification"
@@ -172,7 +170,7 @@ class OpenApiClient:
         self._context = _tls_context(ca_file)
         self._clock = clock
         self._nonce = nonce
-        self._secret_forms = _secret_pattern(self._access_key, self._secret_key)
+        self._keys = (self._access_key, self._secret_key)
 
     def certification(self) -> OpenApiCredentials:
         """The MQTT broker credentials for this key pair."""
@@ -259,7 +257,7 @@ class OpenApiClient:
 
     def _clean(self, text: Any) -> str:
         """Text from an answer, fit for a message: keys blanked first, then shortened."""
-        return self._secret_forms.sub("***", str(text))[:_MAX_TEXT]
+        return scrub(str(text), self._keys)[:_MAX_TEXT]
 
 
 def _origin(api_url: str) -> tuple[str, int | None, str]:
@@ -277,20 +275,6 @@ def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     except OSError as exc:  # also ssl.SSLError
         raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
-
-
-def _secret_pattern(*keys: str) -> re.Pattern[str]:
-    """Matches every form of the keys an answer could echo: plain, base64, URL-encoded."""
-    forms: set[str] = set()
-    for key in keys:
-        raw = key.encode()
-        encoded = [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
-        plain = {key, *encoded, *(text.rstrip("=") for text in encoded)}
-        forms |= plain
-        for text in plain:
-            forms |= {quote(text), quote(text, safe=""), quote_plus(text)}
-    alternatives = sorted((form for form in forms if form), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
