@@ -18,8 +18,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.exporter_process import ExporterProcess
-from tests.fake_ecoflow_api import CERTIFICATION_PATH, FakeEcoFlowApi
 from tests.scrape import get
+from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, FakeEcoFlowApi
 
 PASSWORD = "pässwörd+/=&Secret-1234"
 EMAIL = "owner@example.com"

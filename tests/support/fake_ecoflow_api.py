@@ -10,24 +10,23 @@ import base64
 import binascii
 import json
 import secrets
-import ssl
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from tests.mosquitto import HOST, write_ca, write_server_cert
+from tests.mosquitto import HOST
+from tests.support.https_fake import JsonHttpsServer, Reply
 
 LOGIN_PATH = "/auth/login"
 CERTIFICATION_PATH = "/iot-auth/app/certification"
 
 
-class FakeEcoFlowApi:
+class FakeEcoFlowApi(JsonHttpsServer):
     """Accepts ``email``/``password`` and hands out broker credentials for ``broker_port``.
 
     ``certificate_passwords`` are handed out in turn (the last one repeats), so a test can
@@ -48,9 +47,7 @@ class FakeEcoFlowApi:
         certificate_passwords: Sequence[str] = ("mqtt-secret",),
         user_id: str = "1700000000000000001",
     ) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        ca = ca or trustme.CA()
-        self.ca_file = write_ca(ca, directory)
+        super().__init__(directory, ca)
         self.email = email
         self.password = password
         self.broker_port = broker_port
@@ -64,33 +61,13 @@ class FakeEcoFlowApi:
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._certifications = 0
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*write_server_cert(ca, directory))
-        self._server = ThreadingHTTPServer((HOST, 0), _Handler)
-        # The handshake then happens on the request's thread, not in accept().
-        self._server.socket = context.wrap_socket(
-            self._server.socket, server_side=True, do_handshake_on_connect=False
-        )
-        self._server.api = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"https://{HOST}:{self._server.server_address[1]}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeEcoFlowApi:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def reply(self, method: str, target: str, headers: Any, body: bytes) -> Reply:
+        location = self.redirects.get(urlsplit(target).path)
+        if location is not None:
+            return 302, {}, {"Location": location}
+        status, answer = self.answer(method, target, headers, body)
+        return status, answer, {}
 
     def answer(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, dict]:
         """(HTTP status, JSON answer) for one request."""
@@ -137,33 +114,3 @@ class FakeEcoFlowApi:
             "certificatePassword": self.certificate_passwords[index],
         }
         return 200, {"code": "0", "message": "Success", "data": data}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self._respond()
-
-    def do_POST(self) -> None:
-        self._respond()
-
-    def _respond(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        api: FakeEcoFlowApi = self.server.api  # type: ignore[attr-defined]
-        location = api.redirects.get(urlsplit(self.path).path)
-        if location is not None:
-            self.send_response(302)
-            self.send_header("Location", location)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        status, answer = api.answer(self.command, self.path, self.headers, body)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the default writes every request to stderr."""
