@@ -25,8 +25,8 @@ from exporter.app import Exporter
 from exporter.config import Config
 from exporter.eventloop import EventLoopThread
 from exporter.metrics import FamilyBuilder
+from exporter.refu.channels import load_refu_mapping
 from exporter.refu.collector import RefuCollector, TargetPool
-from exporter.refu.device import load_refu_mapping
 from exporter.refu.target import Address
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator

@@ -24,8 +24,8 @@ from exporter.powerocean.open_api import OpenApiClient
 from exporter.powerocean.poller import QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import TargetPool
-from exporter.refu.device import RefuMapping, load_refu_mapping
 from exporter.refu.target import Address
 from exporter.server import ExporterApp, HttpServer
 from exporter.webconfig import WebConfig

@@ -14,8 +14,8 @@ import click
 
 from exporter import __version__, logformat
 from exporter.config import Config, ConfigError, load_config, parse_address
-from exporter.mapping import MappingError
-from exporter.refu.device import load_refu_mapping
+from exporter.model import MappingError
+from exporter.refu.channels import load_refu_mapping
 
 log = logging.getLogger("exporter")
 

@@ -20,7 +20,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from exporter.mapping import Channel, Kind
+from exporter.model import Channel, Kind
 
 #: The label of a set bit that the mapping does not describe.
 UNDOCUMENTED = "undocumented"
@@ -37,7 +37,7 @@ def describe(channel: Channel[Any], device: str, device_labels: Sequence[str]) -
     """One row of ``ess-exporter metrics``; ``device_labels`` identify the measured thing."""
     return {
         "device": device,
-        "source": channel.source,
+        "source": channel.seed_id,
         "metric": channel.metric,
         "kind": str(channel.kind),
         "unit": channel.unit,

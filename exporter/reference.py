@@ -12,7 +12,7 @@ from typing import Any
 
 from exporter.metrics import HEALTH_METRICS, describe, describe_health
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
-from exporter.refu.device import load_refu_mapping
+from exporter.refu.channels import load_refu_mapping
 
 Row = dict[str, Any]
 
@@ -39,7 +39,7 @@ def _powerocean_rows(mapping: PowerOceanMapping) -> Iterator[Row]:
     """A channel of a message with entries (packs, ...) is labelled by the entry too."""
     entry_labels = {r.schema: r.entry_label for r in mapping.routes.values() if r.entry_label}
     for channel in mapping.channels:
-        entry = entry_labels.get(channel.address.message)
+        entry = entry_labels.get(channel.location.message)
         yield describe(channel, "powerocean", ("serial", entry) if entry else ("serial",))
 
 

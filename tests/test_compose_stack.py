@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from exporter.config import Config, load_config, parse_address
-from exporter.refu.device import load_refu_mapping
+from exporter.refu.channels import load_refu_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

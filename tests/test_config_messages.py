@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exporter.config import ConfigError, load_config
-from exporter.refu.device import load_refu_mapping
+from exporter.refu.channels import load_refu_mapping
 
 REFU_SETTINGS = load_refu_mapping().settings
 NOTHING_TO_EXPORT = "no REFU targets and no PowerOcean system configured"

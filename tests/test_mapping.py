@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from exporter.mapping import MappingError
+from exporter.model import MappingError
 from exporter.powerocean.schema import load_powerocean_mapping
-from exporter.refu.device import load_refu_mapping
+from exporter.refu.channels import load_refu_mapping
 from exporter.refu.plan import MAX_REGISTERS_PER_READ, plan_reads
 
 GOOD = {
@@ -95,7 +95,7 @@ def test_a_powerocean_field_path_is_checked_against_the_schema(tmp_path):
     with pytest.raises(MappingError, match="no field 'sysGridPower' in JTS1_ENERGY_STREAM_REPORT"):
         load_powerocean_mapping(path)
     path = write(tmp_path, {**entry, "field": "sysGridPwr"}, device="powerocean", messages=messages)
-    assert load_powerocean_mapping(path).channels[0].address.path == ("sysGridPwr",)
+    assert load_powerocean_mapping(path).channels[0].location.path == ("sysGridPwr",)
 
 
 def test_the_seed_map_reads_in_two_requests():
@@ -115,7 +115,7 @@ def test_no_gap_allowed_keeps_unused_registers_out_of_every_read():
 
 def test_a_block_never_exceeds_125_registers_and_splits_at_its_widest_hole():
     channels = load_refu_mapping().register_channels
-    spread = [c for c in channels if c.address.function == 4]
+    spread = [c for c in channels if c.location.function == 4]
     plan = plan_reads(spread, max_gap=200)
     assert all(block.count <= MAX_REGISTERS_PER_READ for block in plan)
     (block,) = plan

@@ -86,7 +86,7 @@ def has_packs(result: Scrape) -> bool:
     return result.has("powerocean_battery_pack_cycles_total")
 
 
-QUOTA_CHANNELS = [c for c in MAPPING.channels if c.address.quota and not c.variant]
+QUOTA_CHANNELS = [c for c in MAPPING.channels if c.location.quota and not c.variant]
 
 
 def quota_samples(result: Scrape) -> dict[tuple[str, tuple], float]:

@@ -17,8 +17,8 @@ import pytest
 from google.protobuf.message import Message
 
 from exporter.config import BrokerConfig, Config, PowerOceanConfig
-from exporter.mapping import Kind
 from exporter.metrics import dotted_version, scaled
+from exporter.model import Kind
 from exporter.powerocean.codec import build_payload
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
@@ -96,12 +96,12 @@ def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanCha
         target = getattr(message, route.entries).add() if route.entries else message
         if route.entry_label and route.entry_label != "pack":
             set_path(target, (route.entry_key[0],), entry_name(route))
-        channels = [c for c in MAPPING.channels if c.address.message == schema and not c.variant]
+        channels = [c for c in MAPPING.channels if c.location.message == schema and not c.variant]
         for index, channel in enumerate(channels):
             value = distinct_value(channel, offset + index * 10)
             if channel.info_label == "pack_serial":
                 value = PACKS[0] if offset < 1000 else PACKS[1]
-            values[channel] = set_path(target, channel.address.path, value)
+            values[channel] = set_path(target, channel.location.path, value)
         messages[route.name] = message
     return messages, values
 
@@ -120,7 +120,7 @@ def entry_name(route) -> Any:
 
 def entry_labels(channel: PowerOceanChannel) -> dict[str, str]:
     """The entry label of a filled message's channel: {} for system channels."""
-    route = SCHEMA_ROUTES.get(channel.address.message)
+    route = SCHEMA_ROUTES.get(channel.location.message)
     if route is None or not route.entry_label:
         return {}
     if route.entry_label == "pack":
@@ -138,17 +138,17 @@ def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **la
     if channel.kind in (Kind.GAUGE, Kind.COUNTER):
         assert math.isclose(
             result.value(name, **labels), scaled(value, channel.scale), rel_tol=1e-6
-        ), channel.source
+        ), channel.seed_id
     elif channel.kind is Kind.ENUM:
         for raw, state in channel.states.items():
-            assert result.value(name, state=state, **labels) == float(raw == value), channel.source
+            assert result.value(name, state=state, **labels) == float(raw == value), channel.seed_id
     elif channel.kind is Kind.ARRAY:
         for index, item in enumerate(value, start=1):
             got = result.value(name, **{channel.index_label: str(index)}, **labels)
-            assert math.isclose(got, scaled(item, channel.scale), rel_tol=1e-6), channel.source
+            assert math.isclose(got, scaled(item, channel.scale), rel_tol=1e-6), channel.seed_id
     elif channel.kind is Kind.INFO:
         text = dotted_version(value) if channel.text_format == "version" else str(value)
-        assert result.value(name, **{channel.info_label: text}, **labels) == 1, channel.source
+        assert result.value(name, **{channel.info_label: text}, **labels) == 1, channel.seed_id
 
 
 def powerocean_config(broker: Mosquitto, **options: Any) -> Config:
@@ -227,7 +227,7 @@ def test_the_mapping_covers_every_seed_state():
             group = line[3:].strip().rstrip("1")
         elif line.startswith("|") and not line.startswith(("|--", "| State")):
             states.add(f"{group}.{line.split('|')[1].strip()}")
-    assert states <= {channel.source for channel in MAPPING.channels}
+    assert states <= {channel.seed_id for channel in MAPPING.channels}
     assert len(states) == 99
 
 
@@ -245,7 +245,7 @@ def test_two_packs_are_kept_apart(broker, exporter_on):
     soc = "powerocean_battery_pack_state_of_charge_ratio"
     for pack, values in ((PACKS[0], first_values), (PACKS[1], second_values)):
         for channel, value in values.items():
-            if channel.address.message == "JTS1_BP_STA_REPORT":
+            if channel.location.message == "JTS1_BP_STA_REPORT":
                 assert_exported(result, channel, value, serial=SERIAL, pack=pack)
     assert result.value(soc, pack=PACKS[0]) != result.value(soc, pack=PACKS[1])
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.mapping import Kind
 from exporter.metrics import UNDOCUMENTED
-from exporter.refu.device import load_refu_mapping
-from exporter.refu.registers import Register
+from exporter.model import Kind
+from exporter.refu.channels import Register, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.conftest import refu_config
@@ -45,7 +44,7 @@ def assert_channel(result: Scrape, channel, expected, target: str) -> None:
     labels = {"target": target, **dict(channel.labels)}
     name = channel.metric
     if channel.kind in (Kind.GAUGE, Kind.COUNTER):
-        assert math.isclose(result.value(name, **labels), expected, rel_tol=1e-9), channel.source
+        assert math.isclose(result.value(name, **labels), expected, rel_tol=1e-9), channel.seed_id
     elif channel.kind is Kind.ENUM:
         for value, state in channel.states.items():
             assert result.value(name, state=state, **labels) == float(value == expected), state
@@ -55,7 +54,7 @@ def assert_channel(result: Scrape, channel, expected, target: str) -> None:
         undocumented = expected & ~sum(1 << b for b in channel.bits)
         for bit in range(16):
             present = result.has(name, bit=str(bit), alarm=UNDOCUMENTED, **labels)
-            assert present == bool(undocumented >> bit & 1), (channel.source, bit)
+            assert present == bool(undocumented >> bit & 1), (channel.seed_id, bit)
     else:
         raise AssertionError(f"unexpected kind {channel.kind}")
 
@@ -67,7 +66,7 @@ def test_every_seed_channel_is_exported_with_its_scaled_value(refu_sim, exporter
 
     expected = refu_sim.expected()
     for channel in MAPPING.register_channels:
-        assert_channel(result, channel, expected[channel.source], "refu-1")
+        assert_channel(result, channel, expected[channel.seed_id], "refu-1")
 
     assert result.value("refu_device_info", target="refu-1", alias="garage") == 1
     assert result.value("refu_battery_capacity_joules", target="refu-1") == 130000 * 3600
@@ -92,7 +91,7 @@ def test_the_mapping_covers_the_seed_list():
         for line in SEED.read_text().splitlines()
         if line.startswith("|") and line.split("|")[1] not in ("ChannelName", "---")
     }
-    assert {c.source.removeprefix("refu.") for c in MAPPING.channels} == names
+    assert {c.seed_id.removeprefix("refu.") for c in MAPPING.channels} == names
 
 
 def test_signs_follow_the_device_conventions(refu_sim, exporter_for):
@@ -178,13 +177,13 @@ def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
         assert first.value("refu_modbus_exceptions_total", target="refu-1") >= 2
         expected = sim.expected()
         for channel in MAPPING.register_channels:
-            readable = not (channel.address.function == 3 and channel.address.address >= 0x203)
+            readable = not (channel.location.function == 3 and channel.location.register >= 0x203)
             if channel.kind in (Kind.GAUGE, Kind.COUNTER):
                 labels = dict(channel.labels)
-                assert first.has(channel.metric, **labels) == readable, channel.source
+                assert first.has(channel.metric, **labels) == readable, channel.seed_id
                 if readable:
                     assert first.value(channel.metric, **labels) == pytest.approx(
-                        expected[channel.source]
+                        expected[channel.seed_id]
                     )
 
         # The split is remembered: later scrapes send no refused read.
@@ -307,5 +306,5 @@ def test_check_config_names_the_key_and_exits_2(tmp_path):
 
 
 def test_no_register_channel_uses_a_write_function():
-    assert all(isinstance(c.address, Register) for c in MAPPING.register_channels)
-    assert {c.address.function for c in MAPPING.register_channels} <= {1, 2, 3, 4}
+    assert all(isinstance(c.location, Register) for c in MAPPING.register_channels)
+    assert {c.location.function for c in MAPPING.register_channels} <= {1, 2, 3, 4}

@@ -12,7 +12,7 @@ import pytest
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from exporter.refu.device import RefuMapping, load_refu_mapping
+from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuModel, RefuSimulator
 
@@ -28,7 +28,7 @@ def mapping() -> RefuMapping:
 @pytest.fixture(scope="module")
 def source(mapping: RefuMapping) -> dict[str, str]:
     """Mapping source by the seed's channel name (sources may carry a device prefix)."""
-    return {c.source.rpartition(".")[2]: c.source for c in mapping.register_channels}
+    return {c.seed_id.rpartition(".")[2]: c.seed_id for c in mapping.register_channels}
 
 
 @pytest.fixture
@@ -61,10 +61,10 @@ def client(simulator: RefuSimulator) -> Iterator[ModbusTcpClient]:
 def decode_block(mapping: RefuMapping, function: int, start: int, words: list[int]) -> dict:
     values = {}
     for channel in mapping.register_channels:
-        register = channel.address
-        if register.function == function and start <= register.address < start + len(words):
-            raw = register.decode(words[register.address - start : register.end - start])
-            values[channel.source] = raw if channel.scale == 1 else raw * channel.scale
+        register = channel.location
+        if register.function == function and start <= register.register < start + len(words):
+            raw = register.decode(words[register.register - start : register.end - start])
+            values[channel.seed_id] = raw if channel.scale == 1 else raw * channel.scale
     return values
 
 

@@ -15,8 +15,8 @@ from typing import Protocol
 
 from prometheus_client.core import Metric
 
-from exporter.mapping import Kind
 from exporter.metrics import FamilyBuilder, PowerOceanHealth, powerocean_health
+from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
@@ -60,7 +60,7 @@ class PowerOceanCollector:
         self._system_channels = [
             (channel, _sources(mapping, channel))
             for channel in mapping.channels
-            if channel.address.message not in entry_schemas
+            if channel.location.message not in entry_schemas
         ]
         self._entry_groups = _entry_groups(mapping)
         self._entry_labels = sorted({group.label for group in self._entry_groups})
@@ -143,7 +143,7 @@ class EntryGroup:
 
 def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Source, ...]:
     """Every kind a system channel may be read from: app messages, then the Open API's."""
-    address = channel.address
+    address = channel.location
     sources = [
         Source(route.name, address.path, route.complete)
         for route in mapping.kinds_of(address.message)
@@ -160,9 +160,9 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
             route.entry_label,
             route.lasting,
             [
-                (c, Source(route.name, c.address.path, route.complete))
+                (c, Source(route.name, c.location.path, route.complete))
                 for c in mapping.channels
-                if c.address.message == route.schema
+                if c.location.message == route.schema
             ],
         )
         for route in mapping.routes.values()
@@ -170,9 +170,9 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
     ]
     pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
     quota_packs = [
-        (c, Source(QUOTA_PACKS, (c.address.quota,)))
+        (c, Source(QUOTA_PACKS, (c.location.quota,)))
         for c in mapping.channels
-        if c.address.message in pack_schemas and c.address.quota and not c.variant
+        if c.location.message in pack_schemas and c.location.quota and not c.variant
     ]
     return [*groups, EntryGroup(QUOTA_PACKS, "pack", False, quota_packs)]
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Container, Iterator, Mapping
 from typing import Any
 
-from exporter.mapping import Kind
+from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
@@ -54,9 +54,9 @@ class QuotaIngest(CacheWriter):
         self._system_keys: dict[str, PowerOceanChannel] = {}
         self._pack_keys: dict[str, PowerOceanChannel] = {}
         for channel in mapping.channels:
-            if channel.address.quota and not channel.variant:
-                keys = self._pack_keys if channel.address.message in pack_schemas else None
-                (keys if keys is not None else self._system_keys)[channel.address.quota] = channel
+            if channel.location.quota and not channel.variant:
+                keys = self._pack_keys if channel.location.message in pack_schemas else None
+                (keys if keys is not None else self._system_keys)[channel.location.quota] = channel
         self._last_stream: dict[str, float] = {}
         self._lock = threading.Lock()
 

@@ -22,7 +22,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from exporter.mapping import (
+from exporter.model import (
     Channel,
     DeviceMapping,
     Kind,
@@ -140,7 +140,7 @@ class SystemModels:
 
 @dataclass(frozen=True)
 class PowerOceanMapping:
-    mapping: DeviceMapping[Field]
+    model: DeviceMapping[Field]
     #: Every route, by message kind.
     routes: Mapping[str, Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
@@ -150,7 +150,7 @@ class PowerOceanMapping:
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
-        return self.mapping.channels
+        return self.model.channels
 
     def route(self, model: str, cmd_func: int, cmd_id: int) -> Route | None:
         """The route of a command for a system of ``model``: its own, else the default."""
@@ -174,17 +174,17 @@ def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
     schemas = {route.schema: route for route in routes.values()}
     entry_labels: dict[str, str] = {}
     for channel in mapping.channels:
-        where = f"{path}: {channel.source}"
-        if channel.address.message == OPEN_API_QUOTA:
+        where = f"{path}: {channel.seed_id}"
+        if channel.location.message == OPEN_API_QUOTA:
             continue
-        route = schemas.get(channel.address.message)
+        route = schemas.get(channel.location.message)
         if route is None:
-            raise MappingError(f"{where}: message {channel.address.message!r} has no route")
+            raise MappingError(f"{where}: message {channel.location.message!r} has no route")
         descriptor = route.message_type.DESCRIPTOR
         if route.entries:
             descriptor = descriptor.fields_by_name[route.entries].message_type
         try:
-            _check_path(descriptor, channel.address.path, channel.kind)
+            _check_path(descriptor, channel.location.path, channel.kind)
         except ValueError as exc:
             raise MappingError(f"{where}: field: {exc}") from None
         if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:

@@ -94,8 +94,8 @@ class ModbusReader:
         except (OSError, UnicodeError) as exc:  # refused, unreachable, unresolvable
             raise DeviceError("connect_failed", exc.strerror or str(exc)) from None
 
-    async def read(self, function: int, address: int, count: int) -> list[int]:
-        """``count`` registers (or bits, as 0/1) from ``address``; raises ExceptionAnswer."""
+    async def read(self, function: int, register: int, count: int) -> list[int]:
+        """``count`` registers (or bits, as 0/1) from ``register``; raises ExceptionAnswer."""
         if function not in (1, 2, 3, 4):
             raise ValueError(f"not a read function code: {function}")
         if self._streams is None:
@@ -103,7 +103,7 @@ class ModbusReader:
         reader, writer = self._streams
         self._transaction = self._transaction % 0xFFFF + 1
         request = _MBAP.pack(self._transaction, 0, 6, self.unit_id) + struct.pack(
-            ">BHH", function, address, count
+            ">BHH", function, register, count
         )
         try:
             writer.write(request)

@@ -12,7 +12,7 @@ from prometheus_client.core import Metric
 
 from exporter.eventloop import EventLoopThread
 from exporter.metrics import FamilyBuilder, refu_health
-from exporter.refu.device import RefuMapping
+from exporter.refu.channels import RefuMapping
 from exporter.refu.target import Address, RefuTarget, ScrapeResult
 
 

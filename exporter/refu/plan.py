@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from exporter.mapping import Channel
-from exporter.refu.registers import Register
+from exporter.model import Channel
+from exporter.refu.channels import Register
 
 #: Most registers one Modbus read may return (function codes 3 and 4).
 MAX_REGISTERS_PER_READ = 125
@@ -32,10 +32,10 @@ class RegisterBlock:
     def values(self, words: Sequence[int]) -> Iterator[tuple[Channel[Register], int]]:
         """Each channel of the block with its decoded raw value."""
         for channel in self.channels:
-            offset = channel.address.address - self.start
+            offset = channel.location.register - self.start
             yield (
                 channel,
-                channel.address.decode(words[offset : offset + channel.address.type.words]),
+                channel.location.decode(words[offset : offset + channel.location.type.words]),
             )
 
     def split(self) -> tuple[RegisterBlock, RegisterBlock]:
@@ -43,7 +43,7 @@ class RegisterBlock:
         if len(self.channels) < 2:
             raise ValueError("a block of one channel cannot be split")
         holes = [
-            (after.address.address - before.address.end, index)
+            (after.location.register - before.location.end, index)
             for index, (before, after) in enumerate(
                 zip(self.channels, self.channels[1:], strict=False), 1
             )
@@ -56,7 +56,7 @@ class RegisterBlock:
 
 def plan_reads(channels: Iterable[Channel[Register]], max_gap: int) -> tuple[RegisterBlock, ...]:
     """The fewest blocks that read all ``channels`` within the size and gap limits."""
-    ordered = sorted(channels, key=lambda c: (c.address.function, c.address.address))
+    ordered = sorted(channels, key=lambda c: (c.location.function, c.location.register))
     blocks: list[RegisterBlock] = []
     current: list[Channel[Register]] = []
     for channel in ordered:
@@ -72,16 +72,16 @@ def plan_reads(channels: Iterable[Channel[Register]], max_gap: int) -> tuple[Reg
 
 
 def _fits(block: list[Channel[Register]], channel: Channel[Register], max_gap: int) -> bool:
-    first, last, new = block[0].address, block[-1].address, channel.address
+    first, last, new = block[0].location, block[-1].location, channel.location
     limit = MAX_BITS_PER_READ if new.function in (1, 2) else MAX_REGISTERS_PER_READ
     return (
         new.function == first.function
-        and new.address - last.end <= max_gap
-        and new.end - first.address <= limit
+        and new.register - last.end <= max_gap
+        and new.end - first.register <= limit
     )
 
 
 def _block(channels: Sequence[Channel[Register]]) -> RegisterBlock:
-    start = channels[0].address.address
-    end = max(channel.address.end for channel in channels)
-    return RegisterBlock(channels[0].address.function, start, end - start, tuple(channels))
+    start = channels[0].location.register
+    end = max(channel.location.end for channel in channels)
+    return RegisterBlock(channels[0].location.function, start, end - start, tuple(channels))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.metrics import TargetHealth
+from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
-from exporter.refu.device import RefuChannel, RefuMapping
 from exporter.refu.plan import RegisterBlock, plan_reads
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class RefuTarget:
             read.update(block.values(words))
             index += 1
 
-        by_source = {channel.source: value for channel, value in read.items()}
+        by_source = {channel.seed_id: value for channel, value in read.items()}
         read.update(self._mapping.derived_values(by_source, self._settings))
         return read
 
@@ -149,7 +149,7 @@ class RefuTarget:
             "REFU %s refuses register %#x (%s): %s; not read for the next hour",
             self.address.shown,
             block.start,
-            block.channels[0].source,
+            block.channels[0].seed_id,
             answer,
         )
         return []

@@ -358,11 +358,11 @@ class OpenApiView:
         self._by_schema: dict[str, list[Any]] = {}
         for channel in mapping.channels:
             if (
-                channel.address.quota
+                channel.location.quota
                 and not channel.variant
-                and channel.address.message in (self._commands)
+                and channel.location.message in (self._commands)
             ):
-                self._by_schema.setdefault(channel.address.message, []).append(channel)
+                self._by_schema.setdefault(channel.location.message, []).append(channel)
 
     def quota_all(self, messages: Mapping[str, Message]) -> dict[str, Any]:
         """The quota/all map: states as text, one JSON text per pack under ``bp_addr.``."""
@@ -412,7 +412,7 @@ class OpenApiView:
     def _channel_values(
         self, channel: Any, message: Message, states_as_text: bool
     ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        address = channel.address
+        address = channel.location
         command = self._commands[address.message]
         if address.message not in self._pack_schemas:
             fields = report_of(message).fields
@@ -437,7 +437,7 @@ def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
     """A value as the Open API sends it: lists as lists, some states by name over HTTP."""
     if isinstance(value, tuple):
         return list(value)
-    prefix = _HTTP_STATE_PREFIXES.get(channel.address.quota)
+    prefix = _HTTP_STATE_PREFIXES.get(channel.location.quota)
     if states_as_text and prefix and value in channel.states:
         return prefix + channel.states[value]
     return value

@@ -23,9 +23,14 @@ from pymodbus.pdu.register_message import ReadWriteMultipleRegistersRequest
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from exporter.mapping import Channel
-from exporter.refu.device import RefuMapping, load_refu_mapping
-from exporter.refu.registers import READ_FUNCTIONS, Register, WordOrder
+from exporter.model import Channel
+from exporter.refu.channels import (
+    READ_FUNCTIONS,
+    RefuMapping,
+    Register,
+    WordOrder,
+    load_refu_mapping,
+)
 
 #: Registers inside the input block that no channel uses; a real device may or may not
 #: accept a read spanning them, the simulator does unless told to ``refuse`` them.
@@ -230,10 +235,10 @@ class RefuSimulator:
         #: Client connections open now, and the most that were ever open at once.
         self.connections = 0
         self.max_connections = 0
-        self._channels = {c.source: c for c in self.mapping.register_channels}
+        self._channels = {c.seed_id: c for c in self.mapping.register_channels}
         for channel in self._channels.values():
-            if channel.address.function not in (3, 4):
-                raise ValueError(f"{channel.source}: the simulator serves registers (3 and 4) only")
+            if channel.location.function not in (3, 4):
+                raise ValueError(f"{channel.seed_id}: the simulator serves registers 3 and 4 only")
         self._device = self._build_device()
         self._lock = threading.Lock()
         self._pins: dict[str, float] = {}
@@ -251,7 +256,7 @@ class RefuSimulator:
         channel = self._channels.get(source)
         if channel is None:
             raise KeyError(f"no register channel {source!r}")
-        encode(channel.address, raw_value(channel, value))
+        encode(channel.location, raw_value(channel, value))
         with self._lock:
             self._pins[source] = value
 
@@ -269,7 +274,7 @@ class RefuSimulator:
         result: dict[str, float | int] = {}
         for source, raw in self._raws().items():
             channel = self._channels[source]
-            decoded = channel.address.decode(encode(channel.address, raw))
+            decoded = channel.location.decode(encode(channel.location, raw))
             result[source] = decoded if channel.scale == 1 else decoded * channel.scale
         return result
 
@@ -279,7 +284,7 @@ class RefuSimulator:
             pins = dict(self._pins)
         modelled = self.model.values(at)
         # Model values carry the seed's names; mapping sources may carry the device as prefix.
-        prefix = f"{self.mapping.mapping.device}."
+        prefix = f"{self.mapping.model.device}."
         return {
             source: raw_value(
                 channel, pins.get(source, modelled.get(source.removeprefix(prefix), 0))
@@ -292,8 +297,8 @@ class RefuSimulator:
     def _build_device(self) -> SimDevice:
         addresses: dict[int, set[int]] = {3: set(), 4: set(UNUSED_INPUT_REGISTERS)}
         for channel in self._channels.values():
-            register = channel.address
-            addresses[register.function].update(range(register.address, register.end))
+            register = channel.location
+            addresses[register.function].update(range(register.register, register.end))
 
         def registers(function: int) -> list[SimData]:
             if not addresses[function]:  # pymodbus rejects an empty address space
@@ -334,9 +339,9 @@ class RefuSimulator:
             if function == function_code and first <= last and address <= final:
                 return ExcCodes.ILLEGAL_ADDRESS
         for source, raw in self._raws().items():
-            register = self._channels[source].address
+            register = self._channels[source].location
             if register.function == function_code:
-                offset = register.address - start_address
+                offset = register.register - start_address
                 current_registers[offset : offset + register.type.words] = encode(register, raw)
         return None
 

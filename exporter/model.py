@@ -20,7 +20,8 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-Address = TypeVar("Address")
+#: Where a channel's value is in the device's data (a register, a message field ...).
+Location = TypeVar("Location")
 
 
 class Kind(StrEnum):
@@ -65,14 +66,15 @@ class MappingError(Exception):
 
 
 @dataclass(frozen=True, eq=False)
-class Channel(Generic[Address]):
+class Channel(Generic[Location]):
     """One value of a device and how it becomes a metric (hashed by identity)."""
 
-    source: str
+    #: The seed list's id of the channel (``refu.BatteryVoltage``): ``source`` in ``metrics``.
+    seed_id: str
     metric: str
     kind: Kind
     help: str
-    address: Address
+    location: Location
     unit: str = ""
     scale: float = 1.0
     labels: tuple[tuple[str, str], ...] = ()
@@ -98,15 +100,15 @@ class Channel(Generic[Address]):
 
 
 @dataclass(frozen=True)
-class DeviceMapping(Generic[Address]):
+class DeviceMapping(Generic[Location]):
     device: str
     path: Path
-    channels: tuple[Channel[Address], ...]
+    channels: tuple[Channel[Location], ...]
     #: The whole document, for device-level sections (e.g. PowerOcean's message routes).
     document: Mapping[str, Any]
 
 
-AddressParser = Callable[[Mapping[str, Any]], Address]
+LocationParser = Callable[[Mapping[str, Any]], Location]
 
 
 def default_mapping_path(device: str) -> Path:
@@ -117,11 +119,11 @@ def default_mapping_path(device: str) -> Path:
     return Path(__file__).resolve().parent.parent / "mappings" / f"{device}.yaml"
 
 
-def load_mapping(path: Path, parse_address: AddressParser[Address]) -> DeviceMapping[Address]:
+def load_mapping(path: Path, parse_location: LocationParser[Location]) -> DeviceMapping[Location]:
     """Read and validate a mapping file.
 
-    ``parse_address`` receives each entry and returns the device-specific address; it raises
-    ``ValueError`` with a reason when the entry's address keys are wrong.
+    ``parse_location`` receives each entry and returns where its value is in the device's
+    data; it raises ``ValueError`` with a reason when the entry's keys for that are wrong.
     """
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -142,7 +144,7 @@ def load_mapping(path: Path, parse_address: AddressParser[Address]) -> DeviceMap
         try:
             if not isinstance(entry, dict):
                 raise ValueError("an entry must be a mapping")
-            channels.append(_parse_channel(entry, device, parse_address))
+            channels.append(_parse_channel(entry, device, parse_location))
         except (ValueError, TypeError, KeyError) as exc:
             reason = exc.args[0] if exc.args else str(exc)
             if isinstance(exc, KeyError):
@@ -153,8 +155,8 @@ def load_mapping(path: Path, parse_address: AddressParser[Address]) -> DeviceMap
 
 
 def _parse_channel(
-    entry: Mapping[str, Any], device: str, parse_address: AddressParser[Address]
-) -> Channel[Address]:
+    entry: Mapping[str, Any], device: str, parse_location: LocationParser[Location]
+) -> Channel[Location]:
     kind = Kind(entry.get("kind", "gauge"))
     metric = _text(entry, "metric")
     unit = entry.get("unit", "")
@@ -184,11 +186,11 @@ def _parse_channel(
         raise ValueError("'missing_values' must be a list of numbers")
 
     return Channel(
-        source=_text(entry, "source"),
+        seed_id=_text(entry, "source"),
         metric=metric,
         kind=kind,
         help=_text(entry, "help"),
-        address=parse_address(entry),
+        location=parse_location(entry),
         unit=unit,
         scale=scale,
         labels=labels,
@@ -246,7 +248,7 @@ def _check_families(path: Path, channels: list[Channel[Any]]) -> None:
         key = (channel.metric, channel.labels, channel.info_label, channel.variant)
         if key in seen:
             raise MappingError(
-                f"{path}: {channel.source}: duplicate metric name {channel.metric!r}"
+                f"{path}: {channel.seed_id}: duplicate metric name {channel.metric!r}"
                 + (f" with labels {dict(channel.labels)}" if channel.labels else "")
             )
         seen.add(key)
@@ -258,8 +260,8 @@ def _check_families(path: Path, channels: list[Channel[Any]]) -> None:
             channel.label_names,
         ):
             raise MappingError(
-                f"{path}: {channel.source}: shares metric {channel.metric!r} with "
-                f"{other.source} but differs in kind, unit, help or label names"
+                f"{path}: {channel.seed_id}: shares metric {channel.metric!r} with "
+                f"{other.seed_id} but differs in kind, unit, help or label names"
             )
 
 

@@ -1,0 +1,251 @@
+"""The REFU's channels: where each value comes from, and the values not on the bus.
+
+A channel is either read from registers (``Register``) or is not on the bus at all:
+a ``Constant`` of the driver, a ``Configured`` value of the target, or a ``BitCount``
+summarising other channels. ``load_refu_mapping`` reads ``mappings/refu.yaml``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from exporter.config import SettingCheck
+from exporter.model import (
+    Channel,
+    DeviceMapping,
+    MappingError,
+    default_mapping_path,
+    load_mapping,
+)
+
+#: The only Modbus function codes this exporter can issue: reads. There is no write path.
+READ_FUNCTIONS: Mapping[int, str] = {
+    1: "coils",
+    2: "discrete inputs",
+    3: "holding registers",
+    4: "input registers",
+}
+
+
+class RegisterType(StrEnum):
+    BOOL = "bool"
+    UINT16 = "uint16"
+    INT16 = "int16"
+    UINT32 = "uint32"
+    INT32 = "int32"
+
+    @property
+    def words(self) -> int:
+        return 2 if self in (RegisterType.UINT32, RegisterType.INT32) else 1
+
+    @property
+    def signed(self) -> bool:
+        return self in (RegisterType.INT16, RegisterType.INT32)
+
+
+class WordOrder(StrEnum):
+    MSW_FIRST = "msw_first"
+    LSW_FIRST = "lsw_first"
+
+
+@dataclass(frozen=True)
+class Register:
+    """Registers holding one value: the read function, the first register, the type."""
+
+    function: int
+    register: int
+    type: RegisterType
+    word_order: WordOrder = WordOrder.MSW_FIRST
+
+    @property
+    def end(self) -> int:
+        """One past the last register this value occupies."""
+        return self.register + self.type.words
+
+    def decode(self, words: Sequence[int]) -> int:
+        """The value of this register's words (big-endian within a word)."""
+        if self.type.words == 2:
+            high, low = words if self.word_order is WordOrder.MSW_FIRST else reversed(words)
+            value = (high << 16) | low
+            bits = 32
+        else:
+            value = words[0]
+            bits = 16
+        if self.type.signed and value >= 1 << (bits - 1):
+            value -= 1 << bits
+        return value
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: int | float | str
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A key of the target's configuration; ``default`` may itself be another ``Configured``."""
+
+    key: str
+    default: int | float | str | Configured
+    plus: float = 0
+
+
+@dataclass(frozen=True)
+class BitCount:
+    """The number of set bits, under a mask, in other channels (named by source)."""
+
+    parts: tuple[tuple[str, int], ...]
+
+
+RefuLocation = Register | Constant | Configured | BitCount
+
+
+def parse_location(entry: Mapping[str, Any]) -> RefuLocation:
+    """Where one mapping entry's value comes from; raises ValueError naming what is wrong."""
+    if "value" in entry:
+        if "register" in entry:
+            raise ValueError("an entry has either 'register' or 'value', not both")
+        return _parse_value(entry["value"])
+    function = entry.get("function", 4)
+    if function not in READ_FUNCTIONS:
+        raise ValueError(f"function {function!r} is not a Modbus read (one of 1, 2, 3, 4)")
+    register = entry["register"]
+    if isinstance(register, bool) or not isinstance(register, int) or not 0 <= register <= 0xFFFF:
+        raise ValueError(f"register {register!r} must be a number 0..65535")
+    try:
+        register_type = RegisterType(entry["type"])
+        word_order = WordOrder(entry.get("word_order", WordOrder.MSW_FIRST))
+    except ValueError as exc:
+        raise ValueError(f"unknown type or word order: {exc}") from None
+    if (register_type is RegisterType.BOOL) != (function in (1, 2)):
+        raise ValueError("type 'bool' goes with functions 1 and 2, and only there")
+    if register + register_type.words > 0x10000:
+        raise ValueError(f"register {register:#x} runs past the last register (0xffff)")
+    return Register(function, register, register_type, word_order)
+
+
+def _parse_value(value: Any) -> Constant | Configured | BitCount:
+    if not isinstance(value, dict) or len(value.keys() & {"constant", "config", "count_bits"}) != 1:
+        raise ValueError("'value' needs exactly one of 'constant', 'config', 'count_bits'")
+    if "constant" in value:
+        return Constant(value["constant"])
+    if "config" in value:
+        default = value.get("default")
+        if default is None:
+            raise ValueError(f"configured value {value['config']!r} needs a 'default'")
+        if isinstance(default, dict):
+            default = _parse_value(default)
+            if not isinstance(default, Configured):
+                raise ValueError("a default can only refer to another configured value")
+        plus = value.get("plus", 0)
+        return Configured(str(value["config"]), default, float(plus))
+    parts = value["count_bits"]
+    if not isinstance(parts, list) or not parts:
+        raise ValueError("'count_bits' must be a list of {source, mask}")
+    return BitCount(tuple((str(p["source"]), int(p.get("mask", 0xFFFF))) for p in parts))
+
+
+RefuChannel = Channel[RefuLocation]
+
+
+@dataclass(frozen=True)
+class RefuMapping:
+    model: DeviceMapping[RefuLocation]
+
+    @property
+    def channels(self) -> tuple[RefuChannel, ...]:
+        return self.model.channels
+
+    @property
+    def register_channels(self) -> tuple[Channel[Register], ...]:
+        return tuple(c for c in self.channels if isinstance(c.location, Register))  # type: ignore[misc]
+
+    @property
+    def settings(self) -> dict[str, SettingCheck]:
+        """The keys a target's configuration may set (alias, capacity, ...), with their checks."""
+        checks: dict[str, SettingCheck] = {}
+        for channel in self.channels:
+            setting = channel.location
+            while isinstance(setting, Configured):
+                checks[setting.key] = setting_check(setting)
+                setting = setting.default
+        return checks
+
+    def derived_values(
+        self, read: Mapping[str, int], settings: Mapping[str, Any]
+    ) -> dict[RefuChannel, Any]:
+        """Values of the channels that are not registers, given the registers read (by source)."""
+        values: dict[RefuChannel, Any] = {}
+        for channel in self.channels:
+            location = channel.location
+            if isinstance(location, Constant):
+                values[channel] = location.value
+            elif isinstance(location, Configured):
+                values[channel] = _configured(location, settings)
+            elif isinstance(location, BitCount):
+                words = [(read[source], mask) for source, mask in location.parts if source in read]
+                if words:
+                    values[channel] = sum((word & mask).bit_count() for word, mask in words)
+        return values
+
+
+def setting_check(setting: Configured) -> SettingCheck:
+    """How a configured value is checked: text if its default is text, else a number.
+
+    The key's unit suffix sets the range: ``_percent`` is 0..100, any other number > 0.
+    """
+    if isinstance(setting.default, str):
+        return lambda value: None if isinstance(value, str) else f"must be text, got {value!r}"
+    if setting.key.endswith("_percent"):
+        return partial(_number, low=0, high=100, wanted="a number 0..100")
+    return partial(_number, low=0, high=math.inf, wanted="a number > 0", exclusive=True)
+
+
+def _number(
+    value: Any, low: float, high: float, wanted: str, exclusive: bool = False
+) -> str | None:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    in_range = numeric and math.isfinite(value) and low <= value <= high
+    if in_range and not (exclusive and value == low):
+        return None
+    return f"must be {wanted}, got {value!r}"
+
+
+def _configured(setting: Configured, settings: Mapping[str, Any]) -> Any:
+    value = settings.get(setting.key, setting.default)
+    if isinstance(value, Configured):
+        value = _configured(value, settings)
+    return value + setting.plus if setting.plus else value
+
+
+def load_refu_mapping(path: Path | None = None) -> RefuMapping:
+    path = path or default_mapping_path("refu")
+    mapping = load_mapping(path, parse_location)
+    _check_registers(mapping)
+    return RefuMapping(mapping)
+
+
+def _check_registers(mapping: DeviceMapping[RefuLocation]) -> None:
+    owner: dict[tuple[int, int], str] = {}
+    sources = {channel.seed_id for channel in mapping.channels}
+    for channel in mapping.channels:
+        location = channel.location
+        if isinstance(location, BitCount):
+            unknown = [source for source, _ in location.parts if source not in sources]
+            if unknown:
+                raise MappingError(f"{mapping.path}: {channel.seed_id}: counts unknown {unknown}")
+        if not isinstance(location, Register):
+            continue
+        for register in range(location.register, location.end):
+            other = owner.setdefault((location.function, register), channel.seed_id)
+            if other != channel.seed_id:
+                raise MappingError(
+                    f"{mapping.path}: {channel.seed_id}: register {register:#x} "
+                    f"(function {location.function}) overlaps {other}"
+                )
