@@ -25,7 +25,7 @@ from exporter.powerocean.poller import QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.channels import RefuMapping, load_refu_mapping
-from exporter.refu.collector import TargetPool
+from exporter.refu.collector import RefuModule, TargetPool
 from exporter.refu.target import Address
 from exporter.server import ExporterApp, HttpServer
 from exporter.webconfig import WebConfig
@@ -82,13 +82,8 @@ class Exporter:
         self.poller: QuotaPoller | None = None
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean, powerocean_mapping))
-        app = ExporterApp(
-            refu_pool=pool,
-            refu_targets=targets,
-            refu_timeout=config.refu.timeout_seconds,
-            collectors=collectors,
-            web_config=web_config,
-        )
+        refu = RefuModule(pool, targets, config.refu.timeout_seconds)
+        app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
         self.http = HttpServer(app, host, port, web_config)
 
     def _powerocean(

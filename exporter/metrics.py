@@ -1,16 +1,17 @@
 """Channels and raw values -> Prometheus metric families.
 
 This is the only module that knows how a device value is shown to Prometheus: scaling,
-enum and bitfield expansion, info series, array index labels and the exporter's health
-metrics. Families are built fresh for every scrape, so a label set that disappears from
-the device disappears from the exposition.
+enum and bitfield expansion, info series, array index labels, and the families of the
+metrics the exporter makes itself (``HealthMetric``, defined by each device's collector).
+It knows no device. Families are built fresh for every scrape, so a label set that
+disappears from the device disappears from the exposition.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client.core import (
@@ -218,122 +219,12 @@ class HealthMetric:
         return family
 
 
-REFU_UP = HealthMetric(
-    "refu",
-    "refu_up",
-    Kind.GAUGE,
-    "1 when the last scrape read the REFU, 0 when it could not.",
-    ("target",),
-)
-REFU_SCRAPE_DURATION = HealthMetric(
-    "refu",
-    "refu_scrape_duration_seconds",
-    Kind.GAUGE,
-    "Time the last scrape of the REFU took.",
-    ("target",),
-    "seconds",
-)
-REFU_MODBUS_REQUESTS = HealthMetric(
-    "refu",
-    "refu_modbus_requests_total",
-    Kind.COUNTER,
-    "Modbus read requests sent to the REFU.",
-    ("target",),
-)
-REFU_MODBUS_EXCEPTIONS = HealthMetric(
-    "refu",
-    "refu_modbus_exceptions_total",
-    Kind.COUNTER,
-    "Modbus exception answers from the REFU; the refused block is split and read again.",
-    ("target",),
-)
-REFU_SCRAPE_ERRORS = HealthMetric(
-    "refu",
-    "refu_scrape_errors_total",
-    Kind.COUNTER,
-    "Scrapes of the REFU that failed, by reason.",
-    ("target", "reason"),
-)
-POWEROCEAN_SYSTEM = HealthMetric(
-    "powerocean",
-    "powerocean_system_info",
-    Kind.INFO,
-    "A configured PowerOcean system and its name (the serial when none is configured).",
-    ("serial", "name"),
-)
-POWEROCEAN_UP = HealthMetric(
-    "powerocean",
-    "powerocean_up",
-    Kind.GAUGE,
-    "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
-    ("serial",),
-)
-POWEROCEAN_LAST_MESSAGE = HealthMetric(
-    "powerocean",
-    "powerocean_last_message_timestamp_seconds",
-    Kind.GAUGE,
-    "Unix time the last message of each kind arrived from the system.",
-    ("serial", "message"),
-    "seconds",
-)
-POWEROCEAN_PACK_LAST_MESSAGE = HealthMetric(
-    "powerocean",
-    "powerocean_battery_pack_last_message_timestamp_seconds",
-    Kind.GAUGE,
-    "Unix time the last report of the battery pack arrived.",
-    ("serial", "pack"),
-    "seconds",
-)
-POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
-    "powerocean",
-    "powerocean_messages_received_total",
-    Kind.COUNTER,
-    "Messages decoded into the cache, by system and kind.",
-    ("serial", "message"),
-)
-POWEROCEAN_DECODE_ERRORS = HealthMetric(
-    "powerocean",
-    "powerocean_decode_errors_total",
-    Kind.COUNTER,
-    "Payloads or frames dropped because they could not be used, by reason.",
-    ("reason",),
-)
-POWEROCEAN_MQTT_CONNECTED = HealthMetric(
-    "powerocean",
-    "powerocean_mqtt_connected",
-    Kind.GAUGE,
-    "1 while the exporter is connected to the MQTT broker.",
-)
-POWEROCEAN_MQTT_CONNECTS = HealthMetric(
-    "powerocean",
-    "powerocean_mqtt_connects_total",
-    Kind.COUNTER,
-    "Successful connections to the MQTT broker (more than one means reconnects).",
-)
 BUILD_INFO = HealthMetric(
     "exporter",
     "ess_exporter_build_info",
     Kind.INFO,
     "Version of the ess-exporter, the commit and branch it was built from, and its Python.",
     ("version", "revision", "branch", "python_version"),
-)
-
-#: Every metric the exporter makes itself, in the order ``ess-exporter metrics`` lists them.
-HEALTH_METRICS = (
-    REFU_UP,
-    REFU_SCRAPE_DURATION,
-    REFU_MODBUS_REQUESTS,
-    REFU_MODBUS_EXCEPTIONS,
-    REFU_SCRAPE_ERRORS,
-    POWEROCEAN_SYSTEM,
-    POWEROCEAN_UP,
-    POWEROCEAN_LAST_MESSAGE,
-    POWEROCEAN_PACK_LAST_MESSAGE,
-    POWEROCEAN_MESSAGES_RECEIVED,
-    POWEROCEAN_DECODE_ERRORS,
-    POWEROCEAN_MQTT_CONNECTED,
-    POWEROCEAN_MQTT_CONNECTS,
-    BUILD_INFO,
 )
 
 
@@ -349,55 +240,3 @@ def build_info(version: str, revision: str, branch: str, python_version: str) ->
             }
         ]
     )
-
-
-@dataclass(frozen=True)
-class TargetHealth:
-    """How the last scrape of one REFU target went, and its running counts."""
-
-    up: bool
-    duration_seconds: float
-    requests: int
-    exceptions: int
-    errors: Mapping[str, int]
-
-
-def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]:
-    """Health of the scraped REFU targets, one series per target."""
-    yield REFU_UP.family([((name,), float(h.up)) for name, h in targets])
-    yield REFU_SCRAPE_DURATION.family([((name,), h.duration_seconds) for name, h in targets])
-    yield REFU_MODBUS_REQUESTS.family([((name,), h.requests) for name, h in targets])
-    yield REFU_MODBUS_EXCEPTIONS.family([((name,), h.exceptions) for name, h in targets])
-    yield REFU_SCRAPE_ERRORS.family(
-        [((name, reason), n) for name, h in targets for reason, n in sorted(h.errors.items())]
-    )
-
-
-@dataclass
-class PowerOceanHealth:
-    """The state of the MQTT connection and of every system's messages, for one scrape."""
-
-    connected: bool
-    connects: int
-    dropped: Mapping[str, int]
-    received: Mapping[tuple[str, str], int]
-    #: The configured name of each system, by serial.
-    names: Mapping[str, str] = field(default_factory=dict)
-    up: dict[str, bool] = field(default_factory=dict)
-    last_message: dict[tuple[str, str], float] = field(default_factory=dict)
-    last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
-
-
-def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
-    yield POWEROCEAN_SYSTEM.info(
-        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
-    )
-    yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
-    yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
-    yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))
-    yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(health.received.items()))
-    yield POWEROCEAN_DECODE_ERRORS.family(
-        [((reason,), n) for reason, n in sorted(health.dropped.items())]
-    )
-    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(health.connected))])
-    yield POWEROCEAN_MQTT_CONNECTS.family([((), health.connects)])

@@ -1,7 +1,8 @@
 """``ess-exporter metrics``: every metric the exporter can serve, as JSON rows or markdown.
 
 The rows come from the mappings (one per channel) and from the exporter's own metrics
-(``HEALTH_METRICS``); ``docs/metrics.md`` is this module's markdown, regenerated with
+(``HEALTH_METRICS``: each device collector's, and the build info); ``docs/metrics.md``
+is this module's markdown, regenerated with
 ``ess-exporter metrics --format markdown > docs/metrics.md``.
 """
 
@@ -10,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from exporter.metrics import HEALTH_METRICS, describe, describe_health
+from exporter.metrics import BUILD_INFO, describe, describe_health
+from exporter.powerocean.collector import POWEROCEAN_HEALTH
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.channels import load_refu_mapping
+from exporter.refu.collector import REFU_HEALTH
 
 Row = dict[str, Any]
+
+#: Every metric the exporter makes itself, in the order ``ess-exporter metrics`` lists them.
+HEALTH_METRICS = (*REFU_HEALTH, *POWEROCEAN_HEALTH, BUILD_INFO)
 
 #: Section titles of the markdown, in order, by the rows' ``device``.
 SECTIONS = {

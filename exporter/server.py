@@ -1,29 +1,29 @@
 """HTTP: ``/metrics``, ``/probe``, ``/-/healthy`` and a landing page.
 
-Every request gets a fresh registry: the exporter's own collectors plus the REFU targets
-that request asks for, read with the time Prometheus allows for the scrape
-(``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset).
+Every request gets a fresh registry: the exporter's own collectors plus the devices of
+the registered scrape modules that request asks for, read within the time Prometheus
+allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset).
+The server knows no device: see ``exporter.modules``.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from socketserver import ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.registry import Collector
 
 from exporter import __version__
-from exporter.config import parse_address
-from exporter.refu.collector import RefuCollector, TargetPool
-from exporter.refu.target import Address, RefuTarget
+from exporter.modules import BadRequest, ScrapeModule
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -34,28 +34,23 @@ TIMEOUT_OFFSET_SECONDS = 0.5
 StartResponse = Callable[..., Any]
 
 
-class BadRequest(ValueError):
-    pass
-
-
 class ExporterApp:
-    """The WSGI application behind every endpoint."""
+    """The WSGI application behind every endpoint.
+
+    ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
+    scraped) adds its configured devices there and answers ``/probe?module=<name>``.
+    """
 
     def __init__(
         self,
         *,
-        refu_pool: TargetPool,
-        refu_targets: Sequence[tuple[str, RefuTarget]],
-        refu_timeout: float,
         collectors: Iterable[Collector],
+        modules: Iterable[ScrapeModule] = (),
         web_config: WebConfig | None = None,
     ) -> None:
-        self._pool = refu_pool
-        self._refu_targets = list(refu_targets)
-        self._refu_timeout = refu_timeout
         self._collectors = list(collectors)
+        self._modules = {module.name: module for module in modules}
         self._web_config = web_config or WebConfig()
-        self._loop = refu_pool.loop
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._web_config.headers:
@@ -86,43 +81,42 @@ class ExporterApp:
         if path in ("/-/healthy", "/-/ready"):
             return _text(start_response, "200 OK", "Healthy\n")
         if path == "/":
-            return _landing_page(start_response, self._refu_targets)
+            return _landing_page(start_response, self._modules.values())
         return _text(start_response, "404 Not Found", "Not found\n")
 
     def _metrics(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        timeout = self._scrape_timeout(environ)
-        collectors = [*self._collectors, RefuCollector(self._refu_targets, self._loop, timeout)]
+        timeout = _scrape_timeout(environ)
+        collectors = [*self._collectors]
+        for module in self._modules.values():
+            collectors += module.collectors(timeout)
         return _expose(collectors, environ, start_response)
 
     def _probe(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        params = parse_qs(environ.get("QUERY_STRING", ""))
-        module = _param(params, "module", "refu")
-        if module != "refu":
-            raise BadRequest(f"unknown module {module!r} (known: refu)")
-        target = _param(params, "target", "")
-        if not target:
-            raise BadRequest("'target' parameter is missing")
-        try:
-            host, port = parse_address(target)
-            unit_id = int(_param(params, "unit_id", "1"))
-        except ValueError as exc:
-            raise BadRequest(f"bad target or unit_id: {exc}") from None
-        if not 0 <= unit_id <= 255:
-            raise BadRequest("unit_id must be 0..255")
-        refu_target = self._pool.get(Address(host, port, unit_id))
-        timeout = self._scrape_timeout(environ)
-        collector = RefuCollector([(target, refu_target)], self._loop, timeout)
-        return _expose([collector], environ, start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        params = {name: values[-1] for name, values in query.items()}
+        # Without a module, the only one there is (as with blackbox_exporter's default).
+        only = next(iter(self._modules)) if len(self._modules) == 1 else ""
+        name = params.get("module") or only
+        module = self._modules.get(name)
+        if module is None:
+            known = ", ".join(sorted(self._modules)) or "none"
+            raise BadRequest(f"unknown module {name!r} (known: {known})")
+        collectors = module.probe(params, _scrape_timeout(environ))
+        return _expose(collectors, environ, start_response)
 
-    def _scrape_timeout(self, environ: dict[str, Any]) -> float:
-        header = environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS")
-        if not header:
-            return self._refu_timeout
-        try:
-            allowed = float(header)
-        except ValueError:
-            raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}") from None
-        return max(0.1, min(self._refu_timeout, allowed - TIMEOUT_OFFSET_SECONDS))
+
+def _scrape_timeout(environ: dict[str, Any]) -> float | None:
+    """What Prometheus allows for this scrape, less an offset for the answer; None if unsaid."""
+    header = environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS")
+    if not header:
+        return None
+    try:
+        allowed = float(header)
+    except ValueError:
+        raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}") from None
+    if not math.isfinite(allowed):
+        raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
+    return allowed - TIMEOUT_OFFSET_SECONDS
 
 
 def _adding_headers(
@@ -134,11 +128,6 @@ def _adding_headers(
         return start_response(status, [*response_headers, *headers], *exc_info)
 
     return start
-
-
-def _param(params: dict[str, list[str]], name: str, default: str) -> str:
-    values = params.get(name)
-    return values[-1] if values else default
 
 
 def _expose(
@@ -155,36 +144,35 @@ def _text(start_response: StartResponse, status: str, body: str) -> list[bytes]:
     return [body.encode()]
 
 
-def _landing_page(
-    start_response: StartResponse, targets: Sequence[tuple[str, RefuTarget]]
-) -> list[bytes]:
-    items = "".join(_target_item(name, target) for name, target in targets) or "<li>none</li>"
+def _landing_page(start_response: StartResponse, modules: Iterable[ScrapeModule]) -> list[bytes]:
+    modules = list(modules)
+    names = ", ".join(html.escape(module.name) for module in modules) or "none"
+    sections = "".join(_module_section(module) for module in modules)
     body = f"""<!doctype html>
 <html><head><title>ess-exporter</title></head>
 <body>
 <h1>ess-exporter {html.escape(__version__)}</h1>
-<p>Prometheus exporter for REFU battery inverters and EcoFlow PowerOcean systems.</p>
+<p>Prometheus exporter for battery storage systems.</p>
 <ul>
-<li><a href="metrics">/metrics</a>: the exporter, configured REFU targets, PowerOcean systems</li>
-<li>/probe: one REFU, <code>/probe?module=refu&amp;target=HOST:PORT&amp;unit_id=1</code></li>
+<li><a href="metrics">/metrics</a>: the exporter and every configured device</li>
+<li>/probe?module=NAME&amp;target=...: one device read when scraped (modules: {names})</li>
 <li><a href="-/healthy">/-/healthy</a></li>
 </ul>
-<h2>Configured REFU targets</h2><ul>{items}</ul>
+{sections}
 </body></html>
 """
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
     return [body.encode()]
 
 
-def _target_item(name: str, target: RefuTarget) -> str:
-    """A configured REFU with a link that reads it through /probe."""
-    address = target.address
-    query = urlencode(
-        {"module": "refu", "target": f"{address.host}:{address.port}", "unit_id": address.unit_id}
+def _module_section(module: ScrapeModule) -> str:
+    """The configured devices of a module, each linked to its own /probe."""
+    items = "".join(
+        f'<li>{html.escape(name)} (<a href="probe?{html.escape(query)}">/probe</a>)</li>'
+        for name, query in module.links()
     )
     return (
-        f"<li>{html.escape(name)}: {html.escape(str(address))} "
-        f'(<a href="probe?{html.escape(query)}">/probe</a>)</li>'
+        f"<h2>Configured {html.escape(module.name)} targets</h2><ul>{items or '<li>none</li>'}</ul>"
     )
 
 

@@ -16,8 +16,8 @@ import pytest
 from exporter import __version__
 from exporter.app import BRANCH_ENV, REVISION_ENV
 from exporter.config import Config
-from exporter.metrics import HEALTH_METRICS, HEALTH_SOURCE
-from exporter.reference import REGENERATE, markdown, metric_rows
+from exporter.metrics import HEALTH_SOURCE
+from exporter.reference import HEALTH_METRICS, REGENERATE, markdown, metric_rows
 from tests.conftest import start_exporter
 from tests.scrape import scrape
 

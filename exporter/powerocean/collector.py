@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from prometheus_client.core import Metric
 
-from exporter.metrics import FamilyBuilder, PowerOceanHealth, powerocean_health
+from exporter.metrics import FamilyBuilder, HealthMetric
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
@@ -23,16 +23,155 @@ from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
 from exporter.powerocean.schema import FieldPath, PowerOceanChannel, PowerOceanMapping
 
+POWEROCEAN_SYSTEM = HealthMetric(
+    "powerocean",
+    "powerocean_system_info",
+    Kind.INFO,
+    "A configured PowerOcean system and its name (the serial when none is configured).",
+    ("serial", "name"),
+)
+POWEROCEAN_UP = HealthMetric(
+    "powerocean",
+    "powerocean_up",
+    Kind.GAUGE,
+    "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
+    ("serial",),
+)
+POWEROCEAN_LAST_MESSAGE = HealthMetric(
+    "powerocean",
+    "powerocean_last_message_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time the last message of each kind arrived from the system.",
+    ("serial", "message"),
+    "seconds",
+)
+POWEROCEAN_PACK_LAST_MESSAGE = HealthMetric(
+    "powerocean",
+    "powerocean_battery_pack_last_message_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time the last report of the battery pack arrived.",
+    ("serial", "pack"),
+    "seconds",
+)
+POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
+    "powerocean",
+    "powerocean_messages_received_total",
+    Kind.COUNTER,
+    "Messages decoded into the cache, by system and kind.",
+    ("serial", "message"),
+)
+POWEROCEAN_DECODE_ERRORS = HealthMetric(
+    "powerocean",
+    "powerocean_decode_errors_total",
+    Kind.COUNTER,
+    "Payloads or frames dropped because they could not be used, by reason.",
+    ("reason",),
+)
+POWEROCEAN_MQTT_CONNECTED = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_connected",
+    Kind.GAUGE,
+    "1 while the exporter is connected to the MQTT broker.",
+)
+POWEROCEAN_MQTT_CONNECTS = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_connects_total",
+    Kind.COUNTER,
+    "Successful connections to the MQTT broker (more than one means reconnects).",
+)
+POWEROCEAN_MQTT_DISCONNECTS = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_disconnects_total",
+    Kind.COUNTER,
+    "Connections to the MQTT broker that were lost.",
+)
+POWEROCEAN_LOGINS = HealthMetric(
+    "powerocean",
+    "powerocean_logins_total",
+    Kind.COUNTER,
+    "Logins to the EcoFlow API (app login or Open API certification), by result.",
+    ("result",),
+)
+POWEROCEAN_REQUESTS_PUBLISHED = HealthMetric(
+    "powerocean",
+    "powerocean_mqtt_requests_published_total",
+    Kind.COUNTER,
+    "Data requests (get-all, energy-stream keepalive) published to the devices.",
+)
+
+#: PowerOcean's health metrics, in the order ``ess-exporter metrics`` lists them.
+POWEROCEAN_HEALTH = (
+    POWEROCEAN_SYSTEM,
+    POWEROCEAN_UP,
+    POWEROCEAN_LAST_MESSAGE,
+    POWEROCEAN_PACK_LAST_MESSAGE,
+    POWEROCEAN_MESSAGES_RECEIVED,
+    POWEROCEAN_DECODE_ERRORS,
+    POWEROCEAN_MQTT_CONNECTED,
+    POWEROCEAN_MQTT_CONNECTS,
+    POWEROCEAN_MQTT_DISCONNECTS,
+    POWEROCEAN_LOGINS,
+    POWEROCEAN_REQUESTS_PUBLISHED,
+)
+
+
+@dataclass
+class PowerOceanHealth:
+    """The state of the MQTT connection and of every system's messages, for one scrape."""
+
+    connected: bool
+    connection: ConnectionCounts
+    dropped: Mapping[str, int]
+    received: Mapping[tuple[str, str], int]
+    #: The configured name of each system, by serial.
+    names: Mapping[str, str] = field(default_factory=dict)
+    up: dict[str, bool] = field(default_factory=dict)
+    last_message: dict[tuple[str, str], float] = field(default_factory=dict)
+    last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
+    yield POWEROCEAN_SYSTEM.info(
+        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
+    )
+    yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
+    yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
+    yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))
+    yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(health.received.items()))
+    yield POWEROCEAN_DECODE_ERRORS.family(
+        [((reason,), n) for reason, n in sorted(health.dropped.items())]
+    )
+    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(health.connected))])
+    counts = health.connection
+    yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
+    yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
+    logins = counts.login_attempts - counts.login_failures
+    yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
+    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
+
 
 class IngestCounts(Protocol):
     def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
 
 
-class ConnectionState(Protocol):
+class ConnectionCounts(Protocol):
+    connects: int
+    disconnects: int
+    login_attempts: int
+    login_failures: int
+    published_requests: int
+
+
+class ConnectionState(ConnectionCounts, Protocol):
     @property
     def connected(self) -> bool: ...
 
-    connects: int
+
+class _NoConnection:
+    """Stands for the transport where there is none (benchmarks): never connected."""
+
+    connected = False
+    connects = disconnects = login_attempts = login_failures = published_requests = 0
 
 
 class PowerOceanCollector:
@@ -51,7 +190,7 @@ class PowerOceanCollector:
     ) -> None:
         self._cache = cache
         self._ingest = ingest
-        self._connection = connection
+        self._connection: ConnectionState = connection or _NoConnection()
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -72,8 +211,8 @@ class PowerOceanCollector:
         entry_families = {label: FamilyBuilder(("serial", label)) for label in self._entry_labels}
         dropped, received = self._ingest.counts()
         health = PowerOceanHealth(
-            connected=self._connection is not None and self._connection.connected,
-            connects=self._connection.connects if self._connection is not None else 0,
+            connected=self._connection.connected,
+            connection=self._connection,
             dropped=dropped,
             received=received,
             names=self._devices.names(),

@@ -1,4 +1,8 @@
-"""The REFU scrape path: read targets when Prometheus scrapes, turn answers into families."""
+"""The REFU scrape path: read targets when Prometheus scrapes, turn answers into families.
+
+``RefuModule`` is what the HTTP server sees of the REFU: the configured targets for
+``/metrics`` and ``/probe?module=refu&target=HOST:PORT[&unit_id=N]``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,74 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from prometheus_client.core import Metric
 
+from exporter.config import parse_address
 from exporter.eventloop import EventLoopThread
-from exporter.metrics import FamilyBuilder, refu_health
+from exporter.metrics import FamilyBuilder, HealthMetric
+from exporter.model import Kind
+from exporter.modules import BadRequest
 from exporter.refu.channels import RefuMapping
-from exporter.refu.target import Address, RefuTarget, ScrapeResult
+from exporter.refu.target import Address, RefuTarget, ScrapeResult, TargetHealth
+
+REFU_UP = HealthMetric(
+    "refu",
+    "refu_up",
+    Kind.GAUGE,
+    "1 when the last scrape read the REFU, 0 when it could not.",
+    ("target",),
+)
+REFU_SCRAPE_DURATION = HealthMetric(
+    "refu",
+    "refu_scrape_duration_seconds",
+    Kind.GAUGE,
+    "Time the last scrape of the REFU took.",
+    ("target",),
+    "seconds",
+)
+REFU_MODBUS_REQUESTS = HealthMetric(
+    "refu",
+    "refu_modbus_requests_total",
+    Kind.COUNTER,
+    "Modbus read requests sent to the REFU.",
+    ("target",),
+)
+REFU_MODBUS_EXCEPTIONS = HealthMetric(
+    "refu",
+    "refu_modbus_exceptions_total",
+    Kind.COUNTER,
+    "Modbus exception answers from the REFU; the refused block is split and read again.",
+    ("target",),
+)
+REFU_SCRAPE_ERRORS = HealthMetric(
+    "refu",
+    "refu_scrape_errors_total",
+    Kind.COUNTER,
+    "Scrapes of the REFU that failed, by reason.",
+    ("target", "reason"),
+)
+
+#: The REFU's health metrics, in the order ``ess-exporter metrics`` lists them.
+REFU_HEALTH = (
+    REFU_UP,
+    REFU_SCRAPE_DURATION,
+    REFU_MODBUS_REQUESTS,
+    REFU_MODBUS_EXCEPTIONS,
+    REFU_SCRAPE_ERRORS,
+)
+
+
+def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]:
+    """Health of the scraped REFU targets, one series per target."""
+    yield REFU_UP.family([((name,), float(h.up)) for name, h in targets])
+    yield REFU_SCRAPE_DURATION.family([((name,), h.duration_seconds) for name, h in targets])
+    yield REFU_MODBUS_REQUESTS.family([((name,), h.requests) for name, h in targets])
+    yield REFU_MODBUS_EXCEPTIONS.family([((name,), h.exceptions) for name, h in targets])
+    yield REFU_SCRAPE_ERRORS.family(
+        [((name, reason), n) for name, h in targets for reason, n in sorted(h.errors.items())]
+    )
 
 
 class TargetPool:
@@ -80,3 +145,53 @@ class RefuCollector:
 
     async def _scrape_all(self) -> list[ScrapeResult]:
         return await asyncio.gather(*(target.scrape(self._timeout) for _, target in self._targets))
+
+
+class RefuModule:
+    """The REFU for the HTTP server: configured targets, and any one through ``/probe``.
+
+    A scrape keeps within ``timeout`` (the configuration's) and what Prometheus allows.
+    """
+
+    name = "refu"
+
+    def __init__(
+        self, pool: TargetPool, targets: Sequence[tuple[str, RefuTarget]], timeout: float
+    ) -> None:
+        self._pool = pool
+        self._targets = list(targets)
+        self._timeout = timeout
+
+    def collectors(self, timeout: float | None) -> list[RefuCollector]:
+        if not self._targets:
+            return []
+        return [RefuCollector(self._targets, self._pool.loop, self._within(timeout))]
+
+    def probe(self, params: Mapping[str, str], timeout: float | None) -> list[RefuCollector]:
+        target = params.get("target", "")
+        if not target:
+            raise BadRequest("'target' parameter is missing")
+        try:
+            host, port = parse_address(target)
+            unit_id = int(params.get("unit_id", "1"))
+        except ValueError as exc:
+            raise BadRequest(f"bad target or unit_id: {exc}") from None
+        if not 0 <= unit_id <= 255:
+            raise BadRequest("unit_id must be 0..255")
+        refu = self._pool.get(Address(host, port, unit_id))
+        return [RefuCollector([(target, refu)], self._pool.loop, self._within(timeout))]
+
+    def links(self) -> list[tuple[str, str]]:
+        return [
+            (f"{name}: {target.address}", _probe_query(target.address))
+            for name, target in self._targets
+        ]
+
+    def _within(self, allowed: float | None) -> float:
+        return self._timeout if allowed is None else max(0.1, min(self._timeout, allowed))
+
+
+def _probe_query(address: Address) -> str:
+    return urlencode(
+        {"module": RefuModule.name, "target": str(address), "unit_id": address.unit_id}
+    )

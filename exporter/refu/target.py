@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from exporter.metrics import TargetHealth
 from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
 from exporter.refu.plan import RegisterBlock, plan_reads
@@ -42,6 +41,17 @@ class Address:
         if len(text) <= LOGGED_NAME_CHARS:
             return text
         return text[: LOGGED_NAME_CHARS - 3] + "..."
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """How the last scrape of one REFU target went, and its running counts."""
+
+    up: bool
+    duration_seconds: float
+    requests: int
+    exceptions: int
+    errors: Mapping[str, int]
 
 
 @dataclass

@@ -1,0 +1,35 @@
+"""What a device package read at scrape time gives the HTTP server: its collectors for
+``/metrics`` and its ``/probe`` module. The server knows no device beyond this."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from prometheus_client.registry import Collector
+
+
+class BadRequest(ValueError):
+    """A request the client must change; the server answers 400 with the message."""
+
+
+class ScrapeModule(Protocol):
+    """A device read when Prometheus scrapes, reachable as ``/probe?module=<name>``.
+
+    ``timeout`` is what Prometheus allows for the scrape (its header less an offset), or
+    None when it sent none; the module keeps within it and within its own configuration.
+    """
+
+    name: str
+
+    def collectors(self, timeout: float | None) -> list[Collector]:
+        """The configured devices, for ``/metrics``."""
+        ...
+
+    def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Collector]:
+        """One device named by the query ``params``; raises BadRequest for bad ones."""
+        ...
+
+    def links(self) -> list[tuple[str, str]]:
+        """(what it is, probe query string) of each configured device, for the landing page."""
+        ...
