@@ -21,8 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
 from pymodbus.client import AsyncModbusTcpClient
 
-from exporter.app import Exporter
-from exporter.config import Config
+from exporter.app import Config, Exporter
 from exporter.eventloop import EventLoopThread
 from exporter.metrics import FamilyBuilder
 from exporter.refu.channels import load_refu_mapping

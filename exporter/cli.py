@@ -13,22 +13,27 @@ from typing import Any, NoReturn
 import click
 
 from exporter import __version__, logformat
-from exporter.config import Config, ConfigError, load_config, parse_address
+from exporter.app import Config, load_config
+from exporter.config import ConfigError, parse_address
 from exporter.model import MappingError
 from exporter.refu.channels import load_refu_mapping
+from exporter.refu.config import DEFAULT_MODBUS_PORT
 
 log = logging.getLogger("exporter")
 
 #: Exit status for a configuration that cannot be used.
 EXIT_CONFIG = 2
 
+#: The port the exporter listens on when --web.listen-address names none.
+DEFAULT_LISTEN_PORT = 9640
+
 
 def _listen_address(value: str) -> tuple[str, int]:
     """``:9640``, ``0.0.0.0:9640`` or ``[::]:9640`` -> (host, port); "" listens everywhere."""
     try:
         if value.startswith(":"):  # no host: checked as the port of any host
-            return "", parse_address(f"0.0.0.0{value}")[1]
-        return parse_address(value, 9640)
+            return "", parse_address(f"0.0.0.0{value}", DEFAULT_LISTEN_PORT)[1]
+        return parse_address(value, DEFAULT_LISTEN_PORT)
     except ValueError as exc:
         _fail([f"--web.listen-address {value[:64]!r}: {exc}"])
 
@@ -187,7 +192,7 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     from exporter.simulate.refu import RefuSimulator
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    host, port = parse_address(listen)
+    host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = RefuSimulator(host, port, delay_seconds=delay_seconds)
     click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,8 +1,10 @@
-"""The exporter's YAML configuration, read into typed objects.
+"""Reading the exporter's YAML configuration: what every section shares.
 
-Every problem is reported as ``FILE: KEY: reason``, all of them at once, and no message
-ever contains a secret: passwords come from ``*_file`` keys or environment variables
-and are held in ``Secret``, whose text form is masked.
+Each device package reads its own section with a ``Reader`` (``refu/config.py``,
+``powerocean/config.py``); ``app.load_config`` puts them together. Every problem is
+reported as ``FILE: KEY: reason``, all of them at once, and no message ever contains a
+secret: secrets come from ``*_file`` keys or environment variables and are held in
+``Secret``, whose text form is masked (``scrub`` blanks them out of remote answers).
 """
 
 from __future__ import annotations
@@ -19,13 +21,6 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 import yaml
-
-DEFAULT_MODBUS_PORT = 502
-DEFAULT_ECOFLOW_API = "https://api.ecoflow.com"
-#: The developer (Open) API of EcoFlow's European region; api-a is the Americas'.
-DEFAULT_OPEN_API = "https://api-e.ecoflow.com"
-#: quota/all is asked at most this often per device (observed limits: 1/10 s, polled 30-60 s).
-MIN_POLL_SECONDS = 30.0
 
 
 class ConfigError(Exception):
@@ -92,76 +87,7 @@ def _blanked(text: str, covered: list[bool]) -> Iterator[str]:
             yield "***"
 
 
-@dataclass(frozen=True)
-class RefuTargetConfig:
-    name: str
-    host: str
-    port: int
-    unit_id: int
-    #: Values of the channels that are configured, not read (alias, capacity, min SoC ...).
-    settings: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class RefuConfig:
-    timeout_seconds: float = 3.0
-    max_gap: int = 10
-    targets: tuple[RefuTargetConfig, ...] = ()
-
-
-@dataclass(frozen=True)
-class BrokerConfig:
-    url: str
-    username: str | None = None
-    password: Secret | None = None
-    ca_file: Path | None = None
-
-
-@dataclass(frozen=True)
-class LoginConfig:
-    email: str
-    password: Secret
-    api_url: str = DEFAULT_ECOFLOW_API
-    ca_file: Path | None = None
-
-
-@dataclass(frozen=True)
-class OpenApiConfig:
-    """EcoFlow developer keys: the MQTT quota stream, and quota/all when it is silent."""
-
-    access_key: str
-    secret_key: Secret
-    api_url: str = DEFAULT_OPEN_API
-    ca_file: Path | None = None
-    poll_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class PowerOceanConfig:
-    #: The configured systems: serial -> name (the serial when no name is given).
-    devices: Mapping[str, str]
-    broker: BrokerConfig | None = None
-    login: LoginConfig | None = None
-    open_api: OpenApiConfig | None = None
-    stale_after_seconds: float = 300.0
-    request_all_on_connect: bool = True
-    keepalive_seconds: float = 20.0  # 0 switches the energy-stream keepalive off
-    timeout_seconds: float = 10.0
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path | None = None
-    refu: RefuConfig = RefuConfig()
-    powerocean: PowerOceanConfig | None = None
-
-    @property
-    def has_devices(self) -> bool:
-        """False when only ``/probe`` and the exporter's own metrics can be served."""
-        return bool(self.refu.targets) or self.powerocean is not None
-
-
-class _Reader:
+class Reader:
     """Walks the YAML document, collecting problems instead of stopping at the first."""
 
     def __init__(self, path: Path) -> None:
@@ -261,26 +187,7 @@ def _unknown_key(key: str, allowed: Iterable[str]) -> str:
 SettingCheck = Callable[[Any], str | None]
 
 
-def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
-    """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
-    try:
-        with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
-            document = yaml.safe_load(stream)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except yaml.YAMLError as exc:
-        # One line, as every problem; the mark names the file, line and column.
-        raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
-    reader = _Reader(path)
-    top = reader.section(document, "", ("refu", "powerocean"))
-    refu = _refu(reader, top.get("refu"), refu_settings or {})
-    powerocean = _powerocean(reader, top["powerocean"]) if "powerocean" in top else None
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    return Config(path=path, refu=refu, powerocean=powerocean)
-
-
-def parse_address(value: str, default_port: int = DEFAULT_MODBUS_PORT) -> tuple[str, int]:
+def parse_address(value: str, default_port: int) -> tuple[str, int]:
     """``host:port``, ``[v6]:port``, a bare host or bare IPv6 (``default_port``) -> (host, port).
 
     Raises ValueError naming what is wrong; a URL is refused, so is any control character.
@@ -322,158 +229,13 @@ def _port(text: str | None, default: int) -> int:
     return int(text)
 
 
-def _refu(reader: _Reader, data: Any, settings: Mapping[str, SettingCheck]) -> RefuConfig:
-    section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
-    timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
-    max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
-    targets_data = section.get("targets", [])
-    if not isinstance(targets_data, list):
-        reader.problem("refu.targets", "must be a list")
-        targets_data = []
-    targets = [
-        target
-        for index, entry in enumerate(targets_data)
-        if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
-    ]
-    names = [t.name for t in targets]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        reader.problem("refu.targets", f"name {name!r} is used twice")
-    return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
-
-
-def _refu_target(
-    reader: _Reader, data: Any, where: str, settings: Mapping[str, SettingCheck]
-) -> RefuTargetConfig | None:
-    entry = reader.section(data, where, {"name", "address", "unit_id", *settings})
-    name = reader.text(entry, "name", where)
-    if name and not name.isprintable():
-        reader.problem(f"{where}.name", "must not contain control characters")
-    address = reader.text(entry, "address", where)
-    unit_id = reader.whole_number(entry, "unit_id", where, 1, 0, 255)
-    for key in sorted(set(entry) & set(settings)):
-        if (reason := settings[key](entry[key])) is not None:
-            reader.problem(f"{where}.{key}", reason)
-    if not address:
-        return None
+def read_document(path: Path) -> Any:
+    """The YAML document of ``path``; ConfigError (one line naming the file) when unreadable."""
     try:
-        host, port = parse_address(address)
-    except ValueError as exc:
-        reader.problem(f"{where}.address", str(exc))
-        return None
-    values = {k: v for k, v in entry.items() if k in settings}
-    return RefuTargetConfig(name, host, port, unit_id, values)
-
-
-def _powerocean(reader: _Reader, data: Any) -> PowerOceanConfig:
-    section = reader.section(
-        data,
-        "powerocean",
-        (
-            "broker",
-            "login",
-            "open_api",
-            "devices",
-            "stale_after_seconds",
-            "request_all_on_connect",
-            "keepalive_seconds",
-            "timeout_seconds",
-        ),
-    )
-    broker = login = None
-    if "broker" in section:
-        b = reader.section(
-            section["broker"],
-            "powerocean.broker",
-            ("url", "username", "password_file", "password_env", "password", "ca_file"),
-        )
-        url = reader.text(b, "url", "powerocean.broker")
-        if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
-            reader.problem("powerocean.broker.url", "must start with mqtt:// or mqtts://")
-        reader.no_credentials_in(url, "powerocean.broker.url")
-        broker = BrokerConfig(
-            url=url,
-            username=reader.text(b, "username", "powerocean.broker", required=False) or None,
-            password=reader.secret(b, "powerocean.broker", required=False),
-            ca_file=reader.file(b, "ca_file", "powerocean.broker") if "ca_file" in b else None,
-        )
-    if "login" in section:
-        lg = reader.section(
-            section["login"],
-            "powerocean.login",
-            ("email", "password_file", "password_env", "password", "api_url", "ca_file"),
-        )
-        password = reader.secret(lg, "powerocean.login", required=True)
-        api_url = lg.get("api_url", DEFAULT_ECOFLOW_API)
-        if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
-            reader.problem("powerocean.login.api_url", "must be an https:// URL")
-        reader.no_credentials_in(str(api_url), "powerocean.login.api_url")
-        login = LoginConfig(
-            email=reader.text(lg, "email", "powerocean.login"),
-            password=password or Secret(""),
-            api_url=str(api_url).rstrip("/"),
-            ca_file=reader.file(lg, "ca_file", "powerocean.login") if "ca_file" in lg else None,
-        )
-    open_api = _open_api(reader, section["open_api"]) if "open_api" in section else None
-    if [broker, login, open_api].count(None) != 2:
-        reader.problem("powerocean", "needs exactly one of 'broker', 'login' or 'open_api'")
-    if open_api is not None and section.get("devices") is None:
-        devices: dict[str, str] = {}  # the account's device list
-    else:
-        devices = _powerocean_devices(reader, section.get("devices"))
-    request_all = section.get("request_all_on_connect", True)
-    if not isinstance(request_all, bool):
-        reader.problem("powerocean.request_all_on_connect", "must be true or false")
-        request_all = True
-    return PowerOceanConfig(
-        devices=devices,
-        broker=broker,
-        login=login,
-        open_api=open_api,
-        stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
-        request_all_on_connect=request_all,
-        keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
-        timeout_seconds=reader.number(section, "timeout_seconds", "powerocean", 10, 0.1),
-    )
-
-
-def _powerocean_devices(reader: _Reader, entries: Any) -> dict[str, str]:
-    """``devices``: serials, or ``{serial: ..., name: ...}`` entries -> serial -> name."""
-    where = "powerocean.devices"
-    if not isinstance(entries, list) or not entries:
-        reader.problem(where, "must be a non-empty list of serial numbers")
-        return {}
-    devices: dict[str, str] = {}
-    for index, entry in enumerate(entries):
-        at = f"{where}[{index}]"
-        if isinstance(entry, dict):
-            entry = reader.section(entry, at, ("serial", "name"))
-            serial = reader.text(entry, "serial", at)
-            name = reader.text(entry, "name", at, required=False) or serial
-        else:
-            serial = name = entry if isinstance(entry, str) else ""
-        if not serial.strip() or set(serial) & set("/+# "):
-            reader.problem(at, f"not a serial number (no / + # or space): {serial!r}")
-        elif serial in devices:
-            reader.problem(at, f"serial {serial!r} is listed twice")
-        else:
-            devices[serial] = name
-    return devices
-
-
-def _open_api(reader: _Reader, data: Any) -> OpenApiConfig:
-    where = "powerocean.open_api"
-    keys = ("access_key", "secret_key", "secret_key_file", "secret_key_env", "api_url", "ca_file")
-    section = reader.section(data, where, (*keys, "poll_seconds"))
-    secret = reader.secret(section, where, required=True, name="secret_key")
-    api_url = section.get("api_url", DEFAULT_OPEN_API)
-    if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
-        reader.problem(f"{where}.api_url", "must be an https:// URL")
-    else:
-        reader.no_credentials_in(api_url, f"{where}.api_url")
-    return OpenApiConfig(
-        access_key=reader.text(section, "access_key", where).strip(),
-        secret_key=secret or Secret(""),
-        api_url=str(api_url).rstrip("/"),
-        ca_file=reader.file(section, "ca_file", where) if "ca_file" in section else None,
-        poll_seconds=reader.number(section, "poll_seconds", where, 60, MIN_POLL_SECONDS),
-    )
+        with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
+            return yaml.safe_load(stream)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        # One line, as every problem; the mark names the file, line and column.
+        raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None

@@ -40,7 +40,7 @@ from typing import Any
 import bcrypt
 import yaml
 
-from exporter.config import ConfigError, _Reader
+from exporter.config import ConfigError, Reader
 
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
@@ -204,7 +204,7 @@ def _cost(hashed: bytes) -> int:
     return int(hashed.split(b"$")[2])
 
 
-class _Problems(_Reader):
+class _Problems(Reader):
     """Collects ``FILE: KEY: reason`` lines, as the config reader does."""
 
     def names(self, tls: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:

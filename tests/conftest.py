@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from exporter.app import Exporter
-from exporter.config import Config, RefuConfig, RefuTargetConfig
+from exporter.app import Config, Exporter
+from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.exporter_process import start_run

@@ -17,8 +17,10 @@ import jsonschema
 import pytest
 import yaml
 
-from exporter.config import Config, load_config, parse_address
+from exporter.app import Config, load_config
+from exporter.config import parse_address
 from exporter.refu.channels import load_refu_mapping
+from exporter.refu.config import DEFAULT_MODBUS_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -120,9 +122,10 @@ def job_devices(job: dict[str, Any], services: dict[str, Any]) -> list[str]:
     if job.get("metrics_path") == "/probe":
         unit = job.get("params", {}).get("unit_id", ["1"])[0]
         return [
-            f"refu {':'.join(map(str, parse_address(t)))} unit {unit}" for t in job_targets(job)
+            f"refu {':'.join(map(str, parse_address(t, DEFAULT_MODBUS_PORT)))} unit {unit}"
+            for t in job_targets(job)
         ]
-    hosts = [parse_address(target)[0] for target in job_targets(job)]
+    hosts = [parse_address(target, DEFAULT_MODBUS_PORT)[0] for target in job_targets(job)]
     return [device for host in hosts for device in config_devices(mounted_config(services[host]))]
 
 
@@ -160,7 +163,7 @@ def test_without_the_simulators_profile_nothing_points_at_a_simulator():
     prometheus = read_yaml(PROMETHEUS)
     for job in prometheus["scrape_configs"]:
         for group in job.get("static_configs", []):
-            hosts = {parse_address(target)[0] for target in group["targets"]}
+            hosts = {parse_address(target, DEFAULT_MODBUS_PORT)[0] for target in group["targets"]}
             assert not hosts & simulated, job["job_name"]
         for relabel in job.get("relabel_configs", []):
             replacement = str(relabel.get("replacement", ""))

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from exporter.config import parse_address, scrub
+from exporter.refu.config import DEFAULT_MODBUS_PORT
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,7 @@ from exporter.config import parse_address, scrub
     ],
 )
 def test_address_forms(text, expected):
-    assert parse_address(text) == expected
+    assert parse_address(text, DEFAULT_MODBUS_PORT) == expected
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_address_forms(text, expected):
 )
 def test_addresses_refused(text):
     with pytest.raises(ValueError):
-        parse_address(text)
+        parse_address(text, DEFAULT_MODBUS_PORT)
 
 
 def test_scrub_blanks_every_form_and_every_part():

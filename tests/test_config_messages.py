@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import ConfigError, load_config
+from exporter.app import load_config
+from exporter.config import ConfigError
 from exporter.refu.channels import load_refu_mapping
 
 REFU_SETTINGS = load_refu_mapping().settings

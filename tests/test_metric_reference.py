@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from exporter import __version__
-from exporter.app import BRANCH_ENV, REVISION_ENV
-from exporter.config import Config
+from exporter.app import BRANCH_ENV, REVISION_ENV, Config
 from exporter.metrics import HEALTH_SOURCE
 from exporter.reference import HEALTH_METRICS, REGENERATE, markdown, metric_rows
 from tests.conftest import start_exporter

@@ -12,13 +12,9 @@ from urllib.parse import quote
 
 import pytest
 
-from exporter.config import (
-    BrokerConfig,
-    Config,
-    OpenApiConfig,
-    PowerOceanConfig,
-    Secret,
-)
+from exporter.app import Config
+from exporter.config import Secret
+from exporter.powerocean.config import BrokerConfig, OpenApiConfig, PowerOceanConfig
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
 from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import OpenApiView, PowerOceanModel, PowerOceanPublisher

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import trustme
 
-from exporter.config import BrokerConfig, LoginConfig, PowerOceanConfig, Secret
+from exporter.config import Secret
+from exporter.powerocean.config import BrokerConfig, LoginConfig, PowerOceanConfig
 from exporter.powerocean.connection import Backoff, PowerOceanConnection
 from exporter.powerocean.login import LoginError, login
 from exporter.powerocean.proto.powerocean_pb2 import Header, HeaderMessage

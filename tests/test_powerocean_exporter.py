@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from google.protobuf.message import Message
 
-from exporter.config import BrokerConfig, Config, PowerOceanConfig
+from exporter.app import Config
 from exporter.metrics import dotted_version, scaled
 from exporter.model import Kind
 from exporter.powerocean.codec import build_payload
+from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel

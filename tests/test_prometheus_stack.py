@@ -26,9 +26,10 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.app import Exporter
-from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.app import Config, Exporter
+from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.reference import metric_rows
+from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher

@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.config import LoginConfig, PowerOceanConfig, Secret
+from exporter.config import Secret
 from exporter.powerocean.codec import build_energy_stream_keepalive, build_get_all_request
+from exporter.powerocean.config import LoginConfig, PowerOceanConfig
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
 from exporter.powerocean.open_api import OpenApiClient, OpenApiError

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from exporter.config import LoginConfig, Secret, scrub
+from exporter.config import Secret, scrub
+from exporter.powerocean.config import LoginConfig
 
 _MAX_ANSWER_BYTES = 1_000_000
 _MAX_API_MESSAGE = 200

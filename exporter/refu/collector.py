@@ -21,6 +21,7 @@ from exporter.metrics import FamilyBuilder, HealthMetric
 from exporter.model import Kind
 from exporter.modules import BadRequest
 from exporter.refu.channels import RefuMapping
+from exporter.refu.config import DEFAULT_MODBUS_PORT
 from exporter.refu.target import Address, RefuTarget, ScrapeResult, TargetHealth
 
 REFU_UP = HealthMetric(
@@ -172,7 +173,7 @@ class RefuModule:
         if not target:
             raise BadRequest("'target' parameter is missing")
         try:
-            host, port = parse_address(target)
+            host, port = parse_address(target, DEFAULT_MODBUS_PORT)
             unit_id = int(params.get("unit_id", "1"))
         except ValueError as exc:
             raise BadRequest(f"bad target or unit_id: {exc}") from None

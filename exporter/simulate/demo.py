@@ -7,8 +7,9 @@ import errno
 
 import click
 
-from exporter.app import Exporter
-from exporter.config import BrokerConfig, Config, PowerOceanConfig, RefuConfig, RefuTargetConfig
+from exporter.app import Config, Exporter
+from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
+from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import DEFAULT_OPEN_API, ConfigError, load_config
+from exporter.app import load_config
+from exporter.config import ConfigError
+from exporter.powerocean.config import DEFAULT_OPEN_API
 
 
 def load(tmp_path: Path, text: str):

@@ -1,0 +1,73 @@
+"""The ``refu`` section of the configuration: scrape settings and the configured targets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.config import Reader, SettingCheck, parse_address
+
+#: The Modbus TCP port of a target address that names none.
+DEFAULT_MODBUS_PORT = 502
+
+
+@dataclass(frozen=True)
+class RefuTargetConfig:
+    name: str
+    host: str
+    port: int
+    unit_id: int
+    #: Values of the channels that are configured, not read (alias, capacity, min SoC ...).
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RefuConfig:
+    timeout_seconds: float = 3.0
+    max_gap: int = 10
+    targets: tuple[RefuTargetConfig, ...] = ()
+
+
+def read_refu_section(
+    reader: Reader, data: Any, settings: Mapping[str, SettingCheck]
+) -> RefuConfig:
+    section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
+    timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
+    max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
+    targets_data = section.get("targets", [])
+    if not isinstance(targets_data, list):
+        reader.problem("refu.targets", "must be a list")
+        targets_data = []
+    targets = [
+        target
+        for index, entry in enumerate(targets_data)
+        if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
+    ]
+    names = [t.name for t in targets]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        reader.problem("refu.targets", f"name {name!r} is used twice")
+    return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
+
+
+def _refu_target(
+    reader: Reader, data: Any, where: str, settings: Mapping[str, SettingCheck]
+) -> RefuTargetConfig | None:
+    entry = reader.section(data, where, {"name", "address", "unit_id", *settings})
+    name = reader.text(entry, "name", where)
+    if name and not name.isprintable():
+        reader.problem(f"{where}.name", "must not contain control characters")
+    address = reader.text(entry, "address", where)
+    unit_id = reader.whole_number(entry, "unit_id", where, 1, 0, 255)
+    for key in sorted(set(entry) & set(settings)):
+        if (reason := settings[key](entry[key])) is not None:
+            reader.problem(f"{where}.{key}", reason)
+    if not address:
+        return None
+    try:
+        host, port = parse_address(address, DEFAULT_MODBUS_PORT)
+    except ValueError as exc:
+        reader.problem(f"{where}.address", str(exc))
+        return None
+    values = {k: v for k, v in entry.items() if k in settings}
+    return RefuTargetConfig(name, host, port, unit_id, values)
