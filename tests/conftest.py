@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from exporter.app import Config, Exporter
-from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from tests.exporter_process import start_run
+from tests.support.exporter_process import start_run
+from tests.support.exporters import start_exporter
 
 
 @pytest.fixture
@@ -21,20 +21,6 @@ def refu_sim() -> Iterator[RefuSimulator]:
     simulator.start()
     yield simulator
     simulator.stop()
-
-
-def start_exporter(config: Config) -> Exporter:
-    exporter = Exporter(config, host="127.0.0.1", port=0)
-    exporter.start()
-    return exporter
-
-
-def refu_config(*simulators: RefuSimulator, timeout: float = 3.0, **settings: object) -> Config:
-    targets = tuple(
-        RefuTargetConfig(f"refu-{i}", "127.0.0.1", sim.port, 1, dict(settings))
-        for i, sim in enumerate(simulators, 1)
-    )
-    return Config(refu=RefuConfig(timeout_seconds=timeout, targets=targets))
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from tests.mosquitto import HOST
 from tests.support.https_fake import JsonHttpsServer, Reply
+from tests.support.mosquitto import HOST
 
 LOGIN_PATH = "/auth/login"
 CERTIFICATION_PATH = "/iot-auth/app/certification"

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import trustme
 
-from tests.mosquitto import HOST
 from tests.support.https_fake import JsonHttpsServer, Reply
+from tests.support.mosquitto import HOST
 
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"

@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import trustme
 
-from tests.mosquitto import HOST, write_ca, write_server_cert
+from tests.support.mosquitto import HOST, write_ca, write_server_cert
 
 #: (HTTP status, JSON answer, extra response headers)
 Reply = tuple[int, dict[str, Any], dict[str, str]]

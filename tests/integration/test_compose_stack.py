@@ -21,8 +21,9 @@ from exporter.app import Config, load_config
 from exporter.config import parse_address
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import DEFAULT_MODBUS_PORT
+from tests.support.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 COMPOSE = ROOT / "docker-compose.yml"
 PROMETHEUS = ROOT / "prometheus" / "prometheus.yml"
 #: The Compose Specification's published schema, as check-jsonschema ships it (its licence

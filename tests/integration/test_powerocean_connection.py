@@ -19,8 +19,8 @@ from exporter.powerocean.connection import Backoff, PowerOceanConnection
 from exporter.powerocean.login import LoginError, login
 from exporter.powerocean.proto.powerocean_pb2 import Header, HeaderMessage
 from exporter.simulate import free_port
-from tests.mosquitto import HOST, Inbox, Mosquitto, Subscriber, mosquitto_broker
 from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, LOGIN_PATH, FakeEcoFlowApi
+from tests.support.mosquitto import HOST, Inbox, Mosquitto, Subscriber, mosquitto_broker
 
 FAST = Backoff(0.05, 0.3)
 WAIT = 5.0

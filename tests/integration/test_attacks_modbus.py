@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.exporter_process import ExporterProcess
-from tests.lying_modbus import LyingModbusServer
-from tests.scrape import Scrape, scrape
+from tests.support.exporter_process import ExporterProcess
+from tests.support.lying_modbus import LyingModbusServer
+from tests.support.scrape import Scrape, scrape
 
 TIMEOUT_HEADER = {"X-Prometheus-Scrape-Timeout-Seconds": "3.5"}  # 3 s for the device
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import bcrypt
 import pytest
 
-from tests.exporter_process import ExporterProcess
-from tests.scrape import get
+from tests.support.exporter_process import ExporterProcess
+from tests.support.scrape import get
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ or its metrics.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,31 +16,13 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.exporter_process import ExporterProcess
-from tests.scrape import get
+from tests.support.exporter_process import ExporterProcess
 from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, FakeEcoFlowApi
+from tests.support.scrape import get
+from tests.support.secrets import assert_no_secret
 
 PASSWORD = "pässwörd+/=&Secret-1234"
 EMAIL = "owner@example.com"
-
-
-def forms(secret: str) -> list[str]:
-    raw = secret.encode()
-    plain = [
-        secret,
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    ]
-    return plain + [encode(text, safe="") for text in plain for encode in (quote, quote_plus)]
-
-
-def assert_no_secret(text: str, secret: str) -> None:
-    """No 8 characters in a row of any form of ``secret``, in any letter case."""
-    folded = text.lower()
-    for form in forms(secret):
-        for start in range(len(form) - 7):
-            piece = form[start : start + 8]
-            assert piece.lower() not in folded, f"part of a secret: {piece}"
 
 
 class EchoingApi(FakeEcoFlowApi):

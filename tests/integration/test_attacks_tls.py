@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.exporter_process import ExporterProcess
+from tests.support.exporter_process import ExporterProcess
 
 
 @pytest.fixture(scope="module")

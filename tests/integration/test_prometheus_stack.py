@@ -34,10 +34,11 @@ from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
-from tests.dashboards import DASHBOARDS, queries
-from tests.processes import stop_process
+from tests.support.dashboards import DASHBOARDS, queries
+from tests.support.paths import PROJECT_ROOT
+from tests.support.processes import stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 PROMETHEUS_DIR = ROOT / "prometheus"
 RULES = PROMETHEUS_DIR / "rules" / "ess.yml"
 RULE_TESTS = PROMETHEUS_DIR / "rules" / "ess.test.yml"

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,13 +23,14 @@ from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
-from tests.conftest import start_exporter
-from tests.mosquitto import Mosquitto, Subscriber
-from tests.scrape import Scrape, scrape_until
+from tests.support.exporters import start_exporter
+from tests.support.mosquitto import Mosquitto, Subscriber
+from tests.support.paths import PROJECT_ROOT
+from tests.support.scrape import Scrape, scrape_until
 
 MAPPING = load_powerocean_mapping()
 COMMANDS = {name: route.command for name, route in MAPPING.routes.items()}
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "powerocean-states.md"
+SEED = PROJECT_ROOT.parent / "shared" / "seeds" / "powerocean-states.md"
 CAPTURE = SEED.parents[1] / "fixtures" / "powerocean" / "r374_get_all_masked.bin"
 SERIAL = "R371ZD1AZH000001"
 PACKS = ("HJ31PACK0000001", "HJ31PACK0000002")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exporter.simulate import free_port
-from tests.processes import stop_process
+from tests.support.processes import stop_process
 
 
 class ExporterProcess:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +16,12 @@ from exporter.model import Kind
 from exporter.refu.channels import Register, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from tests.conftest import refu_config
-from tests.scrape import Scrape, get, scrape
+from tests.support.exporters import refu_config
+from tests.support.paths import PROJECT_ROOT
+from tests.support.scrape import Scrape, get, scrape
 
 MAPPING = load_refu_mapping()
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "refu-ess-channels.md"
+SEED = PROJECT_ROOT.parent / "shared" / "seeds" / "refu-ess-channels.md"
 WRITE_FUNCTIONS = {5, 6, 15, 16, 22, 23}
 
 

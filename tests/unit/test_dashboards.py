@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from exporter.reference import metric_rows
-from tests.dashboards import DASHBOARDS, load, panels, queries
+from tests.support.dashboards import DASHBOARDS, load, panels, queries
+from tests.support.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 PROVISIONING = ROOT / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
 DATASOURCE_INPUT = "DS_PROMETHEUS"
 DATASOURCE = "${DS_PROMETHEUS}"

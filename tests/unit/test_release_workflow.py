@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 SCHEMA = resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
 PLATFORMS = {"linux/amd64", "linux/arm64"}

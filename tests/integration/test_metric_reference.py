@@ -9,7 +9,6 @@ import platform
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,11 @@ from exporter import __version__
 from exporter.app import BRANCH_ENV, REVISION_ENV, Config
 from exporter.metrics import HEALTH_SOURCE
 from exporter.reference import HEALTH_METRICS, REGENERATE, markdown, metric_rows
-from tests.conftest import start_exporter
-from tests.scrape import scrape
+from tests.support.exporters import start_exporter
+from tests.support.paths import PROJECT_ROOT
+from tests.support.scrape import scrape
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 DOCS = ROOT / "docs" / "metrics.md"
 REQUIRED_KEYS = {"device", "source", "metric", "kind", "unit", "scale", "help"}
 

@@ -8,9 +8,9 @@ import socket
 import pytest
 import trustme
 
-from tests.exporter_process import ExporterProcess, run_command
-from tests.lying_modbus import LyingModbusServer
-from tests.scrape import scrape
+from tests.support.exporter_process import ExporterProcess, run_command
+from tests.support.lying_modbus import LyingModbusServer
+from tests.support.scrape import scrape
 
 BROKEN_REFU_TARGETS = [
     ("min_soc_percent: ten", "min_soc_percent", "must be a number 0..100, got 'ten'"),

@@ -26,7 +26,7 @@ import trustme
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.simulate import free_port
-from tests.processes import stop_process
+from tests.support.processes import stop_process
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"

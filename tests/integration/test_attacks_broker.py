@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.exporter_process import ExporterProcess
-from tests.mosquitto import Mosquitto
-from tests.scrape import scrape
-from tests.test_attacks_secrets import assert_no_secret
+from tests.support.exporter_process import ExporterProcess
+from tests.support.mosquitto import Mosquitto
+from tests.support.scrape import scrape
+from tests.support.secrets import assert_no_secret
 
 BROKER_PASSWORD = "broker-Secret-98765"
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-DASHBOARDS = sorted(
-    (Path(__file__).resolve().parent.parent / "grafana" / "dashboards").glob("*.json")
-)
+from tests.support.paths import PROJECT_ROOT
+
+DASHBOARDS = sorted((PROJECT_ROOT / "grafana" / "dashboards").glob("*.json"))
 
 
 def load(path: Path) -> dict[str, Any]:

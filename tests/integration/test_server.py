@@ -11,8 +11,8 @@ import bcrypt
 import pytest
 import trustme
 
-from tests.exporter_process import wait_until_served
-from tests.scrape import get, scrape
+from tests.support.exporter_process import wait_until_served
+from tests.support.scrape import get, scrape
 
 
 def test_run_serves_its_own_metrics_and_stops_on_sigterm(run_exporter, refu_sim, tmp_path):

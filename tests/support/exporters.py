@@ -1,0 +1,21 @@
+"""Exporters in the test process, started on a free loopback port."""
+
+from __future__ import annotations
+
+from exporter.app import Config, Exporter
+from exporter.refu.config import RefuConfig, RefuTargetConfig
+from exporter.simulate.refu import RefuSimulator
+
+
+def start_exporter(config: Config) -> Exporter:
+    exporter = Exporter(config, host="127.0.0.1", port=0)
+    exporter.start()
+    return exporter
+
+
+def refu_config(*simulators: RefuSimulator, timeout: float = 3.0, **settings: object) -> Config:
+    targets = tuple(
+        RefuTargetConfig(f"refu-{i}", "127.0.0.1", sim.port, 1, dict(settings))
+        for i, sim in enumerate(simulators, 1)
+    )
+    return Config(refu=RefuConfig(timeout_seconds=timeout, targets=targets))
