@@ -96,8 +96,15 @@ class Exporter:
         self.config = config
         web_config = web_config or WebConfig()
         self._loop = EventLoopThread("modbus")
+        refu_config = config.refu
         pool = TargetPool(
-            refu_mapping or load_refu_mapping(), self._loop, max_gap=config.refu.max_gap
+            refu_mapping or load_refu_mapping(),
+            self._loop,
+            max_gap=refu_config.max_gap,
+            max_probed=refu_config.probe_targets_max,
+            idle_seconds=refu_config.probe_idle_seconds,
+            # No scrape takes longer than the configured timeout: twice that is "in use".
+            busy_seconds=max(60.0, 2 * refu_config.timeout_seconds),
         )
         targets = [
             (t.name, pool.configure(Address(t.host, t.port, t.unit_id), t.settings))

@@ -20,6 +20,8 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
+from exporter.config import load_yaml
+
 #: Where a channel's value is in the device's data (a register, a message field ...).
 Location = TypeVar("Location")
 
@@ -126,7 +128,7 @@ def load_mapping(path: Path, parse_location: LocationParser[Location]) -> Device
     data; it raises ``ValueError`` with a reason when the entry's keys for that are wrong.
     """
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
     if not isinstance(document, dict):

@@ -178,6 +178,9 @@ def _module_section(module: ScrapeModule) -> str:
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    #: Prometheus scrapes every target of a job within one interval: a burst of /probe
+    #: connections must wait in the listen queue, not be refused (socketserver's is 5).
+    request_queue_size = 1024
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -40,7 +40,7 @@ from typing import Any
 import bcrypt
 import yaml
 
-from exporter.config import ConfigError, Reader
+from exporter.config import ConfigError, Reader, load_yaml
 
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
@@ -226,7 +226,7 @@ class _Problems(Reader):
 def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeError) as exc:
         raise ConfigError(
             [f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]

@@ -168,7 +168,16 @@ class PowerOceanMapping:
 
 
 def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
-    path = path or default_mapping_path("powerocean")
+    """The PowerOcean mapping at ``path``; the shipped one (the default) is read once."""
+    return _read_powerocean_mapping(path) if path else _shipped_powerocean_mapping()
+
+
+@functools.cache
+def _shipped_powerocean_mapping() -> PowerOceanMapping:
+    return _read_powerocean_mapping(default_mapping_path("powerocean"))
+
+
+def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
     mapping = load_mapping(path, _parse_field)
     routes = _routes(mapping)
     schemas = {route.schema: route for route in routes.values()}

@@ -7,6 +7,7 @@ summarising other channels. ``load_refu_mapping`` reads ``mappings/refu.yaml``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -225,7 +226,16 @@ def _configured(setting: Configured, settings: Mapping[str, Any]) -> Any:
 
 
 def load_refu_mapping(path: Path | None = None) -> RefuMapping:
-    path = path or default_mapping_path("refu")
+    """The REFU mapping at ``path``; the shipped one (the default) is read once per process."""
+    return _read_refu_mapping(path) if path else _shipped_refu_mapping()
+
+
+@functools.cache
+def _shipped_refu_mapping() -> RefuMapping:
+    return _read_refu_mapping(default_mapping_path("refu"))
+
+
+def _read_refu_mapping(path: Path) -> RefuMapping:
     mapping = load_mapping(path, parse_location)
     _check_registers(mapping)
     return RefuMapping(mapping)

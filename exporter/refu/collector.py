@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -85,19 +86,32 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
 class TargetPool:
     """Every REFU target the exporter talks to.
 
-    Configured targets (``/metrics``) stay. Targets read through ``/probe`` are kept, one per
-    address and unit, for their counters and learned read plan, the least recently used
-    dropped beyond ``max_probed``. A device that is both configured and probed has two
-    ``RefuTarget``s, so each job's counters count only its own requests.
+    Configured targets (``/metrics``) stay. Targets read through ``/probe`` are kept, one
+    per address and unit, for their counters and learned read plan, and forgotten once
+    unused for ``idle_seconds``; beyond ``max_probed`` the least recently used go sooner,
+    but never one used within ``busy_seconds`` (longer than any scrape may take), so a
+    scrape in flight keeps its target and its counters. A device that is both configured
+    and probed has two ``RefuTarget``s, so each job's counters count only its own requests.
     """
 
     def __init__(
-        self, mapping: RefuMapping, loop: EventLoopThread, *, max_gap: int, max_probed: int = 256
+        self,
+        mapping: RefuMapping,
+        loop: EventLoopThread,
+        *,
+        max_gap: int,
+        max_probed: int = 1024,
+        idle_seconds: float = 600.0,
+        busy_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.mapping = mapping
         self._loop = loop
         self._max_gap = max_gap
         self._max_probed = max_probed
+        self._idle_seconds = idle_seconds
+        self._busy_seconds = busy_seconds
+        self._clock = clock
         self._probed: OrderedDict[Address, RefuTarget] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -111,14 +125,29 @@ class TargetPool:
     def get(self, address: Address) -> RefuTarget:
         """The probed target at ``address``, created on first use."""
         with self._lock:
+            now = self._clock()
             target = self._probed.pop(address, None) or RefuTarget(
-                address, self.mapping, max_gap=self._max_gap
+                address, self.mapping, max_gap=self._max_gap, clock=self._clock
             )
+            target.last_used = now
             self._probed[address] = target
-            while len(self._probed) > self._max_probed:
-                _, evicted = self._probed.popitem(last=False)
-                self._loop.loop.call_soon_threadsafe(evicted.close)
+            self._forget_unused(now)
         return target
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._probed)
+
+    def _forget_unused(self, now: float) -> None:
+        """From the least recently used: the idle ones, and while over the limit, any not busy."""
+        for address, target in list(self._probed.items()):
+            idle = now - target.last_used
+            over = len(self._probed) > self._max_probed
+            if idle >= self._idle_seconds or (over and idle >= self._busy_seconds):
+                del self._probed[address]
+                self._loop.loop.call_soon_threadsafe(target.close)
+            elif not over:
+                return
 
 
 class RefuCollector:

@@ -27,14 +27,20 @@ class RefuConfig:
     timeout_seconds: float = 3.0
     max_gap: int = 10
     targets: tuple[RefuTargetConfig, ...] = ()
+    #: /probe targets kept for their counters and read plans, and how long one unused stays.
+    probe_targets_max: int = 1024
+    probe_idle_seconds: float = 600.0
 
 
 def read_refu_section(
     reader: Reader, data: Any, settings: Mapping[str, SettingCheck]
 ) -> RefuConfig:
-    section = reader.section(data, "refu", ("timeout_seconds", "max_gap", "targets"))
+    keys = ("timeout_seconds", "max_gap", "targets", "probe_targets_max", "probe_idle_seconds")
+    section = reader.section(data, "refu", keys)
     timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
     max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
+    probe_max = reader.whole_number(section, "probe_targets_max", "refu", 1024, 1, 1_000_000)
+    probe_idle = reader.number(section, "probe_idle_seconds", "refu", 600, minimum=1)
     targets_data = section.get("targets", [])
     if not isinstance(targets_data, list):
         reader.problem("refu.targets", "must be a list")
@@ -47,7 +53,13 @@ def read_refu_section(
     names = [t.name for t in targets]
     for name in sorted({n for n in names if names.count(n) > 1}):
         reader.problem("refu.targets", f"name {name!r} is used twice")
-    return RefuConfig(timeout_seconds=timeout, max_gap=max_gap, targets=tuple(targets))
+    return RefuConfig(
+        timeout_seconds=timeout,
+        max_gap=max_gap,
+        targets=tuple(targets),
+        probe_targets_max=probe_max,
+        probe_idle_seconds=probe_idle,
+    )
 
 
 def _refu_target(

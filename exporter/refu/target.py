@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +71,12 @@ class RefuTarget:
         *,
         settings: Mapping[str, Any] | None = None,
         max_gap: int = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.address = address
+        self._clock = clock
+        #: When the target was last handed out or finished a scrape (``clock`` time).
+        self.last_used = clock()
         self._mapping = mapping
         self._settings = dict(settings or {})
         self._max_gap = max_gap
@@ -116,6 +120,7 @@ class RefuTarget:
             log.debug("scrape of REFU %s failed", self.address.shown, exc_info=True)
             result = self._failed(started, "invalid_response", f"{type(exc).__name__}: {exc}")
         self._schedule_idle_close()
+        self.last_used = self._clock()
         return result
 
     def _failed(self, started: float, reason: str, detail: str) -> ScrapeResult:
