@@ -162,7 +162,7 @@ def powerocean_config(broker: Mosquitto, **options: Any) -> Config:
     )
 
 
-def wait_scrape(exporter, predicate, timeout: float = 10.0) -> Scrape:
+def wait_scrape(exporter, predicate, timeout: float = 20.0) -> Scrape:
     return scrape_until(exporter.port, predicate, timeout)
 
 
