@@ -181,8 +181,11 @@ def sample_values(body: bytes, name: str) -> list[float]:
     """The values of every sample of metric ``name`` (any labels) in an exposition."""
     values = []
     for line in body.decode().splitlines():
-        if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
-            values.append(float(line.rsplit("}", 1)[-1].split()[0]))
+        rest = line[len(name) :] if line.startswith(name) else ""
+        if rest.startswith("{"):
+            rest = rest.rsplit("}", 1)[1]
+        if rest.startswith(" "):
+            values.append(float(rest.split()[0]))
     return values
 
 
