@@ -196,12 +196,14 @@ def ingest_round(
     """Frames/s of the bare subscriber, then of the exporter (``number``: the round, from 1)."""
     started = time.time()
     frames = publish(publisher, TOPIC.format(BARE_SERIAL), payloads, count)
+    published = time.time()
     bare_done = float(wait_for_lines(subscriber_log, DONE, number)[-1].split()[1])
     already, _ = ingested(exporter)
     started_exporter = time.time()
     publish(publisher, TOPIC.format(INGEST_SERIAL), payloads, count)
     exporter_done = wait_for_frames(exporter, already + frames)
     return {
+        "published": frames / (published - started),
         "bare": frames / (bare_done - started),
         "exporter": frames / (exporter_done - started_exporter),
     }
@@ -219,6 +221,7 @@ def report(
     """Print the figures."""
     figures = spreads(ingest)
     print(f"ingest through Mosquitto, frames/s, min/median/max over {len(ingest)} rounds")
+    print(f"  publisher (acked)      {figures['published'].show(1, 0)}")
     print(f"  bare paho subscriber   {figures['bare'].show(1, 0)}")
     print(f"  exporter               {figures['exporter'].show(1, 0)}")
     print(f"  ratio exporter/bare    {ratios(ingest, 'exporter', 'bare').show()}x")
