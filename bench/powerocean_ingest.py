@@ -1,104 +1,293 @@
-"""PowerOcean figures: ingest throughput, /metrics render time for many systems, memory.
+"""PowerOcean: ingest end to end through Mosquitto against a bare paho subscriber, and the
+time /metrics takes for many systems as Prometheus asks for it.
 
-Ingest is the whole path of one MQTT payload on the client's thread: envelope, XOR
-check, routing, protobuf parse, cache store. Rendering is what a scrape costs for
---systems systems with --packs packs each.
+A Mosquitto process, the exporter (``ess-exporter run --config``) and a bare paho
+subscriber, each in its own process. This process publishes the simulator's mid-session
+payloads (``PowerOceanModel.update``) at QoS 1 as fast as it can, alternately to the
+exporter's system and to the subscriber's topic; frames per second is the frames published
+over the time from the first publish to the last frame taken in (the exporter's
+``powerocean_last_message_timestamp_seconds``, the subscriber's own clock). Two more
+exporters hold 10 and 100 systems with 4 packs each and are scraped in turn with
+Prometheus' headers. Figures are min/median/max over the rounds of each round's value.
 
-    .venv/bin/python bench/powerocean_ingest.py [--seconds 3] [--systems 10] [--packs 4]
+    .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--payloads 10000] [--scrapes 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import resource
-import statistics
+import sys
 import time
-import tracemalloc
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, generate_latest
+import paho.mqtt.client as mqtt
+from common import (
+    HOST,
+    Processes,
+    Server,
+    alternate,
+    ratios,
+    sample_values,
+    scrape,
+    series,
+    spreads,
+    start_exporter,
+    start_mosquitto,
+    timed,
+)
+from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.powerocean.cache import MessageCache
-from exporter.powerocean.collector import PowerOceanCollector
-from exporter.powerocean.devices import Devices
-from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
 TOPIC = "/app/device/property/{}"
+INGEST_SERIAL = "R371BENCH0INGEST"
+BARE_SERIAL = "R371BENCH000BARE"
+#: A subscriber line: "ready", then "done <unix time>" after each ``--count`` messages.
+READY, DONE = "ready", "done"
 
 
-MESSAGES = (
-    "JTS1_ENERGY_STREAM_REPORT",
-    "JTS1_EMS_HEARTBEAT",
-    "JTS1_EMS_STATE_CHANGE_REPORT",
-    "JTS1_BP_STA_REPORT",
-)
+# -- the bare subscriber (its own process) ----------------------------------------------
 
 
-def payloads(serial: str, packs: int) -> list[bytes]:
-    """One payload per message kind, as the device sends them mid-session."""
-    model = PowerOceanModel(packs=[f"{serial}-PACK{i}" for i in range(1, packs + 1)], epoch=0)
-    publisher = PowerOceanPublisher("mqtt://127.0.0.1:1", serial, model=model)
+def bare_subscriber(port: int, topic: str, count: int) -> None:
+    """Count messages on ``topic`` and print the time each ``count``-th arrived."""
+    received = 0
+
+    def on_message(*_: object) -> None:
+        nonlocal received
+        received += 1
+        if received % count == 0:
+            print(f"{DONE} {time.time()}", flush=True)
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare-subscriber")
+    client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+    client.on_subscribe = lambda *_: print(READY, flush=True)
+    client.on_message = on_message
+    client.connect(HOST, port)
+    client.loop_forever()
+
+
+def wait_for_lines(log: Path, prefix: str, number: int, timeout: float = 120.0) -> list[str]:
+    """The first ``number`` lines of ``log`` starting with ``prefix``, once there are."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [line for line in log.read_text().splitlines() if line.startswith(prefix)]
+        if len(lines) >= number:
+            return lines[:number]
+        time.sleep(0.05)
+    raise RuntimeError(f"{log.name}: fewer than {number} {prefix!r} lines after {timeout:.0f} s")
+
+
+# -- payloads and publishing --------------------------------------------------------------
+
+
+def update_payloads(serial: str, ticks: int = 30) -> list[tuple[bytes, int]]:
+    """(payload, frames in it) of ``ticks`` consecutive mid-session pushes of a Plus."""
+    model = PowerOceanModel(epoch=0)
+    publisher = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
+    updates = [model.update(1000.0 + 2 * tick, tick) for tick in range(ticks)]
+    return [(publisher.payload(messages), len(messages)) for messages in updates]
+
+
+def get_all_payload(serial: str, packs: int) -> tuple[bytes, int]:
+    """(payload, frames) of a get-all answer of a system with ``packs`` packs."""
+    model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(packs)], epoch=0)
     messages = model.messages(1000.0)
-    return [publisher.payload({name: messages[name]}) for name in MESSAGES]
+    return PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model).payload(messages), len(
+        messages
+    )
+
+
+def connected_publisher(broker: Server) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
+    client.max_inflight_messages_set(1000)
+    client.connect(HOST, broker.port)
+    client.loop_start()
+    return client
+
+
+def publish(
+    client: mqtt.Client, topic: str, payloads: Sequence[tuple[bytes, int]], count: int
+) -> int:
+    """Publish ``count`` payloads (cycling) at QoS 1, wait for the broker's acks; the frames."""
+    info = None
+    frames = 0
+    for index in range(count):
+        payload, frames_in = payloads[index % len(payloads)]
+        info = client.publish(topic, payload, qos=1)
+        frames += frames_in
+    if info is not None:
+        info.wait_for_publish(120)
+    return frames
+
+
+# -- the exporter's side --------------------------------------------------------------------
+
+
+def exporter_config(processes: Processes, name: str, broker: Server, serials: list[str]) -> Path:
+    path = processes.directory / f"{name}.yaml"
+    devices = "".join(f"    - {serial}\n" for serial in serials)
+    path.write_text(
+        f"powerocean:\n  broker: {{url: 'mqtt://{HOST}:{broker.port}'}}\n"
+        f"  keepalive_seconds: 0\n  devices:\n{devices}"
+    )
+    return path
+
+
+def ingested(exporter: Server) -> tuple[float, float]:
+    """(frames the exporter has decoded, Unix time of the last one)."""
+    body = scrape(exporter.port, "/metrics").body
+    last = sample_values(body, "powerocean_last_message_timestamp_seconds")
+    return sum(sample_values(body, "powerocean_messages_received_total")), max(last, default=0.0)
+
+
+def wait_for_frames(exporter: Server, total: float, timeout: float = 120.0) -> float:
+    """Until the exporter has decoded ``total`` frames; the time of the last."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frames, last = ingested(exporter)
+        if frames >= total:
+            return last
+        time.sleep(0.25)
+    raise RuntimeError(f"the exporter decoded {frames:.0f} of {total:.0f} frames")
+
+
+def start_fed_exporter(
+    processes: Processes, broker: Server, publisher: mqtt.Client, systems: int, packs: int
+) -> Server:
+    """An exporter holding ``systems`` systems, each having sent a whole get-all."""
+    name = f"exporter-{systems}x{packs}"
+    serials = [f"R371B{systems:03d}S{i:06d}" for i in range(systems)]
+    exporter = start_exporter(
+        processes, name, "--config", str(exporter_config(processes, name, broker, serials))
+    )
+    wait_for_subscription(exporter)
+    total = 0
+    for serial in serials:
+        total += publish(publisher, TOPIC.format(serial), [get_all_payload(serial, packs)], 1)
+    wait_for_frames(exporter, total)
+    return exporter
+
+
+def wait_for_subscription(exporter: Server, timeout: float = 20.0) -> None:
+    """Until the exporter is connected to the broker, and a moment for its SUBSCRIBE."""
+    deadline = time.monotonic() + timeout
+    while sample_values(scrape(exporter.port, "/metrics").body, "powerocean_mqtt_connected") != [
+        1.0
+    ]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the exporter did not connect to the broker")
+        time.sleep(0.1)
+    time.sleep(0.5)
+
+
+# -- rounds ---------------------------------------------------------------------------------
+
+
+def ingest_round(
+    publisher: mqtt.Client,
+    exporter: Server,
+    subscriber_log: Path,
+    payloads: Sequence[tuple[bytes, int]],
+    count: int,
+    number: int,
+) -> dict[str, float]:
+    """Frames/s of the bare subscriber, then of the exporter (``number``: the round, from 1)."""
+    started = time.time()
+    frames = publish(publisher, TOPIC.format(BARE_SERIAL), payloads, count)
+    published = time.time()
+    bare_done = float(wait_for_lines(subscriber_log, DONE, number)[-1].split()[1])
+    already, _ = ingested(exporter)
+    started_exporter = time.time()
+    publish(publisher, TOPIC.format(INGEST_SERIAL), payloads, count)
+    exporter_done = wait_for_frames(exporter, already + frames)
+    return {
+        "published": frames / (published - started),
+        "bare": frames / (bare_done - started),
+        "exporter": frames / (exporter_done - started_exporter),
+    }
+
+
+def render(exporter: Server) -> Callable[[], float]:
+    return lambda: timed(lambda: scrape(exporter.port, "/metrics"))
+
+
+def report(
+    ingest: list[dict[str, float]],
+    renders: list[dict[str, float]],
+    sizes: dict[str, tuple[int, int]],
+) -> None:
+    """Print the figures."""
+    figures = spreads(ingest)
+    print(f"ingest through Mosquitto, frames/s, min/median/max over {len(ingest)} rounds")
+    print(f"  publisher (acked)      {figures['published'].show(1, 0)}")
+    print(f"  bare paho subscriber   {figures['bare'].show(1, 0)}")
+    print(f"  exporter               {figures['exporter'].show(1, 0)}")
+    print(f"  ratio exporter/bare    {ratios(ingest, 'exporter', 'bare').show()}x")
+    print(f"/metrics as Prometheus asks, ms, min/median/max over {len(renders)} round medians")
+    for name, spread in spreads(renders).items():
+        count, wire = sizes[name]
+        print(f"  {name} packs  {spread.show(1000, 1):>20}  ({count} series, {wire} bytes gzip)")
+
+
+def measure(args: argparse.Namespace) -> None:
+    with Processes() as processes:
+        broker = start_mosquitto(processes)
+        log = processes.directory / "subscriber.log"
+        processes.start(
+            "subscriber",
+            sys.executable,
+            __file__,
+            "--bare-subscriber",
+            str(broker.port),
+            str(args.payloads),
+        )
+        wait_for_lines(log, READY, 1)
+        publisher = connected_publisher(broker)
+        try:
+            exporter = start_exporter(
+                processes,
+                "exporter",
+                "--config",
+                str(exporter_config(processes, "ingest", broker, [INGEST_SERIAL])),
+            )
+            wait_for_subscription(exporter)
+            payloads = update_payloads(INGEST_SERIAL)
+            ingest = [
+                ingest_round(publisher, exporter, log, payloads, args.payloads, number)
+                for number in range(1, args.rounds + 1)
+            ]
+            fed = {
+                f"{systems} systems x 4": start_fed_exporter(
+                    processes, broker, publisher, systems, 4
+                )
+                for systems in (10, 100)
+            }
+            sizes: dict[str, tuple[int, int]] = {}
+            for name, server in fed.items():
+                answer = scrape(server.port, "/metrics")
+                sizes[name] = (series(answer.body), answer.wire_bytes)
+            variants = {name: render(server) for name, server in fed.items()}
+            renders = [alternate(variants, args.scrapes) for _ in range(args.rounds)]
+        finally:
+            publisher.disconnect()
+            publisher.loop_stop()
+    report(ingest, renders, sizes)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--systems", type=int, default=10)
-    parser.add_argument("--packs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--payloads", type=int, default=10000, help="per variant and round")
+    parser.add_argument("--scrapes", type=int, default=3, help="of /metrics per round")
+    parser.add_argument("--bare-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    mapping = load_powerocean_mapping()
-
-    # Ingest: a realistic mix (energy stream most often), one system with two packs.
-    stream, heartbeat, change, packs = payloads("R371BENCH0001", 2)
-    mix = [stream, stream, stream, heartbeat, packs, change]
-    cache = MessageCache()
-    ingest = Ingest(mapping, cache, ["R371BENCH0001"], stale_after=1e9)
-    topic = TOPIC.format("R371BENCH0001")
-    count, deadline = 0, time.perf_counter() + args.seconds
-    started = time.perf_counter()
-    for payload in itertools.cycle(mix):
-        ingest(topic, payload)
-        count += 1
-        if count % 1000 == 0 and time.perf_counter() > deadline:
-            break
-    rate = count / (time.perf_counter() - started)
-
-    # Render: many systems, every message fresh.
-    cache = MessageCache()
-    serials = [f"R371BENCH{i:04d}" for i in range(args.systems)]
-    ingest = Ingest(mapping, cache, serials, stale_after=1e9)
-    tracemalloc.start()
-    for serial in serials:
-        for payload in payloads(serial, args.packs):
-            ingest(TOPIC.format(serial), payload)
-    collector = PowerOceanCollector(
-        mapping, cache, ingest, None, devices=Devices({s: s for s in serials}), stale_after=1e9
-    )
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    text = generate_latest(registry)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    durations = []
-    for _ in range(30):
-        t = time.perf_counter()
-        generate_latest(registry)
-        durations.append(time.perf_counter() - t)
-    series = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
-
-    print(f"ingest (1 core, decode + cache)   {rate:,.0f} messages/s")
-    render_ms = statistics.median(durations) * 1000
-    print(
-        f"render {args.systems} systems x {args.packs} packs   "
-        f"median {render_ms:.1f} ms, {series} series, {len(text) / 1024:.0f} KiB"
-    )
-    print(f"peak traced memory (cache+render) {peak / 1024 / 1024:.1f} MiB")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process max RSS                   {rss:.1f} MiB")
+    if args.bare_subscriber:
+        port, count = args.bare_subscriber
+        bare_subscriber(port, TOPIC.format(BARE_SERIAL), count)
+    else:
+        measure(args)
 
 
 if __name__ == "__main__":

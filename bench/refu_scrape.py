@@ -1,137 +1,113 @@
-"""REFU scrape figures against the simulator with an injected round-trip delay.
+"""REFU: /probe over HTTP against bare pymodbus doing the same two reads, at several device
+latencies, and the exporter's CPU time per probe.
 
-Prints: Modbus requests per scrape, scrape wall time through the exporter (HTTP /probe,
-and the collector alone) against the same two reads done with bare pymodbus calls,
-exposition render time for one target, and peak memory.
+One REFU simulator process per latency and one exporter process (no config: /probe only).
+Each round alternates a bare read (pymodbus' client in this process: function 3 from 0x200,
+11 registers, then function 4 from 0x100, 0x56 registers, the exporter's read plan) with a
+/probe request carrying Prometheus' headers. Figures are min/median/max over the rounds of
+each round's median.
 
-    .venv/bin/python bench/refu_scrape.py [--delay-ms 10] [--scrapes 50]
+    .venv/bin/python bench/refu_scrape.py [--rounds 5] [--scrapes 20] [--delays-ms 0,10,50]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import resource
-import statistics
-import time
-import tracemalloc
-import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import Metric
-from pymodbus.client import AsyncModbusTcpClient
+from common import (
+    HOST,
+    Processes,
+    Server,
+    alternate,
+    cpu_seconds,
+    ratios,
+    sample_values,
+    scrape,
+    spreads,
+    start_exporter,
+    start_refu_simulator,
+    timed,
+)
+from pymodbus.client import ModbusTcpClient
 
-from exporter.app import Config, Exporter
-from exporter.eventloop import EventLoopThread
-from exporter.metrics import FamilyBuilder
-from exporter.refu.channels import load_refu_mapping
-from exporter.refu.collector import RefuCollector, TargetPool
-from exporter.refu.target import Address
-from exporter.simulate import free_port
-from exporter.simulate.refu import RefuSimulator
-
-
-def timed(function, repeat: int) -> list[float]:
-    durations = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        durations.append(time.perf_counter() - started)
-    return durations
+UNIT_ID = 1
 
 
-async def bare_pymodbus(port: int, repeat: int) -> list[float]:
-    """The seed map's two reads with a connected pymodbus client, nothing else."""
-    client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=3, retries=0)
-    await client.connect()
-    durations = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await client.read_input_registers(0x100, count=0x56, device_id=1)
-        await client.read_holding_registers(0x200, count=11, device_id=1)
-        durations.append(time.perf_counter() - started)
-    client.close()
-    return durations
+def bare_reads(client: ModbusTcpClient) -> Callable[[], float]:
+    """Seconds for the read plan's two requests on a connected client."""
+
+    def read() -> None:
+        for answer in (
+            client.read_holding_registers(0x200, count=11, device_id=UNIT_ID),
+            client.read_input_registers(0x100, count=0x56, device_id=UNIT_ID),
+        ):
+            if answer.isError():
+                raise RuntimeError(f"bare read failed: {answer}")
+
+    return lambda: timed(read)
 
 
-def ms(values: list[float]) -> str:
-    median = statistics.median(values) * 1000
-    p90 = sorted(values)[int(len(values) * 0.9)] * 1000
-    return f"median {median:7.2f} ms  p90 {p90:7.2f} ms"
+def probe(exporter: Server, simulator: Server) -> Callable[[], float]:
+    """Seconds for one /probe of ``simulator`` through ``exporter``; fails unless refu_up 1."""
+    path = f"/probe?module=refu&target={HOST}:{simulator.port}&unit_id={UNIT_ID}"
+    if sample_values(scrape(exporter.port, path).body, "refu_up") != [1.0]:
+        raise RuntimeError(f"/probe of {simulator.port} does not report refu_up 1")
+    return lambda: timed(lambda: scrape(exporter.port, path))
 
 
-class _Fixed:
-    """A registry stand-in holding one prepared family."""
+def one_round(
+    exporter: Server, variants: Mapping[float, Mapping[str, Callable[[], float]]], scrapes: int
+) -> dict[str, float]:
+    """Every latency once: bare and /probe alternated, and CPU per probe, keyed by latency."""
+    result: dict[str, float] = {}
+    for delay_ms, pair in variants.items():
+        before = cpu_seconds(exporter.pid)
+        medians = alternate(pair, scrapes)
+        result[f"{delay_ms} cpu"] = (cpu_seconds(exporter.pid) - before) / scrapes
+        result.update({f"{delay_ms} {name}": value for name, value in medians.items()})
+    return result
 
-    def __init__(self, family: Metric) -> None:
-        self._family = family
 
-    def collect(self) -> list[Metric]:
-        return [self._family]
+def report(rounds: Sequence[dict[str, float]], delays_ms: Sequence[float]) -> None:
+    figures = spreads(rounds)
+    print(f"{len(rounds)} rounds; min/median/max of the per-round medians, ms")
+    print(
+        f"{'device delay':>12}  {'bare 2 reads':>20}  {'/probe HTTP':>20}  {'ratio':>16}  "
+        f"{'exporter CPU/probe':>20}"
+    )
+    for delay in delays_ms:
+        ratio = ratios(rounds, f"{delay} probe", f"{delay} bare")
+        print(
+            f"{delay:>9g} ms  {figures[f'{delay} bare'].show(1000):>20}  "
+            f"{figures[f'{delay} probe'].show(1000):>20}  {ratio.show():>15}x  "
+            f"{figures[f'{delay} cpu'].show(1000):>20}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay-ms", type=float, default=10.0, help="per request, at the device")
-    parser.add_argument("--scrapes", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scrapes", type=int, default=20, help="per variant and round")
+    parser.add_argument("--delays-ms", default="0,10,50", help="device latencies, comma separated")
     args = parser.parse_args()
-
-    simulator = RefuSimulator("127.0.0.1", free_port(), delay_seconds=args.delay_ms / 1000)
-    simulator.start()
-    exporter = Exporter(Config(), host="127.0.0.1", port=0)
-    exporter.start()
-    url = f"http://127.0.0.1:{exporter.port}/probe?module=refu&target=127.0.0.1:{simulator.port}"
-    try:
-        urllib.request.urlopen(url).read()  # connect and plan once
-        simulator.requests.clear()
-        http = timed(lambda: urllib.request.urlopen(url).read(), args.scrapes)
-        per_scrape = len(simulator.requests) / args.scrapes
-        # Memory is traced in its own round: tracing slows every allocation down.
-        tracemalloc.start()
-        timed(lambda: urllib.request.urlopen(url).read(), 10)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-
-        loop = EventLoopThread()
-        pool = TargetPool(load_refu_mapping(), loop, max_gap=10)
-        target = pool.get(Address("127.0.0.1", simulator.port, 1))
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(RefuCollector([("bench", target)], loop, timeout=5))
-        generate_latest(registry)
-        collector_only = timed(lambda: generate_latest(registry), args.scrapes)
-        bare = asyncio.run(bare_pymodbus(simulator.port, args.scrapes))
-
-        # Rendering alone: the families of one scrape's values, no device I/O.
-        result = loop.run(target.scrape(5))
-
-        def render() -> bytes:
-            families = FamilyBuilder(("target",))
-            for channel, raw in result.values.items():
-                families.add(channel, raw, ("bench",))
-            return b"".join(generate_latest(_Fixed(family)) for family in families.families())
-
-        render_times = timed(render, 200)
-        size = len(render())
-        loop.stop()
-    finally:
-        exporter.stop()
-        simulator.stop()
-
-    base = statistics.median(bare)
-    print(
-        f"injected device delay          {args.delay_ms:.1f} ms per request, {args.scrapes} scrapes"
-    )
-    print(f"modbus requests per scrape     {per_scrape:.2f}")
-    print(f"bare pymodbus (2 reads)        {ms(bare)}")
-    for label, values in (
-        ("exporter collector, no HTTP", collector_only),
-        ("exporter /probe over HTTP", http),
-    ):
-        print(f"{label:<30} {ms(values)}  ({statistics.median(values) / base:.2f}x bare)")
-    print(f"render one target              {ms(render_times)}  ({size} bytes)")
-    print(f"peak traced memory, scrapes    {peak / 1024:.0f} KiB")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process max RSS                {rss:.1f} MiB")
+    delays_ms = [float(d) for d in args.delays_ms.split(",")]
+    clients: list[ModbusTcpClient] = []
+    with Processes() as processes:
+        try:
+            exporter = start_exporter(processes, "exporter")
+            variants = {}
+            for delay in delays_ms:
+                simulator = start_refu_simulator(processes, delay / 1000)
+                client = ModbusTcpClient(HOST, port=simulator.port, timeout=5, retries=0)
+                client.connect()
+                clients.append(client)
+                variants[delay] = {"bare": bare_reads(client), "probe": probe(exporter, simulator)}
+            rounds = [one_round(exporter, variants, args.scrapes) for _ in range(args.rounds)]
+        finally:
+            for client in clients:
+                client.close()
+    report(rounds, delays_ms)
 
 
 if __name__ == "__main__":
