@@ -9,7 +9,6 @@ report, so whoever keeps the state can tell "not sent" from "sent as 0".
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 from collections.abc import Mapping
@@ -225,16 +224,20 @@ def report_of(message: _message.Message) -> Report:
 
 
 _NUMBER, _TEXT, _LIST, _MESSAGE, _MESSAGES = range(5)
+#: FieldDescriptor -> (name, shape): looked up once per field, not per report.
+_SHAPES: dict[FieldDescriptor, tuple[str, int]] = {}
 
 
-@functools.cache
 def _shape(descriptor: FieldDescriptor) -> tuple[str, int]:
-    """A field's name and how its value is flattened (looked up once per field)."""
+    """A field's name and how its value is flattened."""
     if descriptor.message_type is not None:
-        return descriptor.name, _MESSAGES if descriptor.is_repeated else _MESSAGE
-    if descriptor.is_repeated:
-        return descriptor.name, _LIST
-    return descriptor.name, _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
+        shape = _MESSAGES if descriptor.is_repeated else _MESSAGE
+    elif descriptor.is_repeated:
+        shape = _LIST
+    else:
+        shape = _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
+    _SHAPES[descriptor] = (descriptor.name, shape)
+    return descriptor.name, shape
 
 
 def _flatten(
@@ -244,8 +247,9 @@ def _flatten(
     lists: list[FieldPath],
     unknown: dict[FieldPath, Any],
 ) -> None:
+    shapes = _SHAPES
     for descriptor, value in message.ListFields():
-        name, shape = _shape(descriptor)
+        name, shape = shapes.get(descriptor) or _shape(descriptor)
         path = (*prefix, name)
         if shape == _NUMBER:
             fields[path] = value
