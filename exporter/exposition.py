@@ -113,6 +113,8 @@ class Exposition:
         self._heads: dict[tuple[Any, ...], _Head | None] = {}
         self._label_sets: dict[tuple[tuple[str, str], ...], str] = {}
         self._label_values: dict[str, str] = {}
+        #: Label names seen to be legacy names (those come from code, so they are few).
+        self._legacy_label_names: set[str] = set()
 
     def answer(
         self, families: Iterable[Metric], accept: str | None, accept_encoding: str | None
@@ -172,20 +174,26 @@ class Exposition:
 
     def _label_set(self, key: tuple[tuple[str, str], ...]) -> str:
         """``{a="x",b="y"}``: names sorted, values escaped, as both formats write it."""
-        if any(not _LEGACY_NAME.fullmatch(name) for name, _ in key):
-            raise _Irregular
-        pairs = ",".join(f'{name}="{self._label_value(value)}"' for name, value in sorted(key))
+        legacy, escaped = self._legacy_label_names, self._label_values
+        pairs = []
+        for name, value in sorted(key):
+            if name not in legacy:
+                self._check_label_name(name)
+            pairs.append(f'{name}="{escaped.get(value) or self._label_value(value)}"')
         if len(self._label_sets) >= CACHE_LIMIT:
             self._label_sets.clear()
-        text = self._label_sets[key] = f"{{{pairs}}}"
+        text = self._label_sets[key] = "{" + ",".join(pairs) + "}"
         return text
 
+    def _check_label_name(self, name: str) -> None:
+        if not _LEGACY_NAME.fullmatch(name):
+            raise _Irregular
+        self._legacy_label_names.add(name)
+
     def _label_value(self, value: str) -> str:
-        escaped = self._label_values.get(value)
-        if escaped is None:
-            if len(self._label_values) >= CACHE_LIMIT:
-                self._label_values.clear()
-            escaped = self._label_values[value] = _escape(value, quotes=True)
+        if len(self._label_values) >= CACHE_LIMIT:
+            self._label_values.clear()
+        escaped = self._label_values[value] = _escape(value, quotes=True)
         return escaped
 
 
