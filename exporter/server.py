@@ -1,14 +1,15 @@
 """HTTP: ``/metrics``, ``/probe``, ``/-/healthy`` and a landing page.
 
-Every request gets a fresh registry: the exporter's own collectors plus the devices of
+Every request collects fresh families: the exporter's own collectors plus the devices of
 the registered scrape modules that request asks for, read within the time Prometheus
-allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset).
-The server knows no device: see ``exporter.modules``.
+allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset);
+``exporter.exposition`` writes them. The server knows no device: see ``exporter.modules``.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import math
 import ssl
@@ -19,10 +20,10 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.registry import Collector
 
 from exporter import __version__
+from exporter.exposition import Exposition
 from exporter.modules import BadRequest, ScrapeModule
 from exporter.webconfig import WebConfig
 
@@ -51,6 +52,7 @@ class ExporterApp:
         self._collectors = list(collectors)
         self._modules = {module.name: module for module in modules}
         self._web_config = web_config or WebConfig()
+        self._exposition = Exposition()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._web_config.headers:
@@ -89,7 +91,7 @@ class ExporterApp:
         collectors = [*self._collectors]
         for module in self._modules.values():
             collectors += module.collectors(timeout)
-        return _expose(collectors, environ, start_response)
+        return self._expose(collectors, environ, start_response)
 
     def _probe(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -102,7 +104,24 @@ class ExporterApp:
             known = ", ".join(sorted(self._modules)) or "none"
             raise BadRequest(f"unknown module {name!r} (known: {known})")
         collectors = module.probe(params, _scrape_timeout(environ))
-        return _expose(collectors, environ, start_response)
+        return self._expose(collectors, environ, start_response)
+
+    def _expose(
+        self,
+        collectors: Iterable[Collector],
+        environ: dict[str, Any],
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """The families of ``collectors`` in the format and encoding the client accepts."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method != "GET":
+            return _not_get(start_response, method)
+        families = itertools.chain.from_iterable(c.collect() for c in collectors)
+        headers, body = self._exposition.answer(
+            families, environ.get("HTTP_ACCEPT"), environ.get("HTTP_ACCEPT_ENCODING")
+        )
+        start_response("200 OK", headers)
+        return [body]
 
 
 def _scrape_timeout(environ: dict[str, Any]) -> float | None:
@@ -130,13 +149,14 @@ def _adding_headers(
     return start
 
 
-def _expose(
-    collectors: Iterable[Collector], environ: dict[str, Any], start_response: StartResponse
-) -> Iterable[bytes]:
-    registry = CollectorRegistry(auto_describe=False)
-    for collector in collectors:
-        registry.register(collector)
-    return make_wsgi_app(registry)(environ, start_response)
+def _not_get(start_response: StartResponse, method: str) -> list[bytes]:
+    """OPTIONS names the allowed methods; any other method but GET is refused."""
+    allow = ("Allow", "OPTIONS,GET")
+    if method == "OPTIONS":
+        start_response("200 OK", [allow])
+        return [b""]
+    start_response("405 Method Not Allowed", [allow])
+    return [f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n".encode()]
 
 
 def _text(start_response: StartResponse, status: str, body: str) -> list[bytes]:

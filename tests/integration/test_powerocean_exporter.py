@@ -3,6 +3,7 @@ the exporter's MQTT client -> cache -> HTTP scrape parsed with prometheus_client
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import math
@@ -10,10 +11,15 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from typing import Any
 
 import pytest
 from google.protobuf.message import Message
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as parse_openmetrics,
+)
+from prometheus_client.samples import Sample
 
 from exporter.app import Config
 from exporter.metrics import dotted_version, scaled
@@ -26,7 +32,7 @@ from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber
 from tests.support.paths import PROJECT_ROOT
-from tests.support.scrape import Scrape, scrape_until
+from tests.support.scrape import PROMETHEUS_ACCEPT, Scrape, scrape_until
 
 MAPPING = load_powerocean_mapping()
 COMMANDS = {name: route.command for name, route in MAPPING.routes.items()}
@@ -357,6 +363,38 @@ def test_promtool_accepts_a_full_scrape(broker, exporter_on):
         [promtool, "check", "metrics"], input=result.text, capture_output=True, text=True
     )
     assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
+
+
+def test_prometheus_headers_get_gzipped_openmetrics_with_the_same_series(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker))
+    messages = PowerOceanModel(packs=PACKS).messages(time.time())
+    with Subscriber(broker) as device:
+        device.publish(topic(), payload(messages))
+        text = wait_scrape(
+            exporter,
+            lambda r: all(
+                r.has("powerocean_last_message_timestamp_seconds", message=name)
+                for name in messages
+            ),
+        )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{exporter.port}/metrics",
+        headers={"Accept": PROMETHEUS_ACCEPT, "Accept-Encoding": "gzip"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        headers, body = response.headers, response.read()
+    assert headers["Content-Type"] == (
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+    )
+    assert headers["Content-Encoding"] == "gzip"
+    exposition = gzip.decompress(body).decode()
+    assert exposition.endswith("# EOF\n")
+    families = list(parse_openmetrics(exposition))
+    assert {series(s) for f in families for s in f.samples} == {series(s) for s in text.samples}
+
+
+def series(sample: Sample) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return sample.name, tuple(sorted(sample.labels.items()))
 
 
 def test_decode_prints_a_payload_as_json(tmp_path):

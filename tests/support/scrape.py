@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+#: The Accept header Prometheus sends (OpenMetrics first, the text format as a fallback).
+PROMETHEUS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+
 
 @dataclass
 class Scrape:
