@@ -95,11 +95,11 @@ class Exporter:
     ) -> None:
         self.config = config
         web_config = web_config or WebConfig()
-        self._loop = EventLoopThread("modbus")
+        # HTTP and device reads share one event loop, on a thread of its own.
+        self._loop = EventLoopThread("asyncio")
         refu_config = config.refu
         pool = TargetPool(
             refu_mapping or load_refu_mapping(),
-            self._loop,
             max_gap=refu_config.max_gap,
             max_probed=refu_config.probe_targets_max,
             idle_seconds=refu_config.probe_idle_seconds,
@@ -122,7 +122,11 @@ class Exporter:
             collectors.append(self._powerocean(config.powerocean, powerocean_mapping))
         refu = RefuModule(pool, targets, config.refu.timeout_seconds)
         app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
-        self.http = HttpServer(app, host, port, web_config)
+        try:
+            self.http = HttpServer(app, host, port, web_config, self._loop)
+        except BaseException:
+            self._loop.stop()
+            raise
 
     def _powerocean(
         self, config: PowerOceanConfig, mapping: PowerOceanMapping | None
@@ -160,22 +164,17 @@ class Exporter:
         return self.http.port
 
     def start(self) -> None:
-        """Serve on background threads (tests, demo)."""
-        self._start_transports()
-        self.http.start()
-        log.info("listening on port %d", self.port)
-
-    def serve_forever(self) -> None:
-        """Serve on this thread until interrupted."""
-        self._start_transports()
-        log.info("listening on port %d", self.port)
-        self.http.serve_forever()
-
-    def _start_transports(self) -> None:
+        """Serve on background threads (tests, demo); HTTP is answered from construction on."""
         if self.powerocean is not None:
             self.powerocean.start()
         if self.poller is not None:
             self.poller.start()
+        log.info("listening on port %d", self.port)
+
+    def serve_forever(self) -> None:
+        """Serve until interrupted or stopped."""
+        self.start()
+        self.http.serve_forever()
 
     def stop(self) -> None:
         self.http.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -103,7 +104,8 @@ def run(
     try:
         exporter = Exporter(config, host=host, port=port, web_config=web_config)
     except OSError as exc:  # port in use, host not resolvable or not local
-        _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {exc.strerror or exc}"])
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {reason}"])
     if not config.has_devices:
         log.warning(
             "%s: no REFU targets and no PowerOcean system configured; serving only /probe "

@@ -1,12 +1,15 @@
-"""What a device package read at scrape time gives the HTTP server: its collectors for
-``/metrics`` and its ``/probe`` module. The server knows no device beyond this."""
+"""What a device package read at scrape time gives the HTTP server: its devices for
+``/metrics`` and its ``/probe`` module. The server knows no device beyond this.
+
+Both are coroutines on the server's event loop: a module reads its devices there, never
+blocking it, and many scrapes run at once on one thread."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
 
-from prometheus_client.registry import Collector
+from prometheus_client.metrics_core import Metric
 
 
 class BadRequest(ValueError):
@@ -22,11 +25,11 @@ class ScrapeModule(Protocol):
 
     name: str
 
-    def collectors(self, timeout: float | None) -> list[Collector]:
-        """The configured devices, for ``/metrics``."""
+    async def scrape(self, timeout: float | None) -> list[Metric]:
+        """The families of the configured devices, for ``/metrics``."""
         ...
 
-    def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Collector]:
+    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Metric]:
         """One device named by the query ``params``; raises BadRequest for bad ones."""
         ...
 

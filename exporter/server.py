@@ -1,5 +1,10 @@
 """HTTP: ``/metrics``, ``/probe``, ``/-/healthy`` and a landing page.
 
+aiohttp's low-level server answers on the exporter's event loop, where device I/O runs
+too: a connection costs a socket, not a thread. A burst of scrapes waits in a listen queue
+of 1024; a connection that sends no complete request for ``idle_seconds`` is closed (slow
+senders included); beyond ``max_connections`` the longest-open idle connection makes room.
+
 Every request collects fresh families: the exporter's own collectors plus the devices of
 the registered scrape modules that request asks for, read within the time Prometheus
 allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset);
@@ -8,21 +13,23 @@ allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small off
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import logging
 import math
-import ssl
+import resource
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from socketserver import ThreadingMixIn
+from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
+from exporter.eventloop import EventLoopThread
 from exporter.exposition import Exposition
 from exporter.modules import BadRequest, ScrapeModule
 from exporter.webconfig import WebConfig
@@ -31,15 +38,23 @@ log = logging.getLogger(__name__)
 
 #: Seconds left for writing the answer when the scrape timeout comes from Prometheus.
 TIMEOUT_OFFSET_SECONDS = 0.5
-
-StartResponse = Callable[..., Any]
+#: Prometheus fires every target of a job within one interval: a burst of /probe
+#: connections waits in the listen queue instead of being refused.
+LISTEN_QUEUE = 1024
+#: A connection without a complete request for this long is closed. Prometheus keeps its
+#: connection between scrapes and opens a new one when it finds it closed.
+IDLE_SECONDS = 60.0
+#: Seconds a TLS client has for its handshake.
+TLS_HANDSHAKE_SECONDS = 10.0
 
 
 class ExporterApp:
-    """The WSGI application behind every endpoint.
+    """What every endpoint answers, as an aiohttp request handler.
 
     ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
     scraped) adds its configured devices there and answers ``/probe?module=<name>``.
+    ``collectors`` are synchronous: they are collected and written on a worker thread, so a
+    large ``/metrics`` does not hold up the event loop.
     """
 
     def __init__(
@@ -54,48 +69,62 @@ class ExporterApp:
         self._web_config = web_config or WebConfig()
         self._exposition = Exposition()
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self._web_config.headers:
-            start_response = _adding_headers(start_response, self._web_config.headers)
-        return self._route(environ, start_response)
+    async def __call__(self, request: web.BaseRequest) -> web.Response:
+        response = await self._route(request)
+        for name, value in self._web_config.headers:
+            response.headers[name] = value
+        return response
 
-    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    async def _route(self, request: web.BaseRequest) -> web.Response:
         limit = self._web_config.rate_limit
         if limit is not None and not limit.allow():
-            return _text(start_response, "429 Too Many Requests", "Too many requests\n")
-        if not self._web_config.authorized(environ.get("HTTP_AUTHORIZATION")):
-            start_response(
-                "401 Unauthorized",
-                [
-                    ("WWW-Authenticate", 'Basic realm="ess-exporter"'),
-                    ("Content-Type", "text/plain"),
-                ],
+            return _text(429, "Too many requests\n")
+        if not await self._authorized(request.headers.get("Authorization")):
+            return web.Response(
+                status=401,
+                text="Unauthorized\n",
+                headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
             )
-            return [b"Unauthorized\n"]
-        path = environ.get("PATH_INFO", "/")
+        path = request.path
         try:
             if path == "/metrics":
-                return self._metrics(environ, start_response)
+                return await self._metrics(request)
             if path == "/probe":
-                return self._probe(environ, start_response)
+                return await self._probe(request)
         except BadRequest as exc:
-            return _text(start_response, "400 Bad Request", f"{exc}\n")
+            return _text(400, f"{exc}\n")
         if path in ("/-/healthy", "/-/ready"):
-            return _text(start_response, "200 OK", "Healthy\n")
+            return _text(200, "Healthy\n")
         if path == "/":
-            return _landing_page(start_response, self._modules.values())
-        return _text(start_response, "404 Not Found", "Not found\n")
+            return _landing_page(self._modules.values())
+        return _text(404, "Not found\n")
 
-    def _metrics(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        timeout = _scrape_timeout(environ)
-        collectors = [*self._collectors]
-        for module in self._modules.values():
-            collectors += module.collectors(timeout)
-        return self._expose(collectors, environ, start_response)
+    async def _authorized(self, header: str | None) -> bool:
+        """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
+        if self._web_config.admits_at_once(header):
+            return True
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._web_config.authorized, header)
 
-    def _probe(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        params = {name: values[-1] for name, values in query.items()}
+    async def _metrics(self, request: web.BaseRequest) -> web.Response:
+        if request.method != "GET":
+            return _not_get(request.method)
+        timeout = _scrape_timeout(request)
+        scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
+        accept, encoding = _wanted(request)
+
+        def write() -> tuple[list[tuple[str, str]], bytes]:
+            own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
+            families = itertools.chain(own, itertools.chain.from_iterable(scraped))
+            return self._exposition.answer(families, accept, encoding)
+
+        headers, body = await asyncio.get_running_loop().run_in_executor(None, write)
+        return web.Response(body=body, headers=headers)
+
+    async def _probe(self, request: web.BaseRequest) -> web.Response:
+        if request.method != "GET":
+            return _not_get(request.method)
+        params = {name: request.query.getall(name)[-1] for name in request.query}
         # Without a module, the only one there is (as with blackbox_exporter's default).
         only = next(iter(self._modules)) if len(self._modules) == 1 else ""
         name = params.get("module") or only
@@ -103,30 +132,23 @@ class ExporterApp:
         if module is None:
             known = ", ".join(sorted(self._modules)) or "none"
             raise BadRequest(f"unknown module {name!r} (known: {known})")
-        collectors = module.probe(params, _scrape_timeout(environ))
-        return self._expose(collectors, environ, start_response)
+        families = await module.probe(params, _scrape_timeout(request))
+        return self._expose(families, request)
 
-    def _expose(
-        self,
-        collectors: Iterable[Collector],
-        environ: dict[str, Any],
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
-        """The families of ``collectors`` in the format and encoding the client accepts."""
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method != "GET":
-            return _not_get(start_response, method)
-        families = itertools.chain.from_iterable(c.collect() for c in collectors)
-        headers, body = self._exposition.answer(
-            families, environ.get("HTTP_ACCEPT"), environ.get("HTTP_ACCEPT_ENCODING")
-        )
-        start_response("200 OK", headers)
-        return [body]
+    def _expose(self, families: Iterable[Metric], request: web.BaseRequest) -> web.Response:
+        """``families`` in the format and encoding the client accepts."""
+        headers, body = self._exposition.answer(families, *_wanted(request))
+        return web.Response(body=body, headers=headers)
 
 
-def _scrape_timeout(environ: dict[str, Any]) -> float | None:
+def _wanted(request: web.BaseRequest) -> tuple[str | None, str | None]:
+    """The client's Accept and Accept-Encoding headers."""
+    return request.headers.get("Accept"), request.headers.get("Accept-Encoding")
+
+
+def _scrape_timeout(request: web.BaseRequest) -> float | None:
     """What Prometheus allows for this scrape, less an offset for the answer; None if unsaid."""
-    header = environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS")
+    header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
     if not header:
         return None
     try:
@@ -138,33 +160,20 @@ def _scrape_timeout(environ: dict[str, Any]) -> float | None:
     return allowed - TIMEOUT_OFFSET_SECONDS
 
 
-def _adding_headers(
-    start_response: StartResponse, headers: Sequence[tuple[str, str]]
-) -> StartResponse:
-    """``start_response`` that adds the web config's ``headers`` to every answer."""
-
-    def start(status: str, response_headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-        return start_response(status, [*response_headers, *headers], *exc_info)
-
-    return start
-
-
-def _not_get(start_response: StartResponse, method: str) -> list[bytes]:
+def _not_get(method: str) -> web.Response:
     """OPTIONS names the allowed methods; any other method but GET is refused."""
-    allow = ("Allow", "OPTIONS,GET")
+    allow = {"Allow": "OPTIONS,GET"}
     if method == "OPTIONS":
-        start_response("200 OK", [allow])
-        return [b""]
-    start_response("405 Method Not Allowed", [allow])
-    return [f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n".encode()]
+        return web.Response(status=200, headers=allow)
+    body = f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n"
+    return web.Response(status=405, text=body, headers=allow)
 
 
-def _text(start_response: StartResponse, status: str, body: str) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
-    return [body.encode()]
+def _text(status: int, body: str) -> web.Response:
+    return web.Response(status=status, text=body, charset="utf-8")
 
 
-def _landing_page(start_response: StartResponse, modules: Iterable[ScrapeModule]) -> list[bytes]:
+def _landing_page(modules: Iterable[ScrapeModule]) -> web.Response:
     modules = list(modules)
     names = ", ".join(html.escape(module.name) for module in modules) or "none"
     sections = "".join(_module_section(module) for module in modules)
@@ -181,8 +190,7 @@ def _landing_page(start_response: StartResponse, modules: Iterable[ScrapeModule]
 {sections}
 </body></html>
 """
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [body.encode()]
+    return web.Response(text=body, content_type="text/html", charset="utf-8")
 
 
 def _module_section(module: ScrapeModule) -> str:
@@ -196,57 +204,123 @@ def _module_section(module: ScrapeModule) -> str:
     )
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    #: Prometheus scrapes every target of a job within one interval: a burst of /probe
-    #: connections must wait in the listen queue, not be refused (socketserver's is 5).
-    request_queue_size = 1024
+class _Connections(web.Server):
+    """aiohttp's connection manager, bounded: at most ``limit`` connections, and only
+    clients whose certificate the web config admits.
+
+    A connection past the limit closes the longest-open one that has no request in flight,
+    or itself when every other one is busy.
+    """
+
+    def __init__(self, app: ExporterApp, web_config: WebConfig, limit: int, **kwargs: Any):
+        super().__init__(self._serve, **kwargs)
+        self._app = app
+        self._web_config = web_config
+        self._limit = limit
+        self._busy: dict[RequestHandler, int] = {}
+
+    async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        protocol = request.protocol
+        self._busy[protocol] = self._busy.get(protocol, 0) + 1
+        try:
+            return await self._app(request)
+        finally:
+            if self._busy[protocol] == 1:
+                del self._busy[protocol]
+            else:
+                self._busy[protocol] -= 1
+
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        if not self._web_config.admits(transport.get_extra_info("peercert")):
+            log.warning(
+                "client certificate of %s names none of client_allowed_sans",
+                _peer(transport),
+            )
+            handler.force_close()
+            return
+        if len(self._connections) > self._limit:
+            idle = next((c for c in self._connections if c not in self._busy), handler)
+            log.debug("%d connections open: closing the longest-open idle one", self._limit)
+            idle.force_close()
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        self._busy.pop(handler, None)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def handle(self) -> None:
-        """Serve the request, after checking a TLS client's certificate names when asked to."""
-        web_config: WebConfig = self.server.web_config  # type: ignore[attr-defined]
-        if web_config.allowed_sans and isinstance(self.connection, ssl.SSLSocket):
-            try:
-                self.connection.do_handshake()
-            except OSError as exc:
-                log.debug("TLS handshake with %s failed: %s", self.address_string(), exc)
-                return
-            if not web_config.admits(self.connection.getpeercert()):
-                log.warning(
-                    "client certificate of %s names none of client_allowed_sans",
-                    self.address_string(),
-                )
-                return
-        super().handle()
+def _peer(transport: asyncio.BaseTransport) -> str:
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, Sequence) and peer else "a client"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+
+def default_connection_limit() -> int:
+    """Half of the process's open-file limit: the other half is left for device
+    connections, the broker's and files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 65536
+    return max(64, soft // 2)
 
 
 class HttpServer:
-    """Serves an ``ExporterApp`` on its own threads; one thread per request."""
+    """Serves an ``ExporterApp`` on ``loop``; listens from construction on."""
 
-    def __init__(self, app: ExporterApp, host: str, port: int, web_config: WebConfig) -> None:
-        self._server = make_server(
-            host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    def __init__(
+        self,
+        app: ExporterApp,
+        host: str,
+        port: int,
+        web_config: WebConfig,
+        loop: EventLoopThread,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        max_connections: int | None = None,
+    ) -> None:
+        self._loop = loop
+        if max_connections is None:
+            max_connections = default_connection_limit()
+        self._stopped = threading.Event()
+        self._connections, self._server = loop.run(
+            self._listen(app, host, port, web_config, idle_seconds, max_connections)
         )
-        web_config.wrap(self._server)
-        self._server.web_config = web_config  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    async def _listen(
+        app: ExporterApp,
+        host: str,
+        port: int,
+        web_config: WebConfig,
+        idle_seconds: float,
+        max_connections: int,
+    ) -> tuple[_Connections, asyncio.Server]:
+        connections = _Connections(
+            app, web_config, max_connections, access_log=None, keepalive_timeout=idle_seconds
+        )
+        tls = web_config.tls
+        server = await asyncio.get_running_loop().create_server(
+            connections,
+            host or None,
+            port,
+            backlog=LISTEN_QUEUE,
+            ssl=tls,
+            ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if tls else None,
+        )
+        return connections, server
 
     @property
     def port(self) -> int:
-        return self._server.server_address[1]
+        return int(self._server.sockets[0].getsockname()[1])
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
-        self._thread.start()
+        """Wait until ``stop`` (the loop serves on its own thread)."""
+        self._stopped.wait()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loop.run(self._close())
+        self._stopped.set()
+
+    async def _close(self) -> None:
+        self._server.close()
+        await self._connections.shutdown(1.0)
+        await self._server.wait_closed()

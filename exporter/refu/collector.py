@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,13 +16,12 @@ from urllib.parse import urlencode
 from prometheus_client.core import Metric
 
 from exporter.config import parse_address
-from exporter.eventloop import EventLoopThread
 from exporter.metrics import FamilyBuilder, HealthMetric
 from exporter.model import Kind
 from exporter.modules import BadRequest
 from exporter.refu.channels import RefuMapping
 from exporter.refu.config import DEFAULT_MODBUS_PORT
-from exporter.refu.target import Address, RefuTarget, ScrapeResult, TargetHealth
+from exporter.refu.target import Address, RefuTarget, TargetHealth
 
 REFU_UP = HealthMetric(
     "refu",
@@ -83,6 +81,18 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
     )
 
 
+async def read_targets(targets: Sequence[tuple[str, RefuTarget]], timeout: float) -> list[Metric]:
+    """Scrape ``targets`` at once, within ``timeout``: their channels' families and health."""
+    results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
+    families = FamilyBuilder(("target",))
+    health = []
+    for (name, target), result in zip(targets, results, strict=True):
+        for channel, raw in result.values.items():
+            families.add(channel, raw, (name,))
+        health.append((name, target.health(result)))
+    return [*families.families(), *refu_health(health)]
+
+
 class TargetPool:
     """Every REFU target the exporter talks to.
 
@@ -92,12 +102,12 @@ class TargetPool:
     but never one used within ``busy_seconds`` (longer than any scrape may take), so a
     scrape in flight keeps its target and its counters. A device that is both configured
     and probed has two ``RefuTarget``s, so each job's counters count only its own requests.
+    Used on the event loop the targets are read on.
     """
 
     def __init__(
         self,
         mapping: RefuMapping,
-        loop: EventLoopThread,
         *,
         max_gap: int,
         max_probed: int = 1024,
@@ -106,37 +116,29 @@ class TargetPool:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.mapping = mapping
-        self._loop = loop
         self._max_gap = max_gap
         self._max_probed = max_probed
         self._idle_seconds = idle_seconds
         self._busy_seconds = busy_seconds
         self._clock = clock
         self._probed: OrderedDict[Address, RefuTarget] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def loop(self) -> EventLoopThread:
-        return self._loop
 
     def configure(self, address: Address, settings: Mapping[str, Any]) -> RefuTarget:
         return RefuTarget(address, self.mapping, settings=settings, max_gap=self._max_gap)
 
     def get(self, address: Address) -> RefuTarget:
         """The probed target at ``address``, created on first use."""
-        with self._lock:
-            now = self._clock()
-            target = self._probed.pop(address, None) or RefuTarget(
-                address, self.mapping, max_gap=self._max_gap, clock=self._clock
-            )
-            target.last_used = now
-            self._probed[address] = target
-            self._forget_unused(now)
+        now = self._clock()
+        target = self._probed.pop(address, None) or RefuTarget(
+            address, self.mapping, max_gap=self._max_gap, clock=self._clock
+        )
+        target.last_used = now
+        self._probed[address] = target
+        self._forget_unused(now)
         return target
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._probed)
+        return len(self._probed)
 
     def _forget_unused(self, now: float) -> None:
         """From the least recently used: the idle ones, and while over the limit, any not busy."""
@@ -145,36 +147,9 @@ class TargetPool:
             over = len(self._probed) > self._max_probed
             if idle >= self._idle_seconds or (over and idle >= self._busy_seconds):
                 del self._probed[address]
-                self._loop.loop.call_soon_threadsafe(target.close)
+                target.close()
             elif not over:
                 return
-
-
-class RefuCollector:
-    """Scrapes its targets concurrently on every ``collect()``, bounded by ``timeout``."""
-
-    def __init__(
-        self, targets: Sequence[tuple[str, RefuTarget]], loop: EventLoopThread, timeout: float
-    ) -> None:
-        self._targets = targets
-        self._loop = loop
-        self._timeout = timeout
-
-    def collect(self) -> Iterator[Metric]:
-        if not self._targets:
-            return
-        results = self._loop.run(self._scrape_all())
-        families = FamilyBuilder(("target",))
-        health = []
-        for (name, target), result in zip(self._targets, results, strict=True):
-            for channel, raw in result.values.items():
-                families.add(channel, raw, (name,))
-            health.append((name, target.health(result)))
-        yield from families.families()
-        yield from refu_health(health)
-
-    async def _scrape_all(self) -> list[ScrapeResult]:
-        return await asyncio.gather(*(target.scrape(self._timeout) for _, target in self._targets))
 
 
 class RefuModule:
@@ -192,12 +167,12 @@ class RefuModule:
         self._targets = list(targets)
         self._timeout = timeout
 
-    def collectors(self, timeout: float | None) -> list[RefuCollector]:
+    async def scrape(self, timeout: float | None) -> list[Metric]:
         if not self._targets:
             return []
-        return [RefuCollector(self._targets, self._pool.loop, self._within(timeout))]
+        return await read_targets(self._targets, self._within(timeout))
 
-    def probe(self, params: Mapping[str, str], timeout: float | None) -> list[RefuCollector]:
+    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Metric]:
         target = params.get("target", "")
         if not target:
             raise BadRequest("'target' parameter is missing")
@@ -209,7 +184,7 @@ class RefuModule:
         if not 0 <= unit_id <= 255:
             raise BadRequest("unit_id must be 0..255")
         refu = self._pool.get(Address(host, port, unit_id))
-        return [RefuCollector([(target, refu)], self._pool.loop, self._within(timeout))]
+        return await read_targets([(target, refu)], self._within(timeout))
 
     def links(self) -> list[tuple[str, str]]:
         return [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from exporter.app import Config
-from exporter.eventloop import EventLoopThread
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.collector import TargetPool
 from exporter.refu.config import RefuConfig
@@ -36,27 +35,22 @@ def test_more_targets_than_the_pool_keeps_are_all_read_at_once(exporter_for):
 
 def test_unused_targets_are_forgotten_and_busy_ones_kept():
     now = [1000.0]
-    loop = EventLoopThread("test-pool")
-    try:
-        pool = TargetPool(
-            load_refu_mapping(),
-            loop,
-            max_gap=10,
-            max_probed=2,
-            idle_seconds=600,
-            busy_seconds=60,
-            clock=lambda: now[0],
-        )
-        first = pool.get(Address("192.0.2.1", 502, 1))
-        for host in ("192.0.2.2", "192.0.2.3", "192.0.2.4"):
-            pool.get(Address(host, 502, 1))
-        assert len(pool) == 4  # over the limit, but every target is in use
-        now[0] += 61
-        pool.get(Address("192.0.2.5", 502, 1))
-        assert len(pool) == 2  # the four unused ones beyond the limit are gone
-        assert pool.get(Address("192.0.2.1", 502, 1)) is not first
-        now[0] += 601
-        pool.get(Address("192.0.2.6", 502, 1))
-        assert len(pool) == 1  # only the one just asked for: the rest were idle too long
-    finally:
-        loop.stop()
+    pool = TargetPool(
+        load_refu_mapping(),
+        max_gap=10,
+        max_probed=2,
+        idle_seconds=600,
+        busy_seconds=60,
+        clock=lambda: now[0],
+    )
+    first = pool.get(Address("192.0.2.1", 502, 1))
+    for host in ("192.0.2.2", "192.0.2.3", "192.0.2.4"):
+        pool.get(Address(host, 502, 1))
+    assert len(pool) == 4  # over the limit, but every target is in use
+    now[0] += 61
+    pool.get(Address("192.0.2.5", 502, 1))
+    assert len(pool) == 2  # the four unused ones beyond the limit are gone
+    assert pool.get(Address("192.0.2.1", 502, 1)) is not first
+    now[0] += 601
+    pool.get(Address("192.0.2.6", 502, 1))
+    assert len(pool) == 1  # only the one just asked for: the rest were idle too long

@@ -55,9 +55,14 @@ def scrape(url: str, headers: dict[str, str] | None = None, timeout: float = 30)
     status, text = get(url, headers, timeout)
     if status != 200:
         return Scrape(status, text, [], {})
+    return parse(text)
+
+
+def parse(text: str) -> Scrape:
+    """A 200 answer's body in the Prometheus text format, parsed."""
     families = list(text_string_to_metric_families(text))
     samples = [sample for family in families for sample in family.samples]
-    return Scrape(status, text, samples, {f.name: f.type for f in families})
+    return Scrape(200, text, samples, {f.name: f.type for f in families})
 
 
 def scrape_until(port: int, predicate: Callable[[Scrape], bool], timeout: float = 10.0) -> Scrape:
