@@ -14,12 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    InfoMetricFamily,
-    Metric,
-)
+from prometheus_client.core import InfoMetricFamily, Metric
+from prometheus_client.samples import Sample
 
 from exporter.model import Channel, Kind
 
@@ -94,6 +90,38 @@ def scaled(raw: Number, scale: float) -> float:
     return raw / divisor if divisor else raw * scale
 
 
+class SeriesFamily(Metric):
+    """A gauge or counter family kept as (label values, value) pairs.
+
+    ``exporter.exposition`` writes ``series`` with label texts it keeps between scrapes, so
+    a scrape builds no label dict and no ``Sample`` per series; ``samples`` builds them for
+    every other reader. A counter's name is given with or without ``_total``. A value of
+    -0.0 is written as 0.0.
+    """
+
+    def __init__(self, kind: Kind, name: str, help_text: str, label_names: Sequence[str]):
+        counter = kind is Kind.COUNTER
+        name = name.removesuffix("_total") if counter else name
+        super().__init__(name, help_text, "counter" if counter else "gauge")
+        self.sample_name = name + "_total" if counter else name
+        self.label_names = tuple(label_names)
+        self.series: list[tuple[tuple[str, ...], Number]] = []
+
+    @property  # type: ignore[override]
+    def samples(self) -> list[Sample]:
+        names, name = self.label_names, self.sample_name
+        return [Sample(name, dict(zip(names, values, strict=True)), v) for values, v in self.series]
+
+    @samples.setter
+    def samples(self, samples: list[Sample]) -> None:
+        """Only ``Metric.__init__`` sets samples (to none): series are added to ``series``."""
+        if samples:
+            raise AttributeError("add series to SeriesFamily.series")
+
+    def add_metric(self, labels: Sequence[str], value: Number) -> None:
+        self.series.append((tuple(labels), value))
+
+
 class FamilyBuilder:
     """Collects one scrape's samples, grouped into metric families by name.
 
@@ -103,7 +131,7 @@ class FamilyBuilder:
 
     def __init__(self, device_labels: Sequence[str]) -> None:
         self._device_labels = tuple(device_labels)
-        self._families: dict[str, Metric] = {}
+        self._families: dict[str, SeriesFamily] = {}
         self._info: dict[str, dict[tuple[str, ...], dict[str, str]]] = {}
         self._info_channels: dict[str, Channel[Any]] = {}
 
@@ -120,7 +148,7 @@ class FamilyBuilder:
             family = self._family(channel, (channel.index_label,))
             for index, value in enumerate(raw, start=1):
                 if value not in channel.missing_values:
-                    family.add_metric((*labels, str(index)), scaled(value, channel.scale))
+                    family.series.append(((*labels, str(index)), scaled(value, channel.scale)))
             return
         if raw in channel.missing_values:
             return
@@ -129,7 +157,7 @@ class FamilyBuilder:
         elif kind is Kind.BITFIELD:
             self._add_bits(channel, labels, int(raw) & _ALL_BITS)
         else:
-            self._family(channel, ()).add_metric(labels, scaled(raw, channel.scale))
+            self._family(channel, ()).series.append((labels, scaled(raw, channel.scale)))
 
     def families(self) -> Iterator[Metric]:
         yield from self._families.values()
@@ -144,29 +172,30 @@ class FamilyBuilder:
                 family.add_metric(labels, texts)
             yield family
 
-    def _family(self, channel: Channel[Any], extra_labels: tuple[str, ...]) -> Metric:
+    def _family(self, channel: Channel[Any], extra_labels: tuple[str, ...]) -> SeriesFamily:
         family = self._families.get(channel.metric)
         if family is None:
             label_names = (*self._device_labels, *channel.label_names, *extra_labels)
-            family = _empty_family(channel.kind, channel.metric, channel.help, label_names)
+            family = SeriesFamily(channel.kind, channel.metric, channel.help, label_names)
             self._families[channel.metric] = family
         return family
 
     def _add_enum(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
         family = self._family(channel, ("state",))
         for value, state in channel.states.items():
-            family.add_metric((*labels, state), 1.0 if value == raw else 0.0)
+            family.series.append(((*labels, state), 1.0 if value == raw else 0.0))
         if raw not in channel.states:
-            family.add_metric((*labels, str(raw)), 1.0)
+            family.series.append(((*labels, str(raw)), 1.0))
 
     def _add_bits(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
         family = self._family(channel, ("bit", "alarm"))
-        for bit, text in channel.bits.items():
-            family.add_metric((*labels, str(bit), text), float((raw >> bit) & 1))
-        undocumented = raw & ~sum(1 << bit for bit in channel.bits)
+        documented, mask = _documented_bits(channel)
+        for bit, number, text in documented:
+            family.series.append(((*labels, number, text), float((raw >> bit) & 1)))
+        undocumented = raw & ~mask
         for bit in range(undocumented.bit_length()):
             if (undocumented >> bit) & 1:
-                family.add_metric((*labels, str(bit), UNDOCUMENTED), 1.0)
+                family.series.append(((*labels, str(bit), UNDOCUMENTED), 1.0))
 
     def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
         self._info_channels.setdefault(channel.metric, channel)
@@ -175,18 +204,18 @@ class FamilyBuilder:
         series.setdefault(labels, {})[channel.info_label] = text
 
 
+@functools.cache
+def _documented_bits(channel: Channel[Any]) -> tuple[tuple[tuple[int, str, str], ...], int]:
+    """(bit, its number as a label, its alarm) of each documented bit, and their mask."""
+    documented = tuple((bit, str(bit), text) for bit, text in channel.bits.items())
+    return documented, sum(1 << bit for bit in channel.bits)
+
+
 def dotted_version(raw: Any) -> str:
     """A version packed into 32 bits, most significant byte first: 0x0300130F -> 3.0.19.15."""
     if not isinstance(raw, int) or not 0 <= raw < 1 << 32:
         return str(raw)
     return ".".join(str(raw >> shift & 0xFF) for shift in (24, 16, 8, 0))
-
-
-def _empty_family(kind: Kind, name: str, help_text: str, labels: Sequence[str]) -> Metric:
-    """A counter family for a counter (its name without ``_total``), a gauge otherwise."""
-    if kind is Kind.COUNTER:
-        return CounterMetricFamily(name.removesuffix("_total"), help_text, labels=labels)
-    return GaugeMetricFamily(name, help_text, labels=labels)
 
 
 @dataclass(frozen=True)
@@ -206,9 +235,8 @@ class HealthMetric:
 
     def family(self, samples: Iterable[tuple[Sequence[str], Number]]) -> Metric:
         """A gauge or counter family holding ``samples`` (label values, value)."""
-        family = _empty_family(self.kind, self.name, self.help, self.labels)
-        for labels, value in samples:
-            family.add_metric(labels, value)
+        family = SeriesFamily(self.kind, self.name, self.help, self.labels)
+        family.series.extend((tuple(labels), value) for labels, value in samples)
         return family
 
     def info(self, series: Iterable[Mapping[str, str]]) -> Metric:

@@ -9,6 +9,7 @@ the entry and the reason.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -92,11 +93,11 @@ class Channel(Generic[Location]):
     #: fill the same series (each model sends the value in its own message).
     variant: str = ""
 
-    @property
+    @functools.cached_property
     def label_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.labels)
 
-    @property
+    @functools.cached_property
     def label_values(self) -> tuple[str, ...]:
         return tuple(value for _, value in self.labels)
 

@@ -71,16 +71,22 @@ class Register:
 
     def decode(self, words: Sequence[int]) -> int:
         """The value of this register's words (big-endian within a word)."""
-        if self.type.words == 2:
-            high, low = words if self.word_order is WordOrder.MSW_FIRST else reversed(words)
+        width, swapped, sign_bit = self._shape
+        if width == 2:
+            high, low = (words[1], words[0]) if swapped else (words[0], words[1])
             value = (high << 16) | low
-            bits = 32
         else:
             value = words[0]
-            bits = 16
-        if self.type.signed and value >= 1 << (bits - 1):
-            value -= 1 << bits
+        if value >= sign_bit:
+            value -= sign_bit << 1
         return value
+
+    @functools.cached_property
+    def _shape(self) -> tuple[int, bool, int]:
+        """(words, least significant word first, the sign bit or a bound no value reaches)."""
+        width = self.type.words
+        sign_bit = 1 << (16 * width - 1) if self.type.signed else 1 << 32
+        return width, width == 2 and self.word_order is WordOrder.LSW_FIRST, sign_bit
 
 
 @dataclass(frozen=True)

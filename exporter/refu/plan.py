@@ -8,6 +8,7 @@ the protocol's 125-register limit and no hole between two channels is wider than
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -31,12 +32,16 @@ class RegisterBlock:
 
     def values(self, words: Sequence[int]) -> Iterator[tuple[Channel[Register], int]]:
         """Each channel of the block with its decoded raw value."""
-        for channel in self.channels:
-            offset = channel.location.register - self.start
-            yield (
-                channel,
-                channel.location.decode(words[offset : offset + channel.location.type.words]),
-            )
+        for channel, start, end in self._slices:
+            yield channel, channel.location.decode(words[start:end])
+
+    @functools.cached_property
+    def _slices(self) -> tuple[tuple[Channel[Register], int, int], ...]:
+        """Each channel with where its words are in the answer."""
+        return tuple(
+            (c, c.location.register - self.start, c.location.end - self.start)
+            for c in self.channels
+        )
 
     def split(self) -> tuple[RegisterBlock, RegisterBlock]:
         """Two blocks holding this block's channels, cut at the widest hole, else the middle."""
