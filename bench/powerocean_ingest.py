@@ -8,7 +8,9 @@ exporter's system and to the subscriber's topic; frames per second is the frames
 over the time from the first publish to the last frame taken in (the exporter's
 ``powerocean_last_message_timestamp_seconds``, the subscriber's own clock). Two more
 exporters hold 10 and 100 systems with 4 packs each and are scraped in turn with
-Prometheus' headers. Figures are min/median/max over the rounds of each round's value.
+Prometheus' headers; before each scrape (not timed) every system sends its next
+mid-session update, so each scrape finds new values, as one every 15 s would. Figures are
+min/median/max over the rounds of each round's value.
 
     .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--payloads 10000] [--scrapes 3]
 """
@@ -19,6 +21,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -36,11 +39,14 @@ from common import (
     start_mosquitto,
     timed,
 )
+from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
 TOPIC = "/app/device/property/{}"
+#: Mid-session updates each fed system cycles through between /metrics scrapes.
+UPDATE_TICKS = 10
 INGEST_SERIAL = "R371BENCH0INGEST"
 BARE_SERIAL = "R371BENCH000BARE"
 #: A subscriber line: "ready", then "done <unix time>" after each ``--count`` messages.
@@ -86,17 +92,12 @@ def update_payloads(serial: str, ticks: int = 30) -> list[tuple[bytes, int]]:
     """(payload, frames in it) of ``ticks`` consecutive mid-session pushes of a Plus."""
     model = PowerOceanModel(epoch=0)
     publisher = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
-    updates = [model.update(1000.0 + 2 * tick, tick) for tick in range(ticks)]
-    return [(publisher.payload(messages), len(messages)) for messages in updates]
+    return [framed(publisher, model.update(1000.0 + 2 * tick, tick)) for tick in range(ticks)]
 
 
-def get_all_payload(serial: str, packs: int) -> tuple[bytes, int]:
-    """(payload, frames) of a get-all answer of a system with ``packs`` packs."""
-    model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(packs)], epoch=0)
-    messages = model.messages(1000.0)
-    return PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model).payload(messages), len(
-        messages
-    )
+def framed(sender: PowerOceanPublisher, messages: dict[str, Message]) -> tuple[bytes, int]:
+    """(payload, frames in it) of ``messages``."""
+    return sender.payload(messages), len(messages)
 
 
 def connected_publisher(broker: Server) -> mqtt.Client:
@@ -153,9 +154,28 @@ def wait_for_frames(exporter: Server, total: float, timeout: float = 120.0) -> f
     raise RuntimeError(f"the exporter decoded {frames:.0f} of {total:.0f} frames")
 
 
+@dataclass
+class FedExporter:
+    """An exporter holding many systems, and the updates those systems send next."""
+
+    server: Server
+    #: Per tick, each system's payload for that tick.
+    updates: list[list[tuple[str, tuple[bytes, int]]]]
+    tick: int = 0
+
+    def refresh(self, publisher: mqtt.Client) -> None:
+        """Every system sends its next update; returns once the exporter took them in."""
+        already, _ = ingested(self.server)
+        frames = 0
+        for serial, payload in self.updates[self.tick % len(self.updates)]:
+            frames += publish(publisher, TOPIC.format(serial), [payload], 1)
+        self.tick += 1
+        wait_for_frames(self.server, already + frames)
+
+
 def start_fed_exporter(
     processes: Processes, broker: Server, publisher: mqtt.Client, systems: int, packs: int
-) -> Server:
+) -> FedExporter:
     """An exporter holding ``systems`` systems, each having sent a whole get-all."""
     name = f"exporter-{systems}x{packs}"
     serials = [f"R371B{systems:03d}S{i:06d}" for i in range(systems)]
@@ -164,10 +184,22 @@ def start_fed_exporter(
     )
     wait_for_subscription(exporter)
     total = 0
+    models = {}
     for serial in serials:
-        total += publish(publisher, TOPIC.format(serial), [get_all_payload(serial, packs)], 1)
+        model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(packs)], epoch=0)
+        sender = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
+        models[serial] = (model, sender)
+        get_all = framed(sender, model.messages(1000.0))
+        total += publish(publisher, TOPIC.format(serial), [get_all], 1)
     wait_for_frames(exporter, total)
-    return exporter
+    updates = [
+        [
+            (serial, framed(sender, model.update(1000.0 + 2 * tick, tick)))
+            for serial, (model, sender) in models.items()
+        ]
+        for tick in range(1, UPDATE_TICKS + 1)
+    ]
+    return FedExporter(exporter, updates)
 
 
 def wait_for_subscription(exporter: Server, timeout: float = 20.0) -> None:
@@ -209,8 +241,14 @@ def ingest_round(
     }
 
 
-def render(exporter: Server) -> Callable[[], float]:
-    return lambda: timed(lambda: scrape(exporter.port, "/metrics"))
+def render(fed: FedExporter, publisher: mqtt.Client) -> Callable[[], float]:
+    """Seconds for one /metrics after every system sent an update."""
+
+    def measure() -> float:
+        fed.refresh(publisher)
+        return timed(lambda: scrape(fed.server.port, "/metrics"))
+
+    return measure
 
 
 def report(
@@ -265,10 +303,10 @@ def measure(args: argparse.Namespace) -> None:
                 for systems in (10, 100)
             }
             sizes: dict[str, tuple[int, int]] = {}
-            for name, server in fed.items():
-                answer = scrape(server.port, "/metrics")
+            for name, exporter_ in fed.items():
+                answer = scrape(exporter_.server.port, "/metrics")
                 sizes[name] = (series(answer.body), answer.wire_bytes)
-            variants = {name: render(server) for name, server in fed.items()}
+            variants = {name: render(exporter_, publisher) for name, exporter_ in fed.items()}
             renders = [alternate(variants, args.scrapes) for _ in range(args.rounds)]
         finally:
             publisher.disconnect()

@@ -10,7 +10,7 @@ disappears from the device disappears from the exposition.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,8 @@ from prometheus_client.samples import Sample
 
 from exporter.model import Channel, Kind
 
+#: Kinds whose value is one series as it is (scaled).
+_PLAIN = frozenset({Kind.GAUGE, Kind.COUNTER})
 #: The label of a set bit that the mapping does not describe.
 UNDOCUMENTED = "undocumented"
 _ALL_BITS = (1 << 64) - 1
@@ -86,7 +88,9 @@ def _divisor(scale: float) -> float | None:
 
 def scaled(raw: Number, scale: float) -> float:
     """raw x scale; 82 x 0.01 gives 0.82, not 0.8200000000000001."""
-    divisor = _divisor(scale) if abs(scale) < 1 else None
+    if scale == 1:
+        return raw
+    divisor = _divisor(scale) if -1 < scale < 1 else None
     return raw / divisor if divisor else raw * scale
 
 
@@ -139,25 +143,30 @@ class FamilyBuilder:
         """Add one channel's raw value (a number, a text, or a sequence for arrays)."""
         if raw is None:
             return
-        labels = (*device_values, *channel.label_values)
         kind = channel.kind
+        if kind in _PLAIN:  # most channels: kept short, a /metrics adds thousands
+            if raw not in channel.missing_values:
+                family = self._families.get(channel.metric) or self._family(channel, ())
+                labels = (*device_values, *channel.label_values)
+                family.series.append((labels, scaled(raw, channel.scale)))
+            return
+        labels = (*device_values, *channel.label_values)
         if kind is Kind.INFO:
             self._add_info(channel, labels, raw)
-            return
-        if kind is Kind.ARRAY:
+        elif kind is Kind.ARRAY:
             family = self._family(channel, (channel.index_label,))
-            for index, value in enumerate(raw, start=1):
-                if value not in channel.missing_values:
-                    family.series.append(((*labels, str(index)), scaled(value, channel.scale)))
+            missing, scale = channel.missing_values, channel.scale
+            family.series.extend(
+                ((*labels, _index_label(index)), scaled(value, scale))
+                for index, value in enumerate(raw, start=1)
+                if value not in missing
+            )
+        elif raw in channel.missing_values:
             return
-        if raw in channel.missing_values:
-            return
-        if kind is Kind.ENUM:
+        elif kind is Kind.ENUM:
             self._add_enum(channel, labels, int(raw))
-        elif kind is Kind.BITFIELD:
-            self._add_bits(channel, labels, int(raw) & _ALL_BITS)
         else:
-            self._family(channel, ()).series.append((labels, scaled(raw, channel.scale)))
+            self._add_bits(channel, labels, int(raw) & _ALL_BITS)
 
     def families(self) -> Iterator[Metric]:
         yield from self._families.values()
@@ -181,27 +190,67 @@ class FamilyBuilder:
         return family
 
     def _add_enum(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
-        family = self._family(channel, ("state",))
-        for value, state in channel.states.items():
-            family.series.append(((*labels, state), 1.0 if value == raw else 0.0))
-        if raw not in channel.states:
-            family.series.append(((*labels, str(raw)), 1.0))
+        family = self._families.get(channel.metric) or self._family(channel, ("state",))
+        family.series.extend(_expanded(channel, labels, raw, _enum_series))
 
     def _add_bits(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
-        family = self._family(channel, ("bit", "alarm"))
-        documented, mask = _documented_bits(channel)
-        for bit, number, text in documented:
-            family.series.append(((*labels, number, text), float((raw >> bit) & 1)))
-        undocumented = raw & ~mask
-        for bit in range(undocumented.bit_length()):
-            if (undocumented >> bit) & 1:
-                family.series.append(((*labels, str(bit), UNDOCUMENTED), 1.0))
+        family = self._families.get(channel.metric) or self._family(channel, ("bit", "alarm"))
+        family.series.extend(_expanded(channel, labels, raw, _bit_series))
 
     def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
         self._info_channels.setdefault(channel.metric, channel)
         series = self._info.setdefault(channel.metric, {})
         text = dotted_version(raw) if channel.text_format == "version" else str(raw)
         series.setdefault(labels, {})[channel.info_label] = text
+
+
+Series = tuple[tuple[tuple[str, ...], float], ...]
+
+#: Enum and bitfield values expanded into series, by channel, labels and value: a device's
+#: states and alarms change seldom, and an enum of 20 states is 20 series.
+_EXPANDED: dict[tuple[Channel[Any], tuple[str, ...], int], Series] = {}
+#: Expansions kept at most; past this the cache starts again.
+EXPANDED_LIMIT = 50_000
+
+
+def _expanded(
+    channel: Channel[Any],
+    labels: tuple[str, ...],
+    raw: int,
+    expand: Callable[[Channel[Any], tuple[str, ...], int], Series],
+) -> Series:
+    key = (channel, labels, raw)
+    series = _EXPANDED.get(key)
+    if series is None:
+        if len(_EXPANDED) >= EXPANDED_LIMIT:
+            _EXPANDED.clear()
+        series = _EXPANDED[key] = expand(channel, labels, raw)
+    return series
+
+
+def _enum_series(channel: Channel[Any], labels: tuple[str, ...], raw: int) -> Series:
+    """One series per state, 1 for the current one; an undocumented state gets its own."""
+    series = [
+        ((*labels, state), 1.0 if value == raw else 0.0) for value, state in channel.states.items()
+    ]
+    if raw not in channel.states:
+        series.append(((*labels, str(raw)), 1.0))
+    return tuple(series)
+
+
+def _bit_series(channel: Channel[Any], labels: tuple[str, ...], raw: int) -> Series:
+    """One series per documented bit, and one per set bit the mapping does not describe."""
+    documented, mask = _documented_bits(channel)
+    series = [
+        ((*labels, number, text), float((raw >> bit) & 1)) for bit, number, text in documented
+    ]
+    undocumented = raw & ~mask
+    series += [
+        ((*labels, str(bit), UNDOCUMENTED), 1.0)
+        for bit in range(undocumented.bit_length())
+        if (undocumented >> bit) & 1
+    ]
+    return tuple(series)
 
 
 @functools.cache
@@ -211,6 +260,12 @@ def _documented_bits(channel: Channel[Any]) -> tuple[tuple[tuple[int, str, str],
     return documented, sum(1 << bit for bit in channel.bits)
 
 
+@functools.lru_cache(maxsize=1024)
+def _index_label(index: int) -> str:
+    return str(index)
+
+
+@functools.lru_cache(maxsize=4096)
 def dotted_version(raw: Any) -> str:
     """A version packed into 32 bits, most significant byte first: 0x0300130F -> 3.0.19.15."""
     if not isinstance(raw, int) or not 0 <= raw < 1 << 32:

@@ -33,17 +33,20 @@ class EmbeddedBroker:
             ) from None
         # amqtt is chatty at INFO about every client; the demo has its own output.
         logging.getLogger("amqtt").setLevel(logging.WARNING)
-        self._broker = Broker(
-            {
-                "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-                "plugins": {
-                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-                },
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
-            loop=self._loop,
-        )
+        }
+
+        async def serve() -> None:
+            # Made on its own loop: amqtt's constructor takes the current thread's loop.
+            self._broker = Broker(config, loop=self._loop)
+            await self._broker.start()
+
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._broker.start(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(serve(), self._loop).result(timeout=10)
 
     def stop(self) -> None:
         if self._broker is not None:
