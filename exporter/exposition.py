@@ -49,6 +49,11 @@ _TEXT_TYPE = {"gauge": "gauge", "counter": "counter", "info": "gauge"}
 #: again, so series that come and go (targets of /probe) cannot grow it without bound.
 CACHE_LIMIT = 50_000
 
+#: Series lines kept at most (about 300 bytes each): 100 PowerOcean systems are 60,000.
+SERIES_CACHE_LIMIT = 200_000
+#: A ``SeriesFamily`` series: sample name, label names, label values.
+_SeriesKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+
 #: Families' sample lines kept at most: a few scrapes' worth of a large /metrics.
 FAMILY_CACHE_LIMIT = 20_000
 
@@ -125,8 +130,8 @@ class Exposition:
         self._label_values: dict[str, str] = {}
         #: The sample lines of ``SeriesFamily``s, by sample name, label names and series.
         self._series_texts: dict[tuple[Any, ...], str] = {}
-        #: The label sets of ``SeriesFamily`` series, by (label names, label values).
-        self._series_label_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+        #: The last value and line written of each ``SeriesFamily`` series.
+        self._series_lines: dict[_SeriesKey, tuple[float, str]] = {}
         #: Label names seen to be legacy names (those come from code, so they are few).
         self._legacy_label_names: set[str] = set()
 
@@ -191,23 +196,28 @@ class Exposition:
         out.append(text)
 
     def _series_text(self, family: SeriesFamily, name: str) -> str:
-        """The sample lines of a ``SeriesFamily``: no label dict and no ``Sample`` on the way."""
-        names, label_sets = family.label_names, self._series_label_sets
-        common = _COMMON_VALUES
+        """The sample lines of a ``SeriesFamily``: no label dict and no ``Sample`` on the way,
+        and a series whose value did not change is the line written last time."""
+        names, written = family.label_names, self._series_lines
         lines = []
         for values, value in family.series:
-            labels = label_sets.get((names, values))
-            if labels is None:
-                labels = self._series_label_set(names, values)
-            lines.append(f"{name}{labels} {common.get(value) or go_float(value)}\n")
+            key = (name, names, values)
+            last = written.get(key)
+            if last is None or last[0] != value:
+                last = self._series_line(key, value)
+            lines.append(last[1])
         return "".join(lines)
 
-    def _series_label_set(self, names: tuple[str, ...], values: tuple[str, ...]) -> str:
-        text = self._label_set(tuple(zip(names, values, strict=True))) if values else ""
-        if len(self._series_label_sets) >= CACHE_LIMIT:
-            self._series_label_sets.clear()
-        self._series_label_sets[names, values] = text
-        return text
+    def _series_line(self, key: _SeriesKey, value: float) -> tuple[float, str]:
+        name, names, values = key
+        labels = self._label_set(tuple(zip(names, values, strict=True))) if values else ""
+        if len(self._series_lines) >= SERIES_CACHE_LIMIT:
+            self._series_lines.clear()
+        line = self._series_lines[key] = (
+            value,
+            f"{name}{labels} {_COMMON_VALUES.get(value) or go_float(value)}\n",
+        )
+        return line
 
     def _head(self, family: Metric, negotiated: Format) -> _Head:
         if negotiated.escaping not in _KEEPS_LEGACY_NAMES:
