@@ -10,6 +10,7 @@ disappears from the device disappears from the exposition.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ UNDOCUMENTED = "undocumented"
 _ALL_BITS = (1 << 64) - 1
 
 Number = int | float
+#: Series of a family: (label values, value) pairs.
+Series = tuple[tuple[tuple[str, ...], Number], ...]
 
 
 #: The ``source`` of the rows of ``ess-exporter metrics`` that no mapping entry makes.
@@ -97,24 +100,32 @@ def scaled(raw: Number, scale: float) -> float:
 class SeriesFamily(Metric):
     """A gauge or counter family kept as (label values, value) pairs.
 
-    ``exporter.exposition`` writes ``series`` with label texts it keeps between scrapes, so
-    a scrape builds no label dict and no ``Sample`` per series; ``samples`` builds them for
-    every other reader. A counter's name is given with or without ``_total``. A value of
-    -0.0 is written as 0.0.
+    ``series`` holds pairs added one by one; ``chunks`` holds the ``Chunk``s of ``Part``s,
+    the same objects (in the same tuple) from scrape to scrape while their values stay the
+    same.
+    ``exporter.exposition`` writes both with texts it keeps between scrapes, so a scrape
+    builds no label dict and no ``Sample`` per series; ``samples`` builds them for every
+    other reader, ``series`` first. A counter's name is given with or without ``_total``.
+    A value of -0.0 is written as 0.0.
     """
 
     def __init__(self, kind: Kind, name: str, help_text: str, label_names: Sequence[str]):
         counter = kind is Kind.COUNTER
         name = name.removesuffix("_total") if counter else name
         super().__init__(name, help_text, "counter" if counter else "gauge")
+        self.kind = kind
         self.sample_name = name + "_total" if counter else name
         self.label_names = tuple(label_names)
         self.series: list[tuple[tuple[str, ...], Number]] = []
+        self.chunks: tuple[Chunk, ...] = ()
 
     @property  # type: ignore[override]
     def samples(self) -> list[Sample]:
         names, name = self.label_names, self.sample_name
-        return [Sample(name, dict(zip(names, values, strict=True)), v) for values, v in self.series]
+        return [
+            Sample(name, dict(zip(names, values, strict=True)), v)
+            for values, v in itertools.chain(self.series, *(c.series for c in self.chunks))
+        ]
 
     @samples.setter
     def samples(self, samples: list[Sample]) -> None:
@@ -124,6 +135,79 @@ class SeriesFamily(Metric):
 
     def add_metric(self, labels: Sequence[str], value: Number) -> None:
         self.series.append((tuple(labels), value))
+
+    def empty_copy(self) -> SeriesFamily:
+        """A family of the same name, kind, help and labels, holding no series; made without
+        checking its name again, which a family for every device of a scrape would cost."""
+        family = SeriesFamily.__new__(SeriesFamily)
+        family.__dict__.update(self.__dict__, series=[], chunks=())
+        return family
+
+
+@functools.cache
+def _empty_family(
+    channel: Channel[Any], device_labels: tuple[str, ...], extra_labels: tuple[str, ...]
+) -> SeriesFamily:
+    """The family of a channel's series, with no series: copied for each scrape."""
+    label_names = (*device_labels, *channel.label_names, *extra_labels)
+    return SeriesFamily(channel.kind, channel.metric, channel.help, label_names)
+
+
+class Chunk:
+    """The series of one family that one ``Part`` holds, never changed once built.
+
+    ``text`` is for the exposition: the sample lines it wrote of them, kept with them so
+    that a chunk shared by many scrapes is written once. A chunk belongs to one family.
+    """
+
+    __slots__ = ("series", "text")
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self.text: str | None = None
+
+
+#: An info series in the making: the channel, its label values, and the text it adds.
+InfoText = tuple[Channel[Any], tuple[str, ...], str]
+
+
+@dataclass(frozen=True, eq=False)
+class Part:
+    """What some channels of one or more devices gave, built once.
+
+    ``FamilyBuilder.part`` makes the part of one device, ``Part.merge`` one of many. A
+    collector keeps a part while the reports it was built from are the same objects, and
+    adds it to each scrape's families with ``FamilyBuilder.add_part``: a family then holds
+    the same chunks as in the last scrape, whose text the exposition kept.
+    """
+
+    #: The metrics the part holds series of, an empty family of each, and its chunks of each.
+    metrics: tuple[str, ...]
+    empty: tuple[SeriesFamily, ...]
+    chunks: tuple[tuple[Chunk, ...], ...]
+    info: tuple[InfoText, ...]
+
+    @staticmethod
+    def merge(parts: Sequence[Part]) -> Part:
+        """One part holding what ``parts`` hold, in their order, family by family."""
+        info = tuple(itertools.chain.from_iterable(part.info for part in parts))
+        if not parts:
+            return Part((), (), (), info)
+        first = parts[0]
+        if all(part.metrics == first.metrics for part in parts):  # parts of one kind of device
+            columns = zip(*(part.chunks for part in parts), strict=True)
+            chunks = tuple(tuple(itertools.chain.from_iterable(column)) for column in columns)
+            return Part(first.metrics, first.empty, chunks, info)
+        by_metric: dict[str, tuple[SeriesFamily, list[Chunk]]] = {}
+        for part in parts:
+            for metric, empty, of_metric in zip(part.metrics, part.empty, part.chunks, strict=True):
+                by_metric.setdefault(metric, (empty, []))[1].extend(of_metric)
+        return Part(
+            tuple(by_metric),
+            tuple(empty for empty, _ in by_metric.values()),
+            tuple(tuple(chunks) for _, chunks in by_metric.values()),
+            info,
+        )
 
 
 class FamilyBuilder:
@@ -135,9 +219,12 @@ class FamilyBuilder:
 
     def __init__(self, device_labels: Sequence[str]) -> None:
         self._device_labels = tuple(device_labels)
-        self._families: dict[str, SeriesFamily] = {}
-        self._info: dict[str, dict[tuple[str, ...], dict[str, str]]] = {}
-        self._info_channels: dict[str, Channel[Any]] = {}
+        #: The empty family of each metric added, in the order they came.
+        self._empty: dict[str, SeriesFamily] = {}
+        #: The series added one by one, and the chunks of parts, of each metric.
+        self._series: dict[str, list[tuple[tuple[str, ...], Number]]] = {}
+        self._chunks: dict[str, tuple[Chunk, ...]] = {}
+        self._info: list[InfoText] = []
 
     def add(self, channel: Channel[Any], raw: Any, device_values: Sequence[str]) -> None:
         """Add one channel's raw value (a number, a text, or a sequence for arrays)."""
@@ -146,17 +233,17 @@ class FamilyBuilder:
         kind = channel.kind
         if kind in _PLAIN:  # most channels: kept short, a /metrics adds thousands
             if raw not in channel.missing_values:
-                family = self._families.get(channel.metric) or self._family(channel, ())
-                labels = (*device_values, *channel.label_values)
-                family.series.append((labels, scaled(raw, channel.scale)))
+                series = self._series.get(channel.metric)
+                if series is None:
+                    series = self._series_of(channel, ())
+                series.append(((*device_values, *channel.label_values), scaled(raw, channel.scale)))
             return
         labels = (*device_values, *channel.label_values)
         if kind is Kind.INFO:
             self._add_info(channel, labels, raw)
         elif kind is Kind.ARRAY:
-            family = self._family(channel, (channel.index_label,))
             missing, scale = channel.missing_values, channel.scale
-            family.series.extend(
+            self._series_of(channel, (channel.index_label,)).extend(
                 ((*labels, _index_label(index)), scaled(value, scale))
                 for index, value in enumerate(raw, start=1)
                 if value not in missing
@@ -164,14 +251,42 @@ class FamilyBuilder:
         elif raw in channel.missing_values:
             return
         elif kind is Kind.ENUM:
-            self._add_enum(channel, labels, int(raw))
+            series = _expanded(channel, labels, int(raw), _enum_series)
+            self._series_of(channel, ("state",)).extend(series)
         else:
-            self._add_bits(channel, labels, int(raw) & _ALL_BITS)
+            series = _expanded(channel, labels, int(raw) & _ALL_BITS, _bit_series)
+            self._series_of(channel, ("bit", "alarm")).extend(series)
+
+    def add_part(self, part: Part) -> None:
+        """Add what a part holds; a family that only it adds to gets the part's chunks."""
+        empties, chunks_of = self._empty, self._chunks
+        for metric, empty, chunks in zip(part.metrics, part.empty, part.chunks, strict=True):
+            empties.setdefault(metric, empty)
+            kept = chunks_of.get(metric)
+            chunks_of[metric] = kept + chunks if kept else chunks
+        self._info += part.info
+
+    def part(self) -> Part:
+        """What was added one by one so far, as a part."""
+        series = self._series
+        return Part(
+            tuple(self._empty),
+            tuple(self._empty.values()),
+            tuple((Chunk(tuple(series.get(metric, ()))),) for metric in self._empty),
+            tuple(self._info),
+        )
 
     def families(self) -> Iterator[Metric]:
-        yield from self._families.values()
-        for metric, series in self._info.items():
-            channel = self._info_channels[metric]
+        for metric, empty in self._empty.items():
+            family = empty.empty_copy()
+            family.series = self._series.get(metric, [])
+            family.chunks = self._chunks.get(metric, ())
+            yield family
+        info: dict[str, tuple[Channel[Any], dict[tuple[str, ...], dict[str, str]]]] = {}
+        for channel, labels, text in self._info:
+            _, series = info.setdefault(channel.metric, (channel, {}))
+            series.setdefault(labels, {})[channel.info_label] = text
+        for metric, (channel, series) in info.items():
             family = InfoMetricFamily(
                 metric.removesuffix("_info"),
                 channel.help,
@@ -181,30 +296,21 @@ class FamilyBuilder:
                 family.add_metric(labels, texts)
             yield family
 
-    def _family(self, channel: Channel[Any], extra_labels: tuple[str, ...]) -> SeriesFamily:
-        family = self._families.get(channel.metric)
-        if family is None:
-            label_names = (*self._device_labels, *channel.label_names, *extra_labels)
-            family = SeriesFamily(channel.kind, channel.metric, channel.help, label_names)
-            self._families[channel.metric] = family
-        return family
-
-    def _add_enum(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
-        family = self._families.get(channel.metric) or self._family(channel, ("state",))
-        family.series.extend(_expanded(channel, labels, raw, _enum_series))
-
-    def _add_bits(self, channel: Channel[Any], labels: tuple[str, ...], raw: int) -> None:
-        family = self._families.get(channel.metric) or self._family(channel, ("bit", "alarm"))
-        family.series.extend(_expanded(channel, labels, raw, _bit_series))
+    def _series_of(
+        self, channel: Channel[Any], extra_labels: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], Number]]:
+        """The list a channel's series are added to (its family's)."""
+        series = self._series.get(channel.metric)
+        if series is None:
+            empty = _empty_family(channel, self._device_labels, extra_labels)
+            self._empty.setdefault(channel.metric, empty)
+            series = self._series[channel.metric] = []
+        return series
 
     def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
-        self._info_channels.setdefault(channel.metric, channel)
-        series = self._info.setdefault(channel.metric, {})
         text = dotted_version(raw) if channel.text_format == "version" else str(raw)
-        series.setdefault(labels, {})[channel.info_label] = text
+        self._info.append((channel, labels, text))
 
-
-Series = tuple[tuple[tuple[str, ...], float], ...]
 
 #: Enum and bitfield values expanded into series, by channel, labels and value: a device's
 #: states and alarms change seldom, and an enum of 20 states is 20 series.

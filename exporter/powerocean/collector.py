@@ -8,20 +8,24 @@ is up; all of a system's values disappear when it is down.
 
 from __future__ import annotations
 
+import operator
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from prometheus_client.core import Metric
 
-from exporter.metrics import FamilyBuilder, HealthMetric
+from exporter.metrics import FamilyBuilder, HealthMetric, Part
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
 from exporter.powerocean.schema import FieldPath, PowerOceanChannel, PowerOceanMapping
+
+#: A part, and what it was built from (reports, or the parts it merges).
+_Kept = tuple[tuple[object, ...], Part]
 
 POWEROCEAN_SYSTEM = HealthMetric(
     "powerocean",
@@ -195,20 +199,21 @@ class PowerOceanCollector:
         self._stale_after = stale_after
         self._clock = clock
         self._lasting = {name for name, route in mapping.routes.items() if route.lasting}
-        entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
-        self._system_channels = [
-            (channel, _sources(mapping, channel))
-            for channel in mapping.channels
-            if channel.location.message not in entry_schemas
-        ]
+        self._system_groups = _system_groups(mapping)
         self._entry_groups = _entry_groups(mapping)
-        self._entry_labels = sorted({group.label for group in self._entry_groups})
+        #: Each system's and entry's part, by (serial, group kinds or entry kind and name).
+        self._parts: dict[tuple[str, ...], _Kept] = {}
+        #: Each group's parts of all systems merged, in the order of the groups.
+        self._merged: list[_Kept | None] = [None] * (
+            len(self._system_groups) + len(self._entry_groups)
+        )
 
     def collect(self) -> Iterator[Metric]:
+        """Each system's families. A system's or entry's part is built again only when the
+        reports it comes from are other objects than in the last scrape, and a group's
+        parts of all systems are merged again only when one of them is another part."""
         now = self._clock()
         systems = self._cache.snapshot()
-        system_families = FamilyBuilder(("serial",))
-        entry_families = {label: FamilyBuilder(("serial", label)) for label in self._entry_labels}
         dropped, received = self._ingest.counts()
         health = PowerOceanHealth(
             connected=self._connection.connected,
@@ -217,6 +222,9 @@ class PowerOceanCollector:
             received=received,
             names=self._devices.names(),
         )
+        parts = _Parts(self._parts)
+        system_parts: list[list[Part]] = [[] for _ in self._system_groups]
+        entry_parts: list[list[Part]] = [[] for _ in self._entry_groups]
         for serial in sorted(health.names):
             system = systems.get(serial, SystemState())
             health.last_message.update(((serial, k), r.at) for k, r in system.kinds.items())
@@ -228,25 +236,42 @@ class PowerOceanCollector:
             health.up[serial] = any(kind not in self._lasting for kind in shown)
             if not health.up[serial]:
                 continue
-            for channel, routes in self._system_channels:
-                system_families.add(channel, _latest(shown, routes, channel), (serial,))
-            for group in self._entry_groups:
-                entries = system.entries.get(group.kind, {})
-                fresh = {
-                    name: reported
-                    for name, reported in entries.items()
-                    if group.lasting or self._fresh(reported, now)
-                }
+            for group, of_group in zip(self._system_groups, system_parts, strict=True):
+                of_group.append(parts.system(group, serial, shown))
+            for group, of_group in zip(self._entry_groups, entry_parts, strict=True):
+                fresh = self._fresh_entries(group, system, now)
                 if group.label == "pack":
                     health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                families = entry_families[group.label]
-                for name, reported in fresh.items():
-                    for channel, source in group.channels:
-                        families.add(channel, source.value(reported, channel), (serial, name))
-        yield from system_families.families()
-        for families in entry_families.values():
-            yield from families.families()
+                of_group += (parts.entry(group, serial, name, r) for name, r in fresh.items())
+        self._parts = parts.used
+        builders: dict[tuple[str, ...], FamilyBuilder] = {}
+        groups = [*self._system_groups, *self._entry_groups]
+        for group, part in zip(groups, self._merge([*system_parts, *entry_parts]), strict=True):
+            labels = group.device_labels
+            builders.setdefault(labels, FamilyBuilder(labels)).add_part(part)
+        for builder in builders.values():
+            yield from builder.families()
         yield from powerocean_health(health)
+
+    def _fresh_entries(
+        self, group: EntryGroup, system: SystemState, now: float
+    ) -> dict[str, Reported]:
+        return {
+            name: reported
+            for name, reported in system.entries.get(group.kind, {}).items()
+            if group.lasting or self._fresh(reported, now)
+        }
+
+    def _merge(self, parts: list[list[Part]]) -> list[Part]:
+        """Each group's parts merged into one, the last scrape's while they are the same."""
+        merged = [
+            kept
+            if kept is not None and _same(kept[0], of_group)
+            else (tuple(of_group), Part.merge(of_group))
+            for kept, of_group in zip(self._merged, parts, strict=True)
+        ]
+        self._merged = merged
+        return [part for _, part in merged]
 
     def _fresh(self, reported: Reported, now: float) -> bool:
         return now - reported.at <= self._stale_after
@@ -271,6 +296,21 @@ class Source:
 
 
 @dataclass(frozen=True)
+class SystemGroup:
+    """A system's channels that are read from the same message kinds."""
+
+    kinds: tuple[str, ...]
+    channels: list[tuple[PowerOceanChannel, tuple[Source, ...]]]
+    device_labels = ("serial",)
+
+    def part(self, shown: Mapping[str, Reported], serial: str) -> Part:
+        builder = FamilyBuilder(self.device_labels)
+        for channel, sources in self.channels:
+            builder.add(channel, _latest(shown, sources, channel), (serial,))
+        return builder.part()
+
+
+@dataclass(frozen=True)
 class EntryGroup:
     """The entries one message kind keeps (packs, modules ...), and the channels they fill."""
 
@@ -278,6 +318,64 @@ class EntryGroup:
     label: str
     lasting: bool
     channels: list[tuple[PowerOceanChannel, Source]]
+
+    @property
+    def device_labels(self) -> tuple[str, ...]:
+        return ("serial", self.label)
+
+    def part(self, reported: Reported, serial: str, name: str) -> Part:
+        builder = FamilyBuilder(self.device_labels)
+        for channel, source in self.channels:
+            builder.add(channel, source.value(reported, channel), (serial, name))
+        return builder.part()
+
+
+class _Parts:
+    """One scrape's parts of systems and entries: the last scrape's while the reports they
+    were built from are the same objects; ``used`` holds this scrape's, kept for the next."""
+
+    def __init__(self, kept: dict[tuple[str, ...], _Kept]) -> None:
+        self._kept = kept
+        self.used: dict[tuple[str, ...], _Kept] = {}
+
+    def system(self, group: SystemGroup, serial: str, shown: Mapping[str, Reported]) -> Part:
+        key, reports = (serial, *group.kinds), tuple(map(shown.get, group.kinds))
+        return self._kept_part(key, reports) or self._keep(key, reports, group.part(shown, serial))
+
+    def entry(self, group: EntryGroup, serial: str, name: str, reported: Reported) -> Part:
+        key, reports = (serial, group.kind, name), (reported,)
+        return self._kept_part(key, reports) or self._keep(
+            key, reports, group.part(reported, serial, name)
+        )
+
+    def _kept_part(self, key: tuple[str, ...], reports: tuple[object, ...]) -> Part | None:
+        kept = self._kept.get(key)
+        if kept is None or not _same(kept[0], reports):
+            return None
+        self.used[key] = kept
+        return kept[1]
+
+    def _keep(self, key: tuple[str, ...], reports: tuple[object, ...], part: Part) -> Part:
+        self.used[key] = (reports, part)
+        return part
+
+
+def _same(kept: Sequence[object], now: Sequence[object]) -> bool:
+    """Whether two sequences hold the same objects (not equal ones: identity is cheap)."""
+    return len(kept) == len(now) and all(map(operator.is_, kept, now))
+
+
+def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
+    """The system channels (not of an entry) grouped by the kinds they are read from."""
+    entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
+    groups: dict[tuple[str, ...], SystemGroup] = {}
+    for channel in mapping.channels:
+        if channel.location.message in entry_schemas:
+            continue
+        sources = _sources(mapping, channel)
+        kinds = tuple(source.kind for source in sources)
+        groups.setdefault(kinds, SystemGroup(kinds, [])).channels.append((channel, sources))
+    return list(groups.values())
 
 
 def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Source, ...]:

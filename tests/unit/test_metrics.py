@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.metrics import UNDOCUMENTED, FamilyBuilder, dotted_version, scaled
+from exporter.metrics import UNDOCUMENTED, FamilyBuilder, Part, dotted_version, scaled
 from exporter.model import Channel, Kind
 
 
@@ -114,3 +114,34 @@ def test_a_missing_value_makes_no_series(raw):
 @pytest.mark.parametrize(("raw", "text"), [(0x0502025D, "5.2.2.93"), (-1, "-1"), ("1.2", "1.2")])
 def test_dotted_versions(raw, text):
     assert dotted_version(raw) == text
+
+
+@pytest.mark.parametrize(
+    "devices",
+    [
+        {"a": (1, 1, "v1"), "b": (2, 0, "v2"), "c": (3, 2, "v3")},  # every device, every family
+        {"a": (1, 1, "v1"), "b": (None, 2, None), "c": (3, None, "v3")},  # some left out
+    ],
+    ids=["same families", "other families"],
+)
+def test_merged_parts_give_what_adding_each_device_gives(devices):
+    gauge = channel(Kind.GAUGE, "x_power_watts", scale=0.1)
+    enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
+    info = channel(Kind.INFO, "x_device_info", info_label="firmware")
+    direct, parts = FamilyBuilder(("target",)), []
+    for device, values in devices.items():
+        one = FamilyBuilder(("target",))
+        for builder in (direct, one):
+            for ch, raw in zip((gauge, enum, info), values, strict=True):
+                builder.add(ch, raw, (device,))
+        parts.append(one.part())
+    merged = FamilyBuilder(("target",))
+    merged.add_part(Part.merge(parts))
+
+    def shown(builder: FamilyBuilder) -> list[tuple[str, list]]:
+        return [(family.name, family.samples) for family in builder.families()]
+
+    assert shown(merged) == shown(direct)
+    assert [sample.value for _, samples in shown(merged)[:1] for sample in samples] == [
+        raw / 10 for raw, *_ in devices.values() if raw is not None
+    ]
