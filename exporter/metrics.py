@@ -166,6 +166,11 @@ class Chunk:
         self.series = series
         self.text: str | None = None
 
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, Chunk) and self.series == other.series)
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 #: An info series in the making: the channel, its label values, and the text it adds.
 InfoText = tuple[Channel[Any], tuple[str, ...], str]
@@ -208,6 +213,21 @@ class Part:
             tuple(tuple(chunks) for _, chunks in by_metric.values()),
             info,
         )
+
+    def reusing(self, previous: Part | None) -> Part:
+        """This part, holding ``previous``'s chunks of each family whose series are the same
+        (the text of those is written already)."""
+        if previous is None:
+            return self
+        if previous.metrics == self.metrics:
+            before: Iterable[tuple[Chunk, ...] | None] = previous.chunks
+        else:
+            kept = dict(zip(previous.metrics, previous.chunks, strict=True))
+            before = map(kept.get, self.metrics)
+        chunks = tuple(
+            old if old == new else new for old, new in zip(before, self.chunks, strict=True)
+        )
+        return Part(self.metrics, self.empty, chunks, self.info)
 
 
 class FamilyBuilder:

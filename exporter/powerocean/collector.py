@@ -267,7 +267,7 @@ class PowerOceanCollector:
         merged = [
             kept
             if kept is not None and _same(kept[0], of_group)
-            else (tuple(of_group), Part.merge(of_group))
+            else (tuple(of_group), Part.merge(of_group).reusing(kept and kept[1]))
             for kept, of_group in zip(self._merged, parts, strict=True)
         ]
         self._merged = merged
@@ -339,25 +339,21 @@ class _Parts:
         self.used: dict[tuple[str, ...], _Kept] = {}
 
     def system(self, group: SystemGroup, serial: str, shown: Mapping[str, Reported]) -> Part:
-        key, reports = (serial, *group.kinds), tuple(map(shown.get, group.kinds))
-        return self._kept_part(key, reports) or self._keep(key, reports, group.part(shown, serial))
+        reports = tuple(map(shown.get, group.kinds))
+        return self._part((serial, *group.kinds), reports, lambda: group.part(shown, serial))
 
     def entry(self, group: EntryGroup, serial: str, name: str, reported: Reported) -> Part:
-        key, reports = (serial, group.kind, name), (reported,)
-        return self._kept_part(key, reports) or self._keep(
-            key, reports, group.part(reported, serial, name)
-        )
+        key = (serial, group.kind, name)
+        return self._part(key, (reported,), lambda: group.part(reported, serial, name))
 
-    def _kept_part(self, key: tuple[str, ...], reports: tuple[object, ...]) -> Part | None:
+    def _part(
+        self, key: tuple[str, ...], reports: tuple[object, ...], build: Callable[[], Part]
+    ) -> Part:
         kept = self._kept.get(key)
         if kept is None or not _same(kept[0], reports):
-            return None
+            kept = (reports, build().reusing(kept and kept[1]))
         self.used[key] = kept
         return kept[1]
-
-    def _keep(self, key: tuple[str, ...], reports: tuple[object, ...], part: Part) -> Part:
-        self.used[key] = (reports, part)
-        return part
 
 
 def _same(kept: Sequence[object], now: Sequence[object]) -> bool:
