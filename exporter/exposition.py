@@ -54,9 +54,14 @@ CACHE_LIMIT = 50_000
 SERIES_CACHE_LIMIT = 200_000
 #: A ``SeriesFamily`` series: sample name, label names, label values.
 _SeriesKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+#: A series' last value, its line, and the line up to the value.
+_Line = tuple[float, str, str]
+#: The text of the chunks of families, by the identity of the tuple of chunks.
+_ChunksTexts = dict[int, tuple[tuple[Chunk, ...], str]]
 
-#: Families' sample lines kept at most: a few scrapes' worth of a large /metrics.
-FAMILY_CACHE_LIMIT = 20_000
+#: Families' sample lines kept at most (one per label sets, the last values written): a
+#: REFU target has about 70 families, so this covers well over 1,000 /probe targets.
+FAMILY_CACHE_LIMIT = 100_000
 
 #: The strings prometheus_client writes for float values that ``repr`` names differently.
 _NOT_FINITE = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
@@ -131,14 +136,15 @@ class Exposition:
         self._heads: dict[tuple[Any, ...], _Head | None] = {}
         self._label_sets: dict[tuple[tuple[str, str], ...], str] = {}
         self._label_values: dict[str, str] = {}
-        #: The sample lines of ``SeriesFamily``s, by sample name, label names and series.
-        self._series_texts: dict[tuple[Any, ...], str] = {}
+        #: The values and sample lines of ``SeriesFamily`` series, by sample name, label
+        #: names and each series' label values.
+        self._series_texts: dict[tuple[Any, ...], tuple[tuple[float, ...], str]] = {}
         #: The last value and line written of each ``SeriesFamily`` series.
-        self._series_lines: dict[_SeriesKey, tuple[float, str]] = {}
+        self._series_lines: dict[_SeriesKey, _Line] = {}
         #: The sample lines of ``SeriesFamily`` chunks, by the identity of their tuple (kept
         #: with them, so that its id is not taken by another): a family whose chunks did
-        #: not change holds the same tuple.
-        self._chunks_texts: dict[int, tuple[tuple[Chunk, ...], str]] = {}
+        #: not change holds the same tuple. Those of the last write that had chunks.
+        self._chunks_texts: _ChunksTexts = {}
         #: Label names seen to be legacy names (those come from code, so they are few).
         self._legacy_label_names: set[str] = set()
 
@@ -157,23 +163,28 @@ class Exposition:
     def write(self, families: Iterable[Metric], negotiated: Format) -> bytes:
         """The exposition of ``families`` in the negotiated format."""
         out: list[str] = []
+        chunks_texts: _ChunksTexts = {}
         for family in families:
             start = len(out)
             try:
-                self._write_family(family, negotiated, out)
+                self._write_family(family, negotiated, out, chunks_texts)
             except _Irregular:
                 del out[start:]
                 out.append(_written_by_prometheus_client(family, negotiated))
         if negotiated.openmetrics:
             out.append("# EOF\n")
+        if chunks_texts:  # what is kept is only what this write used
+            self._chunks_texts = chunks_texts
         return "".join(out).encode()
 
-    def _write_family(self, family: Metric, negotiated: Format, out: list[str]) -> None:
+    def _write_family(
+        self, family: Metric, negotiated: Format, out: list[str], chunks_texts: _ChunksTexts
+    ) -> None:
         head = self._head(family, negotiated)
         out.append(head.lines)
         name = head.sample_name
         if type(family) is SeriesFamily:
-            self._write_series(family, name, out)
+            self._write_series(family, name, out, chunks_texts)
             return
         label_sets = self._label_sets
         for sample in family.samples:
@@ -190,20 +201,25 @@ class Exposition:
                 labels = label_sets.get(key) or self._label_set(key)
             out.append(f"{name}{labels} {go_float(sample.value)}\n")
 
-    def _write_series(self, family: SeriesFamily, name: str, out: list[str]) -> None:
+    def _write_series(
+        self, family: SeriesFamily, name: str, out: list[str], chunks_texts: _ChunksTexts
+    ) -> None:
         """The samples of a ``SeriesFamily``: its series as written the last time the family
-        held the same series (most of a device's enum and alarm families change seldom),
-        then its chunks' text."""
-        names = family.label_names
-        if family.series:
-            key = (name, names, tuple(family.series))
-            text = self._series_texts.get(key)
-            if text is None:
-                text = self._series_text(family.series, name, names)
+        held the same series with the same values (most of a device's enum and alarm
+        families change seldom), then its chunks' text (added to ``chunks_texts``)."""
+        names, series = family.label_names, family.series
+        if series:
+            key = (name, names, tuple([labels for labels, _ in series]))
+            values = tuple([value for _, value in series])
+            kept_series = self._series_texts.get(key)
+            if kept_series is None or kept_series[0] != values:
                 if len(self._series_texts) >= FAMILY_CACHE_LIMIT:
                     self._series_texts.clear()
-                self._series_texts[key] = text
-            out.append(text)
+                kept_series = self._series_texts[key] = (
+                    values,
+                    self._series_text(series, name, names),
+                )
+            out.append(kept_series[1])
         chunks = family.chunks
         if chunks:
             kept = self._chunks_texts.get(id(chunks))
@@ -211,10 +227,8 @@ class Exposition:
                 texts = list(map(_TEXT, chunks))
                 if None in texts:
                     texts = [c.text or self._chunk_text(c, name, names) for c in chunks]
-                text = "".join(texts)
-                if len(self._chunks_texts) >= FAMILY_CACHE_LIMIT:
-                    self._chunks_texts.clear()
-                kept = self._chunks_texts[id(chunks)] = (chunks, text)
+                kept = (chunks, "".join(texts))
+            chunks_texts[id(chunks)] = kept
             out.append(kept[1])
 
     def _chunk_text(self, chunk: Chunk, name: str, names: tuple[str, ...]) -> str:
@@ -236,15 +250,19 @@ class Exposition:
             lines.append(last[1])
         return "".join(lines)
 
-    def _series_line(self, key: _SeriesKey, value: float) -> tuple[float, str]:
-        name, names, values = key
-        labels = self._label_set(tuple(zip(names, values, strict=True))) if values else ""
-        if len(self._series_lines) >= SERIES_CACHE_LIMIT:
-            self._series_lines.clear()
-        line = self._series_lines[key] = (
-            value,
-            f"{name}{labels} {_COMMON_VALUES.get(value) or go_float(value)}\n",
-        )
+    def _series_line(self, key: _SeriesKey, value: float) -> _Line:
+        """The line of a series whose value changed (its name and labels are kept)."""
+        last = self._series_lines.get(key)
+        if last is None:
+            name, names, values = key
+            labels = self._label_set(tuple(zip(names, values, strict=True))) if values else ""
+            prefix = f"{name}{labels} "
+            if len(self._series_lines) >= SERIES_CACHE_LIMIT:
+                self._series_lines.clear()
+        else:
+            prefix = last[2]
+        value_text = _COMMON_VALUES.get(value) or go_float(value)
+        line = self._series_lines[key] = (value, f"{prefix}{value_text}\n", prefix)
         return line
 
     def _head(self, family: Metric, negotiated: Format) -> _Head:

@@ -145,11 +145,9 @@ class SeriesFamily(Metric):
 
 
 @functools.cache
-def _empty_family(
-    channel: Channel[Any], device_labels: tuple[str, ...], extra_labels: tuple[str, ...]
-) -> SeriesFamily:
+def _empty_family(channel: Channel[Any], device_labels: tuple[str, ...]) -> SeriesFamily:
     """The family of a channel's series, with no series: copied for each scrape."""
-    label_names = (*device_labels, *channel.label_names, *extra_labels)
+    label_names = (*device_labels, *channel.label_names, *_expansion_labels(channel))
     return SeriesFamily(channel.kind, channel.metric, channel.help, label_names)
 
 
@@ -180,17 +178,20 @@ InfoText = tuple[Channel[Any], tuple[str, ...], str]
 class Part:
     """What some channels of one or more devices gave, built once.
 
-    ``FamilyBuilder.part`` makes the part of one device, ``Part.merge`` one of many. A
+    ``PartLayout.part`` makes the part of one device, ``Part.merge`` one of many. A
     collector keeps a part while the reports it was built from are the same objects, and
     adds it to each scrape's families with ``FamilyBuilder.add_part``: a family then holds
     the same chunks as in the last scrape, whose text the exposition kept.
     """
 
-    #: The metrics the part holds series of, an empty family of each, and its chunks of each.
+    #: The metrics the part may hold series of, an empty family of each, and its chunks of
+    #: each (none for a family the part does not add to).
     metrics: tuple[str, ...]
     empty: tuple[SeriesFamily, ...]
     chunks: tuple[tuple[Chunk, ...], ...]
     info: tuple[InfoText, ...]
+    #: The raw value of each channel of a device's part (none for a merged part).
+    raws: tuple[Any, ...] = ()
 
     @staticmethod
     def merge(parts: Sequence[Part]) -> Part:
@@ -230,6 +231,86 @@ class Part:
         return Part(self.metrics, self.empty, chunks, self.info)
 
 
+class PartLayout:
+    """The channels of one kind of device (a pack, a system's heartbeat ...), whose raw
+    values make one ``Part`` per device.
+
+    A part built after a previous one of the same device takes the previous chunks of
+    each family whose channels' raw values are the same: a value that did not change
+    costs a comparison.
+    """
+
+    def __init__(self, channels: Sequence[Channel[Any]], device_labels: Sequence[str]) -> None:
+        self.channels = tuple(channels)
+        self.device_labels = tuple(device_labels)
+        by_metric: dict[str, list[int]] = {}
+        for index, channel in enumerate(self.channels):
+            if channel.kind is not Kind.INFO:
+                by_metric.setdefault(channel.metric, []).append(index)
+        self._positions = tuple(tuple(indices) for indices in by_metric.values())
+        #: The family position of each channel (-1 for an info channel).
+        self._position_of = [-1] * len(self.channels)
+        for position, indices in enumerate(self._positions):
+            for index in indices:
+                self._position_of[index] = position
+        self._info = tuple(i for i, c in enumerate(self.channels) if c.kind is Kind.INFO)
+        self.metrics = tuple(by_metric)
+        self.empty = tuple(
+            _empty_family(self.channels[indices[0]], self.device_labels)
+            for indices in self._positions
+        )
+
+    def part(
+        self, device_values: tuple[str, ...], raws: Sequence[Any], previous: Part | None = None
+    ) -> Part:
+        """The part of one device whose channels gave ``raws`` (in the order of ``channels``);
+        ``previous``: the last part of the same device."""
+        channels = self.channels
+        if previous is not None and len(previous.raws) == len(raws):
+            chunks = list(previous.chunks)
+            pairs = enumerate(zip(raws, previous.raws, strict=True))
+            rebuilt = {self._position_of[i] for i, (now, then) in pairs if now != then} - {-1}
+        else:
+            chunks = [()] * len(self._positions)
+            rebuilt = set(range(len(self._positions)))
+        for position in rebuilt:
+            indices = self._positions[position]
+            made = [channel_series(channels[i], raws[i], device_values) for i in indices]
+            present = [series for series in made if series is not None]
+            chunks[position] = (Chunk(sum(present, ())),) if present else ()
+        info = tuple(
+            (channels[i], (*device_values, *channels[i].label_values), _info_text(channels[i], raw))
+            for i in self._info
+            if (raw := raws[i]) is not None
+        )
+        return Part(self.metrics, self.empty, tuple(chunks), info, tuple(raws))
+
+
+def channel_series(channel: Channel[Any], raw: Any, device_values: Sequence[str]) -> Series | None:
+    """The series one raw value of a channel (not an info channel) makes; None when it
+    makes no family: no value, or the missing value of a channel of one series."""
+    if raw is None:
+        return None
+    kind = channel.kind
+    if kind in _PLAIN:
+        if raw in channel.missing_values:
+            return None
+        return (((*device_values, *channel.label_values), scaled(raw, channel.scale)),)
+    labels = (*device_values, *channel.label_values)
+    if kind is Kind.ARRAY:
+        missing, scale = channel.missing_values, channel.scale
+        return tuple(
+            ((*labels, _index_label(index)), scaled(value, scale))
+            for index, value in enumerate(raw, start=1)
+            if value not in missing
+        )
+    if raw in channel.missing_values:
+        return None
+    if kind is Kind.ENUM:
+        return _expanded(channel, labels, int(raw), _enum_series)
+    return _expanded(channel, labels, int(raw) & _ALL_BITS, _bit_series)
+
+
 class FamilyBuilder:
     """Collects one scrape's samples, grouped into metric families by name.
 
@@ -248,53 +329,25 @@ class FamilyBuilder:
 
     def add(self, channel: Channel[Any], raw: Any, device_values: Sequence[str]) -> None:
         """Add one channel's raw value (a number, a text, or a sequence for arrays)."""
-        if raw is None:
+        if channel.kind is Kind.INFO:
+            if raw is not None:
+                labels = (*device_values, *channel.label_values)
+                self._info.append((channel, labels, _info_text(channel, raw)))
             return
-        kind = channel.kind
-        if kind in _PLAIN:  # most channels: kept short, a /metrics adds thousands
-            if raw not in channel.missing_values:
-                series = self._series.get(channel.metric)
-                if series is None:
-                    series = self._series_of(channel, ())
-                series.append(((*device_values, *channel.label_values), scaled(raw, channel.scale)))
-            return
-        labels = (*device_values, *channel.label_values)
-        if kind is Kind.INFO:
-            self._add_info(channel, labels, raw)
-        elif kind is Kind.ARRAY:
-            missing, scale = channel.missing_values, channel.scale
-            self._series_of(channel, (channel.index_label,)).extend(
-                ((*labels, _index_label(index)), scaled(value, scale))
-                for index, value in enumerate(raw, start=1)
-                if value not in missing
-            )
-        elif raw in channel.missing_values:
-            return
-        elif kind is Kind.ENUM:
-            series = _expanded(channel, labels, int(raw), _enum_series)
-            self._series_of(channel, ("state",)).extend(series)
-        else:
-            series = _expanded(channel, labels, int(raw) & _ALL_BITS, _bit_series)
-            self._series_of(channel, ("bit", "alarm")).extend(series)
+        series = channel_series(channel, raw, device_values)
+        if series is not None:
+            self._series_of(channel).extend(series)
 
     def add_part(self, part: Part) -> None:
         """Add what a part holds; a family that only it adds to gets the part's chunks."""
         empties, chunks_of = self._empty, self._chunks
         for metric, empty, chunks in zip(part.metrics, part.empty, part.chunks, strict=True):
+            if not chunks:
+                continue
             empties.setdefault(metric, empty)
             kept = chunks_of.get(metric)
             chunks_of[metric] = kept + chunks if kept else chunks
         self._info += part.info
-
-    def part(self) -> Part:
-        """What was added one by one so far, as a part."""
-        series = self._series
-        return Part(
-            tuple(self._empty),
-            tuple(self._empty.values()),
-            tuple((Chunk(tuple(series.get(metric, ()))),) for metric in self._empty),
-            tuple(self._info),
-        )
 
     def families(self) -> Iterator[Metric]:
         for metric, empty in self._empty.items():
@@ -316,20 +369,17 @@ class FamilyBuilder:
                 family.add_metric(labels, texts)
             yield family
 
-    def _series_of(
-        self, channel: Channel[Any], extra_labels: tuple[str, ...]
-    ) -> list[tuple[tuple[str, ...], Number]]:
+    def _series_of(self, channel: Channel[Any]) -> list[tuple[tuple[str, ...], Number]]:
         """The list a channel's series are added to (its family's)."""
         series = self._series.get(channel.metric)
         if series is None:
-            empty = _empty_family(channel, self._device_labels, extra_labels)
-            self._empty.setdefault(channel.metric, empty)
+            self._empty.setdefault(channel.metric, _empty_family(channel, self._device_labels))
             series = self._series[channel.metric] = []
         return series
 
-    def _add_info(self, channel: Channel[Any], labels: tuple[str, ...], raw: Any) -> None:
-        text = dotted_version(raw) if channel.text_format == "version" else str(raw)
-        self._info.append((channel, labels, text))
+
+def _info_text(channel: Channel[Any], raw: Any) -> str:
+    return dotted_version(raw) if channel.text_format == "version" else str(raw)
 
 
 #: Enum and bitfield values expanded into series, by channel, labels and value: a device's

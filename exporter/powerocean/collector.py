@@ -16,7 +16,7 @@ from typing import Protocol
 
 from prometheus_client.core import Metric
 
-from exporter.metrics import FamilyBuilder, HealthMetric, Part
+from exporter.metrics import FamilyBuilder, HealthMetric, Part, PartLayout
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
@@ -247,7 +247,7 @@ class PowerOceanCollector:
         builders: dict[tuple[str, ...], FamilyBuilder] = {}
         groups = [*self._system_groups, *self._entry_groups]
         for group, part in zip(groups, self._merge([*system_parts, *entry_parts]), strict=True):
-            labels = group.device_labels
+            labels = group.layout.device_labels
             builders.setdefault(labels, FamilyBuilder(labels)).add_part(part)
         for builder in builders.values():
             yield from builder.families()
@@ -289,45 +289,68 @@ class Source:
     complete: bool = False
 
     def value(self, reported: Reported, channel: PowerOceanChannel) -> Value | None:
-        value = reported.fields.get(self.path)
-        if value is None and self.complete and channel.kind is not Kind.ARRAY:
-            return 0
-        return value
+        return reported.fields.get(self.path, self.missing(channel))
+
+    def missing(self, channel: PowerOceanChannel) -> Value | None:
+        """The value of a field the report left out."""
+        return 0 if self.complete and channel.kind is not Kind.ARRAY else None
 
 
-@dataclass(frozen=True)
 class SystemGroup:
     """A system's channels that are read from the same message kinds."""
 
-    kinds: tuple[str, ...]
-    channels: list[tuple[PowerOceanChannel, tuple[Source, ...]]]
-    device_labels = ("serial",)
+    def __init__(
+        self, kinds: tuple[str, ...], channels: list[tuple[PowerOceanChannel, tuple[Source, ...]]]
+    ) -> None:
+        self.kinds = kinds
+        self.sources = tuple(sources for _, sources in channels)
+        self.layout = PartLayout([channel for channel, _ in channels], ("serial",))
+        #: Each channel's (path, missing value) in each kind, by kind.
+        self._reads = {
+            kind: _reads([(c, sources[k]) for c, sources in channels])
+            for k, kind in enumerate(kinds)
+        }
 
-    def part(self, shown: Mapping[str, Reported], serial: str) -> Part:
-        builder = FamilyBuilder(self.device_labels)
-        for channel, sources in self.channels:
-            builder.add(channel, _latest(shown, sources, channel), (serial,))
-        return builder.part()
+    def part(self, shown: Mapping[str, Reported], serial: str, previous: Part | None) -> Part:
+        sent = [kind for kind in self.kinds if kind in shown]
+        if len(sent) == 1:  # one kind to read from, as in all but the Open API's mode
+            raws = _read(shown[sent[0]], self._reads[sent[0]])
+        else:
+            raws = [
+                _latest(shown, sources, channel)
+                for channel, sources in zip(self.layout.channels, self.sources, strict=True)
+            ]
+        return self.layout.part((serial,), raws, previous)
 
 
-@dataclass(frozen=True)
 class EntryGroup:
     """The entries one message kind keeps (packs, modules ...), and the channels they fill."""
 
-    kind: str
-    label: str
-    lasting: bool
-    channels: list[tuple[PowerOceanChannel, Source]]
+    def __init__(
+        self, kind: str, label: str, lasting: bool, channels: list[tuple[PowerOceanChannel, Source]]
+    ) -> None:
+        self.kind = kind
+        self.label = label
+        self.lasting = lasting
+        self.layout = PartLayout([channel for channel, _ in channels], ("serial", label))
+        self._reads = _reads(channels)
 
-    @property
-    def device_labels(self) -> tuple[str, ...]:
-        return ("serial", self.label)
+    def part(self, reported: Reported, serial: str, name: str, previous: Part | None) -> Part:
+        return self.layout.part((serial, name), _read(reported, self._reads), previous)
 
-    def part(self, reported: Reported, serial: str, name: str) -> Part:
-        builder = FamilyBuilder(self.device_labels)
-        for channel, source in self.channels:
-            builder.add(channel, source.value(reported, channel), (serial, name))
-        return builder.part()
+
+#: Where a channel is read in a report: its path, and its value when the report left it out.
+_Reads = tuple[tuple[FieldPath, "Value | None"], ...]
+
+
+def _reads(channels: Sequence[tuple[PowerOceanChannel, Source]]) -> _Reads:
+    return tuple((source.path, source.missing(channel)) for channel, source in channels)
+
+
+def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
+    """The raw value of each channel in one report."""
+    fields = reported.fields
+    return [fields.get(path, missing) for path, missing in reads]
 
 
 class _Parts:
@@ -340,18 +363,24 @@ class _Parts:
 
     def system(self, group: SystemGroup, serial: str, shown: Mapping[str, Reported]) -> Part:
         reports = tuple(map(shown.get, group.kinds))
-        return self._part((serial, *group.kinds), reports, lambda: group.part(shown, serial))
+        return self._part(
+            (serial, *group.kinds), reports, lambda kept: group.part(shown, serial, kept)
+        )
 
     def entry(self, group: EntryGroup, serial: str, name: str, reported: Reported) -> Part:
         key = (serial, group.kind, name)
-        return self._part(key, (reported,), lambda: group.part(reported, serial, name))
+        return self._part(key, (reported,), lambda kept: group.part(reported, serial, name, kept))
 
     def _part(
-        self, key: tuple[str, ...], reports: tuple[object, ...], build: Callable[[], Part]
+        self,
+        key: tuple[str, ...],
+        reports: tuple[object, ...],
+        build: Callable[[Part | None], Part],
     ) -> Part:
+        """The kept part of ``key`` while its reports are the same, else one built from it."""
         kept = self._kept.get(key)
         if kept is None or not _same(kept[0], reports):
-            kept = (reports, build().reusing(kept and kept[1]))
+            kept = (reports, build(kept and kept[1]))
         self.used[key] = kept
         return kept[1]
 
@@ -370,8 +399,8 @@ def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
             continue
         sources = _sources(mapping, channel)
         kinds = tuple(source.kind for source in sources)
-        groups.setdefault(kinds, SystemGroup(kinds, [])).channels.append((channel, sources))
-    return list(groups.values())
+        groups.setdefault(kinds, []).append((channel, sources))
+    return [SystemGroup(kinds, channels) for kinds, channels in groups.items()]
 
 
 def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Source, ...]:

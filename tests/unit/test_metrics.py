@@ -8,7 +8,14 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.metrics import UNDOCUMENTED, FamilyBuilder, Part, dotted_version, scaled
+from exporter.metrics import (
+    UNDOCUMENTED,
+    FamilyBuilder,
+    Part,
+    PartLayout,
+    dotted_version,
+    scaled,
+)
 from exporter.model import Channel, Kind
 
 
@@ -128,13 +135,12 @@ def test_merged_parts_give_what_adding_each_device_gives(devices):
     gauge = channel(Kind.GAUGE, "x_power_watts", scale=0.1)
     enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
     info = channel(Kind.INFO, "x_device_info", info_label="firmware")
+    layout = PartLayout((gauge, enum, info), ("target",))
     direct, parts = FamilyBuilder(("target",)), []
     for device, values in devices.items():
-        one = FamilyBuilder(("target",))
-        for builder in (direct, one):
-            for ch, raw in zip((gauge, enum, info), values, strict=True):
-                builder.add(ch, raw, (device,))
-        parts.append(one.part())
+        for ch, raw in zip((gauge, enum, info), values, strict=True):
+            direct.add(ch, raw, (device,))
+        parts.append(layout.part((device,), values))
     merged = FamilyBuilder(("target",))
     merged.add_part(Part.merge(parts))
 
@@ -145,3 +151,19 @@ def test_merged_parts_give_what_adding_each_device_gives(devices):
     assert [sample.value for _, samples in shown(merged)[:1] for sample in samples] == [
         raw / 10 for raw, *_ in devices.values() if raw is not None
     ]
+
+
+def test_a_part_built_again_keeps_the_chunks_of_values_that_did_not_change():
+    gauge = channel(Kind.GAUGE, "x_power_watts")
+    phases = [channel(Kind.GAUGE, "x_volts", labels=(("phase", p),)) for p in ("L1", "L2")]
+    enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
+    layout = PartLayout((gauge, *phases, enum), ("target",))
+    first = layout.part(("t1",), (100, 230, 231, 1))
+    second = layout.part(("t1",), (100, 230, 229, None), first)
+    assert second.chunks[0] is first.chunks[0]  # the same power
+    assert second.chunks[1] is not first.chunks[1]  # L2 changed: the family is built again
+    assert [s.series for s in second.chunks[1]] == [((("t1", "L1"), 230), (("t1", "L2"), 229))]
+    assert second.chunks[2] == ()  # no state: no family
+    again = FamilyBuilder(("target",))
+    again.add_part(second)
+    assert [family.name for family in again.families()] == ["x_power_watts", "x_volts"]
