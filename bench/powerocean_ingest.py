@@ -8,9 +8,10 @@ exporter's system and to the subscriber's topic; frames per second is the frames
 over the time from the first publish to the last frame taken in (the exporter's
 ``powerocean_last_message_timestamp_seconds``, the subscriber's own clock). Two more
 exporters hold 10 and 100 systems with 4 packs each and are scraped in turn with
-Prometheus' headers; before each scrape (not timed) every system sends its next
-mid-session update, so each scrape finds new values, as one every 15 s would. Figures are
-min/median/max over the rounds of each round's value.
+Prometheus' headers; before each scrape (not timed) every system sends the mid-session
+updates of one 15 s scrape interval (one every 2 s), so each scrape finds what a scrape
+every 15 s would: new energy flows, heartbeats and packs. Figures are min/median/max over
+the rounds of each round's value.
 
     .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--payloads 10000] [--scrapes 3]
 """
@@ -45,8 +46,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
 TOPIC = "/app/device/property/{}"
-#: Mid-session updates each fed system cycles through between /metrics scrapes.
-UPDATE_TICKS = 10
+#: Mid-session updates each fed system cycles through, and sends before each /metrics: the
+#: updates of a 15 s scrape interval, one every 2 s.
+UPDATE_TICKS = 30
+TICKS_PER_SCRAPE = 7
 INGEST_SERIAL = "R371BENCH0INGEST"
 BARE_SERIAL = "R371BENCH000BARE"
 #: A subscriber line: "ready", then "done <unix time>" after each ``--count`` messages.
@@ -164,12 +167,14 @@ class FedExporter:
     tick: int = 0
 
     def refresh(self, publisher: mqtt.Client) -> None:
-        """Every system sends its next update; returns once the exporter took them in."""
+        """Every system sends its updates of one scrape interval; returns once the exporter
+        took them in."""
         already, _ = ingested(self.server)
         frames = 0
-        for serial, payload in self.updates[self.tick % len(self.updates)]:
-            frames += publish(publisher, TOPIC.format(serial), [payload], 1)
-        self.tick += 1
+        for _ in range(TICKS_PER_SCRAPE):
+            for serial, payload in self.updates[self.tick % len(self.updates)]:
+                frames += publish(publisher, TOPIC.format(serial), [payload], 1)
+            self.tick += 1
         wait_for_frames(self.server, already + frames)
 
 
@@ -242,7 +247,7 @@ def ingest_round(
 
 
 def render(fed: FedExporter, publisher: mqtt.Client) -> Callable[[], float]:
-    """Seconds for one /metrics after every system sent an update."""
+    """Seconds for one /metrics after every system sent a scrape interval's updates."""
 
     def measure() -> float:
         fed.refresh(publisher)

@@ -219,53 +219,87 @@ def report_of(message: _message.Message) -> Report:
     fields: dict[FieldPath, Value] = {}
     lists: list[FieldPath] = []
     unknown: dict[FieldPath, Any] = {}
-    _flatten(message, (), fields, lists, unknown)
+    root = _ROOTS.get(message.DESCRIPTOR) or _ROOTS.setdefault(message.DESCRIPTOR, _Node(()))
+    _flatten(message, root, fields, lists, unknown)
     return Report(fields, tuple(lists), unknown)
 
 
 _NUMBER, _TEXT, _LIST, _MESSAGE, _MESSAGES = range(5)
-#: FieldDescriptor -> (name, shape): looked up once per field, not per report.
-_SHAPES: dict[FieldDescriptor, tuple[str, int]] = {}
+#: Entries of a repeated message whose paths are kept; those past it get theirs made anew,
+#: so that no payload can grow what is kept without bound.
+_KEPT_ENTRIES = 64
 
 
-def _shape(descriptor: FieldDescriptor) -> tuple[str, int]:
-    """A field's name and how its value is flattened."""
+class _Node:
+    """A path in a message, and the paths of the fields below it, made once: a report's
+    paths are then the same tuples every time, built and hashed once."""
+
+    __slots__ = ("_entries", "fields", "path")
+
+    def __init__(self, path: FieldPath) -> None:
+        self.path = path
+        #: The node of each field below this one, and how its value is flattened.
+        self.fields: dict[FieldDescriptor, tuple[_Node, int]] = {}
+        self._entries: dict[int, _Node] = {}
+
+    def field(self, descriptor: FieldDescriptor) -> tuple[_Node, int]:
+        """The node of a field below this one, and how its value is flattened."""
+        found = self.fields.get(descriptor)
+        if found is None:
+            found = self.fields[descriptor] = (
+                _Node((*self.path, descriptor.name)),
+                _shape(descriptor),
+            )
+        return found
+
+    def entry(self, index: int) -> _Node:
+        """The node of the ``index``-th message of this repeated field."""
+        found = self._entries.get(index)
+        if found is None:
+            found = _Node((*self.path, index))
+            if index < _KEPT_ENTRIES:
+                self._entries[index] = found
+        return found
+
+
+#: The node of each top-level message type.
+_ROOTS: dict[Any, _Node] = {}
+
+
+def _shape(descriptor: FieldDescriptor) -> int:
+    """How a field's value is flattened."""
     if descriptor.message_type is not None:
-        shape = _MESSAGES if descriptor.is_repeated else _MESSAGE
-    elif descriptor.is_repeated:
-        shape = _LIST
-    else:
-        shape = _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
-    _SHAPES[descriptor] = (descriptor.name, shape)
-    return descriptor.name, shape
+        return _MESSAGES if descriptor.is_repeated else _MESSAGE
+    if descriptor.is_repeated:
+        return _LIST
+    return _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
 
 
 def _flatten(
     message: _message.Message,
-    prefix: FieldPath,
+    node: _Node,
     fields: dict[FieldPath, Value],
     lists: list[FieldPath],
     unknown: dict[FieldPath, Any],
 ) -> None:
-    shapes = _SHAPES
+    known = node.fields
     for descriptor, value in message.ListFields():
-        name, shape = shapes.get(descriptor) or _shape(descriptor)
-        path = (*prefix, name)
+        below, shape = known.get(descriptor) or node.field(descriptor)
         if shape == _NUMBER:
-            fields[path] = value
+            fields[below.path] = value
         elif shape == _MESSAGE:
-            _flatten(value, path, fields, lists, unknown)
+            _flatten(value, below, fields, lists, unknown)
         elif shape == _MESSAGES:
-            lists.append(path)
+            lists.append(below.path)
             for index, item in enumerate(value):
-                _flatten(item, (*path, index), fields, lists, unknown)
+                _flatten(item, below.entry(index), fields, lists, unknown)
         elif shape == _LIST:
-            fields[path] = tuple(value)
+            fields[below.path] = tuple(value)
         else:
-            fields[path] = value.decode("utf-8", "replace").strip("\x00 ")
+            fields[below.path] = value.decode("utf-8", "replace").strip("\x00 ")
     unknowns = UnknownFieldSet(message)
     if len(unknowns):
-        _keep_unknown(message, unknowns, prefix, fields, unknown)
+        _keep_unknown(message, unknowns, node.path, fields, unknown)
 
 
 def _keep_unknown(
