@@ -19,7 +19,7 @@ from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.schema import FieldPath
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reported:
     """The fields of one message kind (or one pack) as last reported, and when it last came."""
 
@@ -27,11 +27,16 @@ class Reported:
     at: float
 
     def merge(self, report: Report, at: float) -> Reported:
-        fields = dict(self.fields)
-        for prefix in report.lists:
-            size = len(prefix)
-            for path in [p for p in fields if p[:size] == prefix]:
-                del fields[path]
+        if report.lists and self.fields:
+            lists = report.lists
+            starts = {prefix[0] for prefix in lists}
+            fields = {
+                path: value
+                for path, value in self.fields.items()
+                if path[0] not in starts or not any(path[: len(p)] == p for p in lists)
+            }
+        else:
+            fields = dict(self.fields)
         fields.update(report.fields)
         return Reported(fields, at)
 

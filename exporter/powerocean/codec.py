@@ -9,6 +9,7 @@ report, so whoever keeps the state can tell "not sent" from "sent as 0".
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Mapping
@@ -61,7 +62,7 @@ class DecodeError(Exception):
         self.reason: Reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
     """One header of a payload, with its pdata already XOR-decoded."""
 
@@ -72,7 +73,7 @@ class Frame:
     pdata: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SplitResult:
     """Usable frames of a payload, plus one reason per header that was skipped."""
 
@@ -80,7 +81,7 @@ class SplitResult:
     skipped: list[SkipReason]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Report:
     """What one message (or one battery pack entry) reported.
 
@@ -96,7 +97,7 @@ class Report:
     unknown: dict[FieldPath, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecodedFrame:
     """A frame with what its route made of it.
 
@@ -207,8 +208,10 @@ def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True
     return SplitResult(frames, skipped)
 
 
+@functools.lru_cache(maxsize=1024)
 def serial_from_topic(topic: str | None) -> str:
-    """The last non-empty segment of an MQTT topic (``/app/device/property/<serial>``)."""
+    """The last non-empty segment of an MQTT topic (``/app/device/property/<serial>``);
+    kept for the few topics a broker sends on."""
     if not topic:
         return ""
     return next((segment for segment in reversed(topic.split("/")) if segment), "")
@@ -234,12 +237,14 @@ class _Node:
     """A path in a message, and the paths of the fields below it, made once: a report's
     paths are then the same tuples every time, built and hashed once."""
 
-    __slots__ = ("_entries", "fields", "path")
+    __slots__ = ("_entries", "fields", "numbers", "path")
 
     def __init__(self, path: FieldPath) -> None:
         self.path = path
         #: The node of each field below this one, and how its value is flattened.
         self.fields: dict[FieldDescriptor, tuple[_Node, int]] = {}
+        #: The path of each number field below this one (most fields): looked up first.
+        self.numbers: dict[FieldDescriptor, FieldPath] = {}
         self._entries: dict[int, _Node] = {}
 
     def field(self, descriptor: FieldDescriptor) -> tuple[_Node, int]:
@@ -250,6 +255,8 @@ class _Node:
                 _Node((*self.path, descriptor.name)),
                 _shape(descriptor),
             )
+            if found[1] == _NUMBER:
+                self.numbers[descriptor] = found[0].path
         return found
 
     def entry(self, index: int) -> _Node:
@@ -282,9 +289,13 @@ def _flatten(
     lists: list[FieldPath],
     unknown: dict[FieldPath, Any],
 ) -> None:
-    known = node.fields
+    numbers = node.numbers
     for descriptor, value in message.ListFields():
-        below, shape = known.get(descriptor) or node.field(descriptor)
+        path = numbers.get(descriptor)
+        if path is not None:
+            fields[path] = value
+            continue
+        below, shape = node.field(descriptor)
         if shape == _NUMBER:
             fields[below.path] = value
         elif shape == _MESSAGE:

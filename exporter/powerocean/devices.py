@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 
 
 class Devices:
-    """Serial -> name, safe to read while the Open API transport replaces the list."""
+    """Serial -> name, safe to read while the Open API transport replaces the list: the
+    mapping is never changed, only replaced whole, so a reader sees the old or the new one
+    (read for every frame received, so without a lock)."""
 
     def __init__(self, names: Mapping[str, str] = {}) -> None:
         self._names = dict(names)
-        self._lock = threading.Lock()
 
     def names(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._names)
+        return dict(self._names)
 
     def replace(self, names: Mapping[str, str]) -> None:
-        with self._lock:
-            self._names = dict(names)
+        self._names = dict(names)
 
     def __contains__(self, serial: object) -> bool:
-        with self._lock:
-            return serial in self._names
+        return serial in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._names)
+        return len(self._names)
