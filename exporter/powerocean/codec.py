@@ -192,13 +192,15 @@ def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True
     frames: list[Frame] = []
     skipped: list[SkipReason] = []
     for header in envelope.header:
-        if not header.ListFields():
-            skipped.append("blank_header")
-            continue
-        serial = header.module_sn or header.device_sn or topic_serial
-        if not serial and need_serial:
-            skipped.append("no_serial")
-            continue
+        serial = header.module_sn or header.device_sn
+        if not serial:  # a header naming a serial is not blank: ListFields() only when not
+            if not header.ListFields():
+                skipped.append("blank_header")
+                continue
+            serial = topic_serial
+            if not serial and need_serial:
+                skipped.append("no_serial")
+                continue
         pdata = header.pdata
         if header.enc_type == 1 and header.src != _APP:
             pdata = xor(pdata, header.seq)
