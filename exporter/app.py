@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import platform
@@ -35,6 +36,24 @@ from exporter.server import ExporterApp, HttpServer
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
+
+#: Collections of the middle generation between two full ones (Python's default: 10).
+FULL_COLLECTION_AFTER = 100
+
+
+def tune_garbage_collection() -> None:
+    """Leave what start-up made to reference counting, and collect in full 10 times less
+    often than Python does by default.
+
+    Between scrapes the exporter keeps tens of thousands of objects (each device's series
+    and their texts, the reports of PowerOcean systems). With the default thresholds a full
+    collection walks all of them every one or two /metrics of 100 PowerOcean systems, 50 to
+    80 ms each on 2 cores. Reference counting frees nearly all garbage here; a full
+    collection only finds reference cycles, which the scrape paths do not make.
+    """
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
 
 
 @dataclass(frozen=True)
