@@ -15,7 +15,6 @@ that rewrite legacy names (``dots``, ``values``).
 from __future__ import annotations
 
 import gzip
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,8 +55,6 @@ SERIES_CACHE_LIMIT = 200_000
 _SeriesKey = tuple[str, tuple[str, ...], tuple[str, ...]]
 #: A series' last value, its line, and the line up to the value.
 _Line = tuple[float, str, str]
-#: The text of the chunks of families, by the identity of the tuple of chunks.
-_ChunksTexts = dict[int, tuple[tuple[Chunk, ...], str]]
 
 #: Families' sample lines kept at most (one per label sets, the last values written): a
 #: REFU target has about 70 families, so this covers well over 1,000 /probe targets.
@@ -66,8 +63,6 @@ FAMILY_CACHE_LIMIT = 100_000
 #: The strings prometheus_client writes for float values that ``repr`` names differently.
 _NOT_FINITE = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
 
-
-_TEXT = operator.attrgetter("text")
 
 #: The values of most enum state and alarm bit series, written without formatting them.
 #: -0.0 equals 0.0: a ``SeriesFamily`` writes it as 0.0.
@@ -141,10 +136,6 @@ class Exposition:
         self._series_texts: dict[tuple[Any, ...], tuple[tuple[float, ...], str]] = {}
         #: The last value and line written of each ``SeriesFamily`` series.
         self._series_lines: dict[_SeriesKey, _Line] = {}
-        #: The sample lines of ``SeriesFamily`` chunks, by the identity of their tuple (kept
-        #: with them, so that its id is not taken by another): a family whose chunks did
-        #: not change holds the same tuple. Those of the last write that had chunks.
-        self._chunks_texts: _ChunksTexts = {}
         #: Label names seen to be legacy names (those come from code, so they are few).
         self._legacy_label_names: set[str] = set()
 
@@ -163,28 +154,23 @@ class Exposition:
     def write(self, families: Iterable[Metric], negotiated: Format) -> bytes:
         """The exposition of ``families`` in the negotiated format."""
         out: list[str] = []
-        chunks_texts: _ChunksTexts = {}
         for family in families:
             start = len(out)
             try:
-                self._write_family(family, negotiated, out, chunks_texts)
+                self._write_family(family, negotiated, out)
             except _Irregular:
                 del out[start:]
                 out.append(_written_by_prometheus_client(family, negotiated))
         if negotiated.openmetrics:
             out.append("# EOF\n")
-        if chunks_texts:  # what is kept is only what this write used
-            self._chunks_texts = chunks_texts
         return "".join(out).encode()
 
-    def _write_family(
-        self, family: Metric, negotiated: Format, out: list[str], chunks_texts: _ChunksTexts
-    ) -> None:
+    def _write_family(self, family: Metric, negotiated: Format, out: list[str]) -> None:
         head = self._head(family, negotiated)
         out.append(head.lines)
         name = head.sample_name
         if type(family) is SeriesFamily:
-            self._write_series(family, name, out, chunks_texts)
+            self._write_series(family, name, out)
             return
         label_sets = self._label_sets
         for sample in family.samples:
@@ -201,12 +187,10 @@ class Exposition:
                 labels = label_sets.get(key) or self._label_set(key)
             out.append(f"{name}{labels} {go_float(sample.value)}\n")
 
-    def _write_series(
-        self, family: SeriesFamily, name: str, out: list[str], chunks_texts: _ChunksTexts
-    ) -> None:
+    def _write_series(self, family: SeriesFamily, name: str, out: list[str]) -> None:
         """The samples of a ``SeriesFamily``: its series as written the last time the family
         held the same series with the same values (most of a device's enum and alarm
-        families change seldom), then its chunks' text (added to ``chunks_texts``)."""
+        families change seldom), then its chunks' text."""
         names, series = family.label_names, family.series
         if series:
             key = (name, names, tuple([labels for labels, _ in series]))
@@ -220,19 +204,12 @@ class Exposition:
                     self._series_text(series, name, names),
                 )
             out.append(kept_series[1])
-        chunks = family.chunks
-        if chunks:
-            kept = self._chunks_texts.get(id(chunks))
-            if kept is None or kept[0] is not chunks:
-                texts = list(map(_TEXT, chunks))
-                if None in texts:
-                    texts = [c.text or self._chunk_text(c, name, names) for c in chunks]
-                kept = (chunks, "".join(texts))
-            chunks_texts[id(chunks)] = kept
-            out.append(kept[1])
+        for chunk in family.chunks:
+            out.append(chunk.text or self._chunk_text(chunk, name, names))
 
     def _chunk_text(self, chunk: Chunk, name: str, names: tuple[str, ...]) -> str:
-        chunk.text = self._series_text(chunk.series, name, names)
+        members = [m.text or self._chunk_text(m, name, names) for m in chunk.members]
+        chunk.text = self._series_text(chunk.series, name, names) + "".join(members)
         return chunk.text
 
     def _series_text(

@@ -124,7 +124,7 @@ class SeriesFamily(Metric):
         names, name = self.label_names, self.sample_name
         return [
             Sample(name, dict(zip(names, values, strict=True)), v)
-            for values, v in itertools.chain(self.series, *(c.series for c in self.chunks))
+            for values, v in itertools.chain(self.series, *(c.every_series() for c in self.chunks))
         ]
 
     @samples.setter
@@ -152,20 +152,31 @@ def _empty_family(channel: Channel[Any], device_labels: tuple[str, ...]) -> Seri
 
 
 class Chunk:
-    """The series of one family that one ``Part`` holds, never changed once built.
+    """Series of one family, never changed once built: those of one device (``series``),
+    or the chunks of many devices (``members``: a family of a merged ``Part``).
 
     ``text`` is for the exposition: the sample lines it wrote of them, kept with them so
     that a chunk shared by many scrapes is written once. A chunk belongs to one family.
     """
 
-    __slots__ = ("series", "text")
+    __slots__ = ("members", "series", "text")
 
-    def __init__(self, series: Series) -> None:
+    def __init__(self, series: Series = (), members: tuple[Chunk, ...] = ()) -> None:
         self.series = series
+        self.members = members
         self.text: str | None = None
 
+    def every_series(self) -> Iterator[tuple[tuple[str, ...], Number]]:
+        yield from self.series
+        for member in self.members:
+            yield from member.every_series()
+
     def __eq__(self, other: object) -> bool:
-        return self is other or (isinstance(other, Chunk) and self.series == other.series)
+        if self is other:
+            return True
+        if not isinstance(other, Chunk):
+            return NotImplemented
+        return self.series == other.series and self.members == other.members
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -195,15 +206,16 @@ class Part:
 
     @staticmethod
     def merge(parts: Sequence[Part]) -> Part:
-        """One part holding what ``parts`` hold, in their order, family by family."""
+        """One part holding what ``parts`` hold, in their order: one chunk per family, whose
+        members are the parts' chunks of it."""
         info = tuple(itertools.chain.from_iterable(part.info for part in parts))
         if not parts:
             return Part((), (), (), info)
         first = parts[0]
         if all(part.metrics == first.metrics for part in parts):  # parts of one kind of device
             columns = zip(*(part.chunks for part in parts), strict=True)
-            chunks = tuple(tuple(itertools.chain.from_iterable(column)) for column in columns)
-            return Part(first.metrics, first.empty, chunks, info)
+            members = [tuple(itertools.chain.from_iterable(column)) for column in columns]
+            return Part(first.metrics, first.empty, _merged(members), info)
         by_metric: dict[str, tuple[SeriesFamily, list[Chunk]]] = {}
         for part in parts:
             for metric, empty, of_metric in zip(part.metrics, part.empty, part.chunks, strict=True):
@@ -211,7 +223,7 @@ class Part:
         return Part(
             tuple(by_metric),
             tuple(empty for empty, _ in by_metric.values()),
-            tuple(tuple(chunks) for _, chunks in by_metric.values()),
+            _merged([tuple(chunks) for _, chunks in by_metric.values()]),
             info,
         )
 
@@ -311,32 +323,24 @@ def channel_series(channel: Channel[Any], raw: Any, device_values: Sequence[str]
     return _expanded(channel, labels, int(raw) & _ALL_BITS, _bit_series)
 
 
+def _merged(members: Iterable[tuple[Chunk, ...]]) -> tuple[tuple[Chunk, ...], ...]:
+    """Each family's chunks as one chunk of them (none where there are none)."""
+    return tuple((Chunk(members=chunks),) if chunks else () for chunks in members)
+
+
 class FamilyBuilder:
-    """Collects one scrape's samples, grouped into metric families by name.
+    """One scrape's metric families, from the ``Part``s of its devices.
 
     ``device_labels`` name the labels that identify the measured thing (``target``,
-    ``serial``, ``pack``); every ``add`` passes their values.
+    ``serial``, ``pack``): those of the parts' layouts.
     """
 
     def __init__(self, device_labels: Sequence[str]) -> None:
         self._device_labels = tuple(device_labels)
-        #: The empty family of each metric added, in the order they came.
+        #: The empty family of each metric added, in the order they came, and its chunks.
         self._empty: dict[str, SeriesFamily] = {}
-        #: The series added one by one, and the chunks of parts, of each metric.
-        self._series: dict[str, list[tuple[tuple[str, ...], Number]]] = {}
         self._chunks: dict[str, tuple[Chunk, ...]] = {}
         self._info: list[InfoText] = []
-
-    def add(self, channel: Channel[Any], raw: Any, device_values: Sequence[str]) -> None:
-        """Add one channel's raw value (a number, a text, or a sequence for arrays)."""
-        if channel.kind is Kind.INFO:
-            if raw is not None:
-                labels = (*device_values, *channel.label_values)
-                self._info.append((channel, labels, _info_text(channel, raw)))
-            return
-        series = channel_series(channel, raw, device_values)
-        if series is not None:
-            self._series_of(channel).extend(series)
 
     def add_part(self, part: Part) -> None:
         """Add what a part holds; a family that only it adds to gets the part's chunks."""
@@ -352,8 +356,7 @@ class FamilyBuilder:
     def families(self) -> Iterator[Metric]:
         for metric, empty in self._empty.items():
             family = empty.empty_copy()
-            family.series = self._series.get(metric, [])
-            family.chunks = self._chunks.get(metric, ())
+            family.chunks = self._chunks[metric]
             yield family
         info: dict[str, tuple[Channel[Any], dict[tuple[str, ...], dict[str, str]]]] = {}
         for channel, labels, text in self._info:
@@ -368,14 +371,6 @@ class FamilyBuilder:
             for labels, texts in series.items():
                 family.add_metric(labels, texts)
             yield family
-
-    def _series_of(self, channel: Channel[Any]) -> list[tuple[tuple[str, ...], Number]]:
-        """The list a channel's series are added to (its family's)."""
-        series = self._series.get(channel.metric)
-        if series is None:
-            self._empty.setdefault(channel.metric, _empty_family(channel, self._device_labels))
-            series = self._series[channel.metric] = []
-        return series
 
 
 def _info_text(channel: Channel[Any], raw: Any) -> str:

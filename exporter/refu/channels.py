@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter.config import SettingCheck
+from exporter.metrics import PartLayout
 from exporter.model import (
     Channel,
     DeviceMapping,
@@ -168,6 +169,11 @@ class RefuMapping:
     @property
     def channels(self) -> tuple[RefuChannel, ...]:
         return self.model.channels
+
+    @functools.cached_property
+    def layout(self) -> PartLayout:
+        """How the values of one target become its series."""
+        return PartLayout(self.channels, ("target",))
 
     @property
     def register_channels(self) -> tuple[Channel[Register], ...]:

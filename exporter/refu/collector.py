@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from prometheus_client.core import Metric
 
 from exporter.config import parse_address
-from exporter.metrics import FamilyBuilder, HealthMetric
+from exporter.metrics import FamilyBuilder, HealthMetric, Part
 from exporter.model import Kind
 from exporter.modules import BadRequest
 from exporter.refu.channels import RefuMapping
@@ -84,12 +84,12 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
 async def read_targets(targets: Sequence[tuple[str, RefuTarget]], timeout: float) -> list[Metric]:
     """Scrape ``targets`` at once, within ``timeout``: their channels' families and health."""
     results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
-    families = FamilyBuilder(("target",))
-    health = []
+    parts, health = [], []
     for (name, target), result in zip(targets, results, strict=True):
-        for channel, raw in result.values.items():
-            families.add(channel, raw, (name,))
+        parts.append(target.part(name, result))
         health.append((name, target.health(result)))
+    families = FamilyBuilder(("target",))
+    families.add_part(parts[0] if len(parts) == 1 else Part.merge(parts))
     return [*families.families(), *refu_health(health)]
 
 

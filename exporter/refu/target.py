@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from exporter.metrics import Part
 from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
 from exporter.refu.plan import RegisterBlock, plan_reads
@@ -88,6 +89,8 @@ class RefuTarget:
         self.requests = 0
         self.exceptions = 0
         self.errors = dict.fromkeys(FAILURE_REASONS, 0)
+        #: The name and part of the last scrape, whose unchanged families the next reuses.
+        self._last_part: tuple[str, Part] | None = None
 
     def health(self, result: ScrapeResult) -> TargetHealth:
         return TargetHealth(
@@ -97,6 +100,14 @@ class RefuTarget:
             exceptions=self.exceptions,
             errors=dict(self.errors),
         )
+
+    def part(self, name: str, result: ScrapeResult) -> Part:
+        """The series of a scrape's values, for a target shown as ``name``."""
+        layout = self._mapping.layout
+        previous = self._last_part[1] if self._last_part and self._last_part[0] == name else None
+        part = layout.part((name,), [result.values.get(c) for c in layout.channels], previous)
+        self._last_part = (name, part)
+        return part
 
     async def scrape(self, timeout: float) -> ScrapeResult:
         """Read every channel within ``timeout`` seconds; never raises for device trouble."""

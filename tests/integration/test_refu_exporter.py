@@ -167,6 +167,18 @@ def test_metrics_and_probe_count_their_own_requests_for_the_same_device(refu_sim
     assert configured.value("refu_modbus_requests_total", target="refu-1") == 8
 
 
+def test_probes_show_new_values_under_the_target_name_asked_for(refu_sim, exporter_for):
+    exporter = exporter_for(refu_config())
+    plain, padded = f"127.0.0.1:{refu_sim.port}", f"127.0.0.1:0{refu_sim.port}"
+    refu_sim.pin("refu.ActivePower", -3000)
+    assert probe(exporter, plain).value("refu_active_power_watts", target=plain) == -3000
+    refu_sim.pin("refu.ActivePower", 2500)
+    assert probe(exporter, plain).value("refu_active_power_watts", target=plain) == 2500
+    again = probe(exporter, padded)  # the same device, asked for by another name
+    assert again.value("refu_active_power_watts", target=padded) == 2500
+    assert not again.has("refu_active_power_watts", target=plain)
+
+
 def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
     port = free_port()
     with RefuSimulator("127.0.0.1", port, refuse=[(4, 0x119, 0x119), (3, 0x203, 0x20A)]) as sim:

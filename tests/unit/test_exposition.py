@@ -27,7 +27,7 @@ from prometheus_client.utils import floatToGoString
 
 from exporter import exposition
 from exporter.exposition import Exposition, go_float, negotiate
-from exporter.metrics import FamilyBuilder, HealthMetric, build_info
+from exporter.metrics import FamilyBuilder, HealthMetric, Part, PartLayout, build_info
 from exporter.model import Channel, Kind
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
@@ -100,7 +100,6 @@ def channel(kind: Kind, metric: str, **options: Any) -> Channel[None]:
 
 def every_kind() -> list[Metric]:
     """A family of each kind the mappings make, with label values that need escaping."""
-    builder = FamilyBuilder(("serial", "pack"))
     adds = [
         (channel(Kind.GAUGE, "x_power_watts", scale=0.1), 1234),
         (channel(Kind.GAUGE, "x_big_joules"), 12_345_678_901),
@@ -112,9 +111,10 @@ def every_kind() -> list[Metric]:
         (channel(Kind.ARRAY, "x_cell_volts", index_label="cell", scale=0.001), (3301, 3299)),
         (channel(Kind.GAUGE, "x_phase_volts", labels=(("phase", "L1"),)), -230.5),
     ]
-    for value in AWKWARD:
-        for ch, raw in adds:
-            builder.add(ch, raw, (value, "pack-1"))
+    layout = PartLayout([ch for ch, _ in adds], ("serial", "pack"))
+    raws = [raw for _, raw in adds]
+    builder = FamilyBuilder(("serial", "pack"))
+    builder.add_part(Part.merge([layout.part((value, "pack-1"), raws) for value in AWKWARD]))
     return list(builder.families())
 
 

@@ -27,9 +27,9 @@ def channel(kind: Kind, metric: str, **options: Any) -> Channel[None]:
 
 def exposition(*adds: tuple[Channel[None], Any]) -> dict[tuple[str, tuple], float]:
     """Every sample, as Prometheus' own parser reads the text, by name and sorted labels."""
+    layout = PartLayout([ch for ch, _ in adds], ("target",))
     builder = FamilyBuilder(("target",))
-    for ch, raw in adds:
-        builder.add(ch, raw, ("t1",))
+    builder.add_part(layout.part(("t1",), [raw for _, raw in adds]))
 
     class Families:
         def collect(self):
@@ -136,20 +136,23 @@ def test_merged_parts_give_what_adding_each_device_gives(devices):
     enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
     info = channel(Kind.INFO, "x_device_info", info_label="firmware")
     layout = PartLayout((gauge, enum, info), ("target",))
-    direct, parts = FamilyBuilder(("target",)), []
-    for device, values in devices.items():
-        for ch, raw in zip((gauge, enum, info), values, strict=True):
-            direct.add(ch, raw, (device,))
-        parts.append(layout.part((device,), values))
-    merged = FamilyBuilder(("target",))
+    parts = [layout.part((device,), values) for device, values in devices.items()]
+    each, merged = FamilyBuilder(("target",)), FamilyBuilder(("target",))
+    for part in parts:
+        each.add_part(part)
     merged.add_part(Part.merge(parts))
 
     def shown(builder: FamilyBuilder) -> list[tuple[str, list]]:
         return [(family.name, family.samples) for family in builder.families()]
 
-    assert shown(merged) == shown(direct)
+    assert shown(merged) == shown(each)
     assert [sample.value for _, samples in shown(merged)[:1] for sample in samples] == [
         raw / 10 for raw, *_ in devices.values() if raw is not None
+    ]
+    assert [len(samples) for _, samples in shown(merged)] == [
+        sum(raw is not None for raw, *_ in devices.values()),
+        sum(2 + (state == 2) for _, state, _ in devices.values() if state is not None),
+        sum(text is not None for *_, text in devices.values()),
     ]
 
 
