@@ -163,13 +163,35 @@ def scrape(port: int, path: str, timeout: float = 15.0) -> Answer:
     """GET ``path`` with Prometheus' headers on a new connection; the body unzipped."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=PROMETHEUS_HEADERS)
-        response = connection.getresponse()
-        raw = response.read()
-        zipped = response.getheader("Content-Encoding") == "gzip"
-        return Answer(response.status, gzip.decompress(raw) if zipped else raw, len(raw))
+        return _get(connection, path)
     finally:
         connection.close()
+
+
+class Scraper:
+    """GETs with Prometheus' headers on one kept-alive connection, as Prometheus scrapes a
+    target again and again; a new connection when the server closed it."""
+
+    def __init__(self, port: int, timeout: float = 15.0) -> None:
+        self._connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+
+    def get(self, path: str) -> Answer:
+        try:
+            return _get(self._connection, path)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self._connection.close()
+            return _get(self._connection, path)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _get(connection: http.client.HTTPConnection, path: str) -> Answer:
+    connection.request("GET", path, headers=PROMETHEUS_HEADERS)
+    response = connection.getresponse()
+    raw = response.read()
+    zipped = response.getheader("Content-Encoding") == "gzip"
+    return Answer(response.status, gzip.decompress(raw) if zipped else raw, len(raw))
 
 
 def series(body: bytes) -> int:

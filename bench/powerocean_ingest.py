@@ -29,6 +29,7 @@ import paho.mqtt.client as mqtt
 from common import (
     HOST,
     Processes,
+    Scraper,
     Server,
     alternate,
     ratios,
@@ -164,6 +165,8 @@ class FedExporter:
     server: Server
     #: Per tick, each system's payload for that tick.
     updates: list[list[tuple[str, tuple[bytes, int]]]]
+    #: The timed scrapes' kept-alive connection, as Prometheus keeps one.
+    scraper: Scraper
     tick: int = 0
 
     def refresh(self, publisher: mqtt.Client) -> None:
@@ -204,7 +207,7 @@ def start_fed_exporter(
         ]
         for tick in range(1, UPDATE_TICKS + 1)
     ]
-    return FedExporter(exporter, updates)
+    return FedExporter(exporter, updates, Scraper(exporter.port))
 
 
 def wait_for_subscription(exporter: Server, timeout: float = 20.0) -> None:
@@ -251,7 +254,7 @@ def render(fed: FedExporter, publisher: mqtt.Client) -> Callable[[], float]:
 
     def measure() -> float:
         fed.refresh(publisher)
-        return timed(lambda: scrape(fed.server.port, "/metrics"))
+        return timed(lambda: fed.scraper.get("/metrics"))
 
     return measure
 

@@ -4,7 +4,8 @@ latencies, and the exporter's CPU time per probe.
 One REFU simulator process per latency and one exporter process (no config: /probe only).
 Each round alternates a bare read (pymodbus' client in this process: function 3 from 0x200,
 11 registers, then function 4 from 0x100, 0x56 registers, the exporter's read plan) with a
-/probe request carrying Prometheus' headers. Figures are min/median/max over the rounds of
+/probe request carrying Prometheus' headers, on one kept-alive connection as Prometheus
+keeps one. Figures are min/median/max over the rounds of
 each round's median.
 
     .venv/bin/python bench/refu_scrape.py [--rounds 5] [--scrapes 20] [--delays-ms 0,10,50]
@@ -18,12 +19,12 @@ from collections.abc import Callable, Mapping, Sequence
 from common import (
     HOST,
     Processes,
+    Scraper,
     Server,
     alternate,
     cpu_seconds,
     ratios,
     sample_values,
-    scrape,
     spreads,
     start_exporter,
     start_refu_simulator,
@@ -48,12 +49,12 @@ def bare_reads(client: ModbusTcpClient) -> Callable[[], float]:
     return lambda: timed(read)
 
 
-def probe(exporter: Server, simulator: Server) -> Callable[[], float]:
-    """Seconds for one /probe of ``simulator`` through ``exporter``; fails unless refu_up 1."""
+def probe(scraper: Scraper, simulator: Server) -> Callable[[], float]:
+    """Seconds for one /probe of ``simulator``; fails unless refu_up 1."""
     path = f"/probe?module=refu&target={HOST}:{simulator.port}&unit_id={UNIT_ID}"
-    if sample_values(scrape(exporter.port, path).body, "refu_up") != [1.0]:
+    if sample_values(scraper.get(path).body, "refu_up") != [1.0]:
         raise RuntimeError(f"/probe of {simulator.port} does not report refu_up 1")
-    return lambda: timed(lambda: scrape(exporter.port, path))
+    return lambda: timed(lambda: scraper.get(path))
 
 
 def one_round(
@@ -96,13 +97,14 @@ def main() -> None:
     with Processes() as processes:
         try:
             exporter = start_exporter(processes, "exporter")
+            scraper = Scraper(exporter.port)
             variants = {}
             for delay in delays_ms:
                 simulator = start_refu_simulator(processes, delay / 1000)
                 client = ModbusTcpClient(HOST, port=simulator.port, timeout=5, retries=0)
                 client.connect()
                 clients.append(client)
-                variants[delay] = {"bare": bare_reads(client), "probe": probe(exporter, simulator)}
+                variants[delay] = {"bare": bare_reads(client), "probe": probe(scraper, simulator)}
             rounds = [one_round(exporter, variants, args.scrapes) for _ in range(args.rounds)]
         finally:
             for client in clients:

@@ -14,6 +14,7 @@ that rewrite legacy names (``dots``, ``values``).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from collections.abc import Iterable
@@ -94,9 +95,11 @@ class Format:
     version: str = "1.0.0"
 
 
+@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None) -> Format:
     """The format prometheus_client's ``choose_encoder`` picks for this Accept header
-    (OpenMetrics when ``application/openmetrics-text`` is accepted), chosen by it."""
+    (OpenMetrics when ``application/openmetrics-text`` is accepted), chosen by it; kept for
+    the few headers scrapers send."""
     _, content_type = text_exposition.choose_encoder(accept or "")
     media, *parameters = (part.strip() for part in content_type.split(";"))
     values = dict(parameter.split("=", 1) for parameter in parameters)

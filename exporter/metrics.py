@@ -461,9 +461,13 @@ class HealthMetric:
 
     def family(self, samples: Iterable[tuple[Sequence[str], Number]]) -> Metric:
         """A gauge or counter family holding ``samples`` (label values, value)."""
-        family = SeriesFamily(self.kind, self.name, self.help, self.labels)
+        family = self._empty.empty_copy()
         family.series.extend((tuple(labels), value) for labels, value in samples)
         return family
+
+    @functools.cached_property
+    def _empty(self) -> SeriesFamily:
+        return SeriesFamily(self.kind, self.name, self.help, self.labels)
 
     def info(self, series: Iterable[Mapping[str, str]]) -> Metric:
         """An info family: one series with value 1 per mapping of label names to texts."""

@@ -191,21 +191,36 @@ class RefuMapping:
         return checks
 
     def derived_values(
-        self, read: Mapping[str, int], settings: Mapping[str, Any]
+        self, read: Mapping[RefuChannel, int], settings: Mapping[str, Any]
     ) -> dict[RefuChannel, Any]:
-        """Values of the channels that are not registers, given the registers read (by source)."""
+        """Values of the channels that are not registers, given the registers read."""
         values: dict[RefuChannel, Any] = {}
-        for channel in self.channels:
+        for channel, parts in self._derived:
             location = channel.location
             if isinstance(location, Constant):
                 values[channel] = location.value
             elif isinstance(location, Configured):
                 values[channel] = _configured(location, settings)
-            elif isinstance(location, BitCount):
-                words = [(read[source], mask) for source, mask in location.parts if source in read]
+            else:
+                words = [(read[source], mask) for source, mask in parts if source in read]
                 if words:
                     values[channel] = sum((word & mask).bit_count() for word, mask in words)
         return values
+
+    @functools.cached_property
+    def _derived(self) -> tuple[tuple[RefuChannel, tuple[tuple[RefuChannel, int], ...]], ...]:
+        """The channels that are not registers; for a bit count, its channels and masks."""
+        by_source = {channel.seed_id: channel for channel in self.channels}
+        return tuple(
+            (
+                channel,
+                tuple((by_source[s], mask) for s, mask in channel.location.parts)
+                if isinstance(channel.location, BitCount)
+                else (),
+            )
+            for channel in self.channels
+            if not isinstance(channel.location, Register)
+        )
 
 
 def setting_check(setting: Configured) -> SettingCheck:

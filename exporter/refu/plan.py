@@ -9,11 +9,11 @@ the protocol's 125-register limit and no hole between two channels is wider than
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exporter.model import Channel
-from exporter.refu.channels import Register
+from exporter.refu.channels import Register, RegisterType
 
 #: Most registers one Modbus read may return (function codes 3 and 4).
 MAX_REGISTERS_PER_READ = 125
@@ -30,18 +30,38 @@ class RegisterBlock:
     count: int
     channels: tuple[Channel[Register], ...]
 
-    def values(self, words: Sequence[int]) -> Iterator[tuple[Channel[Register], int]]:
+    def values(self, words: Sequence[int]) -> dict[Channel[Register], int]:
         """Each channel of the block with its decoded raw value."""
-        for channel, start, end in self._slices:
-            yield channel, channel.location.decode(words[start:end])
+        unsigned, signed, others = self._by_type
+        values = dict(zip(unsigned[0], map(words.__getitem__, unsigned[1]), strict=True))
+        values.update(
+            zip(
+                signed[0],
+                [w - 0x10000 if w & 0x8000 else w for w in map(words.__getitem__, signed[1])],
+                strict=True,
+            )
+        )
+        for channel, start, end in others:
+            values[channel] = channel.location.decode(words[start:end])
+        return values
 
     @functools.cached_property
-    def _slices(self) -> tuple[tuple[Channel[Register], int, int], ...]:
-        """Each channel with where its words are in the answer."""
-        return tuple(
-            (c, c.location.register - self.start, c.location.end - self.start)
-            for c in self.channels
-        )
+    def _by_type(self) -> tuple[_Words, _Words, tuple[tuple[Channel[Register], int, int], ...]]:
+        """The channels of one unsigned word and their offsets in the answer, those of one
+        signed word, and every other channel with where its words are: most channels are
+        one word, taken without a call each."""
+        unsigned: list[tuple[Channel[Register], int]] = []
+        signed: list[tuple[Channel[Register], int]] = []
+        others = []
+        for channel in self.channels:
+            location, offset = channel.location, channel.location.register - self.start
+            if location.type is RegisterType.UINT16:
+                unsigned.append((channel, offset))
+            elif location.type is RegisterType.INT16:
+                signed.append((channel, offset))
+            else:
+                others.append((channel, offset, location.end - self.start))
+        return _columns(unsigned), _columns(signed), tuple(others)
 
     def split(self) -> tuple[RegisterBlock, RegisterBlock]:
         """Two blocks holding this block's channels, cut at the widest hole, else the middle."""
@@ -57,6 +77,14 @@ class RegisterBlock:
         if widest == 0:
             at = len(self.channels) // 2
         return _block(self.channels[:at]), _block(self.channels[at:])
+
+
+#: Channels and the offset of each one's word in an answer.
+_Words = tuple[tuple[Channel[Register], ...], tuple[int, ...]]
+
+
+def _columns(pairs: list[tuple[Channel[Register], int]]) -> _Words:
+    return tuple(c for c, _ in pairs), tuple(offset for _, offset in pairs)
 
 
 def plan_reads(channels: Iterable[Channel[Register]], max_gap: int) -> tuple[RegisterBlock, ...]:

@@ -163,8 +163,7 @@ class RefuTarget:
             read.update(block.values(words))
             index += 1
 
-        by_source = {channel.seed_id: value for channel, value in read.items()}
-        read.update(self._mapping.derived_values(by_source, self._settings))
+        read.update(self._mapping.derived_values(read, self._settings))
         return read
 
     def _split(self, block: RegisterBlock, answer: ExceptionAnswer) -> list[RegisterBlock]:
