@@ -160,13 +160,32 @@ class Exposition:
         for family in families:
             start = len(out)
             try:
-                self._write_family(family, negotiated, out)
+                if type(family) is SeriesFamily and not family.series and len(family.chunks) == 1:
+                    out.append(self._family_of_one_chunk(family, negotiated))
+                else:
+                    self._write_family(family, negotiated, out)
             except _Irregular:
                 del out[start:]
                 out.append(_written_by_prometheus_client(family, negotiated))
         if negotiated.openmetrics:
             out.append("# EOF\n")
         return "".join(out).encode()
+
+    def _family_of_one_chunk(self, family: SeriesFamily, negotiated: Format) -> str:
+        """A family of one chunk (a device's or a merged group's), written once per format
+        and kept with the chunk, which does not change once made."""
+        if negotiated.escaping not in _KEEPS_LEGACY_NAMES:
+            raise _Irregular
+        (chunk,) = family.chunks
+        texts = chunk.family_texts
+        if texts is None:
+            texts = chunk.family_texts = {}
+        text = texts.get(negotiated.openmetrics)
+        if text is None:
+            lines: list[str] = []
+            self._write_family(family, negotiated, lines)
+            text = texts[negotiated.openmetrics] = "".join(lines)
+        return text
 
     def _write_family(self, family: Metric, negotiated: Format, out: list[str]) -> None:
         head = self._head(family, negotiated)

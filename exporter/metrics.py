@@ -155,16 +155,18 @@ class Chunk:
     """Series of one family, never changed once built: those of one device (``series``),
     or the chunks of many devices (``members``: a family of a merged ``Part``).
 
-    ``text`` is for the exposition: the sample lines it wrote of them, kept with them so
+    ``text`` and ``family_texts`` are for the exposition: the sample lines it wrote of
+    them, and by format the whole family when it held only this chunk, kept with them so
     that a chunk shared by many scrapes is written once. A chunk belongs to one family.
     """
 
-    __slots__ = ("members", "series", "text")
+    __slots__ = ("family_texts", "members", "series", "text")
 
     def __init__(self, series: Series = (), members: tuple[Chunk, ...] = ()) -> None:
         self.series = series
         self.members = members
         self.text: str | None = None
+        self.family_texts: dict[bool, str] | None = None
 
     def every_series(self) -> Iterator[tuple[tuple[str, ...], Number]]:
         yield from self.series
