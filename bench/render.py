@@ -1,0 +1,139 @@
+"""Render: the exposition of a PowerOcean /metrics written by ``Exposition`` against
+prometheus_client's ``generate_latest`` of the same families, in both formats.
+
+The families are a collector's of ``--systems`` systems x 4 packs (7 make about 4,000
+series), fed in this process with the simulator's payloads (no network: this measures the
+writers alone). Before each timed write (not timed) every system sends the updates of one
+15 s scrape interval and the collector makes the scrape's families, so each write finds new
+values, as a scrape every 15 s would. The writers alternate within a round; figures are
+min/median/max over the rounds of each round's median.
+
+    .venv/bin/python bench/render.py [--rounds 5] [--writes 20] [--systems 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable
+
+from common import HOST, alternate, ratios, spreads, timed
+from prometheus_client import exposition as text_exposition
+from prometheus_client.core import Metric
+from prometheus_client.openmetrics import exposition as openmetrics_exposition
+
+from exporter.exposition import Exposition, negotiate
+from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.collector import PowerOceanCollector
+from exporter.powerocean.devices import Devices
+from exporter.powerocean.ingest import Ingest
+from exporter.powerocean.schema import load_powerocean_mapping
+from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
+
+#: Mid-session updates a system cycles through, and sends between two writes (15 s, one
+#: every 2 s).
+UPDATE_TICKS = 30
+TICKS_PER_SCRAPE = 7
+TOPIC = "/app/device/property/{}"
+ACCEPTS = {
+    "text": "text/plain;version=0.0.4",
+    "openmetrics": "application/openmetrics-text;version=1.0.0",
+}
+GENERATE_LATEST = {
+    "text": text_exposition.generate_latest,
+    "openmetrics": openmetrics_exposition.generate_latest,
+}
+
+
+class Fleet:
+    """Simulated systems feeding one collector, in this process."""
+
+    def __init__(self, systems: int) -> None:
+        mapping = load_powerocean_mapping()
+        cache = MessageCache()
+        serials = [f"R371R{systems:03d}S{i:06d}" for i in range(systems)]
+        devices = Devices({serial: serial for serial in serials})
+        self._ingest = Ingest(mapping, cache, devices, stale_after=3600)
+        self.collector = PowerOceanCollector(
+            mapping, cache, self._ingest, None, devices=devices, stale_after=3600
+        )
+        self._updates: list[list[tuple[str, bytes]]] = [[] for _ in range(UPDATE_TICKS)]
+        for serial in serials:
+            model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(4)], epoch=0)
+            sender = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
+            self._ingest(TOPIC.format(serial), sender.payload(model.messages(1000.0)))
+            for tick in range(UPDATE_TICKS):
+                payload = sender.payload(model.update(1002.0 + 2 * tick, tick + 1))
+                self._updates[tick].append((serial, payload))
+        self._tick = 0
+
+    def next_scrape(self) -> list[Metric]:
+        """The families of a scrape after every system sent one interval's updates."""
+        for _ in range(TICKS_PER_SCRAPE):
+            for serial, payload in self._updates[self._tick % UPDATE_TICKS]:
+                self._ingest(TOPIC.format(serial), payload)
+            self._tick += 1
+        return list(self.collector.collect())
+
+
+class _Families:
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def timed_write(fleet: Fleet, write: Callable[[list[Metric]], object]) -> Callable[[], float]:
+    """Seconds for one ``write`` of a new scrape's families (made before, not timed)."""
+
+    def measure() -> float:
+        families = fleet.next_scrape()
+        return timed(lambda: write(families))
+
+    return measure
+
+
+def variants(fleet: Fleet, writer: Exposition) -> dict[str, Callable[[], float]]:
+    """Each writer in each format."""
+    found: dict[str, Callable[[], float]] = {}
+    for name, accept in ACCEPTS.items():
+        negotiated = negotiate(accept)
+        generate_latest = GENERATE_LATEST[name]
+        found[f"{name} generate_latest"] = timed_write(
+            fleet, lambda families, g=generate_latest: g(_Families(families))
+        )
+        found[f"{name} Exposition"] = timed_write(
+            fleet, lambda families, n=negotiated: writer.write(families, n)
+        )
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--writes", type=int, default=20, help="per writer, format and round")
+    parser.add_argument("--systems", type=int, default=7)
+    args = parser.parse_args()
+    fleet = Fleet(args.systems)
+    writer = Exposition()
+    first = fleet.next_scrape()
+    count = sum(len(family.samples) for family in first)
+    writer.write(first, negotiate(ACCEPTS["text"]))
+    measured = variants(fleet, writer)
+    rounds = [alternate(measured, args.writes) for _ in range(args.rounds)]
+    figures = spreads(rounds)
+    print(
+        f"{args.systems} systems x 4 packs, {count} series; ms, min/median/max over "
+        f"{len(rounds)} round medians"
+    )
+    for name in ACCEPTS:
+        ours, theirs = figures[f"{name} Exposition"], figures[f"{name} generate_latest"]
+        speedup = ratios(rounds, f"{name} generate_latest", f"{name} Exposition")
+        print(
+            f"  {name:<12} Exposition {ours.show(1000)}  generate_latest {theirs.show(1000)}"
+            f"  {speedup.show(1, 1)}x faster"
+        )
+
+
+if __name__ == "__main__":
+    main()
