@@ -6,7 +6,8 @@ unit ids. A burst is N concurrent /probe requests with Prometheus' headers (scra
 timeout 10 s); it reports the wall time, how many scrapes said refu_up 1 and how many
 took longer than the timeout (or failed). A first burst connects the exporter to every
 target; then each round alternates a burst alone and a burst while --idle connections
-sit open, each after one single probe. Min/median/max over the rounds.
+sit open (for a second before it), each after one single probe. Min/median/max over the
+rounds.
 
     .venv/bin/python bench/fleet.py [--targets 1000] [--idle 1000] [--rounds 3]
 """
@@ -40,6 +41,9 @@ SCRAPE_TIMEOUT = float(PROMETHEUS_HEADERS["X-Prometheus-Scrape-Timeout-Seconds"]
 #: The client gives up on a scrape after this long, so a burst always ends.
 GIVE_UP_SECONDS = 30.0
 UNITS_PER_SIMULATOR = 200
+#: How long the idle connections sit open before the probes: the single probe measures
+#: what idle connections cost, not the exporter taking 1000 new ones in.
+IDLE_SETTLE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def one_round(exporter: Server, paths: list[str], idle: int, concurrency: int) -
     result |= asyncio.run(burst(exporter.port, paths, concurrency)).figures("alone burst")
     with idle_connections(exporter.port, idle) as opened:
         result["idle opened"] = opened
+        time.sleep(IDLE_SETTLE_SECONDS)  # they sit open: the exporter has taken them in
         result |= asyncio.run(burst(exporter.port, single, 1)).figures("idle single")
         result |= asyncio.run(burst(exporter.port, paths, concurrency)).figures("idle burst")
     return result
