@@ -192,22 +192,29 @@ def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True
     frames: list[Frame] = []
     skipped: list[SkipReason] = []
     for header in envelope.header:
-        serial = header.module_sn or header.device_sn
-        if not serial:  # a header naming a serial is not blank: ListFields() only when not
-            if not header.ListFields():
-                skipped.append("blank_header")
-                continue
-            serial = topic_serial
-            if not serial and need_serial:
-                skipped.append("no_serial")
-                continue
-        pdata = header.pdata
-        if header.enc_type == 1 and header.src != _APP:
-            pdata = xor(pdata, header.seq)
-        frames.append(Frame(serial, header.cmd_func, header.cmd_id, header, pdata))
+        frame = _frame(header, topic_serial, need_serial)
+        if isinstance(frame, Frame):
+            frames.append(frame)
+        else:
+            skipped.append(frame)
     if not frames:
         raise DecodeError("no_serial" if "no_serial" in skipped else "not_protobuf")
     return SplitResult(frames, skipped)
+
+
+def _frame(header: Header, topic_serial: str, need_serial: bool) -> Frame | SkipReason:
+    """The frame of one header, or why it is skipped."""
+    serial = header.module_sn or header.device_sn
+    if not serial:  # a header naming a serial is not blank: ListFields() only when not
+        if not header.ListFields():
+            return "blank_header"
+        serial = topic_serial
+        if not serial and need_serial:
+            return "no_serial"
+    pdata = header.pdata
+    if header.enc_type == 1 and header.src != _APP:
+        pdata = xor(pdata, header.seq)
+    return Frame(serial, header.cmd_func, header.cmd_id, header, pdata)
 
 
 @functools.lru_cache(maxsize=1024)
