@@ -27,7 +27,9 @@ class Reported:
     at: float
 
     def merge(self, report: Report, at: float) -> Reported:
-        if report.lists and self.fields:
+        if not self.fields:  # the first or a replacing report: its fields never change
+            return Reported(report.fields, at)
+        if report.lists:
             lists = report.lists
             starts = {prefix[0] for prefix in lists}
             fields = {
