@@ -3,8 +3,9 @@
 This is the only module that knows how a device value is shown to Prometheus: scaling,
 enum and bitfield expansion, info series, array index labels, and the families of the
 metrics the exporter makes itself (``HealthMetric``, defined by each device's collector).
-It knows no device. Families are built fresh for every scrape, so a label set that
-disappears from the device disappears from the exposition.
+It knows no device. Families are put together fresh for every scrape, so a label set that
+disappears from the device disappears from the exposition; what goes into them (a device's
+``Part``) is built again only for the values that changed.
 """
 
 from __future__ import annotations
@@ -113,7 +114,6 @@ class SeriesFamily(Metric):
         counter = kind is Kind.COUNTER
         name = name.removesuffix("_total") if counter else name
         super().__init__(name, help_text, "counter" if counter else "gauge")
-        self.kind = kind
         self.sample_name = name + "_total" if counter else name
         self.label_names = tuple(label_names)
         self.series: list[tuple[tuple[str, ...], Number]] = []
