@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.core import InfoMetricFamily, Metric
@@ -205,6 +205,22 @@ class Part:
     info: tuple[InfoText, ...]
     #: The raw value of each channel of a device's part (none for a merged part).
     raws: tuple[Any, ...] = ()
+    #: The family of each metric's chunks as ``family`` made it, by position: carried to
+    #: the next part of the same device or group with the chunks it holds.
+    made: dict[int, SeriesFamily] = field(default_factory=dict)
+
+    def family(self, position: int) -> SeriesFamily:
+        """The family holding only the part's chunks of one metric, made once: it is not
+        changed once made, so scrapes share it (and the text written of it)."""
+        family = self.made.get(position)
+        if family is None:
+            family = self.made[position] = self.empty[position].empty_copy()
+            family.chunks = self.chunks[position]
+        return family
+
+    def carried(self, kept: Iterable[int]) -> dict[int, SeriesFamily]:
+        """The families made of the chunks at the positions ``kept``, for the next part."""
+        return {position: self.made[position] for position in kept if position in self.made}
 
     @staticmethod
     def merge(parts: Sequence[Part]) -> Part:
@@ -237,12 +253,18 @@ class Part:
         if previous.metrics == self.metrics:
             before: Iterable[tuple[Chunk, ...] | None] = previous.chunks
         else:
-            kept = dict(zip(previous.metrics, previous.chunks, strict=True))
-            before = map(kept.get, self.metrics)
-        chunks = tuple(
-            old if old == new else new for old, new in zip(before, self.chunks, strict=True)
-        )
-        return Part(self.metrics, self.empty, chunks, self.info)
+            previous_of = dict(zip(previous.metrics, previous.chunks, strict=True))
+            before = map(previous_of.get, self.metrics)
+        chunks: list[tuple[Chunk, ...]] = []
+        kept: list[int] = []
+        for position, (old, new) in enumerate(zip(before, self.chunks, strict=True)):
+            if old is not None and old == new:
+                kept.append(position)
+                chunks.append(old)
+            else:
+                chunks.append(new)
+        made = previous.carried(kept) if previous.metrics == self.metrics else {}
+        return Part(self.metrics, self.empty, tuple(chunks), self.info, made=made)
 
 
 class PartLayout:
@@ -280,24 +302,26 @@ class PartLayout:
         """The part of one device whose channels gave ``raws`` (in the order of ``channels``);
         ``previous``: the last part of the same device."""
         channels = self.channels
+        made: dict[int, SeriesFamily] = {}
         if previous is not None and len(previous.raws) == len(raws):
             chunks = list(previous.chunks)
             pairs = enumerate(zip(raws, previous.raws, strict=True))
             rebuilt = {self._position_of[i] for i, (now, then) in pairs if now != then} - {-1}
+            made = previous.carried(set(previous.made) - rebuilt)
         else:
             chunks = [()] * len(self._positions)
             rebuilt = set(range(len(self._positions)))
         for position in rebuilt:
             indices = self._positions[position]
-            made = [channel_series(channels[i], raws[i], device_values) for i in indices]
-            present = [series for series in made if series is not None]
+            of_channels = [channel_series(channels[i], raws[i], device_values) for i in indices]
+            present = [series for series in of_channels if series is not None]
             chunks[position] = (Chunk(sum(present, ())),) if present else ()
         info = tuple(
             (channels[i], (*device_values, *channels[i].label_values), _info_text(channels[i], raw))
             for i in self._info
             if (raw := raws[i]) is not None
         )
-        return Part(self.metrics, self.empty, tuple(chunks), info, tuple(raws))
+        return Part(self.metrics, self.empty, tuple(chunks), info, tuple(raws), made)
 
 
 def channel_series(channel: Channel[Any], raw: Any, device_values: Sequence[str]) -> Series | None:
@@ -339,26 +363,27 @@ class FamilyBuilder:
 
     def __init__(self, device_labels: Sequence[str]) -> None:
         self._device_labels = tuple(device_labels)
-        #: The empty family of each metric added, in the order they came, and its chunks.
-        self._empty: dict[str, SeriesFamily] = {}
-        self._chunks: dict[str, tuple[Chunk, ...]] = {}
+        #: Where each metric's chunks are: each part adding to it and the metric's position.
+        self._sources: dict[str, list[tuple[Part, int]]] = {}
         self._info: list[InfoText] = []
 
     def add_part(self, part: Part) -> None:
-        """Add what a part holds; a family that only it adds to gets the part's chunks."""
-        empties, chunks_of = self._empty, self._chunks
-        for metric, empty, chunks in zip(part.metrics, part.empty, part.chunks, strict=True):
-            if not chunks:
-                continue
-            empties.setdefault(metric, empty)
-            kept = chunks_of.get(metric)
-            chunks_of[metric] = kept + chunks if kept else chunks
+        """Add what a part holds; a family that only it adds to is the part's family."""
+        sources = self._sources
+        for position, (metric, chunks) in enumerate(zip(part.metrics, part.chunks, strict=True)):
+            if chunks:
+                sources.setdefault(metric, []).append((part, position))
         self._info += part.info
 
     def families(self) -> Iterator[Metric]:
-        for metric, empty in self._empty.items():
-            family = empty.empty_copy()
-            family.chunks = self._chunks[metric]
+        for sources in self._sources.values():
+            if len(sources) == 1:
+                part, position = sources[0]
+                yield part.family(position)
+                continue
+            part, position = sources[0]
+            family = part.empty[position].empty_copy()
+            family.chunks = tuple(itertools.chain.from_iterable(p.chunks[i] for p, i in sources))
             yield family
         info: dict[str, tuple[Channel[Any], dict[tuple[str, ...], dict[str, str]]]] = {}
         for channel, labels, text in self._info:

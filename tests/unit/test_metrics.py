@@ -162,7 +162,10 @@ def test_a_part_built_again_keeps_the_chunks_of_values_that_did_not_change():
     enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
     layout = PartLayout((gauge, *phases, enum), ("target",))
     first = layout.part(("t1",), (100, 230, 231, 1))
+    power, volts = first.family(0), first.family(1)
     second = layout.part(("t1",), (100, 230, 229, None), first)
+    assert second.family(0) is power  # made once, shared by scrapes (and its text with it)
+    assert second.family(1) is not volts
     assert second.chunks[0] is first.chunks[0]  # the same power
     assert second.chunks[1] is not first.chunks[1]  # L2 changed: the family is built again
     assert [s.series for s in second.chunks[1]] == [((("t1", "L1"), 230), (("t1", "L2"), 229))]

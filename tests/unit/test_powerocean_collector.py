@@ -67,8 +67,8 @@ def exposed(families: list[Metric]) -> str:
     return Exposition().write(families, negotiate(PROMETHEUS_ACCEPT)).decode()
 
 
-def chunks_of(families: list[Metric]) -> dict[str, tuple]:
-    return {f.name: f.chunks for f in families if isinstance(f, SeriesFamily) and f.chunks}
+def of_parts(families: list[Metric]) -> dict[str, SeriesFamily]:
+    return {f.name: f for f in families if isinstance(f, SeriesFamily) and f.chunks}
 
 
 def test_every_scrape_equals_one_of_a_collector_that_keeps_nothing():
@@ -97,12 +97,12 @@ def test_new_reports_show_at_the_next_scrape_and_silent_systems_go_away():
     assert silent == exposed(list(fleet.collector().collect()))
 
 
-def test_families_of_reports_that_did_not_change_are_the_same_chunks():
+def test_families_of_reports_that_did_not_change_are_the_same_objects():
     fleet = Fleet()
     kept = fleet.collector()
-    first = chunks_of(list(kept.collect()))
+    first = of_parts(list(kept.collect()))
     fleet.tick(1)  # the energy stream alone
-    second = chunks_of(list(kept.collect()))
+    second = of_parts(list(kept.collect()))
     assert first.keys() == second.keys()
     changed = {name for name in first if first[name] is not second[name]}
     assert "powerocean_grid_power_watts" in changed
