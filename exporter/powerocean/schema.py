@@ -130,7 +130,11 @@ class SystemModels:
 
     def of(self, serial: str) -> str:
         told = self._told.get(serial)
-        return self._rules.from_serial(serial) if told is None else told
+        if told is None:
+            told = self._rules.from_serial(serial)
+            if self._serials is None or serial in self._serials:
+                self._told[serial] = told  # what the serial says, until a frame tells
+        return told
 
     def learn(self, serial: str, product_type: int) -> None:
         """Remember what a product type code says (a code of no listed model: the default)."""
