@@ -83,7 +83,10 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
 
 async def read_targets(targets: Sequence[tuple[str, RefuTarget]], timeout: float) -> list[Metric]:
     """Scrape ``targets`` at once, within ``timeout``: their channels' families and health."""
-    results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
+    if len(targets) == 1:  # a /probe: no task of its own, one round of the loop less
+        results = [await targets[0][1].scrape(timeout)]
+    else:
+        results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
     parts, health = [], []
     for (name, target), result in zip(targets, results, strict=True):
         parts.append(target.part(name, result))
