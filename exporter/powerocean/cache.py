@@ -69,7 +69,7 @@ class MessageCache:
     ) -> None:
         """Merge ``report`` into the kept kind, or with ``replace`` keep it alone."""
         with self._lock:
-            kinds = self._systems.setdefault(serial, SystemState()).kinds
+            kinds = self._system(serial).kinds
             kinds[kind] = (_NOTHING if replace else kinds.get(kind, _NOTHING)).merge(report, at)
 
     def update_entry(
@@ -89,8 +89,10 @@ class MessageCache:
         heard from before ``forget_before`` (stale ones, no longer exported anyway).
         """
         with self._lock:
-            system = self._systems.setdefault(serial, SystemState())
-            kept = system.entries.setdefault(kind, {})
+            system = self._system(serial)
+            kept = system.entries.get(kind)
+            if kept is None:
+                kept = system.entries[kind] = {}
             if name not in kept and len(kept) >= self._max_entries:
                 kept = {k: v for k, v in kept.items() if v.at >= forget_before}
                 system.entries[kind] = kept
@@ -98,6 +100,13 @@ class MessageCache:
                     return False
             kept[name] = (_NOTHING if replace else kept.get(name, _NOTHING)).merge(report, at)
             return True
+
+    def _system(self, serial: str) -> SystemState:
+        """The state kept for ``serial``, made on its first report (called under the lock)."""
+        system = self._systems.get(serial)
+        if system is None:
+            system = self._systems[serial] = SystemState()
+        return system
 
     def snapshot(self) -> dict[str, SystemState]:
         with self._lock:

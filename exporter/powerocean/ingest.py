@@ -35,6 +35,10 @@ DROP_REASONS = (
 )
 
 
+#: What is kept for a kind of entries itself: only that it arrived (and when).
+_ARRIVAL = Report({})
+
+
 class Ingest(CacheWriter):
     """Decodes payloads of the configured ``devices`` into ``cache``.
 
@@ -82,6 +86,6 @@ class Ingest(CacheWriter):
         if not route.entry_label:
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
             return ""
-        self._store(system, route.name, Report({}))  # the kind's arrival
+        self._store(system, route.name, _ARRIVAL)
         stored = self._store_entries(system, route.name, decoded.reports, replace=route.complete)
         return "" if stored else "too_many_entries"
