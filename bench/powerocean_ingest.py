@@ -4,8 +4,9 @@ time /metrics takes for many systems as Prometheus asks for it.
 A Mosquitto process, the exporter (``ess-exporter run --config``) and a bare paho
 subscriber, each in its own process. This process publishes the simulator's mid-session
 payloads (``PowerOceanModel.update``) at QoS 1 as fast as it can, alternately to the
-exporter's system and to the subscriber's topic; frames per second is the frames published
-over the time from the first publish to the last frame taken in (the exporter's
+exporter's system and to the subscriber's topic (``--repeats`` runs of each per round, whose
+median is the round's); frames per second is the frames published over the time from the
+first publish to the last frame taken in (the exporter's
 ``powerocean_last_message_timestamp_seconds``, the subscriber's own clock). Two more
 exporters hold 10 and 100 systems with 4 packs each and are scraped in turn with
 Prometheus' headers; before each scrape (not timed) every system sends the mid-session
@@ -13,12 +14,14 @@ updates of one 15 s scrape interval (one every 2 s), so each scrape finds what a
 every 15 s would: new energy flows, heartbeats and packs. Figures are min/median/max over
 the rounds of each round's value.
 
-    .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--payloads 10000] [--scrapes 3]
+    .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--repeats 3] [--payloads 10000]
+        [--scrapes 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -263,10 +266,14 @@ def report(
     ingest: list[dict[str, float]],
     renders: list[dict[str, float]],
     sizes: dict[str, tuple[int, int]],
+    repeats: int,
 ) -> None:
     """Print the figures."""
     figures = spreads(ingest)
-    print(f"ingest through Mosquitto, frames/s, min/median/max over {len(ingest)} rounds")
+    print(
+        f"ingest through Mosquitto, frames/s, min/median/max over {len(ingest)} rounds "
+        f"(each the median of {repeats} runs)"
+    )
     print(f"  publisher (acked)      {figures['published'].show(1, 0)}")
     print(f"  bare paho subscriber   {figures['bare'].show(1, 0)}")
     print(f"  exporter               {figures['exporter'].show(1, 0)}")
@@ -300,10 +307,13 @@ def measure(args: argparse.Namespace) -> None:
             )
             wait_for_subscription(exporter)
             payloads = update_payloads(INGEST_SERIAL)
-            ingest = [
-                ingest_round(publisher, exporter, log, payloads, args.payloads, number)
-                for number in range(1, args.rounds + 1)
-            ]
+            ingest = []
+            for first in range(1, args.rounds * args.repeats + 1, args.repeats):
+                runs = [
+                    ingest_round(publisher, exporter, log, payloads, args.payloads, number)
+                    for number in range(first, first + args.repeats)
+                ]
+                ingest.append({k: statistics.median(run[k] for run in runs) for k in runs[0]})
             fed = {
                 f"{systems} systems x 4": start_fed_exporter(
                     processes, broker, publisher, systems, 4
@@ -319,13 +329,16 @@ def measure(args: argparse.Namespace) -> None:
         finally:
             publisher.disconnect()
             publisher.loop_stop()
-    report(ingest, renders, sizes)
+    report(ingest, renders, sizes, args.repeats)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--payloads", type=int, default=10000, help="per variant and round")
+    parser.add_argument("--payloads", type=int, default=10000, help="per variant and run")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="ingest runs of each variant per round (median)"
+    )
     parser.add_argument("--scrapes", type=int, default=3, help="of /metrics per round")
     parser.add_argument("--bare-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
