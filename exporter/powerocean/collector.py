@@ -393,7 +393,7 @@ def _same(kept: Sequence[object], now: Sequence[object]) -> bool:
 def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
     """The system channels (not of an entry) grouped by the kinds they are read from."""
     entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
-    groups: dict[tuple[str, ...], SystemGroup] = {}
+    groups: dict[tuple[str, ...], list[tuple[PowerOceanChannel, tuple[Source, ...]]]] = {}
     for channel in mapping.channels:
         if channel.location.message in entry_schemas:
             continue
