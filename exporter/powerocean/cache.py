@@ -3,7 +3,8 @@
 PowerOcean firmware sends partial reports (a 96/8 with two fields is common) and
 explicit zeros. So a report is merged into what is kept: a field it carries replaces
 the kept value, a field it leaves out keeps its last reported value. A repeated
-message the report sends replaces the kept entries below it as a whole.
+message the report sends replaces the kept entries below it as a whole
+(``Report.updated_by``).
 
 ``Reported`` values are never modified once stored (a merge makes a new one), so a
 snapshot is a shallow copy and can be read without holding the lock.
@@ -21,29 +22,22 @@ from exporter.powerocean.schema import FieldPath
 
 @dataclass(slots=True)
 class Reported:
-    """The fields of one message kind (or one pack) as last reported, and when it last came."""
+    """One message kind (or one pack) as last reported, and when it last came."""
 
-    fields: Mapping[FieldPath, Value]
+    report: Report
     at: float
 
+    @property
+    def fields(self) -> Mapping[FieldPath, Value]:
+        return self.report.fields
+
     def merge(self, report: Report, at: float) -> Reported:
-        if not self.fields:  # the first or a replacing report: its fields never change
-            return Reported(report.fields, at)
-        if report.lists:
-            lists = report.lists
-            starts = {prefix[0] for prefix in lists}
-            fields = {
-                path: value
-                for path, value in self.fields.items()
-                if path[0] not in starts or not any(path[: len(p)] == p for p in lists)
-            }
-        else:
-            fields = dict(self.fields)
-        fields.update(report.fields)
-        return Reported(fields, at)
+        if self is _NOTHING:
+            return Reported(report, at)
+        return Reported(self.report.updated_by(report), at)
 
 
-_NOTHING = Reported({}, 0.0)
+_NOTHING = Reported(Report({}), 0.0)
 
 
 @dataclass

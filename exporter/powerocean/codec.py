@@ -13,11 +13,11 @@ import functools
 import math
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from google.protobuf import message as _message
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.unknown_fields import UnknownFieldSet
@@ -81,7 +81,6 @@ class SplitResult:
     skipped: list[SkipReason]
 
 
-@dataclass(slots=True)
 class Report:
     """What one message (or one battery pack entry) reported.
 
@@ -90,11 +89,97 @@ class Report:
     ``lists`` names the repeated messages the report sent whole: entries kept from
     earlier reports below those paths are replaced, not merged. ``unknown`` holds the
     field numbers the schema does not name (last step ``"#<number>"``), for ``decode``.
+
+    A report of a parsed message (``report_of``) keeps the message and flattens it when
+    first read. Such reports are merged message by message (``updated_by``), so a kind
+    that arrives every 2 s is flattened once per scrape, not once per frame.
     """
 
-    fields: dict[FieldPath, Value]
-    lists: tuple[FieldPath, ...] = ()
-    unknown: dict[FieldPath, Any] = field(default_factory=dict)
+    __slots__ = ("_clean", "_flat", "message")
+
+    def __init__(
+        self,
+        fields: dict[FieldPath, Value],
+        lists: tuple[FieldPath, ...] = (),
+        unknown: dict[FieldPath, Any] | None = None,
+    ) -> None:
+        self._flat: _Flat | None = (fields, lists, {} if unknown is None else unknown)
+        self.message: _message.Message | None = None
+        self._clean: bool | None = False
+
+    @property
+    def fields(self) -> dict[FieldPath, Value]:
+        return self._flattened()[0]
+
+    @property
+    def lists(self) -> tuple[FieldPath, ...]:
+        return self._flattened()[1]
+
+    @property
+    def unknown(self) -> dict[FieldPath, Any]:
+        return self._flattened()[2]
+
+    @property
+    def clean(self) -> bool:
+        """A message without a field the schema does not know (or of another wire type):
+        what is kept of it can be merged as a message."""
+        clean = self._clean
+        if clean is None:
+            clean = self._clean = _is_clean(self.message)
+        return clean
+
+    def key(self, name: str) -> Value | None:
+        """The value of top-level field ``name`` as ``fields`` holds it, or a false value
+        when it was not sent: what names a pack, or tells a model."""
+        message = self.message
+        if message is None or not self.clean:
+            return self.fields.get((name,))
+        value = getattr(message, name)
+        return _text(value) if isinstance(value, bytes) else value
+
+    def updated_by(self, newer: Report) -> Report:
+        """This report with ``newer`` over it: a field ``newer`` carries replaces the kept
+        value, a field it leaves out keeps it, a repeated field it sends replaces the
+        kept one whole."""
+        kept, message = self.message, newer.message
+        if (
+            kept is not None
+            and message is not None
+            and type(kept) is type(message)
+            and self.clean
+            and newer.clean
+        ):
+            merged = report_of(_merged(kept, message))
+            merged._clean = True
+            return merged
+        if kept is None and not self.fields:
+            return newer
+        lists = newer.lists
+        if lists:
+            starts = {prefix[0] for prefix in lists}
+            fields = {
+                path: value
+                for path, value in self.fields.items()
+                if path[0] not in starts or not any(path[: len(p)] == p for p in lists)
+            }
+        else:
+            fields = dict(self.fields)
+        fields.update(newer.fields)
+        return Report(fields)
+
+    def _flattened(self) -> _Flat:
+        flat = self._flat
+        if flat is None:
+            fields: dict[FieldPath, Value] = {}
+            lists: list[FieldPath] = []
+            unknown: dict[FieldPath, Any] = {}
+            _flatten(self.message, _root(self.message.DESCRIPTOR), fields, lists, unknown)
+            flat = self._flat = (fields, tuple(lists), unknown)
+        return flat
+
+
+#: A report's fields, lists and unknown fields.
+_Flat = tuple[dict[FieldPath, Value], tuple[FieldPath, ...], dict[FieldPath, Any]]
 
 
 @dataclass(slots=True)
@@ -139,7 +224,7 @@ def decode_payload(
         decoded.append(decode_frame(frame, route))
         if route is not None and route.tells_model:
             for _, report in decoded[-1].reports:
-                product_type = report.fields.get((route.tells_model,))
+                product_type = report.key(route.tells_model)
                 if isinstance(product_type, int) and product_type:
                     models.learn(frame.serial, product_type)
     return decoded, split.skipped
@@ -159,7 +244,7 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
     entries = []
     for item in getattr(message, route.entries) if route.entries else [message]:
         report = report_of(item)
-        name = route.entry_name(report.fields)
+        name = route.entry_name(report.key)
         if name:  # an entry that names nothing is an empty placeholder
             entries.append((name, report))
     return DecodedFrame(frame, route, entries)
@@ -227,13 +312,79 @@ def serial_from_topic(topic: str | None) -> str:
 
 
 def report_of(message: _message.Message) -> Report:
-    """The fields ``message`` carried on the wire, flattened to paths."""
-    fields: dict[FieldPath, Value] = {}
-    lists: list[FieldPath] = []
-    unknown: dict[FieldPath, Any] = {}
-    root = _ROOTS.get(message.DESCRIPTOR) or _ROOTS.setdefault(message.DESCRIPTOR, _Node(()))
-    _flatten(message, root, fields, lists, unknown)
-    return Report(fields, tuple(lists), unknown)
+    """What ``message`` carried on the wire; flattened to paths when first read."""
+    report = Report.__new__(Report)
+    report._flat = None
+    report.message = message
+    report._clean = None
+    return report
+
+
+def _root(descriptor: Descriptor) -> _Node:
+    """The node of a top-level message type."""
+    return _ROOTS.get(descriptor) or _ROOTS.setdefault(descriptor, _Node(()))
+
+
+def _merged(kept: _message.Message, newer: _message.Message) -> _message.Message:
+    """A new message: ``kept`` with ``newer`` merged over it, repeated fields replaced."""
+    merged = type(kept)()
+    merged.CopyFrom(kept)
+    _clear_resent(merged, newer)
+    merged.MergeFrom(newer)
+    return merged
+
+
+def _clear_resent(kept: _message.Message, newer: _message.Message) -> None:
+    """Clear the repeated fields of ``kept`` that ``newer`` sends (protobuf's merge would
+    append to them), in ``kept`` and in the single messages below it."""
+    shape = _message_shape(kept.DESCRIPTOR)
+    for name in shape.repeated:
+        if getattr(newer, name):
+            kept.ClearField(name)
+    for name in shape.holding_lists:
+        if newer.HasField(name) and kept.HasField(name):
+            _clear_resent(getattr(kept, name), getattr(newer, name))
+
+
+def _is_clean(message: _message.Message) -> bool:
+    """No field the schema does not know, in ``message`` and below it."""
+    if len(UnknownFieldSet(message)):
+        return False
+    shape = _message_shape(message.DESCRIPTOR)
+    for name in shape.single:
+        if message.HasField(name) and not _is_clean(getattr(message, name)):
+            return False
+    return all(_is_clean(item) for name in shape.lists for item in getattr(message, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _MessageShape:
+    """The fields of a message type that hold messages, or repeat."""
+
+    single: tuple[str, ...]  # single messages
+    lists: tuple[str, ...]  # repeated messages
+    repeated: tuple[str, ...]  # every repeated field
+    holding_lists: tuple[str, ...]  # single messages with a repeated field somewhere below
+
+
+@functools.cache
+def _message_shape(descriptor: Descriptor) -> _MessageShape:
+    fields = descriptor.fields
+    single = tuple(f.name for f in fields if f.message_type is not None and not f.is_repeated)
+    return _MessageShape(
+        single,
+        tuple(f.name for f in fields if f.message_type is not None and f.is_repeated),
+        tuple(f.name for f in fields if f.is_repeated),
+        tuple(
+            f.name
+            for f in fields
+            if f.name in single
+            and (
+                _message_shape(f.message_type).repeated
+                or _message_shape(f.message_type).holding_lists
+            )
+        ),
+    )
 
 
 _NUMBER, _TEXT, _LIST, _MESSAGE, _MESSAGES = range(5)
@@ -279,7 +430,7 @@ class _Node:
 
 
 #: The node of each top-level message type.
-_ROOTS: dict[Any, _Node] = {}
+_ROOTS: dict[Descriptor, _Node] = {}
 
 
 def _shape(descriptor: FieldDescriptor) -> int:
@@ -316,10 +467,15 @@ def _flatten(
         elif shape == _LIST:
             fields[below.path] = tuple(value)
         else:
-            fields[below.path] = value.decode("utf-8", "replace").strip("\x00 ")
+            fields[below.path] = _text(value)
     unknowns = UnknownFieldSet(message)
     if len(unknowns):
         _keep_unknown(message, unknowns, node.path, fields, unknown)
+
+
+def _text(value: bytes) -> str:
+    """A bytes field as text: firmware pads serials with NULs and spaces."""
+    return value.decode("utf-8", "replace").strip("\x00 ")
 
 
 def _keep_unknown(

@@ -14,7 +14,7 @@ say: a header's product id, the module inventory's product type, else its serial
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,10 +96,11 @@ class Route:
     complete: bool = False
     lasting: bool = False
 
-    def entry_name(self, fields: Mapping[FieldPath, Any]) -> str:
-        """The thing an entry reports on, or "" for an empty placeholder entry."""
+    def entry_name(self, value_of: Callable[[str], Any]) -> str:
+        """The thing an entry reports on, or "" for an empty placeholder entry;
+        ``value_of`` gives the value of an entry's top-level field."""
         for key in self.entry_key:
-            value = fields.get((key,))
+            value = value_of(key)
             if value:
                 return self.entry_names.get(value, str(value)) if isinstance(value, int) else value
         return ""

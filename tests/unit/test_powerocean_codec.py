@@ -9,6 +9,7 @@ from exporter.powerocean.codec import (
     MAX_PAYLOAD_BYTES,
     DecodeError,
     Frame,
+    Report,
     SplitResult,
     build_energy_stream_keepalive,
     build_get_all_request,
@@ -21,6 +22,7 @@ from exporter.powerocean.codec import (
 )
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import SystemModels, load_powerocean_mapping
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel
 
 MAPPING = load_powerocean_mapping()
 
@@ -428,3 +430,83 @@ def test_get_all_request() -> None:
     assert getattr(header, "from") == "ios"
     assert header.pdata == b""
     assert (header.cmd_func, header.cmd_id) == (0, 0)
+
+
+# -- merging reports --------------------------------------------------------------------
+
+
+def merged_by_paths(kept: Report, newer: Report) -> dict:
+    """The merge field path by field path, as reports without a message (the Open API's)
+    are merged: what a merge of messages must give."""
+    return Report(dict(kept.fields)).updated_by(Report(dict(newer.fields), newer.lists)).fields
+
+
+def merged_as_messages(kept: Report, newer: Report) -> Report:
+    merged = kept.updated_by(newer)
+    assert merged.message is not None, "clean reports merge as messages"
+    assert merged.fields == merged_by_paths(kept, newer)
+    return merged
+
+
+@pytest.mark.parametrize("model", [PowerOceanModel, DcFitModel])
+def test_simulated_updates_merge_as_messages_to_what_paths_give(model) -> None:
+    system = model(packs=["HJ32ZDH4ZF000001", "HJ32ZDH4ZF000002"], epoch=0)
+    kept = {kind: report_of(message) for kind, message in system.messages(1000.0).items()}
+    for tick in range(1, 10):
+        for kind, message in system.update(1000.0 + 2 * tick, tick).items():
+            kept[kind] = merged_as_messages(kept[kind], report_of(message))
+
+
+def test_a_resent_list_replaces_the_kept_one_whole() -> None:
+    kept = report_of(heartbeat())
+    shorter = pb.JTS1_EMS_HEARTBEAT(
+        pcsAcFreq=50.0,
+        mpptHeartBeat=[pb.mpptHeartBeat(mpptPv=[pb.mpptPv(pwr=100.0)], mpptTempVal=[40.0])],
+    )
+    fields = merged_as_messages(kept, report_of(shorter)).fields
+    assert fields[("mpptHeartBeat", 0, "mpptPv", 0, "pwr")] == 100.0
+    assert ("mpptHeartBeat", 0, "mpptPv", 0, "vol") not in fields  # not resent: gone
+    assert ("mpptHeartBeat", 0, "mpptPv", 2, "pwr") not in fields
+    assert fields[("mpptHeartBeat", 0, "mpptTempVal")] == (40.0,)
+    assert fields[("pcsBPhase", "volt")] == 237.25  # not a list: kept
+    assert fields[("pcsAcFreq",)] == 50.0
+
+
+def test_lists_below_a_single_message_are_replaced_and_kept_apart() -> None:
+    kept = report_of(
+        pb.ErrorChangeReport(
+            ems_err_code=pb.ErrorCode(module_sn="ems", err_code=[1, 2]),
+            pcs_err_code=pb.ErrorCode(err_code=[5]),
+        )
+    )
+    newer = report_of(pb.ErrorChangeReport(ems_err_code=pb.ErrorCode(err_code=[3])))
+    fields = merged_as_messages(kept, newer).fields
+    assert fields[("ems_err_code", "err_code")] == (3,)
+    assert fields[("ems_err_code", "module_sn")] == "ems"
+    assert fields[("pcs_err_code", "err_code")] == (5,)
+
+
+def test_explicit_zeros_merge_over_kept_values() -> None:
+    kept = report_of(change_report())
+    newer = report_of(pb.JTS1_EMS_CHANGE_REPORT(bpSoc=0, pcs_run_sta=0))
+    fields = merged_as_messages(kept, newer).fields
+    assert (fields[("bpSoc",)], fields[("pcs_run_sta",)]) == (0, 0)
+    assert fields[("bpTotalChgEnergy",)] == 1_234_567
+
+
+def test_a_value_of_another_wire_type_merges_by_paths_and_a_later_one_wins() -> None:
+    kept = report_of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=100.0, bpSoc=50))
+    as_varint = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(tag(1, 0) + varint(390)))
+    merged = kept.updated_by(as_varint)
+    assert merged.message is None
+    assert merged.fields == {("sysLoadPwr",): 390, ("bpSoc",): 50}
+    later = merged.updated_by(report_of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=400.0)))
+    assert later.fields == {("sysLoadPwr",): 400.0, ("bpSoc",): 50}
+
+
+def test_an_entry_is_named_by_its_key_as_fields_hold_it() -> None:
+    [pack] = pb.JTS1_BP_STA_REPORT(bpSta=[pb.bpStaReport(bpSn=b"HJ32PACK\x00 ", bpDsrc=2)]).bpSta
+    report = report_of(pack)
+    assert report.key("bpSn") == "HJ32PACK" == report.fields[("bpSn",)]
+    assert report.key("bpDsrc") == 2
+    assert not report_of(pb.bpStaReport()).key("bpSn")
