@@ -95,7 +95,7 @@ class Report:
     that arrives every 2 s is flattened once per scrape, not once per frame.
     """
 
-    __slots__ = ("_clean", "_flat", "message")
+    __slots__ = ("_flat", "_mergeable", "message")
 
     def __init__(
         self,
@@ -105,7 +105,7 @@ class Report:
     ) -> None:
         self._flat: _Flat | None = (fields, lists, {} if unknown is None else unknown)
         self.message: _message.Message | None = None
-        self._clean: bool | None = False
+        self._mergeable: bool | None = False
 
     @property
     def fields(self) -> dict[FieldPath, Value]:
@@ -120,19 +120,19 @@ class Report:
         return self._flattened()[2]
 
     @property
-    def clean(self) -> bool:
-        """A message without a field the schema does not know (or of another wire type):
-        what is kept of it can be merged as a message."""
-        clean = self._clean
-        if clean is None:
-            clean = self._clean = _is_clean(self.message)
-        return clean
+    def mergeable(self) -> bool:
+        """A message that can be merged as a message: no field in it came with another
+        wire type than the schema's (such values are kept by path only)."""
+        mergeable = self._mergeable
+        if mergeable is None:
+            mergeable = self._mergeable = _is_mergeable(self.message)
+        return mergeable
 
     def key(self, name: str) -> Value | None:
         """The value of top-level field ``name`` as ``fields`` holds it, or a false value
         when it was not sent: what names a pack, or tells a model."""
         message = self.message
-        if message is None or not self.clean:
+        if message is None or not self.mergeable:
             return self.fields.get((name,))
         value = getattr(message, name)
         return _text(value) if isinstance(value, bytes) else value
@@ -146,11 +146,11 @@ class Report:
             kept is not None
             and message is not None
             and type(kept) is type(message)
-            and self.clean
-            and newer.clean
+            and self.mergeable
+            and newer.mergeable
         ):
             merged = report_of(_merged(kept, message))
-            merged._clean = True
+            merged._mergeable = True
             return merged
         if kept is None and not self.fields:
             return newer
@@ -316,7 +316,7 @@ def report_of(message: _message.Message) -> Report:
     report = Report.__new__(Report)
     report._flat = None
     report.message = message
-    report._clean = None
+    report._mergeable = None
     return report
 
 
@@ -326,11 +326,16 @@ def _root(descriptor: Descriptor) -> _Node:
 
 
 def _merged(kept: _message.Message, newer: _message.Message) -> _message.Message:
-    """A new message: ``kept`` with ``newer`` merged over it, repeated fields replaced."""
+    """A new message: ``kept`` with ``newer`` merged over it, repeated fields replaced.
+
+    Field numbers the schema does not name are dropped: protobuf's merge would append
+    them on every report, and only ``decode`` shows them, frame by frame.
+    """
     merged = type(kept)()
     merged.CopyFrom(kept)
     _clear_resent(merged, newer)
     merged.MergeFrom(newer)
+    merged.DiscardUnknownFields()
     return merged
 
 
@@ -346,15 +351,22 @@ def _clear_resent(kept: _message.Message, newer: _message.Message) -> None:
             _clear_resent(getattr(kept, name), getattr(newer, name))
 
 
-def _is_clean(message: _message.Message) -> bool:
-    """No field the schema does not know, in ``message`` and below it."""
-    if len(UnknownFieldSet(message)):
-        return False
+def _is_mergeable(message: _message.Message) -> bool:
+    """No value of another wire type in ``message`` or below it."""
+    unknowns = UnknownFieldSet(message)
+    if len(unknowns):
+        by_number = message.DESCRIPTOR.fields_by_number
+        if any(_other_wire_type_value(by_number, item) for item in unknowns):
+            return False
     shape = _message_shape(message.DESCRIPTOR)
     for name in shape.single:
-        if message.HasField(name) and not _is_clean(getattr(message, name)):
+        if message.HasField(name) and not _is_mergeable(getattr(message, name)):
             return False
-    return all(_is_clean(item) for name in shape.lists for item in getattr(message, name))
+    for name in shape.lists:
+        for item in getattr(message, name):
+            if not _is_mergeable(item):
+                return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,19 +500,32 @@ def _keep_unknown(
     """Fields the schema does not know, or that came with another wire type."""
     by_number = message.DESCRIPTOR.fields_by_number
     for item in unknowns:
-        descriptor = by_number.get(item.field_number)
-        number = _number_of_other_wire_type(item.wire_type, item.data)
-        if descriptor is not None and descriptor.type in _NUMERIC and number is not None:
-            # Firmware versions disagree on float versus integer for some fields; the
-            # value arrives with the other wire type and is kept all the same.
-            path = (*prefix, descriptor.name)
-            if descriptor.is_repeated:
-                previous = fields.get(path, ())
-                fields[path] = (*previous, number) if isinstance(previous, tuple) else (number,)
-            else:
-                fields[path] = number
-        else:
+        found = _other_wire_type_value(by_number, item)
+        if found is None:
             unknown[(*prefix, f"#{item.field_number}")] = _raw_value(item.wire_type, item.data)
+            continue
+        descriptor, number = found
+        path = (*prefix, descriptor.name)
+        if descriptor.is_repeated:
+            previous = fields.get(path, ())
+            fields[path] = (*previous, number) if isinstance(previous, tuple) else (number,)
+        else:
+            fields[path] = number
+
+
+def _other_wire_type_value(
+    by_number: Mapping[int, FieldDescriptor], item: Any
+) -> tuple[FieldDescriptor, int | float] | None:
+    """A number field of the schema that came with another wire type, and its value.
+
+    Firmware versions disagree on float versus integer for some fields; such a value is
+    kept all the same.
+    """
+    descriptor = by_number.get(item.field_number)
+    if descriptor is None or descriptor.type not in _NUMERIC:
+        return None
+    number = _number_of_other_wire_type(item.wire_type, item.data)
+    return None if number is None else (descriptor, number)
 
 
 def _number_of_other_wire_type(wire_type: int, data: Any) -> int | float | None:

@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import math
+import struct
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +42,31 @@ _MODULES = (  # (bus address, product detail, firmware, loader) as a Plus report
     (4, 2, 0x0400064B, 0x0100000E),
     (53, 4, 0x0502025D, 0),
 )
+
+
+#: Field numbers a Plus sends in its heartbeat that the schema does not name (ints as
+#: varints, floats as fixed32), with values as a captured heartbeat holds them.
+_UNNAMED_HEARTBEAT_FIELDS = {22: 1, 23: 1, 200: 860.0, 201: 800.0}
+
+
+def _unnamed_fields(fields: Mapping[int, int | float]) -> bytes:
+    """Serialized fields of numbers no schema message names."""
+    out = bytearray()
+    for number, value in fields.items():
+        if isinstance(value, float):
+            out += _varint(number << 3 | 5) + struct.pack("<f", value)
+        else:
+            out += _varint(number << 3) + _varint(value)
+    return bytes(out)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def _version(a: int, b: int, c: int, d: int) -> int:
@@ -209,6 +235,7 @@ class PowerOceanModel:
             mppt.mpptPv.add(
                 vol=volt, amp=power / volt if volt else 0.0, pwr=power, lightSta=int(power > 0)
             )
+        heartbeat.MergeFromString(_unnamed_fields(_UNNAMED_HEARTBEAT_FIELDS))
         return heartbeat
 
     def _pack(

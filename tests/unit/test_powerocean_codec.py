@@ -443,7 +443,7 @@ def merged_by_paths(kept: Report, newer: Report) -> dict:
 
 def merged_as_messages(kept: Report, newer: Report) -> Report:
     merged = kept.updated_by(newer)
-    assert merged.message is not None, "clean reports merge as messages"
+    assert merged.message is not None, "reports merge as messages"
     assert merged.fields == merged_by_paths(kept, newer)
     return merged
 
@@ -510,3 +510,14 @@ def test_an_entry_is_named_by_its_key_as_fields_hold_it() -> None:
     assert report.key("bpSn") == "HJ32PACK" == report.fields[("bpSn",)]
     assert report.key("bpDsrc") == 2
     assert not report_of(pb.bpStaReport()).key("bpSn")
+
+
+def test_unnamed_field_numbers_merge_as_messages_and_are_not_kept() -> None:
+    unnamed = tag(200, 5) + struct.pack("<f", 860.0) + tag(22, 0) + varint(1)
+    raw = heartbeat().SerializeToString() + unnamed
+    kept = report_of(pb.JTS1_EMS_HEARTBEAT.FromString(raw))
+    assert kept.unknown == {("#200",): 860.0, ("#22",): 1}  # shown by decode
+    for _ in range(50):
+        kept = merged_as_messages(kept, report_of(pb.JTS1_EMS_HEARTBEAT.FromString(raw)))
+    assert kept.unknown == {}  # not appended report after report
+    assert kept.message.ByteSize() == len(heartbeat().SerializeToString())
