@@ -2,26 +2,25 @@
 time /metrics takes for many systems as Prometheus asks for it.
 
 A Mosquitto process, the exporter (``ess-exporter run --config``) and a bare paho
-subscriber, each in its own process. This process publishes the simulator's mid-session
-payloads (``PowerOceanModel.update``) at QoS 1 as fast as it can, alternately to the
-exporter's system and to the subscriber's topic (``--repeats`` runs of each per round, whose
-median is the round's); frames per second is the frames published over the time from the
-first publish to the last frame taken in (the exporter's
-``powerocean_last_message_timestamp_seconds``, the subscriber's own clock). Two more
+subscriber, each in its own process, both subscribed to the same system's topic. This
+process publishes the simulator's mid-session payloads (``PowerOceanModel.update``) there
+at QoS 1 as fast as it can, so both take in the same stream at the same time: each run
+measures both variants under the same load, the publisher's pace included. Frames per
+second is the frames published over the time from the first publish to the last frame
+taken in (the exporter's ``powerocean_last_message_timestamp_seconds``, the subscriber's
+own clock); CPU per frame is each process's user and system time over the run. Two more
 exporters hold 10 and 100 systems with 4 packs each and are scraped in turn with
 Prometheus' headers; before each scrape (not timed) every system sends the mid-session
 updates of one 15 s scrape interval (one every 2 s), so each scrape finds what a scrape
 every 15 s would: new energy flows, heartbeats and packs. Figures are min/median/max over
-the rounds of each round's value.
+the rounds.
 
-    .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--repeats 3] [--payloads 10000]
-        [--scrapes 3]
+    .venv/bin/python bench/powerocean_ingest.py [--rounds 5] [--payloads 10000] [--scrapes 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from common import (
     Scraper,
     Server,
     alternate,
+    cpu_seconds,
     ratios,
     sample_values,
     scrape,
@@ -55,7 +55,6 @@ TOPIC = "/app/device/property/{}"
 UPDATE_TICKS = 30
 TICKS_PER_SCRAPE = 7
 INGEST_SERIAL = "R371BENCH0INGEST"
-BARE_SERIAL = "R371BENCH000BARE"
 #: A subscriber line: "ready", then "done <unix time>" after each ``--count`` messages.
 READY, DONE = "ready", "done"
 
@@ -90,6 +89,24 @@ def wait_for_lines(log: Path, prefix: str, number: int, timeout: float = 120.0) 
             return lines[:number]
         time.sleep(0.05)
     raise RuntimeError(f"{log.name}: fewer than {number} {prefix!r} lines after {timeout:.0f} s")
+
+
+@dataclass(frozen=True)
+class BareSubscriber:
+    """The bare subscriber's process and the file its lines go to."""
+
+    pid: int
+    log: Path
+
+
+def start_bare_subscriber(processes: Processes, broker: Server, count: int) -> BareSubscriber:
+    """The bare subscriber on the exporter's system topic, once it is subscribed."""
+    child = processes.start(
+        "subscriber", sys.executable, __file__, "--bare-subscriber", str(broker.port), str(count)
+    )
+    subscriber = BareSubscriber(child.pid, processes.directory / "subscriber.log")
+    wait_for_lines(subscriber.log, READY, 1)
+    return subscriber
 
 
 # -- payloads and publishing --------------------------------------------------------------
@@ -231,24 +248,26 @@ def wait_for_subscription(exporter: Server, timeout: float = 20.0) -> None:
 def ingest_round(
     publisher: mqtt.Client,
     exporter: Server,
-    subscriber_log: Path,
+    subscriber: BareSubscriber,
     payloads: Sequence[tuple[bytes, int]],
     count: int,
     number: int,
 ) -> dict[str, float]:
-    """Frames/s of the bare subscriber, then of the exporter (``number``: the round, from 1)."""
-    started = time.time()
-    frames = publish(publisher, TOPIC.format(BARE_SERIAL), payloads, count)
-    published = time.time()
-    bare_done = float(wait_for_lines(subscriber_log, DONE, number)[-1].split()[1])
+    """Frames/s and CPU per frame of the bare subscriber and the exporter, taking in the same
+    ``count`` payloads (``number``: the round, from 1)."""
     already, _ = ingested(exporter)
-    started_exporter = time.time()
-    publish(publisher, TOPIC.format(INGEST_SERIAL), payloads, count)
+    cpu = {"bare": cpu_seconds(subscriber.pid), "exporter": cpu_seconds(exporter.pid)}
+    started = time.time()
+    frames = publish(publisher, TOPIC.format(INGEST_SERIAL), payloads, count)
+    published = time.time()
+    bare_done = float(wait_for_lines(subscriber.log, DONE, number)[-1].split()[1])
     exporter_done = wait_for_frames(exporter, already + frames)
     return {
         "published": frames / (published - started),
         "bare": frames / (bare_done - started),
-        "exporter": frames / (exporter_done - started_exporter),
+        "exporter": frames / (exporter_done - started),
+        "bare cpu": (cpu_seconds(subscriber.pid) - cpu["bare"]) / frames,
+        "exporter cpu": (cpu_seconds(exporter.pid) - cpu["exporter"]) / frames,
     }
 
 
@@ -266,17 +285,22 @@ def report(
     ingest: list[dict[str, float]],
     renders: list[dict[str, float]],
     sizes: dict[str, tuple[int, int]],
-    repeats: int,
 ) -> None:
     """Print the figures."""
     figures = spreads(ingest)
     print(
-        f"ingest through Mosquitto, frames/s, min/median/max over {len(ingest)} rounds "
-        f"(each the median of {repeats} runs)"
+        "ingest through Mosquitto, the same stream to both; "
+        f"min/median/max over {len(ingest)} rounds"
     )
-    print(f"  publisher (acked)      {figures['published'].show(1, 0)}")
-    print(f"  bare paho subscriber   {figures['bare'].show(1, 0)}")
-    print(f"  exporter               {figures['exporter'].show(1, 0)}")
+    print(f"  publisher (acked)      {figures['published'].show(1, 0)} frames/s")
+    print(
+        f"  bare paho subscriber   {figures['bare'].show(1, 0)} frames/s  "
+        f"CPU {figures['bare cpu'].show(1e6, 0)} us/frame"
+    )
+    print(
+        f"  exporter               {figures['exporter'].show(1, 0)} frames/s  "
+        f"CPU {figures['exporter cpu'].show(1e6, 0)} us/frame"
+    )
     print(f"  ratio exporter/bare    {ratios(ingest, 'exporter', 'bare').show()}x")
     print(f"/metrics as Prometheus asks, ms, min/median/max over {len(renders)} round medians")
     for name, spread in spreads(renders).items():
@@ -287,16 +311,7 @@ def report(
 def measure(args: argparse.Namespace) -> None:
     with Processes() as processes:
         broker = start_mosquitto(processes)
-        log = processes.directory / "subscriber.log"
-        processes.start(
-            "subscriber",
-            sys.executable,
-            __file__,
-            "--bare-subscriber",
-            str(broker.port),
-            str(args.payloads),
-        )
-        wait_for_lines(log, READY, 1)
+        subscriber = start_bare_subscriber(processes, broker, args.payloads)
         publisher = connected_publisher(broker)
         try:
             exporter = start_exporter(
@@ -307,13 +322,10 @@ def measure(args: argparse.Namespace) -> None:
             )
             wait_for_subscription(exporter)
             payloads = update_payloads(INGEST_SERIAL)
-            ingest = []
-            for first in range(1, args.rounds * args.repeats + 1, args.repeats):
-                runs = [
-                    ingest_round(publisher, exporter, log, payloads, args.payloads, number)
-                    for number in range(first, first + args.repeats)
-                ]
-                ingest.append({k: statistics.median(run[k] for run in runs) for k in runs[0]})
+            ingest = [
+                ingest_round(publisher, exporter, subscriber, payloads, args.payloads, number)
+                for number in range(1, args.rounds + 1)
+            ]
             fed = {
                 f"{systems} systems x 4": start_fed_exporter(
                     processes, broker, publisher, systems, 4
@@ -329,22 +341,19 @@ def measure(args: argparse.Namespace) -> None:
         finally:
             publisher.disconnect()
             publisher.loop_stop()
-    report(ingest, renders, sizes, args.repeats)
+    report(ingest, renders, sizes)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--payloads", type=int, default=10000, help="per variant and run")
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="ingest runs of each variant per round (median)"
-    )
     parser.add_argument("--scrapes", type=int, default=3, help="of /metrics per round")
     parser.add_argument("--bare-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_subscriber:
         port, count = args.bare_subscriber
-        bare_subscriber(port, TOPIC.format(BARE_SERIAL), count)
+        bare_subscriber(port, TOPIC.format(INGEST_SERIAL), count)
     else:
         measure(args)
 
