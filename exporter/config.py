@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import ipaddress
 import os
 import re
@@ -187,10 +188,12 @@ def _unknown_key(key: str, allowed: Iterable[str]) -> str:
 SettingCheck = Callable[[Any], str | None]
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(value: str, default_port: int) -> tuple[str, int]:
     """``host:port``, ``[v6]:port``, a bare host or bare IPv6 (``default_port``) -> (host, port).
 
     Raises ValueError naming what is wrong; a URL is refused, so is any control character.
+    Kept for the addresses seen last: every /probe names its target.
     """
     if not value.isprintable() or any(c.isspace() for c in value):
         raise ValueError("contains spaces or control characters")
