@@ -346,56 +346,54 @@ def _clear_resent(kept: _message.Message, newer: _message.Message) -> None:
     for name in shape.repeated:
         if getattr(newer, name):
             kept.ClearField(name)
-    for name in shape.holding_lists:
+    for name, _ in shape.holding_lists:
         if newer.HasField(name) and kept.HasField(name):
             _clear_resent(getattr(kept, name), getattr(newer, name))
 
 
-def _is_mergeable(message: _message.Message) -> bool:
+def _is_mergeable(message: _message.Message, shape: _MessageShape | None = None) -> bool:
     """No value of another wire type in ``message`` or below it."""
+    if shape is None:
+        shape = _message_shape(message.DESCRIPTOR)
     unknowns = UnknownFieldSet(message)
-    if len(unknowns):
-        by_number = message.DESCRIPTOR.fields_by_number
-        if any(_other_wire_type_value(by_number, item) for item in unknowns):
+    if len(unknowns) and any(_other_wire_type_value(shape.by_number, i) for i in unknowns):
+        return False
+    for name, below in shape.single:
+        if message.HasField(name) and not _is_mergeable(getattr(message, name), below):
             return False
-    shape = _message_shape(message.DESCRIPTOR)
-    for name in shape.single:
-        if message.HasField(name) and not _is_mergeable(getattr(message, name)):
-            return False
-    for name in shape.lists:
+    for name, below in shape.lists:
         for item in getattr(message, name):
-            if not _is_mergeable(item):
+            if not _is_mergeable(item, below):
                 return False
     return True
 
 
 @dataclass(frozen=True, slots=True)
 class _MessageShape:
-    """The fields of a message type that hold messages, or repeat."""
+    """The fields of a message type that hold messages (with their type's shape), or repeat."""
 
-    single: tuple[str, ...]  # single messages
-    lists: tuple[str, ...]  # repeated messages
+    by_number: Mapping[int, FieldDescriptor]
+    single: tuple[tuple[str, _MessageShape], ...]  # single messages
+    lists: tuple[tuple[str, _MessageShape], ...]  # repeated messages
     repeated: tuple[str, ...]  # every repeated field
-    holding_lists: tuple[str, ...]  # single messages with a repeated field somewhere below
+    #: Single messages with a repeated field somewhere below.
+    holding_lists: tuple[tuple[str, _MessageShape], ...]
 
 
 @functools.cache
 def _message_shape(descriptor: Descriptor) -> _MessageShape:
-    fields = descriptor.fields
-    single = tuple(f.name for f in fields if f.message_type is not None and not f.is_repeated)
+    messages = [
+        (f, (f.name, _message_shape(f.message_type)))
+        for f in descriptor.fields
+        if f.message_type is not None
+    ]
+    single = tuple(named for f, named in messages if not f.is_repeated)
     return _MessageShape(
+        descriptor.fields_by_number,
         single,
-        tuple(f.name for f in fields if f.message_type is not None and f.is_repeated),
-        tuple(f.name for f in fields if f.is_repeated),
-        tuple(
-            f.name
-            for f in fields
-            if f.name in single
-            and (
-                _message_shape(f.message_type).repeated
-                or _message_shape(f.message_type).holding_lists
-            )
-        ),
+        tuple(named for f, named in messages if f.is_repeated),
+        tuple(f.name for f in descriptor.fields if f.is_repeated),
+        tuple(named for named in single if named[1].repeated or named[1].holding_lists),
     )
 
 
