@@ -648,6 +648,17 @@ def _json_value(value: Value) -> Any:
     return value
 
 
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf varint (a negative one as its 64-bit two's complement)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def build_payload(
     serial: str,
     messages: list[tuple[int, int, _message.Message]],

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 
-from exporter.powerocean.codec import build_payload, report_of
+from exporter.powerocean.codec import build_payload, report_of, varint
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 
@@ -54,18 +54,9 @@ def _unnamed_fields(fields: Mapping[int, int | float]) -> bytes:
     out = bytearray()
     for number, value in fields.items():
         if isinstance(value, float):
-            out += _varint(number << 3 | 5) + struct.pack("<f", value)
+            out += varint(number << 3 | 5) + struct.pack("<f", value)
         else:
-            out += _varint(number << 3) + _varint(value)
-    return bytes(out)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
+            out += varint(number << 3) + varint(value)
     return bytes(out)
 
 

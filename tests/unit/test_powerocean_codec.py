@@ -18,6 +18,7 @@ from exporter.powerocean.codec import (
     raw_fields,
     report_of,
     split_payload,
+    varint,
     xor,
 )
 from exporter.powerocean.proto import powerocean_pb2 as pb
@@ -33,16 +34,6 @@ def decode(payload: bytes):
 
 SERIAL = "R371ZTEST0000001"
 TOPIC = f"/app/device/property/{SERIAL}"
-
-
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def tag(number: int, wire_type: int) -> bytes:
