@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,14 +26,18 @@ from prometheus_client.openmetrics import exposition as openmetrics_exposition
 
 from exporter.metrics import Chunk, SeriesFamily
 
-#: Measured on /metrics of 10 PowerOcean systems x 4 packs (5,992 series, 684 KB of
-#: OpenMetrics), the fastest of 9 rounds: level 1 compresses it in 1.7 ms to 41 KB, level 6
-#: in 5.1 ms to 36 KB, level 9 (prometheus_client's) in 17 ms to 31 KB. Level 1 already
-#: removes 94 % of the bytes; the 5 KB more that level 6 saves cost three times the time,
-#: the 10 KB of level 9 ten times, on a scrape that takes a few milliseconds to write.
+try:  # ISA-L's deflate, where its wheels are built (x86-64 and 64-bit ARM)
+    from isal import isal_zlib as deflate
+except ImportError:  # elsewhere (32-bit ARM ...) the standard library's, at the same level
+    import zlib as deflate  # type: ignore[no-redef]
+
+#: Measured on /metrics of 10 PowerOcean systems x 4 packs (686 KB of OpenMetrics), the
+#: fastest of 9 rounds. ISA-L level 1: 0.27 ms to 40 KB; level 0 is as fast but 50 KB,
+#: level 3 takes five times as long for 39 KB. zlib (without ISA-L) level 1: 2.2 ms to
+#: 40 KB, level 6 5.7 ms to 36 KB, level 9 (prometheus_client's) 21 ms to 31 KB. Level 1
+#: already removes 94 % of the bytes in both, for a fraction of the time of the next.
 GZIP_LEVEL = 1
-#: zlib writes the gzip header and trailer itself (a header without a time): the same
-#: compressed data as ``gzip.compress`` in 40 % less time for the 30 KB of a REFU /probe.
+#: The gzip header and trailer written by the compressor itself (a header without a time).
 _GZIP_WBITS = 31
 
 #: Escaping schemes that leave a legacy name as it is: the only ones written here.
@@ -153,7 +156,7 @@ class Exposition:
         body = self.write(families, negotiated)
         headers = [("Content-Type", negotiated.content_type)]
         if text_exposition.gzip_accepted(accept_encoding or ""):
-            body = zlib.compress(body, GZIP_LEVEL, wbits=_GZIP_WBITS)
+            body = deflate.compress(body, GZIP_LEVEL, _GZIP_WBITS)
             headers.append(("Content-Encoding", "gzip"))
         return headers, body
 

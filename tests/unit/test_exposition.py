@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import math
+import platform
 import random
+import subprocess
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -298,6 +301,30 @@ def test_the_answer_is_gzipped_when_the_client_accepts_gzip(accept_encoding, gzi
     assert dict(headers)["Content-Type"] == negotiate(PROMETHEUS_ACCEPT).content_type
     assert ("Content-Encoding", "gzip") in headers if gzipped else len(headers) == 1
     assert (gzip.decompress(body) if gzipped else body) == expected
+
+
+def test_isal_compresses_where_the_dependency_installs_it():
+    if platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64"):
+        pytest.skip("ISA-L is not a dependency on this machine")
+    assert exposition.deflate.__name__ == "isal.isal_zlib"
+
+
+def test_without_isal_the_answer_is_gzipped_by_zlib():
+    """Where ISA-L is not installed (32-bit ARM ...), the standard library compresses."""
+    program = (
+        "import gzip, sys\n"
+        "sys.modules['isal'] = None\n"
+        "from prometheus_client.core import GaugeMetricFamily\n"
+        "from exporter import exposition\n"
+        "family = GaugeMetricFamily('ess_test_volts', 'A test.', value=230.5)\n"
+        "headers, body = exposition.Exposition().answer([family], None, 'gzip')\n"
+        "print(exposition.deflate.__name__, gzip.decompress(body).decode(), end='')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == (
+        "zlib # HELP ess_test_volts A test.\n# TYPE ess_test_volts gauge\ness_test_volts 230.5\n"
+    )
 
 
 def test_values_are_formatted_as_float_to_go_string():
