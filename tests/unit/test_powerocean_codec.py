@@ -14,6 +14,7 @@ from exporter.powerocean.codec import (
     build_energy_stream_keepalive,
     build_get_all_request,
     build_payload,
+    decode_frame,
     decode_payload,
     raw_fields,
     report_of,
@@ -512,3 +513,28 @@ def test_unnamed_field_numbers_merge_as_messages_and_are_not_kept() -> None:
         kept = merged_as_messages(kept, report_of(pb.JTS1_EMS_HEARTBEAT.FromString(raw)))
     assert kept.unknown == {}  # not appended report after report
     assert kept.message.ByteSize() == len(heartbeat().SerializeToString())
+
+
+def test_mutated_messages_flatten_and_merge_without_raising() -> None:
+    """Reports are flattened and merged when a scrape reads them, after the frame was
+    taken in: nothing a frame holds may make that raise."""
+    rng = random.Random(11)
+    messages = PowerOceanModel(epoch=0).messages(1000.0)
+    routes = {route.name: route for route in MAPPING.routes.values()}
+    kept: dict[tuple[str, str], Report] = {}
+    for _ in range(3000):
+        name = rng.choice(list(messages))
+        data = bytearray(messages[name].SerializeToString())
+        for _ in range(rng.randrange(1, 6)):
+            position = rng.randrange(len(data))
+            if rng.random() < 0.6:
+                data[position] = rng.randrange(256)
+            else:
+                data[position:position] = rng.randbytes(rng.randrange(1, 8))
+        route = routes[name]
+        frame = Frame(SERIAL, *route.command, pb.Header(), bytes(data))
+        for entry, report in decode_frame(frame, route).reports:
+            earlier = kept.get((name, entry))
+            kept[(name, entry)] = report if earlier is None else earlier.updated_by(report)
+            assert isinstance(kept[(name, entry)].fields, dict)
+            assert isinstance(report.unknown, dict)
