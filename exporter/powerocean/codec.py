@@ -90,7 +90,7 @@ class Report:
     earlier reports below those paths are replaced, not merged. ``unknown`` holds the
     field numbers the schema does not name (last step ``"#<number>"``), for ``decode``.
 
-    A report of a parsed message (``report_of``) keeps the message and flattens it when
+    A report of a parsed message (``Report.of``) keeps the message and flattens it when
     first read. Such reports are merged message by message (``updated_by``), so a kind
     that arrives every 2 s is flattened once per scrape, not once per frame.
     """
@@ -106,6 +106,16 @@ class Report:
         self._flat: _Flat | None = (fields, lists, {} if unknown is None else unknown)
         self.message: _message.Message | None = None
         self._mergeable: bool | None = False
+
+    @classmethod
+    def of(cls, message: _message.Message, *, mergeable: bool | None = None) -> Report:
+        """What ``message`` carried on the wire, flattened to paths when first read;
+        ``mergeable`` when it is known already."""
+        report = cls.__new__(cls)
+        report._flat = None
+        report.message = message
+        report._mergeable = mergeable
+        return report
 
     @property
     def fields(self) -> dict[FieldPath, Value]:
@@ -149,9 +159,7 @@ class Report:
             and self.mergeable
             and newer.mergeable
         ):
-            merged = report_of(_merged(kept, message))
-            merged._mergeable = True
-            return merged
+            return Report.of(_merged(kept, message), mergeable=True)
         if kept is None and not self.fields:
             return newer
         lists = newer.lists
@@ -240,10 +248,10 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
     except _message.DecodeError:
         return DecodedFrame(frame, route, [], "bad_message")
     if not route.entry_label:
-        return DecodedFrame(frame, route, [("", report_of(message))])
+        return DecodedFrame(frame, route, [("", Report.of(message))])
     entries = []
     for item in getattr(message, route.entries) if route.entries else [message]:
-        report = report_of(item)
+        report = Report.of(item)
         name = route.entry_name(report.key)
         if name:  # an entry that names nothing is an empty placeholder
             entries.append((name, report))
@@ -309,15 +317,6 @@ def serial_from_topic(topic: str | None) -> str:
     if not topic:
         return ""
     return next((segment for segment in reversed(topic.split("/")) if segment), "")
-
-
-def report_of(message: _message.Message) -> Report:
-    """What ``message`` carried on the wire; flattened to paths when first read."""
-    report = Report.__new__(Report)
-    report._flat = None
-    report.message = message
-    report._mergeable = None
-    return report
 
 
 def _root(descriptor: Descriptor) -> _Node:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 
-from exporter.powerocean.codec import build_payload, report_of, varint
+from exporter.powerocean.codec import Report, build_payload, varint
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 
@@ -433,12 +433,12 @@ class OpenApiView:
         address = channel.location
         command = self._commands[address.message]
         if address.message not in self._pack_schemas:
-            fields = report_of(message).fields
+            fields = Report.of(message).fields
             if address.path in fields:
                 yield command, address.quota, _shown(channel, fields[address.path], states_as_text)
             return
         for entry in message.bpSta:
-            fields = report_of(entry).fields
+            fields = Report.of(entry).fields
             if address.path in fields:
                 value = _shown(channel, fields[address.path], states_as_text)
                 yield command, f"{entry.bpSn.decode()}\0{address.quota}", value

@@ -17,7 +17,6 @@ from exporter.powerocean.codec import (
     decode_frame,
     decode_payload,
     raw_fields,
-    report_of,
     split_payload,
     varint,
     xor,
@@ -316,12 +315,12 @@ def test_a_bad_inner_message_is_a_frame_error() -> None:
 
 
 def test_a_report_holds_only_what_was_sent_zeros_included() -> None:
-    report = report_of(pb.JTS1_EMS_CHANGE_REPORT(pcs_run_sta=0, emsFeedPwr=30000))
+    report = Report.of(pb.JTS1_EMS_CHANGE_REPORT(pcs_run_sta=0, emsFeedPwr=30000))
     assert report.fields == {("pcs_run_sta",): 0, ("emsFeedPwr",): 30000}
 
 
 def test_a_report_flattens_nested_and_repeated_messages() -> None:
-    report = report_of(heartbeat())
+    report = Report.of(heartbeat())
     assert report.fields[("pcsBPhase", "volt")] == pytest.approx(237.25)
     assert report.fields[("mpptHeartBeat", 0, "mpptPv", 2, "pwr")] == 883.0
     assert report.fields[("mpptHeartBeat", 0, "mpptTempVal")] == (57.5, 57.25, 55.5)
@@ -332,13 +331,13 @@ def test_a_float_field_sent_as_varint_is_kept() -> None:
     raw = (
         tag(1, 0) + varint(390) + tag(2, 0) + varint(-3770) + tag(3, 5) + struct.pack("<f", 4160.0)
     )
-    report = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
+    report = Report.of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
     assert report.fields == {("sysLoadPwr",): 390, ("sysGridPwr",): -3770, ("mpptPwr",): 4160.0}
 
 
 def test_an_int_field_sent_as_float_is_kept() -> None:
     raw = tag(5, 5) + struct.pack("<f", 87.5) + tag(6, 1) + struct.pack("<d", 1.25)
-    report = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
+    report = Report.of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(raw))
     assert report.fields == {("bpSoc",): 87.5, ("pv1_pwr",): 1.25}
 
 
@@ -361,7 +360,7 @@ def test_other_wire_types_inside_a_battery_pack() -> None:
 
 def test_unknown_field_numbers_are_kept_raw() -> None:
     raw = tag(21, 0) + varint(1) + tag(700, 0) + varint(5) + tag(701, 2) + varint(2) + b"ok"
-    report = report_of(pb.JTS1_EMS_CHANGE_REPORT.FromString(raw))
+    report = Report.of(pb.JTS1_EMS_CHANGE_REPORT.FromString(raw))
     assert report.fields == {("pcs_run_sta",): 1}
     assert report.unknown == {("#700",): 5, ("#701",): "ok"}
 
@@ -443,19 +442,19 @@ def merged_as_messages(kept: Report, newer: Report) -> Report:
 @pytest.mark.parametrize("model", [PowerOceanModel, DcFitModel])
 def test_simulated_updates_merge_as_messages_to_what_paths_give(model) -> None:
     system = model(packs=["HJ32ZDH4ZF000001", "HJ32ZDH4ZF000002"], epoch=0)
-    kept = {kind: report_of(message) for kind, message in system.messages(1000.0).items()}
+    kept = {kind: Report.of(message) for kind, message in system.messages(1000.0).items()}
     for tick in range(1, 10):
         for kind, message in system.update(1000.0 + 2 * tick, tick).items():
-            kept[kind] = merged_as_messages(kept[kind], report_of(message))
+            kept[kind] = merged_as_messages(kept[kind], Report.of(message))
 
 
 def test_a_resent_list_replaces_the_kept_one_whole() -> None:
-    kept = report_of(heartbeat())
+    kept = Report.of(heartbeat())
     shorter = pb.JTS1_EMS_HEARTBEAT(
         pcsAcFreq=50.0,
         mpptHeartBeat=[pb.mpptHeartBeat(mpptPv=[pb.mpptPv(pwr=100.0)], mpptTempVal=[40.0])],
     )
-    fields = merged_as_messages(kept, report_of(shorter)).fields
+    fields = merged_as_messages(kept, Report.of(shorter)).fields
     assert fields[("mpptHeartBeat", 0, "mpptPv", 0, "pwr")] == 100.0
     assert ("mpptHeartBeat", 0, "mpptPv", 0, "vol") not in fields  # not resent: gone
     assert ("mpptHeartBeat", 0, "mpptPv", 2, "pwr") not in fields
@@ -465,13 +464,13 @@ def test_a_resent_list_replaces_the_kept_one_whole() -> None:
 
 
 def test_lists_below_a_single_message_are_replaced_and_kept_apart() -> None:
-    kept = report_of(
+    kept = Report.of(
         pb.ErrorChangeReport(
             ems_err_code=pb.ErrorCode(module_sn="ems", err_code=[1, 2]),
             pcs_err_code=pb.ErrorCode(err_code=[5]),
         )
     )
-    newer = report_of(pb.ErrorChangeReport(ems_err_code=pb.ErrorCode(err_code=[3])))
+    newer = Report.of(pb.ErrorChangeReport(ems_err_code=pb.ErrorCode(err_code=[3])))
     fields = merged_as_messages(kept, newer).fields
     assert fields[("ems_err_code", "err_code")] == (3,)
     assert fields[("ems_err_code", "module_sn")] == "ems"
@@ -479,38 +478,38 @@ def test_lists_below_a_single_message_are_replaced_and_kept_apart() -> None:
 
 
 def test_explicit_zeros_merge_over_kept_values() -> None:
-    kept = report_of(change_report())
-    newer = report_of(pb.JTS1_EMS_CHANGE_REPORT(bpSoc=0, pcs_run_sta=0))
+    kept = Report.of(change_report())
+    newer = Report.of(pb.JTS1_EMS_CHANGE_REPORT(bpSoc=0, pcs_run_sta=0))
     fields = merged_as_messages(kept, newer).fields
     assert (fields[("bpSoc",)], fields[("pcs_run_sta",)]) == (0, 0)
     assert fields[("bpTotalChgEnergy",)] == 1_234_567
 
 
 def test_a_value_of_another_wire_type_merges_by_paths_and_a_later_one_wins() -> None:
-    kept = report_of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=100.0, bpSoc=50))
-    as_varint = report_of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(tag(1, 0) + varint(390)))
+    kept = Report.of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=100.0, bpSoc=50))
+    as_varint = Report.of(pb.JTS1_ENERGY_STREAM_REPORT.FromString(tag(1, 0) + varint(390)))
     merged = kept.updated_by(as_varint)
     assert merged.message is None
     assert merged.fields == {("sysLoadPwr",): 390, ("bpSoc",): 50}
-    later = merged.updated_by(report_of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=400.0)))
+    later = merged.updated_by(Report.of(pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=400.0)))
     assert later.fields == {("sysLoadPwr",): 400.0, ("bpSoc",): 50}
 
 
 def test_an_entry_is_named_by_its_key_as_fields_hold_it() -> None:
     [pack] = pb.JTS1_BP_STA_REPORT(bpSta=[pb.bpStaReport(bpSn=b"HJ32PACK\x00 ", bpDsrc=2)]).bpSta
-    report = report_of(pack)
+    report = Report.of(pack)
     assert report.key("bpSn") == "HJ32PACK" == report.fields[("bpSn",)]
     assert report.key("bpDsrc") == 2
-    assert not report_of(pb.bpStaReport()).key("bpSn")
+    assert not Report.of(pb.bpStaReport()).key("bpSn")
 
 
 def test_unnamed_field_numbers_merge_as_messages_and_are_not_kept() -> None:
     unnamed = tag(200, 5) + struct.pack("<f", 860.0) + tag(22, 0) + varint(1)
     raw = heartbeat().SerializeToString() + unnamed
-    kept = report_of(pb.JTS1_EMS_HEARTBEAT.FromString(raw))
+    kept = Report.of(pb.JTS1_EMS_HEARTBEAT.FromString(raw))
     assert kept.unknown == {("#200",): 860.0, ("#22",): 1}  # shown by decode
     for _ in range(50):
-        kept = merged_as_messages(kept, report_of(pb.JTS1_EMS_HEARTBEAT.FromString(raw)))
+        kept = merged_as_messages(kept, Report.of(pb.JTS1_EMS_HEARTBEAT.FromString(raw)))
     assert kept.unknown == {}  # not appended report after report
     assert kept.message.ByteSize() == len(heartbeat().SerializeToString())
 
