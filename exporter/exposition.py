@@ -147,6 +147,10 @@ class Exposition:
         self._series_lines: dict[_SeriesKey, _Line] = {}
         #: Label names seen to be legacy names (those come from code, so they are few).
         self._legacy_label_names: set[str] = set()
+        #: Label sets of ``SeriesFamily`` series, by label names and values.
+        self._series_label_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+        #: Each family's label names in the order written (also from code: few).
+        self._name_orders: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
 
     def answer(
         self, families: Iterable[Metric], accept: str | None, accept_encoding: str | None
@@ -251,17 +255,15 @@ class Exposition:
             key = (name, names, values)
             last = written.get(key)
             if last is None or last[0] != value:
-                last = self._series_line(key, value)
+                last = self._series_line(key, value, last)
             lines.append(last[1])
         return "".join(lines)
 
-    def _series_line(self, key: _SeriesKey, value: float) -> _Line:
-        """The line of a series whose value changed (its name and labels are kept)."""
-        last = self._series_lines.get(key)
+    def _series_line(self, key: _SeriesKey, value: float, last: _Line | None) -> _Line:
+        """The line of a series whose value changed (``last``: its line before, if kept)."""
         if last is None:
             name, names, values = key
-            labels = self._label_set(tuple(zip(names, values, strict=True))) if values else ""
-            prefix = f"{name}{labels} "
+            prefix = f"{name}{self._series_labels(names, values)} " if values else f"{name} "
             if len(self._series_lines) >= SERIES_CACHE_LIMIT:
                 self._series_lines.clear()
         else:
@@ -269,6 +271,33 @@ class Exposition:
         value_text = _COMMON_VALUES.get(value) or go_float(value)
         line = self._series_lines[key] = (value, f"{prefix}{value_text}\n", prefix)
         return line
+
+    def _series_labels(self, names: tuple[str, ...], values: tuple[str, ...]) -> str:
+        """``{a="x",b="y"}`` of one series, kept: most families of a device are one series
+        with the same labels. A family's label names are put in order and checked once,
+        so a new label set (a new /probe target's) costs its values only."""
+        key = (names, values)
+        text = self._series_label_sets.get(key)
+        if text is None:
+            order = self._name_orders.get(names) or self._name_order(names)
+            escaped = self._label_values
+            pairs = [
+                f'{opening}{escaped.get(values[i]) or self._label_value(values[i])}"'
+                for i, opening in order
+            ]
+            if len(self._series_label_sets) >= CACHE_LIMIT:
+                self._series_label_sets.clear()
+            text = self._series_label_sets[key] = "{" + ",".join(pairs) + "}"
+        return text
+
+    def _name_order(self, names: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """Where each label of ``names`` goes when sorted by name, and its ``name="``."""
+        for name in names:
+            if name not in self._legacy_label_names:
+                self._check_label_name(name)
+        positions = sorted(range(len(names)), key=names.__getitem__)
+        order = self._name_orders[names] = tuple((i, f'{names[i]}="') for i in positions)
+        return order
 
     def _head(self, family: Metric, negotiated: Format) -> _Head:
         if negotiated.escaping not in _KEEPS_LEGACY_NAMES:

@@ -263,7 +263,8 @@ def test_full_caches_start_again_and_the_output_stays_exact(monkeypatch):
     for _ in range(2):
         ours = writer.write(families, negotiate(PROMETHEUS_ACCEPT))
         assert ours == choose_encoder(PROMETHEUS_ACCEPT)[0](Families(families))
-    assert len(writer._label_sets) <= 5 and len(writer._label_values) <= 5
+    caches = (writer._label_sets, writer._series_label_sets, writer._label_values)
+    assert all(len(cache) <= 5 for cache in caches)
 
 
 @pytest.mark.parametrize(
