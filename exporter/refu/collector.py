@@ -144,15 +144,19 @@ class TargetPool:
         return len(self._probed)
 
     def _forget_unused(self, now: float) -> None:
-        """From the least recently used: the idle ones, and while over the limit, any not busy."""
-        for address, target in list(self._probed.items()):
+        """From the least recently used: the idle ones, and while over the limit, any not
+        busy. Looks no further than the first target it keeps once within the limit."""
+        over = len(self._probed) - self._max_probed
+        forgotten = []
+        for address, target in self._probed.items():
             idle = now - target.last_used
-            over = len(self._probed) > self._max_probed
-            if idle >= self._idle_seconds or (over and idle >= self._busy_seconds):
-                del self._probed[address]
-                target.close()
-            elif not over:
-                return
+            if idle >= self._idle_seconds or (over > 0 and idle >= self._busy_seconds):
+                forgotten.append(address)
+                over -= 1
+            elif over <= 0:
+                break
+        for address in forgotten:
+            self._probed.pop(address).close()
 
 
 class RefuModule:
