@@ -175,7 +175,7 @@ class RefuMapping:
         """How the values of one target become its series."""
         return PartLayout(self.channels, ("target",))
 
-    @property
+    @functools.cached_property
     def register_channels(self) -> tuple[Channel[Register], ...]:
         return tuple(c for c in self.channels if isinstance(c.location, Register))  # type: ignore[misc]
 

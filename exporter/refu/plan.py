@@ -9,7 +9,7 @@ the protocol's 125-register limit and no hole between two channels is wider than
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.model import Channel
@@ -87,8 +87,11 @@ def _columns(pairs: list[tuple[Channel[Register], int]]) -> _Words:
     return tuple(c for c, _ in pairs), tuple(offset for _, offset in pairs)
 
 
-def plan_reads(channels: Iterable[Channel[Register]], max_gap: int) -> tuple[RegisterBlock, ...]:
-    """The fewest blocks that read all ``channels`` within the size and gap limits."""
+@functools.lru_cache(maxsize=16)
+def plan_reads(channels: tuple[Channel[Register], ...], max_gap: int) -> tuple[RegisterBlock, ...]:
+    """The fewest blocks that read all ``channels`` within the size and gap limits; made
+    once for the targets of one mapping, which share its blocks (and what they know of
+    their channels' words)."""
     ordered = sorted(channels, key=lambda c: (c.location.function, c.location.register))
     blocks: list[RegisterBlock] = []
     current: list[Channel[Register]] = []

@@ -23,7 +23,7 @@ def test_no_gap_allowed_keeps_unused_registers_out_of_every_read():
 
 def test_a_block_never_exceeds_125_registers_and_splits_at_its_widest_hole():
     channels = load_refu_mapping().register_channels
-    spread = [c for c in channels if c.location.function == 4]
+    spread = tuple(c for c in channels if c.location.function == 4)
     plan = plan_reads(spread, max_gap=200)
     assert all(block.count <= MAX_REGISTERS_PER_READ for block in plan)
     (block,) = plan
