@@ -24,7 +24,7 @@ from prometheus_client.samples import Sample
 from exporter.app import Config
 from exporter.metrics import dotted_version, scaled
 from exporter.model import Kind
-from exporter.powerocean.codec import build_payload
+from exporter.powerocean.codec import build_payload, varint
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
@@ -479,6 +479,28 @@ def test_partial_reports_keep_earlier_values_and_explicit_zeros_count(broker, ex
     assert r.value("powerocean_load_power_watts") == 321
     assert r.value("powerocean_solar_power_watts") == 0
     assert flows["solar"] > 0
+
+
+def test_a_value_of_another_wire_type_merges_with_what_is_kept(broker, exporter_on):
+    """A firmware that sends a float field as an integer: its value is shown, the values
+    kept from earlier heartbeats stay, and a later heartbeat's value replaces it."""
+    exporter = exporter_on(powerocean_config(broker))
+    full = PowerOceanModel(packs=PACKS, epoch=0).messages(900.0)
+    volt = full["JTS1_EMS_HEARTBEAT"].pcsBPhase.volt
+    frequency = pb.JTS1_EMS_HEARTBEAT.DESCRIPTOR.fields_by_name["pcsAcFreq"].number
+    as_integer = pb.JTS1_EMS_HEARTBEAT.FromString(varint(frequency << 3) + varint(51))
+    later = pb.JTS1_EMS_HEARTBEAT(pcsAcFreq=49.5)
+    with Subscriber(broker) as device:
+        device.publish(topic(), payload(full))
+        wait_scrape(exporter, lambda r: r.has("powerocean_ac_frequency_hertz"))
+        device.publish(topic(), payload({"JTS1_EMS_HEARTBEAT": as_integer}))
+        sent_as_integer = wait_scrape(
+            exporter, lambda r: r.value("powerocean_ac_frequency_hertz") == 51
+        )
+        device.publish(topic(), payload({"JTS1_EMS_HEARTBEAT": later}))
+        r = wait_scrape(exporter, lambda r: r.value("powerocean_ac_frequency_hertz") == 49.5)
+    for result in (sent_as_integer, r):
+        assert result.value("powerocean_phase_voltage_volts", phase="B") == pytest.approx(volt)
 
 
 def test_the_state_report_sets_run_state_soc_and_energy_counters(broker, exporter_on):
