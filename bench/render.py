@@ -1,4 +1,4 @@
-"""Render: the exposition of a PowerOcean /metrics written by ``Exposition`` against
+"""Render: the exposition of a PowerOcean /metrics written by ``exposition.write`` against
 prometheus_client's ``generate_latest`` of the same families, in both formats.
 
 The families are a collector's of ``--systems`` systems x 4 packs (7 make about 4,000
@@ -21,7 +21,7 @@ from prometheus_client import exposition as text_exposition
 from prometheus_client.core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_exposition
 
-from exporter.exposition import Exposition, negotiate
+from exporter.exposition import AnyFamily, Family, negotiate, write
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
@@ -66,7 +66,7 @@ class Fleet:
                 self._updates[tick].append((serial, payload))
         self._tick = 0
 
-    def next_scrape(self) -> list[Metric]:
+    def next_scrape(self) -> list[AnyFamily]:
         """The families of a scrape after every system sent one interval's updates."""
         for _ in range(TICKS_PER_SCRAPE):
             for serial, payload in self._updates[self._tick % UPDATE_TICKS]:
@@ -76,24 +76,24 @@ class Fleet:
 
 
 class _Families:
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = families
+    def __init__(self, families: Iterable[AnyFamily]) -> None:
+        self._families = [f.to_metric() if isinstance(f, Family) else f for f in families]
 
     def collect(self) -> Iterable[Metric]:
         return self._families
 
 
-def timed_write(fleet: Fleet, write: Callable[[list[Metric]], object]) -> Callable[[], float]:
+def timed_write(fleet: Fleet, writer: Callable[[list[AnyFamily]], object]) -> Callable[[], float]:
     """Seconds for one ``write`` of a new scrape's families (made before, not timed)."""
 
     def measure() -> float:
         families = fleet.next_scrape()
-        return timed(lambda: write(families))
+        return timed(lambda: writer(families))
 
     return measure
 
 
-def variants(fleet: Fleet, writer: Exposition) -> dict[str, Callable[[], float]]:
+def variants(fleet: Fleet) -> dict[str, Callable[[], float]]:
     """Each writer in each format."""
     found: dict[str, Callable[[], float]] = {}
     for name, accept in ACCEPTS.items():
@@ -102,8 +102,8 @@ def variants(fleet: Fleet, writer: Exposition) -> dict[str, Callable[[], float]]
         found[f"{name} generate_latest"] = timed_write(
             fleet, lambda families, g=generate_latest: g(_Families(families))
         )
-        found[f"{name} Exposition"] = timed_write(
-            fleet, lambda families, n=negotiated: writer.write(families, n)
+        found[f"{name} write"] = timed_write(
+            fleet, lambda families, n=negotiated: write(families, n)
         )
     return found
 
@@ -115,11 +115,9 @@ def main() -> None:
     parser.add_argument("--systems", type=int, default=7)
     args = parser.parse_args()
     fleet = Fleet(args.systems)
-    writer = Exposition()
     first = fleet.next_scrape()
-    count = sum(len(family.samples) for family in first)
-    writer.write(first, negotiate(ACCEPTS["text"]))
-    measured = variants(fleet, writer)
+    count = sum(len(family.samples) for family in _Families(first).collect())
+    measured = variants(fleet)
     rounds = [alternate(measured, args.writes) for _ in range(args.rounds)]
     figures = spreads(rounds)
     print(
@@ -127,10 +125,10 @@ def main() -> None:
         f"{len(rounds)} round medians"
     )
     for name in ACCEPTS:
-        ours, theirs = figures[f"{name} Exposition"], figures[f"{name} generate_latest"]
-        speedup = ratios(rounds, f"{name} generate_latest", f"{name} Exposition")
+        ours, theirs = figures[f"{name} write"], figures[f"{name} generate_latest"]
+        speedup = ratios(rounds, f"{name} generate_latest", f"{name} write")
         print(
-            f"  {name:<12} Exposition {ours.show(1000)}  generate_latest {theirs.show(1000)}"
+            f"  {name:<12} write {ours.show(1000)}  generate_latest {theirs.show(1000)}"
             f"  {speedup.show(1, 1)}x faster"
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import platform
@@ -11,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-from prometheus_client.core import Metric
-from prometheus_client.registry import Collector
+from prometheus_client.core import InfoMetricFamily
 
 from exporter import __version__
 from exporter.config import ConfigError, Reader, SettingCheck, read_document
 from exporter.eventloop import EventLoopThread
 from exporter.metrics import build_info
+from exporter.modules import Collector
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.config import PowerOceanConfig, read_powerocean_section
@@ -29,31 +28,14 @@ from exporter.powerocean.poller import QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.channels import RefuMapping, load_refu_mapping
-from exporter.refu.collector import RefuModule, TargetPool
+from exporter.refu.collector import RefuCollector
 from exporter.refu.config import RefuConfig, read_refu_section
+from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
 from exporter.server import ExporterApp, HttpServer
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
-
-#: Collections of the middle generation between two full ones (Python's default: 10).
-FULL_COLLECTION_AFTER = 100
-
-
-def tune_garbage_collection() -> None:
-    """Leave what start-up made to reference counting, and collect in full 10 times less
-    often than Python does by default.
-
-    Between scrapes the exporter keeps tens of thousands of objects (each device's series
-    and their texts, the reports of PowerOcean systems). With the default thresholds a full
-    collection walks all of them every one or two /metrics of 100 PowerOcean systems, 50 to
-    80 ms each on 2 cores. Reference counting frees nearly all garbage here; a full
-    collection only finds reference cycles, which the scrape paths do not make.
-    """
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
 
 
 @dataclass(frozen=True)
@@ -90,7 +72,7 @@ REVISION_ENV, BRANCH_ENV = "ESS_EXPORTER_REVISION", "ESS_EXPORTER_BRANCH"
 class _BuildInfo:
     """``ess_exporter_build_info``; revision and branch are "unknown" outside a built image."""
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[InfoMetricFamily]:
         yield build_info(
             __version__,
             os.environ.get(REVISION_ENV) or "unknown",
@@ -139,7 +121,7 @@ class Exporter:
         self.poller: QuotaPoller | None = None
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean, powerocean_mapping))
-        refu = RefuModule(pool, targets, config.refu.timeout_seconds)
+        refu = RefuCollector(pool, targets, config.refu.timeout_seconds)
         app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
         try:
             self.http = HttpServer(app, host, port, web_config, self._loop)

@@ -89,7 +89,7 @@ def run(
     log_format: str,
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
-    from exporter.app import Exporter, tune_garbage_collection
+    from exporter.app import Exporter
     from exporter.webconfig import WebConfig, load_web_config
 
     logformat.configure(log_level, log_format)
@@ -113,7 +113,6 @@ def run(
             config_path or "no --config",
         )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    tune_garbage_collection()
     try:
         with contextlib.suppress(KeyboardInterrupt):
             exporter.serve_forever()

@@ -6,14 +6,21 @@ blocking it, and many scrapes run at once on one thread."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from prometheus_client.metrics_core import Metric
+from exporter.exposition import AnyFamily
 
 
 class BadRequest(ValueError):
     """A request the client must change; the server answers 400 with the message."""
+
+
+class Collector(Protocol):
+    """What ``/metrics`` always serves: families made at the time of each scrape (the
+    exporter's own, PowerOcean's, prometheus_client's process and Python collectors)."""
+
+    def collect(self) -> Iterable[AnyFamily]: ...
 
 
 class ScrapeModule(Protocol):
@@ -25,11 +32,11 @@ class ScrapeModule(Protocol):
 
     name: str
 
-    async def scrape(self, timeout: float | None) -> list[Metric]:
+    async def scrape(self, timeout: float | None) -> list[AnyFamily]:
         """The families of the configured devices, for ``/metrics``."""
         ...
 
-    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Metric]:
+    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[AnyFamily]:
         """One device named by the query ``params``; raises BadRequest for bad ones."""
         ...
 

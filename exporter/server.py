@@ -25,13 +25,11 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
 
-from exporter import __version__
+from exporter import __version__, exposition
 from exporter.eventloop import EventLoopThread
-from exporter.exposition import Exposition
-from exporter.modules import BadRequest, ScrapeModule
+from exporter.exposition import AnyFamily
+from exporter.modules import BadRequest, Collector, ScrapeModule
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -67,7 +65,6 @@ class ExporterApp:
         self._collectors = list(collectors)
         self._modules = {module.name: module for module in modules}
         self._web_config = web_config or WebConfig()
-        self._exposition = Exposition()
 
     async def __call__(self, request: web.BaseRequest) -> web.Response:
         response = await self._route(request)
@@ -116,7 +113,7 @@ class ExporterApp:
         def write() -> tuple[list[tuple[str, str]], bytes]:
             own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
             families = itertools.chain(own, itertools.chain.from_iterable(scraped))
-            return self._exposition.answer(families, accept, encoding)
+            return exposition.answer(families, accept, encoding)
 
         headers, body = await asyncio.get_running_loop().run_in_executor(None, write)
         return web.Response(body=body, headers=headers)
@@ -135,9 +132,9 @@ class ExporterApp:
         families = await module.probe(params, _scrape_timeout(request))
         return self._expose(families, request)
 
-    def _expose(self, families: Iterable[Metric], request: web.BaseRequest) -> web.Response:
+    def _expose(self, families: Iterable[AnyFamily], request: web.BaseRequest) -> web.Response:
         """``families`` in the format and encoding the client accepts."""
-        headers, body = self._exposition.answer(families, *_wanted(request))
+        headers, body = exposition.answer(families, *_wanted(request))
         return web.Response(body=body, headers=headers)
 
 

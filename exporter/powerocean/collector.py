@@ -8,24 +8,19 @@ is up; all of a system's values disappear when it is down.
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from prometheus_client.core import Metric
-
-from exporter.metrics import FamilyBuilder, HealthMetric, Part, PartLayout
+from exporter.exposition import AnyFamily
+from exporter.metrics import ChannelFamilies, Families, HealthMetric
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
 from exporter.powerocean.schema import FieldPath, PowerOceanChannel, PowerOceanMapping
-
-#: A part, and what it was built from (reports, or the parts it merges).
-_Kept = tuple[tuple[object, ...], Part]
 
 POWEROCEAN_SYSTEM = HealthMetric(
     "powerocean",
@@ -134,7 +129,7 @@ class PowerOceanHealth:
     last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
-def powerocean_health(health: PowerOceanHealth) -> Iterator[Metric]:
+def powerocean_health(health: PowerOceanHealth) -> Iterator[AnyFamily]:
     yield POWEROCEAN_SYSTEM.info(
         {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
     )
@@ -201,17 +196,9 @@ class PowerOceanCollector:
         self._lasting = {name for name, route in mapping.routes.items() if route.lasting}
         self._system_groups = _system_groups(mapping)
         self._entry_groups = _entry_groups(mapping)
-        #: Each system's and entry's part, by (serial, group kinds or entry kind and name).
-        self._parts: dict[tuple[str, ...], _Kept] = {}
-        #: Each group's parts of all systems merged, in the order of the groups.
-        self._merged: list[_Kept | None] = [None] * (
-            len(self._system_groups) + len(self._entry_groups)
-        )
 
-    def collect(self) -> Iterator[Metric]:
-        """Each system's families. A system's or entry's part is built again only when the
-        reports it comes from are other objects than in the last scrape, and a group's
-        parts of all systems are merged again only when one of them is another part."""
+    def collect(self) -> Iterator[AnyFamily]:
+        """Each system's families, from what its reports hold now."""
         now = self._clock()
         systems = self._cache.snapshot()
         dropped, received = self._ingest.counts()
@@ -222,9 +209,7 @@ class PowerOceanCollector:
             received=received,
             names=self._devices.names(),
         )
-        parts = _Parts(self._parts)
-        system_parts: list[list[Part]] = [[] for _ in self._system_groups]
-        entry_parts: list[list[Part]] = [[] for _ in self._entry_groups]
+        families = Families()
         for serial in sorted(health.names):
             system = systems.get(serial, SystemState())
             health.last_message.update(((serial, k), r.at) for k, r in system.kinds.items())
@@ -236,21 +221,15 @@ class PowerOceanCollector:
             health.up[serial] = any(kind not in self._lasting for kind in shown)
             if not health.up[serial]:
                 continue
-            for group, of_group in zip(self._system_groups, system_parts, strict=True):
-                of_group.append(parts.system(group, serial, shown))
-            for group, of_group in zip(self._entry_groups, entry_parts, strict=True):
-                fresh = self._fresh_entries(group, system, now)
-                if group.label == "pack":
+            for group in self._system_groups:
+                group.add(families, shown, serial)
+            for entries in self._entry_groups:
+                fresh = self._fresh_entries(entries, system, now)
+                if entries.label == "pack":
                     health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                of_group += (parts.entry(group, serial, name, r) for name, r in fresh.items())
-        self._parts = parts.used
-        builders: dict[tuple[str, ...], FamilyBuilder] = {}
-        groups = [*self._system_groups, *self._entry_groups]
-        for group, part in zip(groups, self._merge([*system_parts, *entry_parts]), strict=True):
-            labels = group.layout.device_labels
-            builders.setdefault(labels, FamilyBuilder(labels)).add_part(part)
-        for builder in builders.values():
-            yield from builder.families()
+                for name, reported in fresh.items():
+                    entries.add(families, reported, serial, name)
+        yield from families
         yield from powerocean_health(health)
 
     def _fresh_entries(
@@ -261,17 +240,6 @@ class PowerOceanCollector:
             for name, reported in system.entries.get(group.kind, {}).items()
             if group.lasting or self._fresh(reported, now)
         }
-
-    def _merge(self, parts: list[list[Part]]) -> list[Part]:
-        """Each group's parts merged into one, the last scrape's while they are the same."""
-        merged = [
-            kept
-            if kept is not None and _same(kept[0], of_group)
-            else (tuple(of_group), Part.merge(of_group).reusing(kept and kept[1]))
-            for kept, of_group in zip(self._merged, parts, strict=True)
-        ]
-        self._merged = merged
-        return [part for _, part in merged]
 
     def _fresh(self, reported: Reported, now: float) -> bool:
         return now - reported.at <= self._stale_after
@@ -304,23 +272,26 @@ class SystemGroup:
     ) -> None:
         self.kinds = kinds
         self.sources = tuple(sources for _, sources in channels)
-        self.layout = PartLayout([channel for channel, _ in channels], ("serial",))
+        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial",))
         #: Each channel's (path, missing value) in each kind, by kind.
         self._reads = {
             kind: _reads([(c, sources[k]) for c, sources in channels])
             for k, kind in enumerate(kinds)
         }
 
-    def part(self, shown: Mapping[str, Reported], serial: str, previous: Part | None) -> Part:
+    def add(self, families: Families, shown: Mapping[str, Reported], serial: str) -> None:
+        """The series of one system, from the reports ``shown`` of it."""
         sent = [kind for kind in self.kinds if kind in shown]
+        if not sent:
+            return
         if len(sent) == 1:  # one kind to read from, as in all but the Open API's mode
             raws = _read(shown[sent[0]], self._reads[sent[0]])
         else:
             raws = [
                 _latest(shown, sources, channel)
-                for channel, sources in zip(self.layout.channels, self.sources, strict=True)
+                for channel, sources in zip(self.channels.channels, self.sources, strict=True)
             ]
-        return self.layout.part((serial,), raws, previous)
+        self.channels.add(families, (serial,), raws)
 
 
 class EntryGroup:
@@ -332,11 +303,12 @@ class EntryGroup:
         self.kind = kind
         self.label = label
         self.lasting = lasting
-        self.layout = PartLayout([channel for channel, _ in channels], ("serial", label))
+        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial", label))
         self._reads = _reads(channels)
 
-    def part(self, reported: Reported, serial: str, name: str, previous: Part | None) -> Part:
-        return self.layout.part((serial, name), _read(reported, self._reads), previous)
+    def add(self, families: Families, reported: Reported, serial: str, name: str) -> None:
+        """The series of one entry (``name``) of a system."""
+        self.channels.add(families, (serial, name), _read(reported, self._reads))
 
 
 #: Where a channel is read in a report: its path, and its value when the report left it out.
@@ -351,43 +323,6 @@ def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
     """The raw value of each channel in one report."""
     fields = reported.fields
     return [fields.get(path, missing) for path, missing in reads]
-
-
-class _Parts:
-    """One scrape's parts of systems and entries: the last scrape's while the reports they
-    were built from are the same objects; ``used`` holds this scrape's, kept for the next."""
-
-    def __init__(self, kept: dict[tuple[str, ...], _Kept]) -> None:
-        self._kept = kept
-        self.used: dict[tuple[str, ...], _Kept] = {}
-
-    def system(self, group: SystemGroup, serial: str, shown: Mapping[str, Reported]) -> Part:
-        reports = tuple(map(shown.get, group.kinds))
-        return self._part(
-            (serial, *group.kinds), reports, lambda kept: group.part(shown, serial, kept)
-        )
-
-    def entry(self, group: EntryGroup, serial: str, name: str, reported: Reported) -> Part:
-        key = (serial, group.kind, name)
-        return self._part(key, (reported,), lambda kept: group.part(reported, serial, name, kept))
-
-    def _part(
-        self,
-        key: tuple[str, ...],
-        reports: tuple[object, ...],
-        build: Callable[[Part | None], Part],
-    ) -> Part:
-        """The kept part of ``key`` while its reports are the same, else one built from it."""
-        kept = self._kept.get(key)
-        if kept is None or not _same(kept[0], reports):
-            kept = (reports, build(kept and kept[1]))
-        self.used[key] = kept
-        return kept[1]
-
-
-def _same(kept: Sequence[object], now: Sequence[object]) -> bool:
-    """Whether two sequences hold the same objects (not equal ones: identity is cheap)."""
-    return len(kept) == len(now) and all(map(operator.is_, kept, now))
 
 
 def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from exporter.config import SettingCheck
-from exporter.metrics import PartLayout
 from exporter.model import (
     Channel,
     DeviceMapping,
@@ -72,22 +71,15 @@ class Register:
 
     def decode(self, words: Sequence[int]) -> int:
         """The value of this register's words (big-endian within a word)."""
-        width, swapped, sign_bit = self._shape
-        if width == 2:
-            high, low = (words[1], words[0]) if swapped else (words[0], words[1])
-            value = (high << 16) | low
+        if self.type.words == 2:
+            high, low = words[:2] if self.word_order is WordOrder.MSW_FIRST else words[1::-1]
+            value = high << 16 | low
         else:
             value = words[0]
-        if value >= sign_bit:
-            value -= sign_bit << 1
+        bits = 16 * self.type.words
+        if self.type.signed and value >> (bits - 1):
+            value -= 1 << bits
         return value
-
-    @functools.cached_property
-    def _shape(self) -> tuple[int, bool, int]:
-        """(words, least significant word first, the sign bit or a bound no value reaches)."""
-        width = self.type.words
-        sign_bit = 1 << (16 * width - 1) if self.type.signed else 1 << 32
-        return width, width == 2 and self.word_order is WordOrder.LSW_FIRST, sign_bit
 
 
 @dataclass(frozen=True)
@@ -165,19 +157,14 @@ RefuChannel = Channel[RefuLocation]
 @dataclass(frozen=True)
 class RefuMapping:
     model: DeviceMapping[RefuLocation]
+    #: The channels read from registers.
+    register_channels: tuple[Channel[Register], ...]
+    #: The channels that are not registers; for a bit count, its channels and masks.
+    derived: tuple[tuple[RefuChannel, tuple[tuple[RefuChannel, int], ...]], ...]
 
     @property
     def channels(self) -> tuple[RefuChannel, ...]:
         return self.model.channels
-
-    @functools.cached_property
-    def layout(self) -> PartLayout:
-        """How the values of one target become its series."""
-        return PartLayout(self.channels, ("target",))
-
-    @functools.cached_property
-    def register_channels(self) -> tuple[Channel[Register], ...]:
-        return tuple(c for c in self.channels if isinstance(c.location, Register))  # type: ignore[misc]
 
     @property
     def settings(self) -> dict[str, SettingCheck]:
@@ -195,32 +182,17 @@ class RefuMapping:
     ) -> dict[RefuChannel, Any]:
         """Values of the channels that are not registers, given the registers read."""
         values: dict[RefuChannel, Any] = {}
-        for channel, parts in self._derived:
+        for channel, parts in self.derived:
             location = channel.location
             if isinstance(location, Constant):
                 values[channel] = location.value
             elif isinstance(location, Configured):
                 values[channel] = _configured(location, settings)
             else:
-                words = [(read[source], mask) for source, mask in parts if source in read]
+                words = [(read[counted], mask) for counted, mask in parts if counted in read]
                 if words:
                     values[channel] = sum((word & mask).bit_count() for word, mask in words)
         return values
-
-    @functools.cached_property
-    def _derived(self) -> tuple[tuple[RefuChannel, tuple[tuple[RefuChannel, int], ...]], ...]:
-        """The channels that are not registers; for a bit count, its channels and masks."""
-        by_source = {channel.seed_id: channel for channel in self.channels}
-        return tuple(
-            (
-                channel,
-                tuple((by_source[s], mask) for s, mask in channel.location.parts)
-                if isinstance(channel.location, BitCount)
-                else (),
-            )
-            for channel in self.channels
-            if not isinstance(channel.location, Register)
-        )
 
 
 def setting_check(setting: Configured) -> SettingCheck:
@@ -265,7 +237,23 @@ def _shipped_refu_mapping() -> RefuMapping:
 def _read_refu_mapping(path: Path) -> RefuMapping:
     mapping = load_mapping(path, parse_location)
     _check_registers(mapping)
-    return RefuMapping(mapping)
+    channels = mapping.channels
+    by_seed_id = {channel.seed_id: channel for channel in channels}
+    derived = tuple(
+        (
+            channel,
+            tuple((by_seed_id[seed_id], mask) for seed_id, mask in channel.location.parts)
+            if isinstance(channel.location, BitCount)
+            else (),
+        )
+        for channel in channels
+        if not _is_register(channel)
+    )
+    return RefuMapping(mapping, tuple(filter(_is_register, channels)), derived)
+
+
+def _is_register(channel: RefuChannel) -> TypeGuard[Channel[Register]]:
+    return isinstance(channel.location, Register)
 
 
 def _check_registers(mapping: DeviceMapping[RefuLocation]) -> None:

@@ -1,26 +1,23 @@
-"""The REFU scrape path: read targets when Prometheus scrapes, turn answers into families.
+"""The REFU's collector: reads targets when Prometheus scrapes and turns what they
+answered into families.
 
-``RefuModule`` is what the HTTP server sees of the REFU: the configured targets for
+``RefuCollector`` is what the HTTP server sees of the REFU: the configured targets for
 ``/metrics`` and ``/probe?module=refu&target=HOST:PORT[&unit_id=N]``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlencode
 
-from prometheus_client.core import Metric
-
 from exporter.config import parse_address
-from exporter.metrics import FamilyBuilder, HealthMetric, Part
+from exporter.exposition import AnyFamily, Family
+from exporter.metrics import ChannelFamilies, Families, HealthMetric
 from exporter.model import Kind
 from exporter.modules import BadRequest
-from exporter.refu.channels import RefuMapping
 from exporter.refu.config import DEFAULT_MODBUS_PORT
+from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address, RefuTarget, TargetHealth
 
 REFU_UP = HealthMetric(
@@ -70,7 +67,7 @@ REFU_HEALTH = (
 )
 
 
-def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]:
+def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Family]:
     """Health of the scraped REFU targets, one series per target."""
     yield REFU_UP.family([((name,), float(h.up)) for name, h in targets])
     yield REFU_SCRAPE_DURATION.family([((name,), h.duration_seconds) for name, h in targets])
@@ -81,86 +78,9 @@ def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Metric]
     )
 
 
-async def read_targets(targets: Sequence[tuple[str, RefuTarget]], timeout: float) -> list[Metric]:
-    """Scrape ``targets`` at once, within ``timeout``: their channels' families and health."""
-    if len(targets) == 1:  # a /probe: no task of its own, one round of the loop less
-        results = [await targets[0][1].scrape(timeout)]
-    else:
-        results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
-    parts, health = [], []
-    for (name, target), result in zip(targets, results, strict=True):
-        parts.append(target.part(name, result))
-        health.append((name, target.health(result)))
-    families = FamilyBuilder(("target",))
-    families.add_part(parts[0] if len(parts) == 1 else Part.merge(parts))
-    return [*families.families(), *refu_health(health)]
-
-
-class TargetPool:
-    """Every REFU target the exporter talks to.
-
-    Configured targets (``/metrics``) stay. Targets read through ``/probe`` are kept, one
-    per address and unit, for their counters and learned read plan, and forgotten once
-    unused for ``idle_seconds``; beyond ``max_probed`` the least recently used go sooner,
-    but never one used within ``busy_seconds`` (longer than any scrape may take), so a
-    scrape in flight keeps its target and its counters. A device that is both configured
-    and probed has two ``RefuTarget``s, so each job's counters count only its own requests.
-    Used on the event loop the targets are read on.
-    """
-
-    def __init__(
-        self,
-        mapping: RefuMapping,
-        *,
-        max_gap: int,
-        max_probed: int = 1024,
-        idle_seconds: float = 600.0,
-        busy_seconds: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.mapping = mapping
-        self._max_gap = max_gap
-        self._max_probed = max_probed
-        self._idle_seconds = idle_seconds
-        self._busy_seconds = busy_seconds
-        self._clock = clock
-        self._probed: OrderedDict[Address, RefuTarget] = OrderedDict()
-
-    def configure(self, address: Address, settings: Mapping[str, Any]) -> RefuTarget:
-        return RefuTarget(address, self.mapping, settings=settings, max_gap=self._max_gap)
-
-    def get(self, address: Address) -> RefuTarget:
-        """The probed target at ``address``, created on first use."""
-        now = self._clock()
-        target = self._probed.pop(address, None) or RefuTarget(
-            address, self.mapping, max_gap=self._max_gap, clock=self._clock
-        )
-        target.last_used = now
-        self._probed[address] = target
-        self._forget_unused(now)
-        return target
-
-    def __len__(self) -> int:
-        return len(self._probed)
-
-    def _forget_unused(self, now: float) -> None:
-        """From the least recently used: the idle ones, and while over the limit, any not
-        busy. Looks no further than the first target it keeps once within the limit."""
-        over = len(self._probed) - self._max_probed
-        forgotten = []
-        for address, target in self._probed.items():
-            idle = now - target.last_used
-            if idle >= self._idle_seconds or (over > 0 and idle >= self._busy_seconds):
-                forgotten.append(address)
-                over -= 1
-            elif over <= 0:
-                break
-        for address in forgotten:
-            self._probed.pop(address).close()
-
-
-class RefuModule:
-    """The REFU for the HTTP server: configured targets, and any one through ``/probe``.
+class RefuCollector:
+    """The REFU for the HTTP server (a ``/probe`` module): configured targets, and any one
+    through ``/probe``.
 
     A scrape keeps within ``timeout`` (the configuration's) and what Prometheus allows.
     """
@@ -173,13 +93,14 @@ class RefuModule:
         self._pool = pool
         self._targets = list(targets)
         self._timeout = timeout
+        self._channels = ChannelFamilies(pool.mapping.channels, ("target",))
 
-    async def scrape(self, timeout: float | None) -> list[Metric]:
+    async def scrape(self, timeout: float | None) -> list[AnyFamily]:
         if not self._targets:
             return []
-        return await read_targets(self._targets, self._within(timeout))
+        return await self._read(self._targets, self._within(timeout))
 
-    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Metric]:
+    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[AnyFamily]:
         target = params.get("target", "")
         if not target:
             raise BadRequest("'target' parameter is missing")
@@ -191,7 +112,25 @@ class RefuModule:
         if not 0 <= unit_id <= 255:
             raise BadRequest("unit_id must be 0..255")
         refu = self._pool.get(Address(host, port, unit_id))
-        return await read_targets([(target, refu)], self._within(timeout))
+        return await self._read([(target, refu)], self._within(timeout))
+
+    async def _read(
+        self, targets: Sequence[tuple[str, RefuTarget]], timeout: float
+    ) -> list[AnyFamily]:
+        """Scrape ``targets`` at once, within ``timeout``: their channels' families and health."""
+        if len(targets) == 1:  # a /probe: no task of its own, one round of the loop less
+            results = [await targets[0][1].scrape(timeout)]
+        else:
+            results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
+        families = Families()
+        channels = self._channels.channels
+        for (name, _), result in zip(targets, results, strict=True):
+            self._channels.add(families, (name,), [result.values.get(c) for c in channels])
+        health = [
+            (name, target.health(result))
+            for (name, target), result in zip(targets, results, strict=True)
+        ]
+        return [*families, *refu_health(health)]
 
     def links(self) -> list[tuple[str, str]]:
         return [
@@ -205,5 +144,5 @@ class RefuModule:
 
 def _probe_query(address: Address) -> str:
     return urlencode(
-        {"module": RefuModule.name, "target": str(address), "unit_id": address.unit_id}
+        {"module": RefuCollector.name, "target": str(address), "unit_id": address.unit_id}
     )

@@ -8,9 +8,8 @@ the protocol's 125-register limit and no hole between two channels is wider than
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exporter.model import Channel
 from exporter.refu.channels import Register, RegisterType
@@ -29,30 +28,19 @@ class RegisterBlock:
     start: int
     count: int
     channels: tuple[Channel[Register], ...]
+    #: The channels of one word (most of them) and the offset of each one's word in the
+    #: answer, unsigned and signed: taken from the answer without a call each.
+    _unsigned: _Words = field(init=False, repr=False, compare=False)
+    _signed: _Words = field(init=False, repr=False, compare=False)
+    #: Every other channel, with where its words are in the answer.
+    _wide: tuple[tuple[Channel[Register], int, int], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
-    def values(self, words: Sequence[int]) -> dict[Channel[Register], int]:
-        """Each channel of the block with its decoded raw value."""
-        unsigned, signed, others = self._by_type
-        values = dict(zip(unsigned[0], map(words.__getitem__, unsigned[1]), strict=True))
-        values.update(
-            zip(
-                signed[0],
-                [w - 0x10000 if w & 0x8000 else w for w in map(words.__getitem__, signed[1])],
-                strict=True,
-            )
-        )
-        for channel, start, end in others:
-            values[channel] = channel.location.decode(words[start:end])
-        return values
-
-    @functools.cached_property
-    def _by_type(self) -> tuple[_Words, _Words, tuple[tuple[Channel[Register], int, int], ...]]:
-        """The channels of one unsigned word and their offsets in the answer, those of one
-        signed word, and every other channel with where its words are: most channels are
-        one word, taken without a call each."""
+    def __post_init__(self) -> None:
         unsigned: list[tuple[Channel[Register], int]] = []
         signed: list[tuple[Channel[Register], int]] = []
-        others = []
+        wide = []
         for channel in self.channels:
             location, offset = channel.location, channel.location.register - self.start
             if location.type is RegisterType.UINT16:
@@ -60,8 +48,22 @@ class RegisterBlock:
             elif location.type is RegisterType.INT16:
                 signed.append((channel, offset))
             else:
-                others.append((channel, offset, location.end - self.start))
-        return _columns(unsigned), _columns(signed), tuple(others)
+                wide.append((channel, offset, location.end - self.start))
+        object.__setattr__(self, "_unsigned", _columns(unsigned))
+        object.__setattr__(self, "_signed", _columns(signed))
+        object.__setattr__(self, "_wide", tuple(wide))
+
+    def values(self, words: Sequence[int]) -> dict[Channel[Register], int]:
+        """Each channel of the block with its decoded raw value."""
+        (unsigned, at), (signed, signed_at) = self._unsigned, self._signed
+        values = dict(zip(unsigned, map(words.__getitem__, at), strict=True))
+        signed_words = map(words.__getitem__, signed_at)
+        values.update(
+            zip(signed, [w - 0x10000 if w & 0x8000 else w for w in signed_words], strict=True)
+        )
+        for channel, start, end in self._wide:
+            values[channel] = channel.location.decode(words[start:end])
+        return values
 
     def split(self) -> tuple[RegisterBlock, RegisterBlock]:
         """Two blocks holding this block's channels, cut at the widest hole, else the middle."""
@@ -87,11 +89,8 @@ def _columns(pairs: list[tuple[Channel[Register], int]]) -> _Words:
     return tuple(c for c, _ in pairs), tuple(offset for _, offset in pairs)
 
 
-@functools.lru_cache(maxsize=16)
 def plan_reads(channels: tuple[Channel[Register], ...], max_gap: int) -> tuple[RegisterBlock, ...]:
-    """The fewest blocks that read all ``channels`` within the size and gap limits; made
-    once for the targets of one mapping, which share its blocks (and what they know of
-    their channels' words)."""
+    """The fewest blocks that read all ``channels`` within the size and gap limits."""
     ordered = sorted(channels, key=lambda c: (c.location.function, c.location.register))
     blocks: list[RegisterBlock] = []
     current: list[Channel[Register]] = []

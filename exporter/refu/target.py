@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exporter.metrics import Part
 from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
-from exporter.refu.plan import RegisterBlock, plan_reads
+from exporter.refu.plan import RegisterBlock
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +68,9 @@ class RefuTarget:
         self,
         address: Address,
         mapping: RefuMapping,
+        plan: Sequence[RegisterBlock],
         *,
         settings: Mapping[str, Any] | None = None,
-        max_gap: int = 10,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.address = address
@@ -80,17 +79,16 @@ class RefuTarget:
         self.last_used = clock()
         self._mapping = mapping
         self._settings = dict(settings or {})
-        self._max_gap = max_gap
-        self._plan: list[RegisterBlock] = []
-        self._planned_at = float("-inf")
+        #: The mapping's read plan, and this device's: blocks it refuses are split.
+        self._mapping_plan = tuple(plan)
+        self._plan = list(plan)
+        self._planned_at = clock()
         self._reader: ModbusReader | None = None
         self._lock = asyncio.Lock()
         self._idle_close: asyncio.TimerHandle | None = None
         self.requests = 0
         self.exceptions = 0
         self.errors = dict.fromkeys(FAILURE_REASONS, 0)
-        #: The name and part of the last scrape, whose unchanged families the next reuses.
-        self._last_part: tuple[str, Part] | None = None
 
     def health(self, result: ScrapeResult) -> TargetHealth:
         return TargetHealth(
@@ -100,14 +98,6 @@ class RefuTarget:
             exceptions=self.exceptions,
             errors=dict(self.errors),
         )
-
-    def part(self, name: str, result: ScrapeResult) -> Part:
-        """The series of a scrape's values, for a target shown as ``name``."""
-        layout = self._mapping.layout
-        previous = self._last_part[1] if self._last_part and self._last_part[0] == name else None
-        part = layout.part((name,), [result.values.get(c) for c in layout.channels], previous)
-        self._last_part = (name, part)
-        return part
 
     async def scrape(self, timeout: float) -> ScrapeResult:
         """Read every channel within ``timeout`` seconds; never raises for device trouble."""
@@ -140,9 +130,9 @@ class RefuTarget:
         return ScrapeResult(False, time.perf_counter() - started)
 
     async def _read_all(self) -> dict[RefuChannel, Any]:
-        if time.monotonic() - self._planned_at > RELEARN_PLAN_SECONDS:
-            self._plan = list(plan_reads(self._mapping.register_channels, self._max_gap))
-            self._planned_at = time.monotonic()
+        if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
+            self._plan = list(self._mapping_plan)
+            self._planned_at = self._clock()
         if self._reader is None:
             self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()

@@ -14,7 +14,7 @@ import pytest
 
 from exporter import __version__
 from exporter.app import BRANCH_ENV, REVISION_ENV, Config
-from exporter.metrics import HEALTH_SOURCE
+from exporter.metrics import HEALTH_SEED_ID
 from exporter.reference import HEALTH_METRICS, REGENERATE, markdown, metric_rows
 from tests.support.exporters import start_exporter
 from tests.support.paths import PROJECT_ROOT
@@ -61,7 +61,7 @@ def test_every_row_has_the_contract_keys(rows):
 
 
 def test_health_metrics_are_listed_with_their_labels(rows):
-    health = {row["metric"]: row for row in rows if row["source"] == HEALTH_SOURCE}
+    health = {row["metric"]: row for row in rows if row["source"] == HEALTH_SEED_ID}
     assert list(health) == [metric.name for metric in HEALTH_METRICS]
     assert health["refu_up"]["label_names"] == ["target"]
     assert health["refu_scrape_errors_total"]["kind"] == "counter"

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from exporter.app import Config
 from exporter.refu.channels import load_refu_mapping
-from exporter.refu.collector import TargetPool
 from exporter.refu.config import RefuConfig
+from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator

@@ -29,8 +29,8 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from prometheus_client.utils import floatToGoString
 
 from exporter import exposition
-from exporter.exposition import Exposition, go_float, negotiate
-from exporter.metrics import FamilyBuilder, HealthMetric, Part, PartLayout, build_info
+from exporter.exposition import AnyFamily, Family, FamilyShape, negotiate, write
+from exporter.metrics import ChannelFamilies, Families, HealthMetric, build_info
 from exporter.model import Channel, Kind
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
@@ -57,33 +57,34 @@ REWRITING_ACCEPTS = {
 AWKWARD = ("back\\slash", 'a "quote"', "new\nline", "ünïcødé ☀", "", "\\n literally")
 
 
-class Families:
-    """A collector of fixed families, for prometheus_client's writers."""
+class Collected:
+    """Fixed families as prometheus_client's own, for its writers."""
 
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self.families = list(families)
+    def __init__(self, families: Iterable[AnyFamily]) -> None:
+        self.families = [f.to_metric() if isinstance(f, Family) else f for f in families]
 
     def collect(self) -> list[Metric]:
         return self.families
 
 
-def assert_written_as_prometheus_client(families: Iterable[Metric], accept: str | None) -> str:
+def assert_written_as_prometheus_client(families: Iterable[AnyFamily], accept: str | None) -> str:
     """Our bytes equal those of the encoder prometheus_client picks for ``accept``."""
-    fixed = Families(families)
+    fixed = list(families)
     encoder, _ = choose_encoder(accept or "")
-    ours = Exposition().write(fixed.families, negotiate(accept))
-    assert ours.decode() == encoder(fixed).decode()
+    ours = write(fixed, negotiate(accept))
+    assert ours.decode() == encoder(Collected(fixed)).decode()
     return ours.decode()
 
 
-def assert_parsed(families: Iterable[Metric]) -> None:
+def assert_parsed(families: Iterable[AnyFamily]) -> None:
     """Both formats parse with prometheus_client's parsers, to the same samples."""
     fixed = list(families)
-    writer = Exposition()
-    text = writer.write(fixed, negotiate(None)).decode()
-    openmetrics = writer.write(fixed, negotiate(PROMETHEUS_ACCEPT)).decode()
+    text = write(fixed, negotiate(None)).decode()
+    openmetrics = write(fixed, negotiate(PROMETHEUS_ACCEPT)).decode()
     assert samples_of(parse_text(text)) == samples_of(parse_openmetrics(openmetrics))
-    assert len(samples_of(parse_text(text))) == sum(len(f.samples) for f in fixed)
+    assert len(samples_of(parse_text(text))) == sum(
+        len(f.samples) for f in Collected(fixed).collect()
+    )
 
 
 def samples_of(families: Iterable[Metric]) -> dict[tuple[str, tuple], str]:
@@ -101,7 +102,7 @@ def channel(kind: Kind, metric: str, **options: Any) -> Channel[None]:
     )
 
 
-def every_kind() -> list[Metric]:
+def every_kind() -> list[AnyFamily]:
     """A family of each kind the mappings make, with label values that need escaping."""
     adds = [
         (channel(Kind.GAUGE, "x_power_watts", scale=0.1), 1234),
@@ -114,14 +115,14 @@ def every_kind() -> list[Metric]:
         (channel(Kind.ARRAY, "x_cell_volts", index_label="cell", scale=0.001), (3301, 3299)),
         (channel(Kind.GAUGE, "x_phase_volts", labels=(("phase", "L1"),)), -230.5),
     ]
-    layout = PartLayout([ch for ch, _ in adds], ("serial", "pack"))
-    raws = [raw for _, raw in adds]
-    builder = FamilyBuilder(("serial", "pack"))
-    builder.add_part(Part.merge([layout.part((value, "pack-1"), raws) for value in AWKWARD]))
-    return list(builder.families())
+    channels = ChannelFamilies([ch for ch, _ in adds], ("serial", "pack"))
+    families = Families()
+    for value in AWKWARD:
+        channels.add(families, (value, "pack-1"), [raw for _, raw in adds])
+    return list(families)
 
 
-def health_families() -> list[Metric]:
+def health_families() -> list[AnyFamily]:
     """The exporter's own families: health gauges and counters, build info."""
     up = HealthMetric("test", "x_up", Kind.GAUGE, "1 when \\ up\nor not.", ("serial",))
     sent = HealthMetric("test", "x_messages_total", Kind.COUNTER, 'Messages "sent".', ("kind",))
@@ -165,7 +166,7 @@ def left_to_prometheus_client() -> list[Metric]:
     return [created, stamped, histogram, summary, dotted, colon, odd_label]
 
 
-def powerocean_scrape(systems: int = 2, packs: int = 4) -> list[Metric]:
+def powerocean_scrape(systems: int = 2, packs: int = 4) -> list[AnyFamily]:
     """Every family of a PowerOcean scrape, from the simulator's messages ingested in-process."""
     mapping = load_powerocean_mapping()
     cache = MessageCache()
@@ -209,23 +210,6 @@ def test_every_family_is_written_as_prometheus_client_writes_it(make, accept):
     assert_written_as_prometheus_client(make(), accept)
 
 
-@pytest.mark.parametrize("accept", [None, PROMETHEUS_ACCEPT])
-def test_only_what_the_writer_cannot_write_is_handed_to_prometheus_client(accept, monkeypatch):
-    handed_on = []
-    write_one = exposition._written_by_prometheus_client
-
-    def counting(family: Metric, negotiated: exposition.Format) -> str:
-        handed_on.append(family.name)
-        return write_one(family, negotiated)
-
-    monkeypatch.setattr(exposition, "_written_by_prometheus_client", counting)
-    for make in WRITTEN_HERE.values():
-        Exposition().write(make(), negotiate(accept))
-    assert handed_on == []
-    Exposition().write(left_to_prometheus_client(), negotiate(accept))
-    assert handed_on == [family.name for family in left_to_prometheus_client()]
-
-
 @pytest.mark.parametrize("accept", REWRITING_ACCEPTS.values(), ids=REWRITING_ACCEPTS.keys())
 def test_escaping_that_rewrites_names_is_left_to_prometheus_client(accept):
     assert_written_as_prometheus_client([*every_kind(), *powerocean_scrape(1, 1)], accept)
@@ -248,23 +232,10 @@ def test_a_full_scrape_has_the_shape_prometheus_expects():
     assert "_created" not in text + openmetrics
 
 
-def test_a_writer_gives_the_same_bytes_on_every_scrape():
+def test_the_same_families_give_the_same_bytes_every_time():
     families = powerocean_scrape(1, 2)
-    writer = Exposition()
-    first = writer.write(families, negotiate(PROMETHEUS_ACCEPT))
-    assert writer.write(families, negotiate(PROMETHEUS_ACCEPT)) == first
-    assert writer.write(families, negotiate(None)) == Exposition().write(families, negotiate(None))
-
-
-def test_full_caches_start_again_and_the_output_stays_exact(monkeypatch):
-    monkeypatch.setattr(exposition, "CACHE_LIMIT", 5)
-    families = every_kind()
-    writer = Exposition()
-    for _ in range(2):
-        ours = writer.write(families, negotiate(PROMETHEUS_ACCEPT))
-        assert ours == choose_encoder(PROMETHEUS_ACCEPT)[0](Families(families))
-    caches = (writer._label_sets, writer._series_label_sets, writer._label_values)
-    assert all(len(cache) <= 5 for cache in caches)
+    first = write(families, negotiate(PROMETHEUS_ACCEPT))
+    assert write(families, negotiate(PROMETHEUS_ACCEPT)) == first
 
 
 @pytest.mark.parametrize(
@@ -296,9 +267,8 @@ def test_the_format_is_negotiated_as_prometheus_client_does(accept):
 )
 def test_the_answer_is_gzipped_when_the_client_accepts_gzip(accept_encoding, gzipped):
     families = powerocean_scrape(1, 1)
-    writer = Exposition()
-    headers, body = writer.answer(families, PROMETHEUS_ACCEPT, accept_encoding)
-    expected = writer.write(families, negotiate(PROMETHEUS_ACCEPT))
+    headers, body = exposition.answer(families, PROMETHEUS_ACCEPT, accept_encoding)
+    expected = write(families, negotiate(PROMETHEUS_ACCEPT))
     assert dict(headers)["Content-Type"] == negotiate(PROMETHEUS_ACCEPT).content_type
     assert ("Content-Encoding", "gzip") in headers if gzipped else len(headers) == 1
     assert (gzip.decompress(body) if gzipped else body) == expected
@@ -318,7 +288,7 @@ def test_without_isal_the_answer_is_gzipped_by_zlib():
         "from prometheus_client.core import GaugeMetricFamily\n"
         "from exporter import exposition\n"
         "family = GaugeMetricFamily('ess_test_volts', 'A test.', value=230.5)\n"
-        "headers, body = exposition.Exposition().answer([family], None, 'gzip')\n"
+        "headers, body = exposition.answer([family], None, 'gzip')\n"
         "print(exposition.deflate.__name__, gzip.decompress(body).decode(), end='')\n"
     )
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
@@ -328,7 +298,15 @@ def test_without_isal_the_answer_is_gzipped_by_zlib():
     )
 
 
-def test_values_are_formatted_as_float_to_go_string():
+def values_written(values: Iterable[float]) -> list[str]:
+    """The value texts of one series per value, as the writer writes them."""
+    shape = FamilyShape("gauge", "x_value", "Values.", ("n",))
+    family = Family(shape, (((str(i),), value) for i, value in enumerate(values)))
+    lines = write([family], negotiate(None)).decode().splitlines()[2:]
+    return [line.rpartition(" ")[2] for line in lines]
+
+
+def test_values_are_written_as_prometheus_client_writes_them():
     rng = random.Random(8)
     values = [
         *(rng.uniform(-1e9, 1e9) for _ in range(2000)),
@@ -342,11 +320,22 @@ def test_values_are_formatted_as_float_to_go_string():
         5e-324,
         1.7976931348623157e308,
         0.0,
-        -0.0,
+        1,
         True,
         False,
         math.inf,
         -math.inf,
         math.nan,
     ]
-    assert [go_float(v) for v in values] == [floatToGoString(v) for v in values]
+    assert values_written(values) == [floatToGoString(v) for v in values]
+
+
+def test_a_negative_zero_is_written_as_zero():
+    assert values_written([-0.0]) == ["0.0"]
+
+
+def test_a_family_shape_takes_legacy_names_only():
+    with pytest.raises(ValueError, match="legacy"):
+        FamilyShape("gauge", "x.dotted", "A UTF-8 name.")
+    with pytest.raises(ValueError, match="legacy"):
+        FamilyShape("gauge", "x_value", "A UTF-8 label.", ("é",))

@@ -8,14 +8,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.metrics import (
-    UNDOCUMENTED,
-    FamilyBuilder,
-    Part,
-    PartLayout,
-    dotted_version,
-    scaled,
-)
+from exporter.exposition import Family
+from exporter.metrics import UNDOCUMENTED, ChannelFamilies, Families, dotted_version, scaled
 from exporter.model import Channel, Kind
 
 
@@ -27,16 +21,22 @@ def channel(kind: Kind, metric: str, **options: Any) -> Channel[None]:
 
 def exposition(*adds: tuple[Channel[None], Any]) -> dict[tuple[str, tuple], float]:
     """Every sample, as Prometheus' own parser reads the text, by name and sorted labels."""
-    layout = PartLayout([ch for ch, _ in adds], ("target",))
-    builder = FamilyBuilder(("target",))
-    builder.add_part(layout.part(("t1",), [raw for _, raw in adds]))
+    families = Families()
+    ChannelFamilies([ch for ch, _ in adds], ("target",)).add(
+        families, ("t1",), [r for _, r in adds]
+    )
+    return parsed(families)
 
-    class Families:
+
+def parsed(families: Families) -> dict[tuple[str, tuple], float]:
+    """The samples of ``families`` as prometheus_client writes and parses them."""
+
+    class Collected:
         def collect(self):
-            return builder.families()
+            return [f.to_metric() if isinstance(f, Family) else f for f in families]
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(Families())
+    registry.register(Collected())
     text = generate_latest(registry).decode()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -123,53 +123,38 @@ def test_dotted_versions(raw, text):
     assert dotted_version(raw) == text
 
 
-@pytest.mark.parametrize(
-    "devices",
-    [
-        {"a": (1, 1, "v1"), "b": (2, 0, "v2"), "c": (3, 2, "v3")},  # every device, every family
-        {"a": (1, 1, "v1"), "b": (None, 2, None), "c": (3, None, "v3")},  # some left out
-    ],
-    ids=["same families", "other families"],
-)
-def test_merged_parts_give_what_adding_each_device_gives(devices):
+def test_the_devices_of_a_scrape_share_each_family_in_the_order_added():
     gauge = channel(Kind.GAUGE, "x_power_watts", scale=0.1)
     enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
     info = channel(Kind.INFO, "x_device_info", info_label="firmware")
-    layout = PartLayout((gauge, enum, info), ("target",))
-    parts = [layout.part((device,), values) for device, values in devices.items()]
-    each, merged = FamilyBuilder(("target",)), FamilyBuilder(("target",))
-    for part in parts:
-        each.add_part(part)
-    merged.add_part(Part.merge(parts))
-
-    def shown(builder: FamilyBuilder) -> list[tuple[str, list]]:
-        return [(family.name, family.samples) for family in builder.families()]
-
-    assert shown(merged) == shown(each)
-    assert [sample.value for _, samples in shown(merged)[:1] for sample in samples] == [
-        raw / 10 for raw, *_ in devices.values() if raw is not None
+    channels = ChannelFamilies((gauge, enum, info), ("target",))
+    families = Families()
+    devices = {"a": (1, 1, "v1"), "b": (None, 2, None), "c": (3, None, "v3")}
+    for device, raws in devices.items():
+        channels.add(families, (device,), raws)
+    shown = {family.name: family for family in families}
+    assert list(shown) == ["x_power_watts", "x_state", "x_device"]
+    assert shown["x_power_watts"].series == [(("a",), 0.1), (("c",), 0.3)]
+    assert shown["x_state"].series == [
+        (("a", "off"), 0.0),
+        (("a", "on"), 1.0),
+        (("b", "off"), 0.0),
+        (("b", "on"), 0.0),
+        (("b", "2"), 1.0),
     ]
-    assert [len(samples) for _, samples in shown(merged)] == [
-        sum(raw is not None for raw, *_ in devices.values()),
-        sum(2 + (state == 2) for _, state, _ in devices.values() if state is not None),
-        sum(text is not None for *_, text in devices.values()),
-    ]
+    assert parsed(families)[("x_device_info", (("firmware", "v3"), ("target", "c")))] == 1.0
 
 
-def test_a_part_built_again_keeps_the_chunks_of_values_that_did_not_change():
-    gauge = channel(Kind.GAUGE, "x_power_watts")
-    phases = [channel(Kind.GAUGE, "x_volts", labels=(("phase", p),)) for p in ("L1", "L2")]
-    enum = channel(Kind.ENUM, "x_state", states={0: "off", 1: "on"})
-    layout = PartLayout((gauge, *phases, enum), ("target",))
-    first = layout.part(("t1",), (100, 230, 231, 1))
-    power, volts = first.family(0), first.family(1)
-    second = layout.part(("t1",), (100, 230, 229, None), first)
-    assert second.family(0) is power  # made once, shared by scrapes (and its text with it)
-    assert second.family(1) is not volts
-    assert second.chunks[0] is first.chunks[0]  # the same power
-    assert second.chunks[1] is not first.chunks[1]  # L2 changed: the family is built again
-    assert [s.series for s in second.chunks[1]] == [((("t1", "L1"), 230), (("t1", "L2"), 229))]
-    assert second.chunks[2] == ()  # no state: no family
-    again = FamilyBuilder(("target",))
-    again.add_part(second)
-    assert [family.name for family in again.families()] == ["x_power_watts", "x_volts"]
+def test_every_scrape_shows_only_the_values_of_that_scrape():
+    volts = [channel(Kind.GAUGE, "x_volts", labels=(("phase", p),)) for p in ("L1", "L2")]
+    channels = ChannelFamilies(volts, ("target",))
+    first, second = Families(), Families()
+    channels.add(first, ("t1",), (230, 231))
+    channels.add(second, ("t1",), (229, None))
+    assert parsed(second) == {("x_volts", (("phase", "L1"), ("target", "t1"))): 229.0}
+    assert len(parsed(first)) == 2
+
+
+def test_zero_is_never_negative():
+    assert str(scaled(0, -0.1)) == "0.0"
+    assert str(scaled(0, -3)) == "0.0"
