@@ -4,6 +4,10 @@
 ratios, joules, state numbers, bit words); ``RefuSimulator`` encodes those values into the
 registers of the REFU mapping and serves them. Like an exporter-facing device it only
 answers reads: every other function code is refused with ILLEGAL_FUNCTION.
+
+The simulator packs words with ``struct`` and never uses the exporter's decoding, so a
+test that compares a scrape with ``expected()`` checks the exporter's word order, sign
+and scale against an independent encoder.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from exporter.refu.channels import (
     READ_FUNCTIONS,
     RefuMapping,
     Register,
+    RegisterType,
     WordOrder,
     load_refu_mapping,
 )
@@ -161,14 +166,22 @@ def raw_value(channel: Channel[Register], value: float) -> int:
     return round(value / channel.scale)
 
 
+#: How ``struct`` packs each register type the simulator serves, most significant byte first.
+_PACKING = {
+    RegisterType.UINT16: ">H",
+    RegisterType.INT16: ">h",
+    RegisterType.UINT32: ">I",
+    RegisterType.INT32: ">i",
+}
+
+
 def encode(register: Register, raw: int) -> list[int]:
     """The words of a raw value: two's complement, in the register's word order."""
-    bits = 16 * register.type.words
-    low = -(1 << (bits - 1)) if register.type.signed else 0
-    if not low <= raw < low + (1 << bits):
-        raise ValueError(f"{raw} does not fit a {register.type.value} register")
-    raw &= (1 << bits) - 1
-    words = [raw >> 16, raw & 0xFFFF] if bits == 32 else [raw]
+    try:
+        packed = struct.pack(_PACKING[register.type], raw)
+    except struct.error:
+        raise ValueError(f"{raw} does not fit a {register.type.value} register") from None
+    words = list(struct.unpack(f">{len(packed) // 2}H", packed))
     return words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
 
 
@@ -270,12 +283,12 @@ class RefuSimulator:
             self._frozen_at = at
 
     def expected(self) -> dict[str, float | int]:
-        """What every register channel reads as now, after the round trip through its words."""
+        """What every register channel should read as now: its value, rounded to the
+        register's resolution (the raw number times the scale)."""
         result: dict[str, float | int] = {}
         for source, raw in self._raws().items():
-            channel = self._channels[source]
-            decoded = channel.location.decode(encode(channel.location, raw))
-            result[source] = decoded if channel.scale == 1 else decoded * channel.scale
+            scale = self._channels[source].scale
+            result[source] = raw if scale == 1 else raw * scale
         return result
 
     def _raws(self) -> dict[str, int]:
