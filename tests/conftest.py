@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from exporter.app import Config, Exporter
+from exporter.refu.channels import RefuMapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.support.exporter_process import start_run
@@ -25,11 +26,11 @@ def refu_sim() -> Iterator[RefuSimulator]:
 
 @pytest.fixture
 def exporter_for(request: pytest.FixtureRequest):
-    """Start an exporter for a config; stopped after the test."""
+    """Start an exporter for a config (and a REFU mapping); stopped after the test."""
     started: list[Exporter] = []
 
-    def start(config: Config) -> Exporter:
-        exporter = start_exporter(config)
+    def start(config: Config, refu_mapping: RefuMapping | None = None) -> Exporter:
+        exporter = start_exporter(config, refu_mapping)
         started.append(exporter)
         return exporter
 

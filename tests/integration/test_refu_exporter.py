@@ -11,13 +11,12 @@ import time
 
 import pytest
 
-from exporter.metrics import UNDOCUMENTED
 from exporter.model import Kind
 from exporter.refu.channels import Register, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.support.exporters import refu_config
-from tests.support.paths import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT, REFU_TYPES_MAPPING
 from tests.support.scrape import Scrape, get, scrape
 
 MAPPING = load_refu_mapping()
@@ -53,7 +52,7 @@ def assert_channel(result: Scrape, channel, expected, target: str) -> None:
             assert result.value(name, bit=str(bit), alarm=text, **labels) == (expected >> bit) & 1
         undocumented = expected & ~sum(1 << b for b in channel.bits)
         for bit in range(16):
-            present = result.has(name, bit=str(bit), alarm=UNDOCUMENTED, **labels)
+            present = result.has(name, bit=str(bit), alarm="undocumented", **labels)
             assert present == bool(undocumented >> bit & 1), (channel.seed_id, bit)
     else:
         raise AssertionError(f"unexpected kind {channel.kind}")
@@ -142,6 +141,36 @@ def test_a_32_bit_counter_above_65535_reads_low_word_first(refu_sim, exporter_fo
     assert result.families["refu_battery_charge_energy_joules"] == "counter"
     assert result.value("refu_battery_charge_energy_joules_total") == 70_000 * 3_600_000
     assert result.value("refu_battery_discharge_energy_joules_total") == 0x12345 * 3_600_000
+
+
+def test_every_register_type_and_word_order_reads_as_the_device_sends_it(exporter_for):
+    mapping = load_refu_mapping(REFU_TYPES_MAPPING)
+    with RefuSimulator("127.0.0.1", free_port(), mapping=mapping) as sim:
+        sim.pin("refu.EnergyOut", 0x0001_0002 * 3600)  # uint32, most significant word first
+        sim.pin("refu.GridBalance", -70_000)  # int32, most significant word first
+        sim.pin("refu.Stored", 70_000 * 3600)  # int32, least significant word first
+        sim.pin("refu.CabinetTemperature", -12.5)  # int16 in 0.1 degrees
+        sim.pin("refu.Fill", 0.82)  # uint16 in %
+        sim.pin("refu.Mode", 2)
+        sim.pin("refu.Alarms", 1 << 3 | 1 << 5)
+        result = metrics_of(exporter_for(refu_config(sim), mapping))
+    assert result.value("refu_energy_out_joules_total") == 235_936_800
+    assert result.value("refu_grid_balance_watts") == -70_000
+    assert result.value("refu_stored_energy_joules") == 252_000_000
+    assert result.value("refu_cabinet_temperature_celsius") == pytest.approx(-12.5)
+    assert result.value("refu_fill_ratio") == pytest.approx(0.82)
+    modes = {s.labels["state"]: s.value for s in result.samples if s.name == "refu_mode"}
+    assert modes == {"Off": 0, "Standby": 0, "Running": 1}
+    alarms = {
+        (s.labels["bit"], s.labels["alarm"]): s.value
+        for s in result.samples
+        if s.name == "refu_alarm"
+    }
+    assert alarms == {
+        ("0", "Overvoltage"): 0,
+        ("3", "Overtemperature"): 1,
+        ("5", "undocumented"): 1,
+    }
 
 
 def test_two_requests_per_scrape_and_never_a_write(refu_sim, exporter_for):
