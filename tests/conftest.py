@@ -11,7 +11,7 @@ from exporter.app import Config, Exporter
 from exporter.refu.channels import RefuMapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from tests.support.exporter_process import start_run
+from tests.support.exporter_process import ExporterProcess, start_run
 from tests.support.exporters import start_exporter
 
 
@@ -54,3 +54,19 @@ def run_exporter():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def exporter_process() -> Iterator:
+    """Start ``ess-exporter run ARGS`` as an ``ExporterProcess`` (its log collected); stopped
+    after the test."""
+    started: list[ExporterProcess] = []
+
+    def start(*args: str) -> ExporterProcess:
+        process = ExporterProcess(*args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
