@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -324,32 +323,6 @@ def test_promtool_finds_nothing_to_complain_about(refu_sim, exporter_for):
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True
     )
     assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
-
-
-def test_check_config_names_the_key_and_exits_2(tmp_path):
-    config = tmp_path / "config.yml"
-    config.write_text(
-        "refu:\n  timeout_seconds: -1\n  targets:\n"
-        "    - {name: a, address: 'host:notaport'}\n    - {name: b, adress: x}\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "exporter", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 2
-    lines = run.stderr.strip().splitlines()
-    assert f"{config}: refu.timeout_seconds: must be a number >= 0.1, got -1" in lines
-    assert any(line.startswith(f"{config}: refu.targets[0].address:") for line in lines)
-    assert f"{config}: refu.targets[1].adress: unknown key, did you mean 'address'?" in lines
-
-    config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:502'}\n")
-    ok = subprocess.run(
-        [sys.executable, "-m", "exporter", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    assert ok.returncode == 0, ok.stderr
 
 
 def test_no_register_channel_uses_a_write_function():
