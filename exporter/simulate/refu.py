@@ -264,18 +264,18 @@ class RefuSimulator:
 
     # -- values
 
-    def pin(self, source: str, value: float) -> None:
+    def pin(self, seed_id: str, value: float) -> None:
         """Fix a channel's exported value until ``unpin``; raises if the register cannot hold it."""
-        channel = self._channels.get(source)
+        channel = self._channels.get(seed_id)
         if channel is None:
-            raise KeyError(f"no register channel {source!r}")
+            raise KeyError(f"no register channel {seed_id!r}")
         encode(channel.location, raw_value(channel, value))
         with self._lock:
-            self._pins[source] = value
+            self._pins[seed_id] = value
 
-    def unpin(self, source: str) -> None:
+    def unpin(self, seed_id: str) -> None:
         with self._lock:
-            self._pins.pop(source, None)
+            self._pins.pop(seed_id, None)
 
     def freeze(self, at: float | None) -> None:
         """Stop the model's clock at ``at`` (None lets it run again)."""
@@ -286,9 +286,9 @@ class RefuSimulator:
         """What every register channel should read as now: its value, rounded to the
         register's resolution (the raw number times the scale)."""
         result: dict[str, float | int] = {}
-        for source, raw in self._raws().items():
-            scale = self._channels[source].scale
-            result[source] = raw if scale == 1 else raw * scale
+        for seed_id, raw in self._raws().items():
+            scale = self._channels[seed_id].scale
+            result[seed_id] = raw if scale == 1 else raw * scale
         return result
 
     def _raws(self) -> dict[str, int]:
@@ -296,13 +296,13 @@ class RefuSimulator:
             at = time.time() if self._frozen_at is None else self._frozen_at
             pins = dict(self._pins)
         modelled = self.model.values(at)
-        # Model values carry the seed's names; mapping sources may carry the device as prefix.
+        # Model values carry the seed's names; seed ids may carry the device as prefix.
         prefix = f"{self.mapping.model.device}."
         return {
-            source: raw_value(
-                channel, pins.get(source, modelled.get(source.removeprefix(prefix), 0))
+            seed_id: raw_value(
+                channel, pins.get(seed_id, modelled.get(seed_id.removeprefix(prefix), 0))
             )
-            for source, channel in self._channels.items()
+            for seed_id, channel in self._channels.items()
         }
 
     # -- the Modbus device
@@ -351,8 +351,8 @@ class RefuSimulator:
         for function, first, final in self.refuse:
             if function == function_code and first <= last and address <= final:
                 return ExcCodes.ILLEGAL_ADDRESS
-        for source, raw in self._raws().items():
-            register = self._channels[source].location
+        for seed_id, raw in self._raws().items():
+            register = self._channels[seed_id].location
             if register.function == function_code:
                 offset = register.register - start_address
                 current_registers[offset : offset + register.type.words] = encode(register, raw)
