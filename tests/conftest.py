@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from exporter.app import Config, Exporter
+from exporter.refu.channels import RefuMapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from tests.support.exporter_process import start_run
+from tests.support.exporter_process import ExporterProcess, start_run
 from tests.support.exporters import start_exporter
 
 
@@ -25,11 +26,11 @@ def refu_sim() -> Iterator[RefuSimulator]:
 
 @pytest.fixture
 def exporter_for(request: pytest.FixtureRequest):
-    """Start an exporter for a config; stopped after the test."""
+    """Start an exporter for a config (and a REFU mapping); stopped after the test."""
     started: list[Exporter] = []
 
-    def start(config: Config) -> Exporter:
-        exporter = start_exporter(config)
+    def start(config: Config, refu_mapping: RefuMapping | None = None) -> Exporter:
+        exporter = start_exporter(config, refu_mapping)
         started.append(exporter)
         return exporter
 
@@ -53,3 +54,19 @@ def run_exporter():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def exporter_process() -> Iterator:
+    """Start ``ess-exporter run ARGS`` as an ``ExporterProcess`` (its log collected); stopped
+    after the test."""
+    started: list[ExporterProcess] = []
+
+    def start(*args: str) -> ExporterProcess:
+        process = ExporterProcess(*args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -4,6 +4,10 @@
 ratios, joules, state numbers, bit words); ``RefuSimulator`` encodes those values into the
 registers of the REFU mapping and serves them. Like an exporter-facing device it only
 answers reads: every other function code is refused with ILLEGAL_FUNCTION.
+
+The simulator packs words with ``struct`` and never uses the exporter's decoding, so a
+test that compares a scrape with ``expected()`` checks the exporter's word order, sign
+and scale against an independent encoder.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from exporter.refu.channels import (
     READ_FUNCTIONS,
     RefuMapping,
     Register,
+    RegisterType,
     WordOrder,
     load_refu_mapping,
 )
@@ -161,14 +166,22 @@ def raw_value(channel: Channel[Register], value: float) -> int:
     return round(value / channel.scale)
 
 
+#: How ``struct`` packs each register type the simulator serves, most significant byte first.
+_PACKING = {
+    RegisterType.UINT16: ">H",
+    RegisterType.INT16: ">h",
+    RegisterType.UINT32: ">I",
+    RegisterType.INT32: ">i",
+}
+
+
 def encode(register: Register, raw: int) -> list[int]:
     """The words of a raw value: two's complement, in the register's word order."""
-    bits = 16 * register.type.words
-    low = -(1 << (bits - 1)) if register.type.signed else 0
-    if not low <= raw < low + (1 << bits):
-        raise ValueError(f"{raw} does not fit a {register.type.value} register")
-    raw &= (1 << bits) - 1
-    words = [raw >> 16, raw & 0xFFFF] if bits == 32 else [raw]
+    try:
+        packed = struct.pack(_PACKING[register.type], raw)
+    except struct.error:
+        raise ValueError(f"{raw} does not fit a {register.type.value} register") from None
+    words = list(struct.unpack(f">{len(packed) // 2}H", packed))
     return words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
 
 
@@ -251,18 +264,18 @@ class RefuSimulator:
 
     # -- values
 
-    def pin(self, source: str, value: float) -> None:
+    def pin(self, seed_id: str, value: float) -> None:
         """Fix a channel's exported value until ``unpin``; raises if the register cannot hold it."""
-        channel = self._channels.get(source)
+        channel = self._channels.get(seed_id)
         if channel is None:
-            raise KeyError(f"no register channel {source!r}")
+            raise KeyError(f"no register channel {seed_id!r}")
         encode(channel.location, raw_value(channel, value))
         with self._lock:
-            self._pins[source] = value
+            self._pins[seed_id] = value
 
-    def unpin(self, source: str) -> None:
+    def unpin(self, seed_id: str) -> None:
         with self._lock:
-            self._pins.pop(source, None)
+            self._pins.pop(seed_id, None)
 
     def freeze(self, at: float | None) -> None:
         """Stop the model's clock at ``at`` (None lets it run again)."""
@@ -270,12 +283,12 @@ class RefuSimulator:
             self._frozen_at = at
 
     def expected(self) -> dict[str, float | int]:
-        """What every register channel reads as now, after the round trip through its words."""
+        """What every register channel should read as now: its value, rounded to the
+        register's resolution (the raw number times the scale)."""
         result: dict[str, float | int] = {}
-        for source, raw in self._raws().items():
-            channel = self._channels[source]
-            decoded = channel.location.decode(encode(channel.location, raw))
-            result[source] = decoded if channel.scale == 1 else decoded * channel.scale
+        for seed_id, raw in self._raws().items():
+            scale = self._channels[seed_id].scale
+            result[seed_id] = raw if scale == 1 else raw * scale
         return result
 
     def _raws(self) -> dict[str, int]:
@@ -283,13 +296,13 @@ class RefuSimulator:
             at = time.time() if self._frozen_at is None else self._frozen_at
             pins = dict(self._pins)
         modelled = self.model.values(at)
-        # Model values carry the seed's names; mapping sources may carry the device as prefix.
+        # Model values carry the seed's names; seed ids may carry the device as prefix.
         prefix = f"{self.mapping.model.device}."
         return {
-            source: raw_value(
-                channel, pins.get(source, modelled.get(source.removeprefix(prefix), 0))
+            seed_id: raw_value(
+                channel, pins.get(seed_id, modelled.get(seed_id.removeprefix(prefix), 0))
             )
-            for source, channel in self._channels.items()
+            for seed_id, channel in self._channels.items()
         }
 
     # -- the Modbus device
@@ -338,8 +351,8 @@ class RefuSimulator:
         for function, first, final in self.refuse:
             if function == function_code and first <= last and address <= final:
                 return ExcCodes.ILLEGAL_ADDRESS
-        for source, raw in self._raws().items():
-            register = self._channels[source].location
+        for seed_id, raw in self._raws().items():
+            register = self._channels[seed_id].location
             if register.function == function_code:
                 offset = register.register - start_address
                 current_registers[offset : offset + register.type.words] = encode(register, raw)

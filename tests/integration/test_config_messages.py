@@ -1,54 +1,13 @@
-"""What the user reads when a config is wrong or empty: file names, "did you mean", a warning."""
+"""What ``run`` says about an empty config: a warning, and none when a device is configured.
+
+What it says about a wrong one is in tests/unit/test_config_errors.py."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
 
-import pytest
-
-from exporter.app import load_config
-from exporter.config import ConfigError
-from exporter.refu.channels import load_refu_mapping
-
-REFU_SETTINGS = load_refu_mapping().settings
 NOTHING_TO_EXPORT = "no REFU targets and no PowerOcean system configured"
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "config.yml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as raised:
-        load_config(path, REFU_SETTINGS)
-    return raised.value.problems
-
-
-def test_a_yaml_syntax_error_names_the_file_line_and_column_on_one_line(tmp_path):
-    [problem] = problems(tmp_path, "refu:\n  targets: [\n")
-    path = tmp_path / "config.yml"
-    assert problem.startswith(f"{path}: not valid YAML: ")
-    assert f'in "{path}", line 3, column 1' in problem
-    assert "<unicode string>" not in problem
-
-
-def test_a_misspelt_key_gets_a_suggestion(tmp_path):
-    found = problems(
-        tmp_path,
-        "refu:\n  timeout_secnds: 3\n  targets:\n    - {name: a, address: h, alais: x}\n"
-        "powerocan: {}\n",
-    )
-    path = tmp_path / "config.yml"
-    assert found == [
-        f"{path}: powerocan: unknown key, did you mean 'powerocean'?",
-        f"{path}: refu.timeout_secnds: unknown key, did you mean 'timeout_seconds'?",
-        f"{path}: refu.targets[0].alais: unknown key, did you mean 'alias'?",
-    ]
-
-
-def test_an_unknown_key_like_nothing_gets_no_suggestion(tmp_path):
-    [problem] = problems(tmp_path, "grafana: {}\n")
-    assert problem == f"{tmp_path / 'config.yml'}: grafana: unknown key"
 
 
 def stderr_until_serving(process: subprocess.Popen[str]) -> str:

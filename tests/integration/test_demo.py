@@ -13,6 +13,8 @@ import urllib.request
 from exporter.simulate import free_port
 
 DEMO_TIMEOUT_SECONDS = 30
+#: "At once": no connection waited out (an MQTT keepalive is 60 s), with room for a busy machine.
+STOP_SECONDS = 5.0
 
 
 def start_demo(*args: str) -> subprocess.Popen[str]:
@@ -54,7 +56,7 @@ def test_demo_serves_what_it_prints_and_stops_at_once_on_ctrl_c():
         process.kill()
     assert process.returncode == 0
     assert stderr == ""
-    assert took < 1.0, f"took {took:.2f} s to stop"
+    assert took < STOP_SECONDS, f"took {took:.2f} s to stop"
 
 
 def test_demo_listens_on_loopback_by_default():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator, Mapping
 
@@ -65,11 +66,14 @@ class Gate:
 
     def __init__(self) -> None:
         self.opened = asyncio.Event()
+        #: Set once a probe waits at the gate.
+        self.waiting = threading.Event()
 
     async def scrape(self, timeout: float | None) -> list[Metric]:
         return []
 
     async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[Metric]:
+        self.waiting.set()
         await self.opened.wait()
         return [GaugeMetricFamily("gate_open", "1 once the gate opened.", value=1)]
 
@@ -113,6 +117,16 @@ def healthy(port: int) -> bytes:
         return connection.recv(1024)
 
 
+def idle_connection(port: int) -> socket.socket:
+    """A connection the server has taken and answered once: open, with no request in flight."""
+    connection = connect(port)
+    connection.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"Healthy\n"):
+        answer += connection.recv(1024)
+    return connection
+
+
 def test_idle_and_slow_connections_are_closed(server_with):
     server, _, _ = server_with(idle_seconds=0.5)
     with connect(server.port) as idle, connect(server.port) as slow:
@@ -128,9 +142,8 @@ def test_beyond_the_limit_the_oldest_idle_connection_makes_room(server_with):
     server, gate, loop = server_with(max_connections=5)
     busy = connect(server.port)
     busy.sendall(b"GET /probe?module=gate HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.2)  # the probe is waiting at the gate
-    idle = [connect(server.port) for _ in range(4)]
-    time.sleep(0.2)
+    assert gate.waiting.wait(10)
+    idle = [idle_connection(server.port) for _ in range(4)]
     # A sixth connection: the oldest idle one is closed, the busy one kept.
     assert healthy(server.port).startswith(b"HTTP/1.1 200 OK")
     assert closed_by_server(idle[0])

@@ -44,6 +44,8 @@ QUOTA = {
     "bp_addr.BPSN0001": '{"bpSoc": 88, "bpPwr": -500}',
 }
 TIMEOUT = 1.0
+#: Slack on top of a timeout, for a busy machine.
+MARGIN_SECONDS = 3.0
 SECRET = Secret(SECRET_KEY)
 
 
@@ -213,7 +215,7 @@ def test_unreachable_api_fails_fast_and_transient() -> None:
     started = time.monotonic()
     with pytest.raises(OpenApiError) as caught:
         client(f"https://127.0.0.1:{free_port()}").certification()
-    assert time.monotonic() - started < TIMEOUT + 1
+    assert time.monotonic() - started < TIMEOUT + MARGIN_SECONDS
     assert caught.value.permanent is False
     assert "connection refused" in str(caught.value)
     assert_no_key(caught.value)
@@ -225,7 +227,7 @@ def test_silent_api_times_out_transient() -> None:
         with pytest.raises(OpenApiError) as caught:
             client(silent.url, timeout=0.3).device_list()
         elapsed = time.monotonic() - started
-    assert elapsed < 2.0
+    assert elapsed < 0.3 + MARGIN_SECONDS
     assert caught.value.permanent is False
     assert "no answer within 0.3 s" in str(caught.value)
 

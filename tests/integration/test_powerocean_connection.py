@@ -24,6 +24,8 @@ from tests.support.mosquitto import HOST, Inbox, Mosquitto, Subscriber, mosquitt
 
 FAST = Backoff(0.05, 0.3)
 WAIT = 5.0
+#: How long start() and stop() may take, with room for a busy machine.
+PROMPT_SECONDS = 3.0
 DEVICE_TOPIC = "/app/device/property/SN1"
 REQUEST_TOPICS = "/app/+/SN1/thing/property/#"
 EMAIL = "owner@example.com"
@@ -190,7 +192,7 @@ def test_broker_down_at_start(tmp_path: Path) -> None:
     began = time.monotonic()
     connection.start()
     try:
-        assert time.monotonic() - began < 0.1
+        assert time.monotonic() - began < PROMPT_SECONDS  # waits for no connection
         time.sleep(0.5)
         assert not connection.connected
         broker.start()
@@ -255,7 +257,7 @@ def test_wrong_password_is_permanent_and_not_hammered(
             time.sleep(2.5)
             assert not connection.connected
             stopping = time.monotonic()
-        assert time.monotonic() - stopping < 1
+        assert time.monotonic() - stopping < PROMPT_SECONDS  # not after the login backoff
         assert api.calls[LOGIN_PATH] == 2  # the direct call above and one by the connection
         assert api.calls[CERTIFICATION_PATH] == 0
         assert (connection.login_attempts, connection.login_failures) == (1, 1)

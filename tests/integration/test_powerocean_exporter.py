@@ -555,7 +555,7 @@ def test_packs_are_bounded_and_a_stale_pack_disappears(broker, exporter_on):
         device.publish(topic(), payload({"JTS1_BP_STA_REPORT": many}))
         r = wait_scrape(exporter, lambda r: len(r.values(soc)) == 32)
         assert r.value("powerocean_decode_errors_total", reason="too_many_entries") == 1
-        time.sleep(2.5)
+        wait_scrape(exporter, lambda r: not r.has(soc))  # stale after 2 s
         alive = pb.JTS1_BP_STA_REPORT(bpSta=[pb.bpStaReport(bpSn=b"PACK-NEW", bpSoc=60)])
         device.publish(topic(), payload({"JTS1_BP_STA_REPORT": alive}))
         r = wait_scrape(exporter, lambda r: r.values(soc) == [0.6])

@@ -5,24 +5,26 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from exporter.metrics import UNDOCUMENTED
 from exporter.model import Kind
 from exporter.refu.channels import Register, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.support.exporters import refu_config
-from tests.support.paths import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT, REFU_TYPES_MAPPING
+from tests.support.polling import until
 from tests.support.scrape import Scrape, get, scrape
 
 MAPPING = load_refu_mapping()
 SEED = PROJECT_ROOT.parent / "shared" / "seeds" / "refu-ess-channels.md"
 WRITE_FUNCTIONS = {5, 6, 15, 16, 22, 23}
+#: Slack on top of a time the exporter promises, for a busy machine.
+MARGIN_SECONDS = 3.0
 
 
 def metrics_of(exporter) -> Scrape:
@@ -53,7 +55,7 @@ def assert_channel(result: Scrape, channel, expected, target: str) -> None:
             assert result.value(name, bit=str(bit), alarm=text, **labels) == (expected >> bit) & 1
         undocumented = expected & ~sum(1 << b for b in channel.bits)
         for bit in range(16):
-            present = result.has(name, bit=str(bit), alarm=UNDOCUMENTED, **labels)
+            present = result.has(name, bit=str(bit), alarm="undocumented", **labels)
             assert present == bool(undocumented >> bit & 1), (channel.seed_id, bit)
     else:
         raise AssertionError(f"unexpected kind {channel.kind}")
@@ -144,6 +146,36 @@ def test_a_32_bit_counter_above_65535_reads_low_word_first(refu_sim, exporter_fo
     assert result.value("refu_battery_discharge_energy_joules_total") == 0x12345 * 3_600_000
 
 
+def test_every_register_type_and_word_order_reads_as_the_device_sends_it(exporter_for):
+    mapping = load_refu_mapping(REFU_TYPES_MAPPING)
+    with RefuSimulator("127.0.0.1", free_port(), mapping=mapping) as sim:
+        sim.pin("refu.EnergyOut", 0x0001_0002 * 3600)  # uint32, most significant word first
+        sim.pin("refu.GridBalance", -70_000)  # int32, most significant word first
+        sim.pin("refu.Stored", 70_000 * 3600)  # int32, least significant word first
+        sim.pin("refu.CabinetTemperature", -12.5)  # int16 in 0.1 degrees
+        sim.pin("refu.Fill", 0.82)  # uint16 in %
+        sim.pin("refu.Mode", 2)
+        sim.pin("refu.Alarms", 1 << 3 | 1 << 5)
+        result = metrics_of(exporter_for(refu_config(sim), mapping))
+    assert result.value("refu_energy_out_joules_total") == 235_936_800
+    assert result.value("refu_grid_balance_watts") == -70_000
+    assert result.value("refu_stored_energy_joules") == 252_000_000
+    assert result.value("refu_cabinet_temperature_celsius") == pytest.approx(-12.5)
+    assert result.value("refu_fill_ratio") == pytest.approx(0.82)
+    modes = {s.labels["state"]: s.value for s in result.samples if s.name == "refu_mode"}
+    assert modes == {"Off": 0, "Standby": 0, "Running": 1}
+    alarms = {
+        (s.labels["bit"], s.labels["alarm"]): s.value
+        for s in result.samples
+        if s.name == "refu_alarm"
+    }
+    assert alarms == {
+        ("0", "Overvoltage"): 0,
+        ("3", "Overtemperature"): 1,
+        ("5", "undocumented"): 1,
+    }
+
+
 def test_two_requests_per_scrape_and_never_a_write(refu_sim, exporter_for):
     exporter = exporter_for(refu_config(refu_sim))
     metrics_of(exporter)
@@ -211,10 +243,10 @@ def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
 
 def test_a_device_that_is_down_answers_in_time_with_up_0(exporter_for, refu_sim):
     dead = free_port()
-    exporter = exporter_for(refu_config(refu_sim))
+    exporter = exporter_for(refu_config(refu_sim, timeout=3))
     started = time.monotonic()
     result = probe(exporter, f"127.0.0.1:{dead}")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 3 + MARGIN_SECONDS
     assert result.value("refu_up") == 0
     assert result.value("refu_scrape_errors_total", reason="connect_failed") == 1
     assert not result.has("refu_battery_voltage_volts")
@@ -232,7 +264,8 @@ def test_a_stalled_device_is_cut_off_at_the_scrape_timeout(exporter_for, refu_si
             {"X-Prometheus-Scrape-Timeout-Seconds": "2"},
         )
         elapsed = time.monotonic() - started
-        assert 1.0 <= elapsed < 2.0  # 2 s allowed, minus the offset
+        # 2 s allowed (minus an offset), not the configured 10 s.
+        assert 1.0 <= elapsed < 2 + MARGIN_SECONDS
         assert result.value("refu_up", target="refu-2") == 0
         assert result.value("refu_scrape_errors_total", target="refu-2", reason="timeout") == 1
         assert result.value("refu_up", target="refu-1") == 1
@@ -240,19 +273,20 @@ def test_a_stalled_device_is_cut_off_at_the_scrape_timeout(exporter_for, refu_si
         assert not result.has("refu_battery_voltage_volts", target="refu-2")
 
 
-def test_different_targets_are_scraped_in_parallel(exporter_for):
+def test_different_targets_are_scraped_in_parallel(exporter_for, refu_sim):
     with (
-        RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.5) as one,
-        RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.5) as two,
+        ThreadPoolExecutor(1) as scraper,
+        RefuSimulator("127.0.0.1", free_port(), delay_seconds=60) as stalled,
     ):
-        exporter = exporter_for(refu_config(one, two))
-        started = time.monotonic()
-        result = metrics_of(exporter)
-        elapsed = time.monotonic() - started
-        # Each target needs two 0.5 s round trips; one after the other would take 2 s.
-        assert result.value("refu_up", target="refu-1") == 1
-        assert result.value("refu_up", target="refu-2") == 1
-        assert elapsed < 1.8
+        exporter = exporter_for(refu_config(stalled, refu_sim, timeout=30))
+        scraping = scraper.submit(metrics_of, exporter)
+        # refu-2 is read whole (two requests) while refu-1 has not answered its first.
+        assert until(lambda: len(refu_sim.requests) == 2)
+        assert len(stalled.requests) == 1
+        stalled.stop()  # the scrape of refu-1 fails now, not after 30 s
+        result = scraping.result()
+    assert result.value("refu_up", target="refu-2") == 1
+    assert result.value("refu_up", target="refu-1") == 0
 
 
 def test_concurrent_scrapes_of_one_target_share_one_connection(exporter_for):
@@ -289,32 +323,6 @@ def test_promtool_finds_nothing_to_complain_about(refu_sim, exporter_for):
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True
     )
     assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
-
-
-def test_check_config_names_the_key_and_exits_2(tmp_path):
-    config = tmp_path / "config.yml"
-    config.write_text(
-        "refu:\n  timeout_seconds: -1\n  targets:\n"
-        "    - {name: a, address: 'host:notaport'}\n    - {name: b, adress: x}\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "exporter", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 2
-    lines = run.stderr.strip().splitlines()
-    assert f"{config}: refu.timeout_seconds: must be a number >= 0.1, got -1" in lines
-    assert any(line.startswith(f"{config}: refu.targets[0].address:") for line in lines)
-    assert f"{config}: refu.targets[1].adress: unknown key, did you mean 'address'?" in lines
-
-    config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:502'}\n")
-    ok = subprocess.run(
-        [sys.executable, "-m", "exporter", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    assert ok.returncode == 0, ok.stderr
 
 
 def test_no_register_channel_uses_a_write_function():

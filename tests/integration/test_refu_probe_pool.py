@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from exporter.app import Config
@@ -34,6 +35,12 @@ def test_more_targets_than_the_pool_keeps_are_all_read_at_once(exporter_for):
 
 
 def test_unused_targets_are_forgotten_and_busy_ones_kept():
+    with RefuSimulator("127.0.0.1", free_port()) as sim:
+        asyncio.run(forget_unused_targets(Address("127.0.0.1", sim.port, 1)))
+
+
+async def forget_unused_targets(device: Address) -> None:
+    """The pool on the event loop its targets are read on, with a clock the test sets."""
     now = [1000.0]
     pool = TargetPool(
         load_refu_mapping(),
@@ -43,14 +50,15 @@ def test_unused_targets_are_forgotten_and_busy_ones_kept():
         busy_seconds=60,
         clock=lambda: now[0],
     )
-    first = pool.get(Address("192.0.2.1", 502, 1))
+    assert (await pool.get(device).scrape(5.0)).up
+    assert pool.get(device).requests == 2  # kept, with its counters
     for host in ("192.0.2.2", "192.0.2.3", "192.0.2.4"):
         pool.get(Address(host, 502, 1))
     assert len(pool) == 4  # over the limit, but every target is in use
     now[0] += 61
     pool.get(Address("192.0.2.5", 502, 1))
     assert len(pool) == 2  # the four unused ones beyond the limit are gone
-    assert pool.get(Address("192.0.2.1", 502, 1)) is not first
+    assert pool.get(device).requests == 0  # forgotten: it starts over
     now[0] += 601
     pool.get(Address("192.0.2.6", 502, 1))
     assert len(pool) == 1  # only the one just asked for: the rest were idle too long

@@ -1,4 +1,5 @@
-"""The REFU simulator, read over real Modbus TCP with the mapping's own decoding."""
+"""The REFU simulator, read over real Modbus TCP: literal words, and values read back with
+``struct`` here (not with the exporter's decoding)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,22 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from exporter.refu.channels import RefuMapping, load_refu_mapping
+from exporter.model import Channel
+from exporter.refu.channels import RefuMapping, Register, WordOrder, load_refu_mapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuModel, RefuSimulator
+from tests.support.paths import REFU_TYPES_MAPPING
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = 1, 2
 KWH = 3_600_000
+#: How each register type is read from its bytes, most significant word first.
+UNPACKING = {"uint16": ">H", "int16": ">h", "uint32": ">I", "int32": ">i"}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +41,9 @@ def source(mapping: RefuMapping) -> dict[str, str]:
 def make_simulator(mapping: RefuMapping) -> Iterator:
     started: list[RefuSimulator] = []
 
-    def make(**options: object) -> RefuSimulator:
-        simulator = RefuSimulator(port=free_port(), mapping=mapping, model=RefuModel(), **options)
+    def make(**options: Any) -> RefuSimulator:
+        options.setdefault("mapping", mapping)
+        simulator = RefuSimulator(port=free_port(), model=RefuModel(), **options)
         simulator.freeze(1000.0)
         simulator.start()
         started.append(simulator)
@@ -58,25 +65,78 @@ def client(simulator: RefuSimulator) -> Iterator[ModbusTcpClient]:
         yield modbus
 
 
-def decode_block(mapping: RefuMapping, function: int, start: int, words: list[int]) -> dict:
-    values = {}
+def register_of(mapping: RefuMapping, seed_id: str) -> Register:
+    [register] = [c.location for c in mapping.register_channels if c.seed_id == seed_id]
+    return register
+
+
+def words_of(client: ModbusTcpClient, register: Register) -> list[int]:
+    """The words of one register value, read on their own."""
+    read = client.read_input_registers if register.function == 4 else client.read_holding_registers
+    answer = read(register.register, count=register.type.words)
+    assert not answer.isError(), answer
+    return answer.registers
+
+
+def value_of(channel: Channel[Register], words: list[int]) -> float:
+    """A channel's value from its words: struct reads them, then the scale applies."""
+    register = channel.location
+    ordered = words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
+    packed = struct.pack(f">{len(ordered)}H", *ordered)
+    (raw,) = struct.unpack(UNPACKING[register.type.value], packed)
+    return raw if channel.scale == 1 else raw * channel.scale
+
+
+def test_every_register_holds_the_expected_value(mapping, simulator, client) -> None:
+    answers = {
+        4: (0x100, client.read_input_registers(0x100, count=0x56)),
+        3: (0x200, client.read_holding_registers(0x200, count=11)),
+    }
+    assert not any(answer.isError() for _, answer in answers.values())
+
+    expected = simulator.expected()
+    assert len(expected) == len(mapping.register_channels)
     for channel in mapping.register_channels:
         register = channel.location
-        if register.function == function and start <= register.register < start + len(words):
-            raw = register.decode(words[register.register - start : register.end - start])
-            values[channel.seed_id] = raw if channel.scale == 1 else raw * channel.scale
-    return values
+        start, answer = answers[register.function]
+        words = answer.registers[register.register - start : register.end - start]
+        assert value_of(channel, words) == expected[channel.seed_id], channel.seed_id
 
 
-def test_blocks_decode_to_expected(mapping, simulator, client) -> None:
-    inputs = client.read_input_registers(0x100, count=0x56)
-    holding = client.read_holding_registers(0x200, count=11)
-    assert not inputs.isError() and not holding.isError()
+@pytest.mark.parametrize(
+    ("seed_id", "value", "words"),
+    [
+        ("refu.ActivePower", -3000, [0xFFE2]),  # int16, 100 W steps: -30
+        ("refu.BatteryCurrent", -12.5, [0xFF83]),  # int16, 0.1 A steps: -125
+        ("refu.Soc", 0.82, [0x0052]),  # uint16, %: 82
+        ("refu.AllowedCharge", -8000, [0x0050]),  # uint16, scale -100: 80
+        ("refu.BatteryChargeEnergy", 0x0001_2345 * KWH, [0x2345, 0x0001]),  # int32, lsw first
+        ("refu.SystemState", 5, [0x0005]),
+        ("refu.BatteryFault1", 1 << 1, [0x0002]),
+    ],
+)
+def test_a_pinned_value_is_served_as_these_words(simulator, client, seed_id, value, words) -> None:
+    simulator.pin(seed_id, value)
+    assert words_of(client, register_of(simulator.mapping, seed_id)) == words
 
-    read = decode_block(mapping, 4, 0x100, inputs.registers)
-    read |= decode_block(mapping, 3, 0x200, holding.registers)
-    assert read == simulator.expected()
-    assert len(read) == len(mapping.register_channels)
+
+@pytest.mark.parametrize(
+    ("seed_id", "value", "words"),
+    [
+        ("refu.EnergyOut", 0x0001_0002 * 3600, [0x0001, 0x0002]),  # uint32, msw first, Wh
+        ("refu.GridBalance", -70_000, [0xFFFE, 0xEE90]),  # int32, msw first
+        ("refu.Stored", 70_000 * 3600, [0x1170, 0x0001]),  # int32, lsw first, Wh
+        ("refu.CabinetTemperature", -12.5, [0xFF83]),  # int16, 0.1 degrees
+    ],
+)
+def test_every_type_and_word_order_is_served_as_these_words(
+    make_simulator, seed_id, value, words
+) -> None:
+    simulator = make_simulator(mapping=load_refu_mapping(REFU_TYPES_MAPPING))
+    simulator.pin(seed_id, value)
+    with ModbusTcpClient(simulator.host, port=simulator.port, timeout=2, retries=0) as client:
+        assert words_of(client, register_of(simulator.mapping, seed_id)) == words
+    assert simulator.expected()[seed_id] == value
 
 
 def test_values_follow_the_model_clock(simulator, client, source) -> None:

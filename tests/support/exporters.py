@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from exporter.app import Config, Exporter
+from exporter.refu.channels import RefuMapping
 from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate.refu import RefuSimulator
 
 
-def start_exporter(config: Config) -> Exporter:
-    exporter = Exporter(config, host="127.0.0.1", port=0)
+def start_exporter(config: Config, refu_mapping: RefuMapping | None = None) -> Exporter:
+    exporter = Exporter(config, host="127.0.0.1", port=0, refu_mapping=refu_mapping)
     exporter.start()
     return exporter
 
