@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -204,49 +203,83 @@ def _module_section(module: ScrapeModule) -> str:
     )
 
 
-class _Connections(web.Server):
-    """aiohttp's connection manager, bounded: at most ``limit`` connections, and only
-    clients whose certificate the web config admits.
+class _Connections:
+    """The protocol factory: one ``_Connection`` per client, at most ``limit`` of them open,
+    and only clients whose certificate the web config admits.
 
     A connection past the limit closes the longest-open one that has no request in flight,
-    or itself when every other one is busy.
+    or itself when every other one is busy. ``server`` is aiohttp's low-level server, the
+    manager of every connection; it answers with ``app``.
     """
 
-    def __init__(self, app: ExporterApp, web_config: WebConfig, limit: int, **kwargs: Any):
-        super().__init__(self._serve, **kwargs)
+    def __init__(
+        self, app: ExporterApp, web_config: WebConfig, limit: int, idle_seconds: float
+    ) -> None:
         self._app = app
         self._web_config = web_config
         self._limit = limit
-        self._busy: dict[RequestHandler, int] = {}
+        self._idle_seconds = idle_seconds
+        self._loop = asyncio.get_running_loop()
+        self.server = web.Server(self._serve)
+        #: Open connections, the longest-open first, each with its requests in flight.
+        self._in_flight: dict[asyncio.BaseTransport, int] = {}
+
+    def __call__(self) -> _Connection:
+        return _Connection(
+            self,
+            self.server,
+            loop=self._loop,
+            keepalive_timeout=self._idle_seconds,
+            access_log=None,
+        )
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
-        protocol = request.protocol
-        self._busy[protocol] = self._busy.get(protocol, 0) + 1
+        transport = request.transport
+        self._count(transport, 1)
         try:
             return await self._app(request)
         finally:
-            if self._busy[protocol] == 1:
-                del self._busy[protocol]
-            else:
-                self._busy[protocol] -= 1
+            self._count(transport, -1)
 
-    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
-        super().connection_made(handler, transport)
+    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
+        if transport in self._in_flight:
+            self._in_flight[transport] += change
+
+    def opened(self, transport: asyncio.BaseTransport) -> None:
         if not self._web_config.admits(transport.get_extra_info("peercert")):
             log.warning(
-                "client certificate of %s names none of client_allowed_sans",
-                _peer(transport),
+                "client certificate of %s names none of client_allowed_sans", _peer(transport)
             )
-            handler.force_close()
+            transport.close()
             return
-        if len(self._connections) > self._limit:
-            idle = next((c for c in self._connections if c not in self._busy), handler)
+        self._in_flight[transport] = 0
+        if len(self._in_flight) > self._limit:
+            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
             log.debug("%d connections open: closing the longest-open idle one", self._limit)
-            idle.force_close()
+            idle.close()
 
-    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
-        super().connection_lost(handler, exc)
-        self._busy.pop(handler, None)
+    def closed(self, transport: asyncio.BaseTransport) -> None:
+        self._in_flight.pop(transport, None)
+
+
+class _Connection(web.RequestHandler):
+    """aiohttp's handler of one client connection, reported to ``connections``."""
+
+    def __init__(self, connections: _Connections, server: web.Server, **options: Any) -> None:
+        super().__init__(server, **options)
+        self._connections = connections
+        # Kept to report the close: aiohttp forgets its transport once it closes it.
+        self._socket: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._socket = transport
+        self._connections.opened(transport)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._socket is not None:
+            self._connections.closed(self._socket)
+        super().connection_lost(exc)
 
 
 def _peer(transport: asyncio.BaseTransport) -> str:
@@ -294,9 +327,7 @@ class HttpServer:
         idle_seconds: float,
         max_connections: int,
     ) -> tuple[_Connections, asyncio.Server]:
-        connections = _Connections(
-            app, web_config, max_connections, access_log=None, keepalive_timeout=idle_seconds
-        )
+        connections = _Connections(app, web_config, max_connections, idle_seconds)
         tls = web_config.tls
         server = await asyncio.get_running_loop().create_server(
             connections,
@@ -322,5 +353,5 @@ class HttpServer:
 
     async def _close(self) -> None:
         self._server.close()
-        await self._connections.shutdown(1.0)
+        await self._connections.server.shutdown(1.0)
         await self._server.wait_closed()
