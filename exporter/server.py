@@ -4,6 +4,7 @@ aiohttp's low-level server answers on the exporter's event loop, where device I/
 too: a connection costs a socket, not a thread. A burst of scrapes waits in a listen queue
 of 1024; a connection that sends no complete request for ``idle_seconds`` is closed (slow
 senders included); beyond ``max_connections`` the longest-open idle connection makes room.
+A request that cannot be parsed gets a 400 that says why and quotes none of it.
 
 Every request collects fresh families: the exporter's own collectors plus the devices of
 the registered scrape modules that request asks for, read within the time Prometheus
@@ -45,6 +46,13 @@ LISTEN_QUEUE = 1024
 IDLE_SECONDS = 60.0
 #: Seconds a TLS client has for its handshake.
 TLS_HANDSHAKE_SECONDS = 10.0
+#: The longest request line and header line read (aiohttp's default).
+MAX_LINE_BYTES = 8190
+#: The answer to a request that cannot be parsed (HTTP 400).
+UNREADABLE_REQUEST = (
+    "Bad Request: cannot parse the request (malformed, too many headers, or a request line "
+    f"or header longer than {MAX_LINE_BYTES} bytes)\n"
+)
 
 
 class ExporterApp:
@@ -231,6 +239,8 @@ class _Connections:
             loop=self._loop,
             keepalive_timeout=self._idle_seconds,
             access_log=None,
+            max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
         )
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -263,7 +273,12 @@ class _Connections:
 
 
 class _Connection(web.RequestHandler):
-    """aiohttp's handler of one client connection, reported to ``connections``."""
+    """aiohttp's handler of one client connection, reported to ``connections``.
+
+    A request aiohttp cannot parse is answered with what was wrong, never with the bytes
+    the client sent: aiohttp's own answer quotes the offending line, which may be part of
+    an ``Authorization`` header.
+    """
 
     def __init__(self, connections: _Connections, server: web.Server, **options: Any) -> None:
         super().__init__(server, **options)
@@ -280,6 +295,20 @@ class _Connection(web.RequestHandler):
         if self._socket is not None:
             self._connections.closed(self._socket)
         super().connection_lost(exc)
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if message is None:  # the exporter failed (500) or ran out of time (504)
+            return super().handle_error(request, status, exc)
+        log.debug("unreadable request from %s", request.remote)
+        response = _text(status, UNREADABLE_REQUEST)
+        response.force_close()
+        return response
 
 
 def _peer(transport: asyncio.BaseTransport) -> str:
