@@ -127,7 +127,9 @@ class TargetPool:
         self._probed: OrderedDict[Address, RefuTarget] = OrderedDict()
 
     def configure(self, address: Address, settings: Mapping[str, Any]) -> RefuTarget:
-        return RefuTarget(address, self.mapping, settings=settings, max_gap=self._max_gap)
+        return RefuTarget(
+            address, self.mapping, settings=settings, max_gap=self._max_gap, clock=self._clock
+        )
 
     def get(self, address: Address) -> RefuTarget:
         """The probed target at ``address``, created on first use."""

@@ -140,9 +140,9 @@ class RefuTarget:
         return ScrapeResult(False, time.perf_counter() - started)
 
     async def _read_all(self) -> dict[RefuChannel, Any]:
-        if time.monotonic() - self._planned_at > RELEARN_PLAN_SECONDS:
+        if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(plan_reads(self._mapping.register_channels, self._max_gap))
-            self._planned_at = time.monotonic()
+            self._planned_at = self._clock()
         if self._reader is None:
             self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()
