@@ -1,4 +1,8 @@
-"""The ``ess-exporter`` command."""
+"""The ``ess-exporter`` command.
+
+Each command imports what it needs when it runs, so that ``--help`` does not wait for the
+HTTP server, aiohttp and the device transports to load.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,14 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from exporter import __version__, logformat
-from exporter.app import Config, load_config
-from exporter.config import ConfigError, parse_address
-from exporter.model import MappingError
-from exporter.refu.channels import load_refu_mapping
-from exporter.refu.config import DEFAULT_MODBUS_PORT
+
+if TYPE_CHECKING:
+    from exporter.app import Config
 
 log = logging.getLogger("exporter")
 
@@ -31,6 +33,8 @@ DEFAULT_LISTEN_PORT = 9640
 
 def _listen_address(value: str) -> tuple[str, int]:
     """``:9640``, ``0.0.0.0:9640`` or ``[::]:9640`` -> (host, port); "" listens everywhere."""
+    from exporter.config import parse_address
+
     try:
         if value.startswith(":"):  # no host: checked as the port of any host
             return "", parse_address(f"0.0.0.0{value}", DEFAULT_LISTEN_PORT)[1]
@@ -40,10 +44,19 @@ def _listen_address(value: str) -> tuple[str, int]:
 
 
 def _load(path: Path | None) -> Config:
-    refu_mapping = load_refu_mapping()
-    if path is None:
-        return Config()
-    return load_config(path, refu_mapping.settings)
+    """The configuration at ``path`` (none: the default); exits with the problems found."""
+    from exporter.app import Config, load_config
+    from exporter.config import ConfigError
+    from exporter.model import MappingError
+    from exporter.refu.channels import load_refu_mapping
+
+    try:
+        refu_mapping = load_refu_mapping()
+        return Config() if path is None else load_config(path, refu_mapping.settings)
+    except ConfigError as exc:
+        _fail(exc.problems)
+    except MappingError as exc:
+        _fail([str(exc)])
 
 
 def _fail(problems: list[str]) -> NoReturn:
@@ -90,17 +103,16 @@ def run(
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
     from exporter.app import Exporter
+    from exporter.config import ConfigError
     from exporter.webconfig import WebConfig, load_web_config
 
     logformat.configure(log_level, log_format)
     host, port = _listen_address(listen)
+    config = _load(config_path)
     try:
-        config = _load(config_path)
         web_config = load_web_config(web_config_path) if web_config_path else WebConfig()
     except ConfigError as exc:
         _fail(exc.problems)
-    except MappingError as exc:
-        _fail([str(exc)])
     try:
         exporter = Exporter(config, host=host, port=port, web_config=web_config)
     except OSError as exc:  # port in use, host not resolvable or not local
@@ -124,12 +136,7 @@ def run(
 @click.argument("path", type=click.Path(path_type=Path))
 def check_config(path: Path) -> None:
     """Exit 0 when PATH is a valid config, 2 with one line per error otherwise."""
-    try:
-        _load(path)
-    except ConfigError as exc:
-        _fail(exc.problems)
-    except MappingError as exc:
-        _fail([str(exc)])
+    _load(path)
     click.echo(f"{path}: OK")
 
 
@@ -191,6 +198,8 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
     import asyncio
 
+    from exporter.config import parse_address
+    from exporter.refu.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.refu import RefuSimulator
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")

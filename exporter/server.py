@@ -4,6 +4,7 @@ aiohttp's low-level server answers on the exporter's event loop, where device I/
 too: a connection costs a socket, not a thread. A burst of scrapes waits in a listen queue
 of 1024; a connection that sends no complete request for ``idle_seconds`` is closed (slow
 senders included); beyond ``max_connections`` the longest-open idle connection makes room.
+A request that cannot be parsed gets a 400 that says why and quotes none of it.
 
 Every request collects fresh families: the exporter's own collectors plus the devices of
 the registered scrape modules that request asks for, read within the time Prometheus
@@ -24,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
 from exporter import __version__, exposition
 from exporter.eventloop import EventLoopThread
@@ -44,6 +44,13 @@ LISTEN_QUEUE = 1024
 IDLE_SECONDS = 60.0
 #: Seconds a TLS client has for its handshake.
 TLS_HANDSHAKE_SECONDS = 10.0
+#: The longest request line and header line read (aiohttp's default).
+MAX_LINE_BYTES = 8190
+#: The answer to a request that cannot be parsed (HTTP 400).
+UNREADABLE_REQUEST = (
+    "Bad Request: cannot parse the request (malformed, too many headers, or a request line "
+    f"or header longer than {MAX_LINE_BYTES} bytes)\n"
+)
 
 
 class ExporterApp:
@@ -201,49 +208,104 @@ def _module_section(module: ScrapeModule) -> str:
     )
 
 
-class _Connections(web.Server):
-    """aiohttp's connection manager, bounded: at most ``limit`` connections, and only
-    clients whose certificate the web config admits.
+class _Connections:
+    """The protocol factory: one ``_Connection`` per client, at most ``limit`` of them open,
+    and only clients whose certificate the web config admits.
 
     A connection past the limit closes the longest-open one that has no request in flight,
-    or itself when every other one is busy.
+    or itself when every other one is busy. ``server`` is aiohttp's low-level server, the
+    manager of every connection; it answers with ``app``.
     """
 
-    def __init__(self, app: ExporterApp, web_config: WebConfig, limit: int, **kwargs: Any):
-        super().__init__(self._serve, **kwargs)
+    def __init__(
+        self, app: ExporterApp, web_config: WebConfig, limit: int, idle_seconds: float
+    ) -> None:
         self._app = app
         self._web_config = web_config
         self._limit = limit
-        self._busy: dict[RequestHandler, int] = {}
+        self._idle_seconds = idle_seconds
+        self._loop = asyncio.get_running_loop()
+        self.server = web.Server(self._serve)
+        #: Open connections, the longest-open first, each with its requests in flight.
+        self._in_flight: dict[asyncio.BaseTransport, int] = {}
+
+    def __call__(self) -> _Connection:
+        return _Connection(
+            self,
+            self.server,
+            loop=self._loop,
+            keepalive_timeout=self._idle_seconds,
+            access_log=None,
+            max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
+        )
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
-        protocol = request.protocol
-        self._busy[protocol] = self._busy.get(protocol, 0) + 1
+        transport = request.transport
+        self._count(transport, 1)
         try:
             return await self._app(request)
         finally:
-            if self._busy[protocol] == 1:
-                del self._busy[protocol]
-            else:
-                self._busy[protocol] -= 1
+            self._count(transport, -1)
 
-    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
-        super().connection_made(handler, transport)
+    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
+        if transport in self._in_flight:
+            self._in_flight[transport] += change
+
+    def opened(self, transport: asyncio.BaseTransport) -> None:
         if not self._web_config.admits(transport.get_extra_info("peercert")):
             log.warning(
-                "client certificate of %s names none of client_allowed_sans",
-                _peer(transport),
+                "client certificate of %s names none of client_allowed_sans", _peer(transport)
             )
-            handler.force_close()
+            transport.close()
             return
-        if len(self._connections) > self._limit:
-            idle = next((c for c in self._connections if c not in self._busy), handler)
+        self._in_flight[transport] = 0
+        if len(self._in_flight) > self._limit:
+            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
             log.debug("%d connections open: closing the longest-open idle one", self._limit)
-            idle.force_close()
+            idle.close()
 
-    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
-        super().connection_lost(handler, exc)
-        self._busy.pop(handler, None)
+    def closed(self, transport: asyncio.BaseTransport) -> None:
+        self._in_flight.pop(transport, None)
+
+
+class _Connection(web.RequestHandler):
+    """aiohttp's handler of one client connection, reported to ``connections``.
+
+    A request aiohttp cannot parse is answered with what was wrong, never with the bytes
+    the client sent: aiohttp's own answer quotes the offending line, which may be part of
+    an ``Authorization`` header.
+    """
+
+    def __init__(self, connections: _Connections, server: web.Server, **options: Any) -> None:
+        super().__init__(server, **options)
+        self._connections = connections
+        # Kept to report the close: aiohttp forgets its transport once it closes it.
+        self._socket: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._socket = transport
+        self._connections.opened(transport)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._socket is not None:
+            self._connections.closed(self._socket)
+        super().connection_lost(exc)
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if message is None:  # the exporter failed (500) or ran out of time (504)
+            return super().handle_error(request, status, exc)
+        log.debug("unreadable request from %s", request.remote)
+        response = _text(status, UNREADABLE_REQUEST)
+        response.force_close()
+        return response
 
 
 def _peer(transport: asyncio.BaseTransport) -> str:
@@ -291,9 +353,7 @@ class HttpServer:
         idle_seconds: float,
         max_connections: int,
     ) -> tuple[_Connections, asyncio.Server]:
-        connections = _Connections(
-            app, web_config, max_connections, access_log=None, keepalive_timeout=idle_seconds
-        )
+        connections = _Connections(app, web_config, max_connections, idle_seconds)
         tls = web_config.tls
         server = await asyncio.get_running_loop().create_server(
             connections,
@@ -319,5 +379,5 @@ class HttpServer:
 
     async def _close(self) -> None:
         self._server.close()
-        await self._connections.shutdown(1.0)
+        await self._connections.server.shutdown(1.0)
         await self._server.wait_closed()

@@ -10,15 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from exporter.config import Secret, scrub
 from exporter.powerocean.config import LoginConfig
+from exporter.powerocean.https import HttpsError, Request, fetch, tls_context
 
 _MAX_ANSWER_BYTES = 1_000_000
 _MAX_API_MESSAGE = 200
@@ -45,7 +44,7 @@ class BrokerCredentials:
 def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     """Log in and fetch the MQTT credentials; every HTTP call is bounded by ``timeout``."""
     try:
-        context = ssl.create_default_context(cafile=config.ca_file)
+        context = tls_context(config.ca_file)
     except OSError as exc:  # also ssl.SSLError
         raise LoginError(f"EcoFlow login: cannot load ca_file: {exc}", True) from None
     password = config.password.reveal()
@@ -55,11 +54,11 @@ def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
         "scene": "IOT_APP",
         "userType": "ECOFLOW",
     }
-    request = urllib.request.Request(
+    request = Request(
+        "POST",
         f"{config.api_url}/auth/login",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
+        {"Content-Type": "application/json", "Accept": "application/json"},
+        json.dumps(body).encode(),
     )
     secrets = [password]
     data = _call(request, context, timeout, "login", secrets, rejection_is_permanent=True)
@@ -69,9 +68,10 @@ def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     user_id = _text(user if isinstance(user, dict) else {}, "userId", "login")
 
     query = urlencode({"userId": user_id})
-    request = urllib.request.Request(
+    request = Request(
+        "GET",
         f"{config.api_url}/iot-auth/app/certification?{query}",
-        headers={"authorization": f"Bearer {token}", "Accept": "application/json"},
+        {"authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     data = _call(request, context, timeout, "certification", secrets)
     host = _text(data, "url", "certification")
@@ -90,34 +90,8 @@ def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     )
 
 
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only to the request's own scheme, host and port.
-
-    urllib would send the ``Authorization`` header along to any other host, and over
-    plain http if told so; such a redirect ends the login instead.
-    """
-
-    def redirect_request(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> urllib.request.Request | None:
-        if _origin(newurl) != _origin(req.full_url):
-            raise LoginError(
-                f"EcoFlow API: refused a redirect (HTTP {code}) to another origin", False
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    split = urlsplit(url)
-    return (
-        split.scheme.lower(),
-        split.hostname,
-        split.port or (443 if split.scheme == "https" else 80),
-    )
-
-
 def _call(
-    request: urllib.request.Request,
+    request: Request,
     context: ssl.SSLContext,
     timeout: float,
     step: str,
@@ -125,32 +99,32 @@ def _call(
     *,
     rejection_is_permanent: bool = False,
 ) -> dict[str, Any]:
-    """Send ``request``; return the answer's ``data`` or raise LoginError."""
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=context), _SameOriginRedirects()
-    )
+    """Send ``request``; return the answer's ``data`` or raise LoginError.
+
+    A redirect is followed only within the API's origin: the token never leaves it.
+    """
     try:
-        with opener.open(request, timeout=timeout) as response:
-            raw = response.read(_MAX_ANSWER_BYTES)
-    except urllib.error.HTTPError as exc:
-        try:
-            answer = _parse(exc.read(_MAX_ANSWER_BYTES)) or {}
-        except OSError:
-            answer = {}
-        permanent = 400 <= exc.code < 500 and exc.code not in _RETRYABLE_CLIENT_ERRORS
-        detail = _api_detail(answer, secrets)
-        raise LoginError(f"EcoFlow {step}: HTTP {exc.code}{detail}", permanent) from None
-    except (OSError, ValueError) as exc:  # URLError, timeouts, TLS errors, bad URLs
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        message = scrub(f"EcoFlow {step}: {reason or type(exc).__name__}", secrets)
+        answer = fetch(
+            request,
+            context=context,
+            timeout=timeout,
+            max_bytes=_MAX_ANSWER_BYTES,
+            same_origin_redirects=True,
+        )
+    except HttpsError as exc:
+        message = scrub(f"EcoFlow {step}: {exc}", secrets)
         raise LoginError(message[:_MAX_API_MESSAGE], False) from None
-    answer = _parse(raw)
-    if answer is None:
+    parsed = _parse(answer.body)
+    if not 200 <= answer.status < 300:
+        permanent = 400 <= answer.status < 500 and answer.status not in _RETRYABLE_CLIENT_ERRORS
+        detail = _api_detail(parsed or {}, secrets)
+        raise LoginError(f"EcoFlow {step}: HTTP {answer.status}{detail}", permanent)
+    if parsed is None:
         raise LoginError(f"EcoFlow {step}: the answer is not a JSON object", False)
-    if str(answer.get("code")) != "0":
-        detail = _api_detail(answer, secrets)
+    if str(parsed.get("code")) != "0":
+        detail = _api_detail(parsed, secrets)
         raise LoginError(f"EcoFlow {step} rejected{detail}", rejection_is_permanent)
-    data = answer.get("data")
+    data = parsed.get("data")
     if not isinstance(data, dict):
         raise LoginError(f"EcoFlow {step}: the answer has no data", False)
     return data

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import secrets
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from exporter.config import Secret, scrub
+from exporter.powerocean.https import HttpsError, Request, fetch, tls_context
 
 DEFAULT_API_URL = "https://api-e.ecoflow.com"
 CERTIFICATION_PATH = "/iot-open/sign/certification"
@@ -144,8 +143,8 @@ def new_nonce() -> str:
 class OpenApiClient:
     """Signed GET requests to the Open API at ``api_url`` (https only).
 
-    Each call opens one connection, bounded by ``timeout`` seconds per network step, and
-    follows no redirect: a 3xx answer is an error, so a request never leaves the API's origin
+    Each call opens one connection and ends within ``timeout`` seconds, and follows no
+    redirect: a 3xx answer is an error, so a request never leaves the API's origin
     or falls back to plain HTTP. ``clock`` (epoch seconds) and ``nonce`` are for tests.
     """
 
@@ -160,14 +159,17 @@ class OpenApiClient:
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = new_nonce,
     ) -> None:
-        self._host, self._port, self._prefix = _origin(api_url)
+        self._base_url = _base_url(api_url)
         self._access_key = access_key.strip()
         secret = secret_key if isinstance(secret_key, str) else secret_key.reveal()
         self._secret_key = secret.strip()
         if not self._access_key or not self._secret_key:
             raise ValueError("the access key and the secret key must not be empty")
         self._timeout = timeout
-        self._context = _tls_context(ca_file)
+        try:
+            self._context = tls_context(ca_file)
+        except OSError as exc:  # also ssl.SSLError
+            raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
         self._clock = clock
         self._nonce = nonce
         self._keys = (self._access_key, self._secret_key)
@@ -198,16 +200,22 @@ class OpenApiClient:
 
     def _get(self, path: str, params: dict[str, str], step: str) -> Any:
         """Send a signed GET; return the answer's ``data`` or raise OpenApiError."""
-        target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
-        status, location, raw = self._send(target, self._signed_headers(params), step)
-        if 300 <= status < 400:
-            where = f" to {self._clean(location)}" if location else ""
+        url = self._base_url + path + (f"?{urlencode(params)}" if params else "")
+        request = Request("GET", url, self._signed_headers(params))
+        try:
+            answer = fetch(
+                request, context=self._context, timeout=self._timeout, max_bytes=_MAX_ANSWER_BYTES
+            )
+        except HttpsError as exc:  # network failures are transient
+            raise OpenApiError(f"EcoFlow Open API {step}: {self._clean(exc)}", False) from None
+        if 300 <= answer.status < 400:
+            where = f" to {self._clean(answer.location)}" if answer.location else ""
             raise OpenApiError(
-                f"EcoFlow Open API {step}: redirected (HTTP {status}{where}), "
+                f"EcoFlow Open API {step}: redirected (HTTP {answer.status}{where}), "
                 "which is not followed: check api_url",
                 False,
             )
-        return self._data(status, raw, step)
+        return self._data(answer.status, answer.body, step)
 
     def _signed_headers(self, params: Mapping[str, Any]) -> dict[str, str]:
         """Headers for one request: a new nonce and timestamp each time. No Content-Type."""
@@ -215,22 +223,6 @@ class OpenApiClient:
         timestamp = str(int(self._clock() * 1000))
         sign = signature(params, self._access_key, self._secret_key, nonce, timestamp)
         return {"accessKey": self._access_key, "nonce": nonce, "timestamp": timestamp, "sign": sign}
-
-    def _send(self, target: str, headers: dict[str, str], step: str) -> tuple[int, str, bytes]:
-        """(HTTP status, Location header, body) of one GET; network failures are transient."""
-        connection = http.client.HTTPSConnection(
-            self._host, self._port, timeout=self._timeout, context=self._context
-        )
-        try:
-            connection.request("GET", target, headers=headers)
-            response = connection.getresponse()
-            raw = response.read(_MAX_ANSWER_BYTES)
-            return response.status, response.getheader("Location") or "", raw
-        except (OSError, http.client.HTTPException) as exc:
-            reason = self._clean(_reason(exc, self._timeout))
-            raise OpenApiError(f"EcoFlow Open API {step}: {reason}", False) from None
-        finally:
-            connection.close()
 
     def _data(self, status: int, raw: bytes, step: str) -> Any:
         """The ``data`` of an answer whose ``code`` is "0"; every other answer raises."""
@@ -260,32 +252,14 @@ class OpenApiClient:
         return scrub(str(text), self._keys)[:_MAX_TEXT]
 
 
-def _origin(api_url: str) -> tuple[str, int | None, str]:
-    """(host, port, path prefix) of an https URL; anything else is a configuration error."""
+def _base_url(api_url: str) -> str:
+    """``api_url`` without a trailing slash, if it is an https URL; else a configuration error."""
     split = urlsplit(api_url.strip())
     if split.scheme != "https" or not split.hostname or split.query or split.fragment:
         raise ValueError("api_url must be an https URL such as " + DEFAULT_API_URL)
     if split.username or split.password:
         raise ValueError("api_url must not carry a user or password")
-    return split.hostname, split.port, split.path.rstrip("/")
-
-
-def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except OSError as exc:  # also ssl.SSLError
-        raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
-
-
-def _reason(exc: BaseException, timeout: float) -> str:
-    """A short reason for a failure below the API."""
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is api_url right?)"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted: {exc.verify_message}"
-    return str(exc) or type(exc).__name__
+    return api_url.strip().rstrip("/")
 
 
 def _envelope(raw: bytes) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import socket
 import statistics
 import time
@@ -69,6 +70,37 @@ def test_garbage_on_the_socket_does_not_hurt_the_exporter(exporter):
         assert not answer.startswith(b"HTTP/1.0 5") and not answer.startswith(b"HTTP/1.1 5")
     assert get(f"{exporter.url}/-/healthy")[0] == 200
     assert exporter.running
+
+
+def raw_exchange(exporter: ExporterProcess, request: bytes) -> tuple[int, bytes]:
+    """Status and body of the answer to ``request`` sent as is on a new connection."""
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):  # the server closes after an error
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+@pytest.mark.parametrize(
+    "request_with",
+    [
+        lambda sent: b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n" % sent,
+        lambda sent: b"GET /probe?target=%s HTTP/1.1\r\nHost: x\r\n\r\n" % sent,
+    ],
+    ids=["30 KB header", "long request line"],
+)
+def test_an_oversized_request_is_refused_without_echoing_it(exporter, request_with):
+    sent = base64.b64encode(os.urandom(22_500))  # 30,000 bytes no answer would contain by chance
+    status, body = raw_exchange(exporter, request_with(sent))
+    assert status in (400, 414, 431)
+    assert len(body) < 300
+    assert b"longer than" in body
+    for start in range(0, len(sent) - 8, 8):
+        assert sent[start : start + 8] not in body
+    assert get(f"{exporter.url}/metrics")[0] == 200
+    assert sent[:16].decode() not in exporter.log
 
 
 @pytest.fixture(scope="module")

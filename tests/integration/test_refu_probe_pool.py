@@ -9,9 +9,10 @@ from exporter.app import Config
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import RefuConfig
 from exporter.refu.pool import TargetPool
-from exporter.refu.target import Address
+from exporter.refu.target import RELEARN_PLAN_SECONDS, Address, ScrapeResult
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
+from tests.support.lying_modbus import LyingModbusServer
 from tests.support.scrape import scrape
 
 TARGETS = 12
@@ -62,3 +63,29 @@ async def forget_unused_targets(device: Address) -> None:
     now[0] += 601
     pool.get(Address("192.0.2.6", 502, 1))
     assert len(pool) == 1  # only the one just asked for: the rest were idle too long
+
+
+def test_registers_a_device_refused_are_read_again_an_hour_later_by_the_pools_clock():
+    now = [1000.0]
+    pool = TargetPool(load_refu_mapping(), max_gap=10, clock=lambda: now[0])
+
+    async def scrapes(device: LyingModbusServer) -> list[ScrapeResult]:
+        host, port = device.address.rsplit(":", 1)
+        target = pool.get(Address(host, int(port), 1))
+        results = [await target.scrape(10)]  # honest: the whole plan
+        device.lie = "exception:2"
+        results.append(await target.scrape(10))  # every register refused: all holes
+        device.lie = "none"
+        now[0] += RELEARN_PLAN_SECONDS - 1
+        results.append(await target.scrape(10))  # within the hour: the holes stay
+        now[0] += 2
+        results.append(await target.scrape(10))  # an hour on: planned afresh
+        target.close()
+        return results
+
+    with LyingModbusServer() as device:
+        honest, refused, within, after = asyncio.run(scrapes(device))
+    assert all(result.up for result in (honest, refused, within, after))
+    assert len(refused.values) < len(honest.values)
+    assert within.values == refused.values
+    assert after.values == honest.values
