@@ -12,7 +12,7 @@ written in) is made once, when the shape is made, which is when the mapping is l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -154,9 +154,11 @@ def answer(
 
 def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     """The exposition of ``families`` in the negotiated format."""
+    families = list(families)
+    ours_too = negotiated.escaping not in _KEEPS_LEGACY_NAMES  # names to rewrite: theirs
+    escape = _escape if _needs_escaping(families) else str
     out: list[str] = []
     theirs: list[Metric] = []
-    ours_too = negotiated.escaping not in _KEEPS_LEGACY_NAMES  # names to rewrite: theirs
     for family in families:
         if not isinstance(family, Family):
             theirs.append(family)
@@ -166,7 +168,7 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
             if theirs:
                 out.append(_by_prometheus_client(theirs, negotiated))
                 theirs = []
-            _write_family(family, negotiated.openmetrics, out)
+            _write_family(family, negotiated.openmetrics, escape, out)
     if theirs:
         out.append(_by_prometheus_client(theirs, negotiated))
     if negotiated.openmetrics:
@@ -174,16 +176,29 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     return "".join(out).encode()
 
 
-def _write_family(family: Family, openmetrics: bool, out: list[str]) -> None:
+def _needs_escaping(families: Iterable[AnyFamily]) -> bool:
+    """Whether a label value of a ``Family`` holds a backslash, double quote or newline: in
+    a scrape of device values, seldom, so that the values are looked at once, not in each line."""
+    values = {
+        value
+        for family in families
+        if isinstance(family, Family)
+        for labels, _ in family.series
+        for value in labels
+    }
+    return _NEEDS_ESCAPE.search("".join(values)) is not None
+
+
+def _write_family(
+    family: Family, openmetrics: bool, escape: Callable[[str], str], out: list[str]
+) -> None:
     shape = family.shape
     out.append(shape.openmetrics_head if openmetrics else shape.text_head)
-    line, series = shape.line.format, family.series
-    if _NEEDS_ESCAPE.search("".join({value for values, _ in series for value in values})):
-        out += [line(*map(_escape, values), _value(value)) for values, value in series]
+    line = shape.line.format
+    if escape is str:
+        out += [line(*labels, _COMMON.get(v) or floatToGoString(v)) for labels, v in family.series]
     else:
-        out += [
-            line(*values, _COMMON.get(value) or floatToGoString(value)) for values, value in series
-        ]
+        out += [line(*map(escape, labels), _value(v)) for labels, v in family.series]
 
 
 #: The values of most enum state and alarm bit series, written without formatting them;
