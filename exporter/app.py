@@ -5,21 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import platform
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 from prometheus_client.core import InfoMetricFamily
 
 from exporter import __version__
-from exporter.config import ConfigError, Reader, SettingCheck, read_document
+from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.metrics import build_info
 from exporter.modules import Collector
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
-from exporter.powerocean.config import PowerOceanConfig, read_powerocean_section
+from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.connection import PowerOceanConnection
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
@@ -29,40 +27,12 @@ from exporter.powerocean.quota import QuotaIngest
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
-from exporter.refu.config import RefuConfig, read_refu_section
 from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
 from exporter.server import ExporterApp, HttpServer
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Config:
-    """The whole configuration file: each device's section."""
-
-    path: Path | None = None
-    refu: RefuConfig = field(default_factory=RefuConfig)
-    powerocean: PowerOceanConfig | None = None
-
-    @property
-    def has_devices(self) -> bool:
-        """False when only ``/probe`` and the exporter's own metrics can be served."""
-        return bool(self.refu.targets) or self.powerocean is not None
-
-
-def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
-    """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
-    reader = Reader(path)
-    top = reader.section(read_document(path), "", ("refu", "powerocean"))
-    refu = read_refu_section(reader, top.get("refu"), refu_settings or {})
-    powerocean = None
-    if "powerocean" in top:
-        powerocean = read_powerocean_section(reader, top["powerocean"])
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    return Config(path=path, refu=refu, powerocean=powerocean)
 
 
 #: Set when the image is built (Docker build arguments REVISION and BRANCH).

@@ -20,7 +20,7 @@ import click
 from exporter import __version__, logformat
 
 if TYPE_CHECKING:
-    from exporter.app import Config
+    from exporter.configfile import Config
 
 log = logging.getLogger("exporter")
 
@@ -45,8 +45,8 @@ def _listen_address(value: str) -> tuple[str, int]:
 
 def _load(path: Path | None) -> Config:
     """The configuration at ``path`` (none: the default); exits with the problems found."""
-    from exporter.app import Config, load_config
     from exporter.config import ConfigError
+    from exporter.configfile import Config, load_config
     from exporter.model import MappingError
     from exporter.refu.channels import load_refu_mapping
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from exporter.app import Config, Exporter
+from exporter.app import Exporter
+from exporter.configfile import Config
 from exporter.refu.channels import RefuMapping
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator

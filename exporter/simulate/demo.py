@@ -7,7 +7,8 @@ import errno
 
 import click
 
-from exporter.app import Config, Exporter
+from exporter.app import Exporter
+from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port

@@ -17,8 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
-from exporter.app import Config, load_config
 from exporter.config import parse_address
+from exporter.configfile import Config, load_config
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import DEFAULT_MODBUS_PORT
 from tests.support.paths import PROJECT_ROOT

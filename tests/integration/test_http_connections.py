@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.app import Config
+from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.server import ExporterApp, HttpServer
 from exporter.simulate import free_port

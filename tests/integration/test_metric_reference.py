@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from exporter import __version__
-from exporter.app import BRANCH_ENV, REVISION_ENV, Config
+from exporter.app import BRANCH_ENV, REVISION_ENV
+from exporter.configfile import Config
 from exporter.metrics import HEALTH_SEED_ID
 from exporter.reference import HEALTH_METRICS, REGENERATE, markdown, metric_rows
 from tests.support.exporters import start_exporter

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.app import Config
 from exporter.config import Secret
+from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, OpenApiConfig, PowerOceanConfig
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
 from exporter.powerocean.schema import load_powerocean_mapping

@@ -21,7 +21,7 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.samples import Sample
 
-from exporter.app import Config
+from exporter.configfile import Config
 from exporter.metrics import dotted_version, scaled
 from exporter.model import Kind
 from exporter.powerocean.codec import build_payload, varint

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.app import Config, Exporter
+from exporter.app import Exporter
+from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.reference import metric_rows
 from exporter.refu.config import RefuConfig, RefuTargetConfig

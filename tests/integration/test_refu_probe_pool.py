@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from exporter.app import Config
+from exporter.configfile import Config
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import RefuConfig
 from exporter.refu.pool import TargetPool

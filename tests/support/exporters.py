@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from exporter.app import Config, Exporter
+from exporter.app import Exporter
+from exporter.configfile import Config
 from exporter.refu.channels import RefuMapping
 from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate.refu import RefuSimulator

@@ -12,9 +12,9 @@ import pytest
 import trustme
 from click.testing import CliRunner
 
-from exporter.app import load_config
 from exporter.cli import main
 from exporter.config import ConfigError
+from exporter.configfile import load_config
 from exporter.refu.channels import load_refu_mapping
 from exporter.webconfig import load_web_config
 

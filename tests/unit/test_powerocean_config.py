@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.app import load_config
 from exporter.config import ConfigError
+from exporter.configfile import load_config
 from exporter.powerocean.config import DEFAULT_OPEN_API
 
 
