@@ -153,7 +153,9 @@ class Reader:
             try:
                 return Secret(path.read_text(encoding="utf-8").strip())
             except (OSError, UnicodeDecodeError) as exc:
-                self.problem(f"{where}.{name}_file", f"cannot read: {exc.strerror or exc}")
+                self.problem(
+                    f"{where}.{name}_file", f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+                )
                 return None
         if f"{name}_env" in data:
             variable = self.text(data, f"{name}_env", where)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
 
 from prometheus_client import exposition as text_exposition
@@ -23,6 +24,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
+deflate: ModuleType
 try:  # ISA-L's deflate, where its wheels are built (x86-64 and 64-bit ARM)
     from isal import isal_zlib as deflate
 except ImportError:  # elsewhere (32-bit ARM ...) the standard library's, at the same level
@@ -229,8 +231,9 @@ def _by_prometheus_client(families: Sequence[Metric], negotiated: Format) -> str
     """``families`` as prometheus_client writes them in the negotiated format (no ``# EOF``)."""
     collected = _Collected(families)
     if negotiated.openmetrics:
-        text = openmetrics_exposition.generate_latest(
+        written: bytes = openmetrics_exposition.generate_latest(
             collected, escaping=negotiated.escaping, version=negotiated.version
-        ).decode()
-        return text.removesuffix("# EOF\n")
-    return text_exposition.generate_latest(collected, escaping=negotiated.escaping).decode()
+        )
+        return written.decode().removesuffix("# EOF\n")
+    written = text_exposition.generate_latest(collected, escaping=negotiated.escaping)
+    return written.decode()

@@ -17,7 +17,7 @@ from typing import Any
 
 from prometheus_client.core import InfoMetricFamily
 
-from exporter.exposition import AnyFamily, Family, FamilyShape, Series
+from exporter.exposition import AnyFamily, Family, FamilyShape, FamilyType, Series
 from exporter.model import Channel, Kind
 
 #: The label of a set bit that the mapping does not describe.
@@ -178,12 +178,15 @@ class _Series:
         ]
 
 
+def _family_type(kind: Kind) -> FamilyType:
+    return "counter" if kind is Kind.COUNTER else "gauge"
+
+
 def _series_of(channel: Channel[Any], device_labels: tuple[str, ...]) -> _Series:
     label_names = (*device_labels, *channel.label_names, *_expansion_labels(channel))
-    kind = "counter" if channel.kind is Kind.COUNTER else "gauge"
     return _Series(
         channel,
-        FamilyShape(kind, channel.metric, channel.help, label_names),
+        FamilyShape(_family_type(channel.kind), channel.metric, channel.help, label_names),
         scaling(channel.scale),
         plain=channel.kind in (Kind.GAUGE, Kind.COUNTER),
         states=tuple(channel.states.items()),
@@ -262,11 +265,9 @@ class HealthMetric:
     shape: FamilyShape | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.kind is Kind.INFO:
-            shape = None
-        else:
-            kind = "counter" if self.kind is Kind.COUNTER else "gauge"
-            shape = FamilyShape(kind, self.name, self.help, self.labels)
+        shape = None
+        if self.kind is not Kind.INFO:
+            shape = FamilyShape(_family_type(self.kind), self.name, self.help, self.labels)
         object.__setattr__(self, "shape", shape)
 
     def family(self, series: Iterable[tuple[Sequence[str], float]]) -> Family:
@@ -279,7 +280,7 @@ class HealthMetric:
         """An info family: one series with value 1 per mapping of label names to texts."""
         family = InfoMetricFamily(self.name.removesuffix("_info"), self.help, labels=())
         for labels in series:
-            family.add_metric((), labels)
+            family.add_metric((), dict(labels))
         return family
 
 

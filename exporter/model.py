@@ -24,7 +24,7 @@ import yaml
 from exporter.config import load_yaml
 
 #: Where a channel's value is in the device's data (a register, a message field ...).
-Location = TypeVar("Location")
+Location = TypeVar("Location", covariant=True)
 
 
 class Kind(StrEnum):

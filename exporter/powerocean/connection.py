@@ -50,7 +50,7 @@ class Backoff:
     jitter: float = 0.2
 
     def delay(self, attempt: int) -> float:
-        base = min(self.maximum, self.initial * 2 ** min(attempt, 30))
+        base = min(self.maximum, self.initial * 2.0 ** min(attempt, 30))
         return base * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 

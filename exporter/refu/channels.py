@@ -171,7 +171,7 @@ class RefuMapping:
         """The keys a target's configuration may set (alias, capacity, ...), with their checks."""
         checks: dict[str, SettingCheck] = {}
         for channel in self.channels:
-            setting = channel.location
+            setting: RefuLocation | int | float | str = channel.location
             while isinstance(setting, Configured):
                 checks[setting.key] = setting_check(setting)
                 setting = setting.default

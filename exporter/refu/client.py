@@ -92,7 +92,9 @@ class ModbusReader:
         try:
             self._streams = await asyncio.open_connection(self.host, self.port)
         except (OSError, UnicodeError) as exc:  # refused, unreachable, unresolvable
-            raise DeviceError("connect_failed", exc.strerror or str(exc)) from None
+            raise DeviceError(
+                "connect_failed", getattr(exc, "strerror", None) or str(exc)
+            ) from None
 
     async def read(self, function: int, register: int, count: int) -> list[int]:
         """``count`` registers (or bits, as 0/1) from ``register``; raises ExceptionAnswer."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from exporter.model import Channel
-from exporter.refu.channels import Register, RegisterType
+from exporter.refu.channels import RefuChannel, Register, RegisterType
 
 #: Most registers one Modbus read may return (function codes 3 and 4).
 MAX_REGISTERS_PER_READ = 125
@@ -53,10 +53,12 @@ class RegisterBlock:
         object.__setattr__(self, "_signed", _columns(signed))
         object.__setattr__(self, "_wide", tuple(wide))
 
-    def values(self, words: Sequence[int]) -> dict[Channel[Register], int]:
+    def values(self, words: Sequence[int]) -> dict[RefuChannel, int]:
         """Each channel of the block with its decoded raw value."""
         (unsigned, at), (signed, signed_at) = self._unsigned, self._signed
-        values = dict(zip(unsigned, map(words.__getitem__, at), strict=True))
+        values: dict[RefuChannel, int] = dict(
+            zip(unsigned, map(words.__getitem__, at), strict=True)
+        )
         signed_words = map(words.__getitem__, signed_at)
         values.update(
             zip(signed, [w - 0x10000 if w & 0x8000 else w for w in signed_words], strict=True)

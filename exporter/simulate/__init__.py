@@ -7,4 +7,5 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now, for a simulator or broker to take."""
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

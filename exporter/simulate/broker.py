@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class EmbeddedBroker:
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="mqtt-broker", daemon=True
         )
-        self._broker = None
+        self._broker: Any = None  # an amqtt Broker once started (amqtt is optional)
 
     @property
     def url(self) -> str:

@@ -2,10 +2,11 @@ import pytest
 
 pytest.importorskip("grpc_tools")
 
-from exporter.powerocean.proto.generate import GENERATED_PATH, PROTO_PATH, generated_source
+from exporter.powerocean.proto.generate import GENERATED_PATHS, PROTO_PATH, generated_sources
 
 
-def test_generated_module_is_up_to_date() -> None:
-    assert GENERATED_PATH.read_text(encoding="utf-8") == generated_source(PROTO_PATH), (
-        "powerocean_pb2.py is stale: run python -m exporter.powerocean.proto.generate"
-    )
+def test_the_generated_module_and_stub_are_up_to_date() -> None:
+    for path, source in zip(GENERATED_PATHS, generated_sources(PROTO_PATH), strict=True):
+        assert path.read_text(encoding="utf-8") == source, (
+            f"{path.name} is stale: run python -m exporter.powerocean.proto.generate"
+        )
