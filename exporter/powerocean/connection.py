@@ -27,11 +27,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.config import Secret
-from exporter.powerocean.codec import build_energy_stream_keepalive, build_get_all_request
 from exporter.powerocean.config import LoginConfig, PowerOceanConfig
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
 from exporter.powerocean.open_api import OpenApiClient, OpenApiError
+from exporter.powerocean.wire import build_energy_stream_keepalive, build_get_all_request
 
 log = logging.getLogger(__name__)
 
