@@ -363,10 +363,10 @@ class PowerOceanConnection:
         except Exception:
             log.exception("PowerOcean payload handler failed on %s", message.topic)
 
-    def _publish(self, session: _Session, kind: str, build: Callable[[int], bytes]) -> None:
-        """Publish a request frame to every device; ``kind`` is ``get`` or ``set``."""
+    def _publish(self, session: _Session, verb: str, build: Callable[[int], bytes]) -> None:
+        """Publish a request frame to every device; ``verb`` is ``get`` or ``set``."""
         for serial in self._devices:
-            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{kind}"
+            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{verb}"
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._count("published_requests")
