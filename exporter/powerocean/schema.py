@@ -18,6 +18,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -132,6 +133,12 @@ class PowerOceanMapping:
     ignored: Mapping[tuple[int, int], str]
     models: ModelRules = ModelRules()
     open_api: OpenApiLayout = OpenApiLayout()
+    #: Every route, by (model, cmd_func, cmd_id); made from ``routes``.
+    _by_command: Mapping[tuple[str, int, int], Route] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_command = {(r.model, *r.command): r for r in self.routes.values()}
+        object.__setattr__(self, "_by_command", MappingProxyType(by_command))
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -139,13 +146,9 @@ class PowerOceanMapping:
 
     def route(self, model: str, cmd_func: int, cmd_id: int) -> Route | None:
         """The route of a command for a system of ``model``: its own, else the default."""
-        return self._lookup.get((model, cmd_func, cmd_id)) or self._lookup.get(
+        return self._by_command.get((model, cmd_func, cmd_id)) or self._by_command.get(
             ("", cmd_func, cmd_id)
         )
-
-    @functools.cached_property
-    def _lookup(self) -> dict[tuple[str, int, int], Route]:
-        return {(r.model, *r.command): r for r in self.routes.values()}
 
     def routes_of(self, schema: str) -> tuple[Route, ...]:
         """The routes whose messages are parsed with ``schema``."""
