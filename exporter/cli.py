@@ -166,17 +166,20 @@ def decode(source: Any, topic: str | None) -> None:
     schema has none), every field present (zeros included), and field numbers the
     schema does not know raw, so a capture from new firmware can be read.
     """
-    from exporter.powerocean.codec import DecodeError, decode_payload, describe
-    from exporter.powerocean.schema import SystemModels, load_powerocean_mapping
+    from exporter.powerocean.dump import describe
+    from exporter.powerocean.ingest import SystemModels
+    from exporter.powerocean.schema import load_powerocean_mapping
+    from exporter.powerocean.wire import DecodeError, split_payload
 
     mapping = load_powerocean_mapping()
-    models = SystemModels(mapping.models)
     try:
-        frames, skipped = decode_payload(source.read(), mapping, models, topic, need_serial=False)
+        split = split_payload(source.read(), topic, need_serial=False)
     except DecodeError as exc:
         click.echo(f"cannot decode: {exc.reason}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(describe(frames, skipped, mapping.ignored), indent=2))
+    models = SystemModels(mapping)
+    frames = [models.decode(frame) for frame in split.frames]
+    click.echo(json.dumps(describe(frames, split.skipped, mapping.ignored), indent=2))
 
 
 @main.group()

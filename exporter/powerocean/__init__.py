@@ -1,1 +1,1 @@
-"""EcoFlow PowerOcean: protobuf schema and MQTT payload codec."""
+"""EcoFlow PowerOcean: its MQTT frames decoded into a cache of reported fields, exported."""

@@ -212,10 +212,10 @@ class PowerOceanCollector:
         families = Families()
         for serial in sorted(health.names):
             system = systems.get(serial, SystemState())
-            health.last_message.update(((serial, k), r.at) for k, r in system.kinds.items())
+            health.last_message.update(((serial, k), r.at) for k, r in system.messages.items())
             shown = {
                 kind: reported
-                for kind, reported in system.kinds.items()
+                for kind, reported in system.messages.items()
                 if kind in self._lasting or self._fresh(reported, now)
             }
             health.up[serial] = any(kind not in self._lasting for kind in shown)
@@ -343,7 +343,7 @@ def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[So
     address = channel.location
     sources = [
         Source(route.name, address.path, route.complete)
-        for route in mapping.kinds_of(address.message)
+        for route in mapping.routes_of(address.message)
     ]
     if address.quota and not channel.variant:
         sources += [Source(kind, (address.quota,)) for kind in (QUOTA_ALL, QUOTA_STREAM)]

@@ -27,11 +27,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.config import Secret
-from exporter.powerocean.codec import build_energy_stream_keepalive, build_get_all_request
 from exporter.powerocean.config import LoginConfig, PowerOceanConfig
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
 from exporter.powerocean.open_api import OpenApiClient, OpenApiError
+from exporter.powerocean.wire import build_energy_stream_keepalive, build_get_all_request
 
 log = logging.getLogger(__name__)
 
@@ -363,10 +363,10 @@ class PowerOceanConnection:
         except Exception:
             log.exception("PowerOcean payload handler failed on %s", message.topic)
 
-    def _publish(self, session: _Session, kind: str, build: Callable[[int], bytes]) -> None:
-        """Publish a request frame to every device; ``kind`` is ``get`` or ``set``."""
+    def _publish(self, session: _Session, verb: str, build: Callable[[int], bytes]) -> None:
+        """Publish a request frame to every device; ``verb`` is ``get`` or ``set``."""
         for serial in self._devices:
-            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{kind}"
+            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{verb}"
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._count("published_requests")

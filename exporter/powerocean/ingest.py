@@ -1,7 +1,9 @@
 """MQTT payloads -> the message cache, on paho's network thread.
 
-Bad input is counted by reason and dropped; nothing a payload holds can create series
-for a system that is not configured, or more entries (packs ...) than the cache keeps.
+Each frame is decoded once, here, into the fields it reported, with the route of its
+system's model; the model is learned on the way (``SystemModels``). Bad input is counted
+by reason and dropped; nothing a payload holds can create series for a system that is not
+configured, or more entries (packs ...) than the cache keeps.
 """
 
 from __future__ import annotations
@@ -10,14 +12,9 @@ import time
 from collections.abc import Callable, Container
 
 from exporter.powerocean.cache import MessageCache
-from exporter.powerocean.codec import (
-    DecodedFrame,
-    DecodeError,
-    Report,
-    decode_payload,
-    serial_from_topic,
-)
-from exporter.powerocean.schema import PowerOceanMapping, SystemModels
+from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
+from exporter.powerocean.schema import PowerOceanMapping
+from exporter.powerocean.wire import DecodeError, Frame, serial_from_topic, split_payload
 from exporter.powerocean.writer import CacheWriter
 
 #: Why a payload or a frame was dropped; all are exported from the start.
@@ -35,8 +32,52 @@ DROP_REASONS = (
 )
 
 
-#: What is kept for a kind of entries itself: only that it arrived (and when).
+#: What is kept for a message of entries itself: only that it arrived (and when).
 _ARRIVAL = Report({})
+
+
+class SystemModels:
+    """Decodes frames with the routes of their system's model, and learns each system's
+    model from what its frames tell: a header's product id, the product type in the
+    component inventory (a get-all sends the inventory first), else the serial's prefix.
+
+    Only ``serials`` (all when None) are remembered, so frames naming other serials
+    cannot grow what is kept.
+    """
+
+    def __init__(self, mapping: PowerOceanMapping, serials: Container[str] | None = None) -> None:
+        self._mapping = mapping
+        self._serials = serials
+        self._told: dict[str, str] = {}
+
+    def decode(self, frame: Frame) -> DecodedFrame:
+        """``frame`` decoded with the route for its system's model."""
+        if frame.header.product_id:
+            self._learn(frame.serial, frame.header.product_id >> 8)
+        route = self._mapping.route(self.model_of(frame.serial), frame.cmd_func, frame.cmd_id)
+        decoded = decode_frame(frame, route)
+        if route is not None and route.tells_model:
+            for _, report in decoded.reports:
+                product_type = report.fields.get((route.tells_model,))
+                if isinstance(product_type, int) and product_type:
+                    self._learn(frame.serial, product_type)
+        return decoded
+
+    def model_of(self, serial: str) -> str:
+        told = self._told.get(serial)
+        if told is None:
+            told = self._mapping.models.from_serial(serial)
+            if self._remembers(serial):
+                self._told[serial] = told  # what the serial says, until a frame tells
+        return told
+
+    def _learn(self, serial: str, product_type: int) -> None:
+        """Remember what a product type code says (a code of no listed model: the default)."""
+        if self._remembers(serial):
+            self._told[serial] = self._mapping.models.product_types.get(product_type, "")
+
+    def _remembers(self, serial: str) -> bool:
+        return self._serials is None or serial in self._serials
 
 
 class Ingest(CacheWriter):
@@ -57,27 +98,28 @@ class Ingest(CacheWriter):
     ) -> None:
         super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
         self._mapping = mapping
-        self._models = SystemModels(mapping.models, devices)
+        self._models = SystemModels(mapping, devices)
 
     def __call__(self, topic: str, payload: bytes) -> None:
         try:
-            frames, skipped = decode_payload(payload, self._mapping, self._models, topic)
+            split = split_payload(payload, topic)
         except DecodeError as exc:
             self._drop(exc.reason, topic)
             return
-        for reason in skipped:
+        for reason in split.skipped:
             self._drop(reason, topic)
         system = serial_from_topic(topic)
-        for decoded in frames:
-            reason = self._store_frame(decoded, system)
-            if reason:
-                self._drop(reason, topic)
+        for frame in split.frames:
+            dropped = self._store_frame(frame, system)
+            if dropped:
+                self._drop(dropped, topic)
 
-    def _store_frame(self, decoded: DecodedFrame, system: str) -> str:
-        """Store one frame; returns why it was dropped, or "" when it was stored."""
-        frame, route = decoded.frame, decoded.route
+    def _store_frame(self, frame: Frame, system: str) -> str:
+        """Decode and store one frame; returns why it was dropped, or "" when it was stored."""
         if frame.serial != system or system not in self._devices:
             return "foreign_serial"
+        decoded = self._models.decode(frame)
+        route = decoded.route
         if route is None:
             ignored = (frame.cmd_func, frame.cmd_id) in self._mapping.ignored
             return "" if ignored else "unknown_command"

@@ -3,7 +3,7 @@
 The Open API reports a system as a map of quota keys (``sysGridPwr``, ``pcsAPhase.vol``,
 ``mpptHeartBeat[0].mpptPv[1].pwr``, ``ems_change_report.pcsRunSta``) over two paths:
 ``quota/all`` over HTTPS (the whole map) and the MQTT quota stream (``{"cmdFunc",
-"cmdId", "param"}``, a part of it). Both land in the cache under their own message kind,
+"cmdId", "param"}``, a part of it). Both land in the cache under their own message name,
 so ``powerocean_last_message_timestamp_seconds`` tells which path delivered; a channel
 with a ``quota`` key in the mapping reads whichever reported last. Values come as
 numbers, numeric texts or state names; battery packs as one JSON text per pack.
@@ -25,7 +25,7 @@ from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
 from exporter.powerocean.writer import CacheWriter
 
-#: Message kinds of the Open API paths, as the cache and the health series name them.
+#: Messages of the Open API paths, as the cache and the health series name them.
 QUOTA_ALL = "OPEN_API_QUOTA_ALL"
 QUOTA_STREAM = "OPEN_API_QUOTA_STREAM"
 QUOTA_PACKS = "OPEN_API_PACKS"
@@ -114,9 +114,9 @@ class QuotaIngest(CacheWriter):
         return packs
 
     def _store_quotas(
-        self, serial: str, kind: str, quotas: Mapping[str, Any], *, replace: bool
+        self, serial: str, message: str, quotas: Mapping[str, Any], *, replace: bool
     ) -> None:
-        self._store(serial, kind, Report(_fields(quotas, self._system_keys)), replace=replace)
+        self._store(serial, message, Report(_fields(quotas, self._system_keys)), replace=replace)
 
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
         if not packs:

@@ -1,22 +1,24 @@
 """The PowerOcean mapping: which frame holds which message, and where each channel is.
 
-``mappings/powerocean.yaml`` routes a frame's (cmd_func, cmd_id) to a message kind and
-the schema message it is parsed with (``proto/powerocean.proto``). Several kinds may
+``mappings/powerocean.yaml`` routes a frame's (cmd_func, cmd_id) to a named message and
+the schema message it is parsed with (``proto/powerocean.proto``). Several messages may
 share one schema message: Plus firmware splits the EMS report into settings (96/8),
 safety parameters (96/16) and state (96/17) with one field numbering. A channel names
-a schema message and a path inside it, and is read from whichever kind reported it last.
+a schema message and a path inside it, and is read from whichever message reported it
+last.
 
 Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33. A route with a
 ``model`` applies to systems of that model only, and a system's model is what its frames
-say: a header's product id, the module inventory's product type, else its serial prefix.
+say: a header's product id, the component inventory's product type, else its serial prefix.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -72,9 +74,9 @@ class OpenApiLayout:
 class Route:
     """What a (cmd_func, cmd_id) frame holds and how its values are kept.
 
-    ``name`` is the message kind (the ``message`` label of the health series),
+    ``name`` names the message (the ``message`` label of the health series),
     ``schema`` the schema message it is parsed with. A route with an ``entry_label``
-    reports on things inside the system (battery packs, modules, inverters): one entry
+    reports on things inside the system (battery packs, components, inverters): one entry
     per thing, from the repeated field ``entries`` (or the whole message when empty),
     named by the first of its ``entry_key`` fields that is set (numbers through
     ``entry_names``). A ``complete`` message is the whole state: each replaces the last
@@ -96,13 +98,15 @@ class Route:
     complete: bool = False
     lasting: bool = False
 
-    def entry_name(self, value_of: Callable[[str], Any]) -> str:
+    def entry_name(self, fields: Mapping[FieldPath, object]) -> str:
         """The thing an entry reports on, or "" for an empty placeholder entry;
-        ``value_of`` gives the value of an entry's top-level field."""
+        ``fields`` are the entry's reported fields."""
         for key in self.entry_key:
-            value = value_of(key)
+            value = fields.get((key,))
+            if isinstance(value, int) and value:
+                return self.entry_names.get(value, str(value))
             if value:
-                return self.entry_names.get(value, str(value)) if isinstance(value, int) else value
+                return str(value)
         return ""
 
 
@@ -120,38 +124,21 @@ class ModelRules:
         return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
 
 
-class SystemModels:
-    """The model of each system as far as its frames told it; only ``serials`` (all when
-    None) are remembered, so frames naming other serials cannot grow it."""
-
-    def __init__(self, rules: ModelRules, serials: Container[str] | None = None) -> None:
-        self._rules = rules
-        self._serials = serials
-        self._told: dict[str, str] = {}
-
-    def of(self, serial: str) -> str:
-        told = self._told.get(serial)
-        if told is None:
-            told = self._rules.from_serial(serial)
-            if self._serials is None or serial in self._serials:
-                self._told[serial] = told  # what the serial says, until a frame tells
-        return told
-
-    def learn(self, serial: str, product_type: int) -> None:
-        """Remember what a product type code says (a code of no listed model: the default)."""
-        if self._serials is None or serial in self._serials:
-            self._told[serial] = self._rules.product_types.get(product_type, "")
-
-
 @dataclass(frozen=True)
 class PowerOceanMapping:
     model: DeviceMapping[Field]
-    #: Every route, by message kind.
+    #: Every route, by message name.
     routes: Mapping[str, Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
     models: ModelRules = ModelRules()
     open_api: OpenApiLayout = OpenApiLayout()
+    #: Every route, by (model, cmd_func, cmd_id); made from ``routes``.
+    _by_command: Mapping[tuple[str, int, int], Route] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_command = {(r.model, *r.command): r for r in self.routes.values()}
+        object.__setattr__(self, "_by_command", MappingProxyType(by_command))
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -159,15 +146,11 @@ class PowerOceanMapping:
 
     def route(self, model: str, cmd_func: int, cmd_id: int) -> Route | None:
         """The route of a command for a system of ``model``: its own, else the default."""
-        return self._lookup.get((model, cmd_func, cmd_id)) or self._lookup.get(
+        return self._by_command.get((model, cmd_func, cmd_id)) or self._by_command.get(
             ("", cmd_func, cmd_id)
         )
 
-    @functools.cached_property
-    def _lookup(self) -> dict[tuple[str, int, int], Route]:
-        return {(r.model, *r.command): r for r in self.routes.values()}
-
-    def kinds_of(self, schema: str) -> tuple[Route, ...]:
+    def routes_of(self, schema: str) -> tuple[Route, ...]:
         """The routes whose messages are parsed with ``schema``."""
         return tuple(route for route in self.routes.values() if route.schema == schema)
 
@@ -202,7 +185,7 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         except ValueError as exc:
             raise MappingError(f"{where}: field: {exc}") from None
         if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
-            raise MappingError(f"{where}: {channel.metric} mixes entries of different kinds")
+            raise MappingError(f"{where}: {channel.metric} mixes different entry labels")
     return PowerOceanMapping(
         mapping, routes, _ignored(mapping), _model_rules(mapping), _open_api_layout(mapping)
     )

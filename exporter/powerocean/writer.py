@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 class CacheWriter:
     """Stores reports of ``devices`` in ``cache``; ``stale_after`` tells which entries
-    (packs, modules ...) may be evicted to make room for a new one. Every reason in
+    (packs, components ...) may be evicted to make room for a new one. Every reason in
     ``reasons`` is counted from the start, so its series exists before the first drop."""
 
     def __init__(
@@ -37,23 +37,23 @@ class CacheWriter:
         self._counts_lock = threading.Lock()
 
     def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        """Dropped messages by reason, and received messages by (serial, message kind)."""
+        """Dropped messages by reason, and received messages by (serial, message name)."""
         with self._counts_lock:
             return dict(self._dropped), dict(self._received)
 
-    def _store(self, serial: str, kind: str, report: Report, *, replace: bool = False) -> None:
-        self._cache.update(serial, kind, report, self._clock(), replace=replace)
-        self._receive(serial, kind)
+    def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
+        self._cache.update(serial, message, report, self._clock(), replace=replace)
+        self._receive(serial, message)
 
     def _store_entries(
-        self, serial: str, kind: str, entries: Iterable[tuple[str, Report]], *, replace: bool
+        self, serial: str, message: str, entries: Iterable[tuple[str, Report]], *, replace: bool
     ) -> bool:
         """Store each (entry name, report); False when an entry found no room."""
         now = self._clock()
         stored = [
             self._cache.update_entry(
                 serial,
-                kind,
+                message,
                 name,
                 report,
                 now,
@@ -64,9 +64,9 @@ class CacheWriter:
         ]
         return all(stored)
 
-    def _receive(self, serial: str, kind: str) -> None:
+    def _receive(self, serial: str, message: str) -> None:
         with self._counts_lock:
-            self._received[(serial, kind)] += 1
+            self._received[(serial, message)] += 1
 
     def _drop(self, reason: str, where: str) -> None:
         with self._counts_lock:

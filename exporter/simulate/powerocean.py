@@ -5,8 +5,9 @@ a given time; the energy balance holds (load = grid + solar - battery, battery p
 while charging). Like real firmware it splits the EMS report into settings (96/8),
 safety parameters (96/16) and state (96/17), sends explicit zeros where the firmware
 does, leaves zeros out of the energy stream, and sends partial reports mid-session.
-``PowerOceanPublisher`` sends them like the cloud does: on ``/app/device/property/<serial>``,
-every few seconds, and all at once when a get-all request arrives.
+``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
+them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
+at once when a get-all request arrives.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 
-from exporter.powerocean.codec import Report, build_payload, varint
+from exporter.powerocean.codec import decode_message
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.wire import APP, DEVICE, xor
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,47 @@ _CELLS = 16
 _PACK_WH = 5120.0
 _PACK_MAH = 100_000
 _STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
-_MODULES = (  # (bus address, product detail, firmware, loader) as a Plus reports them
+_COMPONENTS = (  # (addr on the system bus, product detail, firmware, loader), as a Plus has them
     (96, 1, 0x0300130F, 0x01000002),
     (4, 2, 0x0400064B, 0x0100000E),
     (53, 4, 0x0502025D, 0),
 )
+
+
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf varint (a negative one as its 64-bit two's complement)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def build_payload(
+    serial: str,
+    messages: list[tuple[int, int, Message]],
+    *,
+    xor_seq: int | None = None,
+) -> bytes:
+    """Build a device push: one header per ``(cmd_func, cmd_id, message)``.
+
+    With ``xor_seq`` the headers carry ``seq=xor_seq, enc_type=1`` and every pdata
+    is XOR-encoded with ``xor_seq & 0xFF``; ``xor_seq`` must fit in an int32.
+    """
+    envelope = pb.HeaderMessage()
+    for cmd_func, cmd_id, inner in messages:
+        header = envelope.header.add(
+            src=DEVICE, dest=APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=serial
+        )
+        pdata = inner.SerializeToString()
+        if xor_seq is not None:
+            header.enc_type = 1
+            header.seq = xor_seq
+            pdata = xor(pdata, xor_seq)
+        header.pdata = pdata
+    return envelope.SerializeToString()
 
 
 #: Field numbers a Plus sends in its heartbeat that the schema does not name (ints as
@@ -87,7 +125,7 @@ class PowerOceanModel:
         return {"solar": solar, "load": load, "battery": battery, "grid": grid, "soc": soc}
 
     def messages(self, at: float) -> dict[str, Message]:
-        """Every message of a get-all, by message kind."""
+        """Every message of a get-all, by message name."""
         flows = self.flows(at)
         packs = pb.JTS1_BP_STA_REPORT()
         hours = (at - self.epoch) / 3600
@@ -100,7 +138,7 @@ class PowerOceanModel:
             "JTS1_EMS_SAFETY_PARAM_REPORT": self._safety(),
             "JTS1_EMS_STATE_CHANGE_REPORT": self.state(flows, hours),
             "JTS1_BP_STA_REPORT": packs,
-            "MODULE_CLUSTER_INFO": self._modules(),
+            "MODULE_CLUSTER_INFO": self._components(),
         }
 
     def update(self, at: float, tick: int) -> dict[str, Message]:
@@ -187,15 +225,15 @@ class PowerOceanModel:
             pcs_island_detect_switch=1,
         )
 
-    def _modules(self) -> pb.ModuleClusterInfo:
+    def _components(self) -> pb.ModuleClusterInfo:
         info = pb.ModuleClusterInfo(total_page=1, page=1)
-        for addr, detail, firmware, loader in _MODULES:
-            module = info.module.add(
+        for addr, detail, firmware, loader in _COMPONENTS:
+            component = info.module.add(
                 product_type=87, product_detail=detail, module_sn=f"R374MOD{addr:09d}", addr=addr
             )
-            module.app_ver = firmware
+            component.app_ver = firmware
             if loader:
-                module.loader_ver = loader
+                component.loader_ver = loader
         return info
 
     def _heartbeat(self, at: float, flows: dict[str, float]) -> pb.JTS1_EMS_HEARTBEAT:
@@ -430,18 +468,18 @@ class OpenApiView:
     def _channel_values(
         self, channel: Any, message: Message, states_as_text: bool
     ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        address = channel.location
-        command = self._commands[address.message]
-        if address.message not in self._pack_schemas:
-            fields = Report.of(message).fields
-            if address.path in fields:
-                yield command, address.quota, _shown(channel, fields[address.path], states_as_text)
+        field = channel.location
+        command = self._commands[field.message]
+        if field.message not in self._pack_schemas:
+            fields = decode_message(message).fields
+            if field.path in fields:
+                yield command, field.quota, _shown(channel, fields[field.path], states_as_text)
             return
         for entry in message.bpSta:
-            fields = Report.of(entry).fields
-            if address.path in fields:
-                value = _shown(channel, fields[address.path], states_as_text)
-                yield command, f"{entry.bpSn.decode()}\0{address.quota}", value
+            fields = decode_message(entry).fields
+            if field.path in fields:
+                value = _shown(channel, fields[field.path], states_as_text)
+                yield command, f"{entry.bpSn.decode()}\0{field.quota}", value
 
 
 #: Enum keys quota/all sends as state names, and the prefix of those names.

@@ -1,0 +1,135 @@
+"""Decoded frames as JSON for people: what ``ess-exporter decode`` prints.
+
+Every frame is named and every field present is shown; commands and field numbers the
+schema does not know are shown raw, by number, so that a capture from new firmware can be
+read and reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import message as _message
+from google.protobuf.empty_pb2 import Empty
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from exporter.powerocean.codec import DecodedFrame, Report, Value
+from exporter.powerocean.schema import FieldPath
+from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type
+
+_RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
+
+
+def describe(
+    frames: list[DecodedFrame], skipped: list[SkipReason], names: Mapping[tuple[int, int], str]
+) -> dict[str, Any]:
+    """Decoded frames as JSON: every frame named, every field present shown.
+
+    ``names`` names the commands the schema leaves undecoded; their content, and any
+    field number the schema does not know, is shown raw by number.
+    """
+    out = []
+    for decoded in frames:
+        frame = decoded.frame
+        command = (frame.cmd_func, frame.cmd_id)
+        header = MessageToDict(frame.header, preserving_proto_field_name=True)
+        header.pop("pdata", None)
+        entry: dict[str, Any] = {
+            "command": f"{frame.cmd_func}/{frame.cmd_id}",
+            "message": decoded.route.name if decoded.route else names.get(command, "unknown"),
+            "serial": frame.serial,
+            "header": header,
+            "pdata_bytes": len(frame.pdata),
+        }
+        if decoded.error:
+            entry["error"] = decoded.error
+        if decoded.route is None:
+            entry["raw"] = raw_fields(frame.pdata) if frame.pdata else {}
+        elif decoded.route.entry_label:
+            entry["entries"] = {
+                f"{decoded.route.entry_label}={name}": _report_json(report)
+                for name, report in decoded.reports
+            }
+        elif decoded.reports:
+            entry.update(_report_json(decoded.reports[0][1]))
+        out.append(entry)
+    return {"frames": out, "skipped": list(skipped)}
+
+
+def raw_fields(data: bytes, depth: int = 0) -> dict[str, Any] | None:
+    """Any protobuf message by field number, as ``protoc --decode_raw`` would show it.
+
+    None when ``data`` is not a message. A number seen several times becomes a list.
+    """
+    message = Empty()
+    try:
+        message.ParseFromString(data)
+    except _message.DecodeError:
+        return None
+    out: dict[str, Any] = {}
+    for item in UnknownFieldSet(message):
+        value = _raw_value(item.wire_type, item.data, depth)
+        key = str(item.field_number)
+        if key in out:
+            previous = out[key]
+            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            out[key] = value
+    return out
+
+
+def _raw_value(wire_type: int, data: int | bytes, depth: int = 0) -> Any:
+    if wire_type == WIRE_LENGTH and isinstance(data, bytes):
+        return _raw_bytes(data, depth)
+    number = number_of_wire_type(wire_type, data)
+    if isinstance(number, float):
+        return _short_float(number)
+    return number
+
+
+def _raw_bytes(data: bytes, depth: int) -> Any:
+    """Length-delimited data: a nested message, else text, else hex."""
+    if not data:
+        return ""
+    if depth < _RAW_DEPTH:
+        nested = raw_fields(data, depth + 1)
+        if nested and "0" not in nested:  # field number 0 is not valid: not a message
+            return nested
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.hex()
+    return text if text.isprintable() else data.hex()
+
+
+def _short_float(value: float) -> float | str:
+    """A float32 shown with the digits it has (237.35, not 237.34962463378906)."""
+    if not math.isfinite(value):
+        return str(value)
+    return float(f"{value:.7g}")
+
+
+def _report_json(report: Report) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "fields": {_dotted(path): _json_value(value) for path, value in report.fields.items()}
+    }
+    if report.unknown:
+        shown["unknown_fields"] = {
+            _dotted(path): _raw_value(*raw) for path, raw in report.unknown.items()
+        }
+    return shown
+
+
+def _dotted(path: FieldPath) -> str:
+    return ".".join(map(str, path))
+
+
+def _json_value(value: Value) -> Any:
+    if isinstance(value, float):
+        return _short_float(value)
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    return value
