@@ -13,15 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from google.protobuf import message as _message
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, FileDescriptor
-from google.protobuf.unknown_fields import UnknownFieldSet
 
 from exporter.powerocean.proto import powerocean_pb2
 from exporter.powerocean.schema import FieldPath, Route
-from exporter.powerocean.wire import Frame, number_of_wire_type
+from exporter.powerocean.wire import Frame, number_of_wire_type, unknown_fields
 
 Value = int | float | str | tuple[int | float, ...]
 #: A field as protobuf hands over one the schema does not name: wire type and data.
@@ -100,7 +99,7 @@ def decode_message(message: _message.Message) -> Report:
     fields: dict[FieldPath, Value] = {}
     lists: list[FieldPath] = []
     unknown: dict[FieldPath, RawField] = {}
-    _flatten(message, _LAYOUTS[message.DESCRIPTOR], (), fields, lists, unknown)
+    _flatten(message, _LAYOUTS[message.DESCRIPTOR.full_name], (), fields, lists, unknown)
     return Report(fields, tuple(lists), unknown)
 
 
@@ -127,9 +126,9 @@ def _flatten(
             lists.append(path)
             for index, item in enumerate(value):
                 _flatten(item, below, (*path, index), fields, lists, unknown)
-    unknowns = UnknownFieldSet(message)
-    if len(unknowns):
-        _keep_unknown(message.DESCRIPTOR, unknowns, prefix, fields, unknown)
+    unknowns = unknown_fields(message)
+    if unknowns:
+        _keep_unknown(message, unknowns, prefix, fields, unknown)
 
 
 def _text(value: bytes) -> str:
@@ -138,8 +137,8 @@ def _text(value: bytes) -> str:
 
 
 def _keep_unknown(
-    descriptor: Descriptor,
-    unknowns: UnknownFieldSet,
+    message: _message.Message,
+    unknowns: list[Any],
     prefix: FieldPath,
     fields: dict[FieldPath, Value],
     unknown: dict[FieldPath, RawField],
@@ -149,8 +148,9 @@ def _keep_unknown(
     Firmware versions disagree on float versus integer for some fields: a number field of
     the schema sent with another wire type is kept all the same.
     """
+    by_number = message.DESCRIPTOR.fields_by_number
     for item in unknowns:
-        named = descriptor.fields_by_number.get(item.field_number)
+        named = by_number.get(item.field_number)
         number = None
         if named is not None and named.type in _NUMERIC:
             number = number_of_wire_type(item.wire_type, item.data)
@@ -185,17 +185,17 @@ class _FieldLayout(NamedTuple):
 _Layout = Mapping[FieldDescriptor, _FieldLayout]
 
 
-def _layouts(schema: FileDescriptor) -> Mapping[Descriptor, _Layout]:
+def _layouts(schema: FileDescriptor) -> Mapping[str, _Layout]:
     """The layout of every message of ``schema``, made once, when the codec is loaded:
     decoding then looks each field up once instead of asking its descriptor."""
-    layouts: dict[Descriptor, _Layout] = {}
+    layouts: dict[str, _Layout] = {}
 
     def layout(message: Descriptor) -> _Layout:
-        if message not in layouts:
-            layouts[message] = MappingProxyType(
+        if message.full_name not in layouts:
+            layouts[message.full_name] = MappingProxyType(
                 {descriptor: _field_layout(descriptor, layout) for descriptor in message.fields}
             )
-        return layouts[message]
+        return layouts[message.full_name]
 
     for message in schema.message_types_by_name.values():
         layout(message)

@@ -14,11 +14,10 @@ from typing import Any
 from google.protobuf import message as _message
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
-from google.protobuf.unknown_fields import UnknownFieldSet
 
 from exporter.powerocean.codec import DecodedFrame, Report, Value
 from exporter.powerocean.schema import FieldPath
-from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type
+from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type, unknown_fields
 
 _RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
 
@@ -70,7 +69,7 @@ def raw_fields(data: bytes, depth: int = 0) -> dict[str, Any] | None:
     except _message.DecodeError:
         return None
     out: dict[str, Any] = {}
-    for item in UnknownFieldSet(message):
+    for item in unknown_fields(message):
         value = _raw_value(item.wire_type, item.data, depth)
         key = str(item.field_number)
         if key in out:

@@ -177,8 +177,8 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         route = schemas.get(channel.location.message)
         if route is None:
             raise MappingError(f"{where}: message {channel.location.message!r} has no route")
-        descriptor = route.message_type.DESCRIPTOR
-        if route.entries:
+        descriptor: Descriptor | None = _descriptor(route.message_type)
+        if route.entries and descriptor is not None:
             descriptor = descriptor.fields_by_name[route.entries].message_type
         try:
             _check_path(descriptor, channel.location.path, channel.kind)
@@ -271,11 +271,12 @@ def _route(name: str, command: tuple[int, int], spec: Mapping[str, Any]) -> Rout
     if message_type is None:
         raise ValueError(f"{schema!r} is not a message of the schema")
     entries = spec.get("entries", "")
-    entry = message_type.DESCRIPTOR
+    entry = _descriptor(message_type)
     if entries:
-        if entries not in entry.fields_by_name:
-            raise ValueError(f"no field {entries!r}")
-        entry = entry.fields_by_name[entries].message_type
+        below = entry.fields_by_name.get(entries)
+        if below is None or below.message_type is None:
+            raise ValueError(f"no field {entries!r} holding messages")
+        entry = below.message_type
     entry_key = tuple(spec.get("entry_key", ()))
     unknown = [
         k for k in (*entry_key, spec.get("tells_model")) if k and k not in entry.fields_by_name
@@ -311,7 +312,14 @@ def _ignored(mapping: DeviceMapping[Field]) -> dict[tuple[int, int], str]:
     return ignored
 
 
-def _check_path(descriptor: Descriptor, path: FieldPath, kind: Kind) -> None:
+def _descriptor(message_type: type[Message]) -> Descriptor:
+    """The descriptor of a message type (protobuf's C classes are its Python classes)."""
+    descriptor = message_type.DESCRIPTOR
+    assert isinstance(descriptor, Descriptor)
+    return descriptor
+
+
+def _check_path(descriptor: Descriptor | None, path: FieldPath, kind: Kind) -> None:
     field: FieldDescriptor | None = None
     expect_index = False
     for step in path:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from google.protobuf import message as _message
+from google.protobuf.unknown_fields import UnknownFieldSet
 
 from exporter.powerocean.proto.powerocean_pb2 import EnergyStreamSwitch, Header, HeaderMessage
 
@@ -27,7 +28,8 @@ APP = 32
 DEVICE = 2
 _EMS = 96  # src/dest of the EMS, also the cmd_func of its messages
 _ENERGY_STREAM_SWITCH = 97
-_FROM_APP = {"from": "ios"}  # "from" is a Python keyword
+#: The app a request says it comes from (``from`` is a Python keyword, so set it apart).
+_FROM_APP = "ios"
 _HEADER_TAG = 0x0A  # HeaderMessage.header: field 1, length-delimited
 _XOR_TABLES = tuple(bytes(byte ^ key for byte in range(256)) for key in range(256))
 
@@ -143,10 +145,16 @@ def number_of_wire_type(wire_type: int, data: int | bytes) -> int | float | None
     return None
 
 
+def unknown_fields(message: _message.Message) -> list[Any]:
+    """The fields of ``message`` that its type does not name, as protobuf keeps them (each
+    with ``field_number``, ``wire_type`` and ``data``)."""
+    fields = UnknownFieldSet(message)
+    return [fields[index] for index in range(len(fields))]
+
+
 def build_get_all_request(seq_ms: int) -> bytes:
     """Ask the device for a full state dump (sent on ``.../thing/property/get``)."""
-    header = Header(src=APP, dest=APP, seq=_seq(seq_ms), **_FROM_APP)
-    return HeaderMessage(header=[header]).SerializeToString()
+    return _request(Header(src=APP, dest=APP, seq=_seq(seq_ms)))
 
 
 def build_energy_stream_keepalive(seq_ms: int) -> bytes:
@@ -166,8 +174,12 @@ def build_energy_stream_keepalive(seq_ms: int) -> bytes:
         version=3,
         payload_ver=1,
         seq=_seq(seq_ms),
-        **_FROM_APP,
     )
+    return _request(header)
+
+
+def _request(header: Header) -> bytes:
+    setattr(header, "from", _FROM_APP)
     return HeaderMessage(header=[header]).SerializeToString()
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
+from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.powerocean.codec import decode_message
 from exporter.powerocean.proto import powerocean_pb2 as pb
@@ -150,10 +151,12 @@ class PowerOceanModel:
         if tick % 3 == 0:
             sent["JTS1_EMS_HEARTBEAT"] = full["JTS1_EMS_HEARTBEAT"]
             packs = full["JTS1_BP_STA_REPORT"]
+            assert isinstance(packs, pb.JTS1_BP_STA_REPORT)
             one = packs.bpSta[(tick // 3) % len(packs.bpSta)]
             sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[one])
         if tick % 10 == 0:
             state = full["JTS1_EMS_STATE_CHANGE_REPORT"]
+            assert isinstance(state, pb.JTS1_EMS_CHANGE_REPORT)
             sent["JTS1_EMS_STATE_CHANGE_REPORT"] = pb.JTS1_EMS_CHANGE_REPORT(
                 bpSoc=state.bpSoc,
                 bpTotalChgEnergy=state.bpTotalChgEnergy,
@@ -163,7 +166,7 @@ class PowerOceanModel:
 
     def energy_stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
         """96/33 as firmware sends it: a value that is 0 is left out."""
-        values = {
+        values: dict[str, Any] = {
             "sysLoadPwr": flows["load"],
             "sysGridPwr": flows["grid"],
             "mpptPwr": flows["solar"],
@@ -366,7 +369,7 @@ class DcFitModel(PowerOceanModel):
         for phase in "abc":
             setattr(heartbeat, f"meter_{phase}_voltage", 230.0)
             setattr(heartbeat, f"meter_{phase}_current", flows["grid"] / 3 / 230.0)
-        stream = {
+        stream: dict[str, Any] = {
             "grid_pwr": flows["grid"],
             "dcdc_pwr": flows["battery"],
             "bp_pwr": flows["battery"],
@@ -475,6 +478,7 @@ class OpenApiView:
             if field.path in fields:
                 yield command, field.quota, _shown(channel, fields[field.path], states_as_text)
             return
+        assert isinstance(message, pb.JTS1_BP_STA_REPORT)
         for entry in message.bpSta:
             fields = decode_message(entry).fields
             if field.path in fields:
@@ -547,7 +551,7 @@ class PowerOceanPublisher:
         self._account = open_api_account
         url = urlsplit(broker_url)
         self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
+            CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
         )
         if url.scheme == "mqtts":
             self._client.tls_set()
