@@ -6,8 +6,9 @@ A burst is N concurrent /probe requests with Prometheus' headers (scrape timeout
 it reports the wall time, how many scrapes said refu_up 1 and how many took longer than
 the timeout (or failed). A first burst connects the exporter to every target; then each
 round alternates a burst alone and a burst while --idle connections sit open (for a
-second before it), each after one single probe. The exporter's resident memory (VmRSS)
-is read after every burst. Min/median/max over the rounds.
+second before it), each after one single probe. The exporter's CPU time over a burst is
+divided by its probes; its resident memory (VmRSS) is read after every burst.
+Min/median/max over the rounds.
 
     .venv/bin/python bench/fleet.py [--targets 2000] [--idle 1000] [--rounds 3]
 """
@@ -27,6 +28,7 @@ from common import (
     Processes,
     Server,
     burst,
+    cpu_seconds,
     probe_paths,
     raise_file_limit,
     rss_mib,
@@ -39,6 +41,9 @@ from common import (
 #: How long the idle connections sit open before the probes: the single probe measures
 #: what idle connections cost, not the exporter taking 1000 new ones in.
 IDLE_SETTLE_SECONDS = 1.0
+
+#: What each condition of a round measures.
+BURST_FIGURES = ("single wall", "burst wall", "burst up", "burst late", "cpu", "rss")
 
 
 @contextlib.contextmanager
@@ -56,9 +61,12 @@ def idle_connections(port: int, count: int) -> Iterator[int]:
 
 
 def bursts(exporter: Server, paths: list[str], condition: str) -> dict[str, float]:
-    """A single probe, then the burst of every path, and the exporter's memory after it."""
+    """A single probe, then the burst of every path: the exporter's CPU time per probe in
+    the burst, and its memory after it."""
     result = burst(exporter.port, paths[:1]).figures(f"{condition} single")
+    cpu = cpu_seconds(exporter.pid)
     result |= burst(exporter.port, paths).figures(f"{condition} burst")
+    result[f"{condition} cpu"] = (cpu_seconds(exporter.pid) - cpu) / len(paths)
     result[f"{condition} rss"] = rss_mib(exporter.pid)
     return result
 
@@ -77,19 +85,24 @@ def report(
     first: Burst, first_rss: float, rounds: Sequence[dict[str, float]], targets: int, idle: int
 ) -> None:
     figures = spreads(rounds)
-    print(f"{targets} targets; min/median/max over {len(rounds)} rounds")
+    print(f"{targets} targets at once; min/median/max over {len(rounds)} rounds")
     print(
         f"  first burst (connects every target): wall {first.wall:.2f} s, "
         f"refu_up 1: {first.up}, over {SCRAPE_TIMEOUT:g} s: {first.late}, "
         f"exporter RSS {first_rss:.1f} MiB"
     )
     for condition, label in (("alone", "no idle connections"), ("idle", f"{idle} idle open")):
+        figure = {name: figures[f"{condition} {name}"] for name in BURST_FIGURES}
+        print(f"  {label}")
+        print(f"    single probe   {figure['single wall'].show(1000, 0)} ms")
         print(
-            f"  {label:<20} single probe {figures[f'{condition} single wall'].show(1000, 0)} ms"
-            f"  burst wall {figures[f'{condition} burst wall'].show()} s"
-            f"  refu_up 1: {figures[f'{condition} burst up'].show(digits=0)}"
-            f"  over {SCRAPE_TIMEOUT:g} s: {figures[f'{condition} burst late'].show(digits=0)}"
-            f"  exporter RSS {figures[f'{condition} rss'].show(digits=1)} MiB"
+            f"    burst          wall {figure['burst wall'].show()} s"
+            f"  refu_up 1: {figure['burst up'].show(digits=0)}"
+            f"  over {SCRAPE_TIMEOUT:g} s: {figure['burst late'].show(digits=0)}"
+        )
+        print(
+            f"    exporter       CPU {figure['cpu'].show(1000)} ms/probe in the burst"
+            f"  RSS {figure['rss'].show(digits=1)} MiB after it"
         )
     print(f"  idle connections opened: {figures['idle opened'].show(digits=0)}")
 
