@@ -144,7 +144,8 @@ def serve_bare(port: int) -> None:
 
 
 class BareServer:
-    """The bare server's process, and the kept-alive connection it is scraped on."""
+    """The bare server's process, and the connection it is scraped on, kept as Prometheus
+    keeps one (prometheus_client's server closes it after each answer)."""
 
     def __init__(self, processes: Processes, name: str, exposition: bytes) -> None:
         self._name = name
@@ -159,7 +160,7 @@ class BareServer:
         self._scraper = Scraper(port)
 
     def _serve(self, exposition: bytes) -> None:
-        """Serve the values of ``exposition``, once the bare server says so."""
+        """The bare server takes the values of ``exposition``; returns once it has."""
         assert self._child.stdin is not None and self._child.stdout is not None
         self._file.write_bytes(exposition)
         self._child.stdin.write(f"{self._file}\n".encode())
@@ -176,7 +177,6 @@ class BareServer:
             series(values.body),
             frames_counted(values.body),
         ):
-            (self._processes.directory / f"{self._name}.served").write_bytes(answer.body)
             raise RuntimeError(f"{self._name} does not serve the exporter's series and values")
         return answer
 
