@@ -5,8 +5,9 @@ One REFU simulator process per latency and one exporter process (no config: /pro
 Each round alternates a bare read (pymodbus' client in this process: function 3 from 0x200,
 11 registers, then function 4 from 0x100, 0x56 registers, the exporter's read plan) with a
 /probe request carrying Prometheus' headers, on one kept-alive connection as Prometheus
-keeps one. Figures are min/median/max over the rounds of
-each round's median.
+keeps one. The exporter's CPU time (user and system, to the nanosecond) over a round's
+probes, divided by their number, is its CPU per probe. Figures are min/median/max over
+the rounds of each round's median.
 
     .venv/bin/python bench/refu_scrape.py [--rounds 5] [--scrapes 20] [--delays-ms 0,10,50]
 """
@@ -27,7 +28,7 @@ from common import (
     sample_values,
     spreads,
     start_exporter,
-    start_refu_simulator,
+    start_refu_simulators,
     timed,
 )
 from pymodbus.client import ModbusTcpClient
@@ -54,7 +55,7 @@ def probe(scraper: Scraper, simulator: Server) -> Callable[[], float]:
     path = f"/probe?module=refu&target={HOST}:{simulator.port}&unit_id={UNIT_ID}"
     if sample_values(scraper.get(path).body, "refu_up") != [1.0]:
         raise RuntimeError(f"/probe of {simulator.port} does not report refu_up 1")
-    return lambda: timed(lambda: scraper.get(path))
+    return lambda: scraper.get(path).seconds
 
 
 def one_round(
@@ -100,7 +101,7 @@ def main() -> None:
             scraper = Scraper(exporter.port)
             variants = {}
             for delay in delays_ms:
-                simulator = start_refu_simulator(processes, delay / 1000)
+                (simulator,) = start_refu_simulators(processes, 1, delay / 1000)
                 client = ModbusTcpClient(HOST, port=simulator.port, timeout=5, retries=0)
                 client.connect()
                 clients.append(client)

@@ -4,9 +4,9 @@ prometheus_client's ``generate_latest`` of the same families, in both formats.
 The families are a collector's of ``--systems`` systems x 4 packs (7 make about 4,000
 series), fed in this process with the simulator's payloads (no network: this measures the
 writers alone). Before each timed write (not timed) every system sends the updates of one
-15 s scrape interval and the collector makes the scrape's families, so each write finds new
-values, as a scrape every 15 s would. The writers alternate within a round; figures are
-min/median/max over the rounds of each round's median.
+15 s scrape interval (its clock moving on) and the collector makes the scrape's families,
+so each write finds new values, as a scrape every 15 s would. The writers alternate within
+a round; figures are min/median/max over the rounds of each round's median.
 
     .venv/bin/python bench/render.py [--rounds 5] [--writes 20] [--systems 7]
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable
 
-from common import HOST, alternate, ratios, spreads, timed
+from common import TICKS_PER_SCRAPE, Payload, Systems, alternate, ratios, spreads, timed
 from prometheus_client import exposition as text_exposition
 from prometheus_client.core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_exposition
@@ -27,13 +27,8 @@ from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.schema import load_powerocean_mapping
-from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
-#: Mid-session updates a system cycles through, and sends between two writes (15 s, one
-#: every 2 s).
-UPDATE_TICKS = 30
-TICKS_PER_SCRAPE = 7
-TOPIC = "/app/device/property/{}"
+PACKS = 4
 ACCEPTS = {
     "text": "text/plain;version=0.0.4",
     "openmetrics": "application/openmetrics-text;version=1.0.0",
@@ -47,32 +42,25 @@ GENERATE_LATEST = {
 class Fleet:
     """Simulated systems feeding one collector, in this process."""
 
-    def __init__(self, systems: int) -> None:
+    def __init__(self, count: int) -> None:
         mapping = load_powerocean_mapping()
         cache = MessageCache()
-        serials = [f"R371R{systems:03d}S{i:06d}" for i in range(systems)]
-        devices = Devices({serial: serial for serial in serials})
+        self._systems = Systems(count, PACKS, prefix="R371R")
+        devices = Devices({serial: serial for serial in self._systems.serials})
         self._ingest = Ingest(mapping, cache, devices, stale_after=3600)
         self.collector = PowerOceanCollector(
             mapping, cache, self._ingest, None, devices=devices, stale_after=3600
         )
-        self._updates: list[list[tuple[str, bytes]]] = [[] for _ in range(UPDATE_TICKS)]
-        for serial in serials:
-            model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(4)], epoch=0)
-            sender = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
-            self._ingest(TOPIC.format(serial), sender.payload(model.messages(1000.0)))
-            for tick in range(UPDATE_TICKS):
-                payload = sender.payload(model.update(1002.0 + 2 * tick, tick + 1))
-                self._updates[tick].append((serial, payload))
-        self._tick = 0
+        self._take(self._systems.get_all())
 
     def next_scrape(self) -> list[AnyFamily]:
         """The families of a scrape after every system sent one interval's updates."""
-        for _ in range(TICKS_PER_SCRAPE):
-            for serial, payload in self._updates[self._tick % UPDATE_TICKS]:
-                self._ingest(TOPIC.format(serial), payload)
-            self._tick += 1
+        self._take(self._systems.updates(TICKS_PER_SCRAPE))
         return list(self.collector.collect())
+
+    def _take(self, payloads: Iterable[Payload]) -> None:
+        for payload in payloads:
+            self._ingest(payload.topic, payload.data)
 
 
 class _Families:
