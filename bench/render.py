@@ -21,7 +21,7 @@ from prometheus_client import exposition as text_exposition
 from prometheus_client.core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_exposition
 
-from exporter.exposition import AnyFamily, Family, negotiate, write
+from exporter.exposition import AnyFamily, Family, InfoFamily, negotiate, write
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
@@ -65,7 +65,9 @@ class Fleet:
 
 class _Families:
     def __init__(self, families: Iterable[AnyFamily]) -> None:
-        self._families = [f.to_metric() if isinstance(f, Family) else f for f in families]
+        self._families = [
+            f.to_metric() if isinstance(f, Family | InfoFamily) else f for f in families
+        ]
 
     def collect(self) -> Iterable[Metric]:
         return self._families

@@ -8,11 +8,11 @@ import platform
 from collections.abc import Iterator
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-from prometheus_client.core import InfoMetricFamily
 
 from exporter import __version__
 from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
+from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
 from exporter.modules import Collector
 from exporter.powerocean.cache import MessageCache
@@ -42,7 +42,7 @@ REVISION_ENV, BRANCH_ENV = "ESS_EXPORTER_REVISION", "ESS_EXPORTER_BRANCH"
 class _BuildInfo:
     """``ess_exporter_build_info``; revision and branch are "unknown" outside a built image."""
 
-    def collect(self) -> Iterator[InfoMetricFamily]:
+    def collect(self) -> Iterator[InfoFamily]:
         yield build_info(
             __version__,
             os.environ.get(REVISION_ENV) or "unknown",

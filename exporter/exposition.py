@@ -44,7 +44,9 @@ _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: What a label value needs escaped: backslash, double quote, newline.
 _NEEDS_ESCAPE = re.compile(r'[\\"\n]')
 
-FamilyType = Literal["gauge", "counter"]
+FamilyType = Literal["gauge", "counter", "info"]
+#: The suffix of a family's samples' name, by type.
+_SAMPLE_SUFFIX = {"gauge": "", "counter": "_total", "info": "_info"}
 #: One series: its label values (in the order of the shape's label names) and its value.
 Series = tuple[tuple[str, ...], float]
 
@@ -54,7 +56,9 @@ class FamilyShape:
     """What stays the same from scrape to scrape of a family: its type, name, help text and
     label names, and the text these make, written once here.
 
-    A counter's ``name`` may be given with or without ``_total``.
+    A counter's ``name`` may be given with or without ``_total``, an info family's with or
+    without ``_info``. An info family's labels may differ from series to series: its
+    ``label_names`` are those all its series have, and ``line`` is not used.
     """
 
     type: FamilyType
@@ -69,14 +73,16 @@ class FamilyShape:
     line: str = field(init=False)
 
     def __post_init__(self) -> None:
-        name = self.name.removesuffix("_total") if self.type == "counter" else self.name
+        suffix = _SAMPLE_SUFFIX[self.type]
+        name = self.name.removesuffix(suffix) if suffix else self.name
         for legacy in (name, *self.label_names):
-            if not _LEGACY_NAME.fullmatch(legacy):
-                raise ValueError(f"{legacy!r} is not a legacy Prometheus name")
-        sample_name = name + "_total" if self.type == "counter" else name
-        # The text format names a family after its samples; OpenMetrics does not.
+            _check_name(legacy)
+        sample_name = name + suffix
+        # The text format names a family after its samples and has no info type; OpenMetrics
+        # names it after itself.
         text_help = self.help.replace("\\", r"\\").replace("\n", r"\n")
-        text_head = f"# HELP {sample_name} {text_help}\n# TYPE {sample_name} {self.type}\n"
+        text_type = "gauge" if self.type == "info" else self.type
+        text_head = f"# HELP {sample_name} {text_help}\n# TYPE {sample_name} {text_type}\n"
         openmetrics_head = f"# HELP {name} {_escape(self.help)}\n# TYPE {name} {self.type}\n"
         order = sorted(range(len(self.label_names)), key=self.label_names.__getitem__)
         labels = ",".join(f'{self.label_names[i]}="{{{i}}}"' for i in order)
@@ -113,8 +119,41 @@ class Family:
         return metric
 
 
+class InfoFamily:
+    """An info family of one scrape: one series of value 1 per set of label texts."""
+
+    __slots__ = ("series", "shape")
+
+    def __init__(self, shape: FamilyShape) -> None:
+        if shape.type != "info":
+            raise ValueError(f"{shape.name} is not an info family")
+        self.shape = shape
+        self.series: list[dict[str, str]] = []
+
+    @property
+    def name(self) -> str:
+        return self.shape.name
+
+    def add(self, labels: dict[str, str]) -> None:
+        for name in labels:
+            _check_name(name)
+        self.series.append(labels)
+
+    def to_metric(self) -> Metric:
+        """The same family as prometheus_client's own, for its writers and parsers."""
+        shape = self.shape
+        metric = Metric(shape.name, shape.help, shape.type)
+        metric.samples = [Sample(shape.sample_name, labels, 1.0) for labels in self.series]
+        return metric
+
+
+def _check_name(name: str) -> None:
+    if not _LEGACY_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a legacy Prometheus name")
+
+
 #: What a collector yields: the exporter's families, or any of prometheus_client's.
-AnyFamily = Family | Metric
+AnyFamily = Family | InfoFamily | Metric
 
 
 @dataclass(frozen=True)
@@ -162,7 +201,7 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     out: list[str] = []
     theirs: list[Metric] = []
     for family in families:
-        if not isinstance(family, Family):
+        if not isinstance(family, Family | InfoFamily):
             theirs.append(family)
         elif ours_too:
             theirs.append(family.to_metric())
@@ -170,7 +209,13 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
             if theirs:
                 out.append(_by_prometheus_client(theirs, negotiated))
                 theirs = []
-            _write_family(family, negotiated.openmetrics, escape, out)
+            out.append(
+                family.shape.openmetrics_head if negotiated.openmetrics else family.shape.text_head
+            )
+            if isinstance(family, Family):
+                _write_series(family, escape, out)
+            else:
+                _write_info(family, out)
     if theirs:
         out.append(_by_prometheus_client(theirs, negotiated))
     if negotiated.openmetrics:
@@ -191,25 +236,27 @@ def _needs_escaping(families: Iterable[AnyFamily]) -> bool:
     return _NEEDS_ESCAPE.search("".join(values)) is not None
 
 
-def _write_family(
-    family: Family, openmetrics: bool, escape: Callable[[str], str], out: list[str]
-) -> None:
-    shape = family.shape
-    out.append(shape.openmetrics_head if openmetrics else shape.text_head)
-    line = shape.line.format
+def _write_series(family: Family, escape: Callable[[str], str], out: list[str]) -> None:
+    """A family's sample lines. A value under a million in magnitude is written by
+    ``repr``, as ``floatToGoString`` writes it too (twice as fast); larger ones and NaN by it."""
+    line, series = family.shape.line.format, family.series
     if escape is str:
-        out += [line(*labels, _COMMON.get(v) or floatToGoString(v)) for labels, v in family.series]
+        out += [
+            line(*labels, repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
+            for labels, v in series
+        ]
     else:
-        out += [line(*map(escape, labels), _value(v)) for labels, v in family.series]
+        out += [
+            line(*map(escape, labels), repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
+            for labels, v in series
+        ]
 
 
-#: The values of most enum state and alarm bit series, written without formatting them;
-#: a -0.0, which equals 0.0, is written 0.0 (prometheus_client writes -0.0).
-_COMMON = {0.0: "0.0", 1.0: "1.0"}
-
-
-def _value(value: float) -> str:
-    return _COMMON.get(value) or floatToGoString(value)
+def _write_info(family: InfoFamily, out: list[str]) -> None:
+    name = family.shape.sample_name
+    for labels in family.series:
+        texts = ",".join(f'{label}="{_escape(text)}"' for label, text in sorted(labels.items()))
+        out.append(f"{name}{{{texts}}} 1.0\n")
 
 
 def _escape(text: str) -> str:

@@ -15,9 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client.core import InfoMetricFamily
-
-from exporter.exposition import AnyFamily, Family, FamilyShape, FamilyType, Series
+from exporter.exposition import AnyFamily, Family, FamilyShape, FamilyType, InfoFamily, Series
 from exporter.model import Channel, Kind
 
 #: The label of a set bit that the mapping does not describe.
@@ -104,7 +102,7 @@ class Families:
 
     def __init__(self) -> None:
         self._series: dict[str, Family] = {}
-        self._info: dict[str, InfoMetricFamily] = {}
+        self._info: dict[str, InfoFamily] = {}
 
     def series(self, shape: FamilyShape) -> list[Series]:
         """Where the series of the family ``shape`` go."""
@@ -113,13 +111,12 @@ class Families:
             family = self._series[shape.name] = Family(shape)
         return family.series
 
-    def info(self, channel: Channel[Any], label_names: tuple[str, ...]) -> InfoMetricFamily:
-        """The info family of ``channel``, labelled ``label_names`` and the info texts."""
+    def info(self, channel: Channel[Any]) -> InfoFamily:
+        """The info family of ``channel``."""
         family = self._info.get(channel.metric)
         if family is None:
-            name = channel.metric.removesuffix("_info")
-            family = InfoMetricFamily(name, channel.help, labels=label_names)
-            self._info[channel.metric] = family
+            shape = FamilyShape("info", channel.metric, channel.help)
+            family = self._info[channel.metric] = InfoFamily(shape)
         return family
 
     def __iter__(self) -> Iterator[AnyFamily]:
@@ -231,7 +228,9 @@ class ChannelFamilies:
             if not shown.plain:
                 shown.add_expanded(series, device_values, raw)
             elif raw not in shown.channel.missing_values:
-                series.append(((*device_values, *shown.channel.label_values), shown.scale(raw)))
+                constant = shown.channel.label_values
+                labels = device_values + constant if constant else device_values
+                series.append((labels, shown.scale(raw)))
         for members in self._info:
             texts = {
                 channel.info_label: _info_text(channel, raws[index])
@@ -240,8 +239,8 @@ class ChannelFamilies:
             }
             if texts:
                 channel = members[0][1]
-                family = families.info(channel, (*self.device_labels, *channel.label_names))
-                family.add_metric((*device_values, *channel.label_values), texts)
+                device = zip(self.device_labels, device_values, strict=True)
+                families.info(channel).add({**dict(device), **dict(channel.labels), **texts})
 
 
 def _info_text(channel: Channel[Any], raw: Any) -> str:
@@ -276,11 +275,11 @@ class HealthMetric:
             raise TypeError(f"{self.name} is an info metric")
         return Family(self.shape, ((tuple(labels), value) for labels, value in series))
 
-    def info(self, series: Iterable[Mapping[str, str]]) -> InfoMetricFamily:
+    def info(self, series: Iterable[Mapping[str, str]]) -> InfoFamily:
         """An info family: one series with value 1 per mapping of label names to texts."""
-        family = InfoMetricFamily(self.name.removesuffix("_info"), self.help, labels=())
+        family = InfoFamily(FamilyShape("info", self.name, self.help))
         for labels in series:
-            family.add_metric((), dict(labels))
+            family.add(dict(labels))
         return family
 
 
@@ -293,7 +292,7 @@ BUILD_INFO = HealthMetric(
 )
 
 
-def build_info(version: str, revision: str, branch: str, python_version: str) -> InfoMetricFamily:
+def build_info(version: str, revision: str, branch: str, python_version: str) -> InfoFamily:
     """``ess_exporter_build_info``: one series with value 1."""
     return BUILD_INFO.info(
         [

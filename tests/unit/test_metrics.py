@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.exposition import Family
+from exporter.exposition import Family, InfoFamily
 from exporter.metrics import UNDOCUMENTED, ChannelFamilies, Families, dotted_version, scaled
 from exporter.model import Channel, Kind
 
@@ -33,7 +33,7 @@ def parsed(families: Families) -> dict[tuple[str, tuple], float]:
 
     class Collected:
         def collect(self):
-            return [f.to_metric() if isinstance(f, Family) else f for f in families]
+            return [f.to_metric() if isinstance(f, Family | InfoFamily) else f for f in families]
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Collected())
