@@ -12,7 +12,7 @@ written in) is made once, when the shape is made, which is when the mapping is l
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Literal
@@ -47,36 +47,28 @@ _NEEDS_ESCAPE = re.compile(r'[\\"\n]')
 FamilyType = Literal["gauge", "counter", "info"]
 #: The suffix of a family's samples' name, by type.
 _SAMPLE_SUFFIX = {"gauge": "", "counter": "_total", "info": "_info"}
-#: One series: its label values (in the order of the shape's label names) and its value.
-Series = tuple[tuple[str, ...], float]
 
 
 @dataclass(frozen=True)
 class FamilyShape:
-    """What stays the same from scrape to scrape of a family: its type, name, help text and
-    label names, and the text these make, written once here.
+    """What stays the same from scrape to scrape of a family: its type, name and help
+    text, and the ``# HELP``/``# TYPE`` lines they make, written once here.
 
     A counter's ``name`` may be given with or without ``_total``, an info family's with or
-    without ``_info``. An info family's labels may differ from series to series: its
-    ``label_names`` are those all its series have, and ``line`` is not used.
+    without ``_info``.
     """
 
     type: FamilyType
     name: str
     help: str
-    label_names: tuple[str, ...] = ()
     sample_name: str = field(init=False)
     text_head: str = field(init=False)
     openmetrics_head: str = field(init=False)
-    #: A sample line, to ``str.format`` with the label values and the value's text: the
-    #: labels sorted by name, as both formats write them.
-    line: str = field(init=False)
 
     def __post_init__(self) -> None:
         suffix = _SAMPLE_SUFFIX[self.type]
         name = self.name.removesuffix(suffix) if suffix else self.name
-        for legacy in (name, *self.label_names):
-            _check_name(legacy)
+        _check_name(name)
         sample_name = name + suffix
         # The text format names a family after its samples and has no info type; OpenMetrics
         # names it after itself.
@@ -84,25 +76,67 @@ class FamilyShape:
         text_type = "gauge" if self.type == "info" else self.type
         text_head = f"# HELP {sample_name} {text_help}\n# TYPE {sample_name} {text_type}\n"
         openmetrics_head = f"# HELP {name} {_escape(self.help)}\n# TYPE {name} {self.type}\n"
-        order = sorted(range(len(self.label_names)), key=self.label_names.__getitem__)
-        labels = ",".join(f'{self.label_names[i]}="{{{i}}}"' for i in order)
-        value = f"{{{len(order)}}}\n"
-        line = f"{sample_name}{{{{{labels}}}}} {value}" if labels else f"{sample_name} {value}"
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "sample_name", sample_name)
         object.__setattr__(self, "text_head", text_head)
         object.__setattr__(self, "openmetrics_head", openmetrics_head)
-        object.__setattr__(self, "line", line)
+
+
+@dataclass(frozen=True)
+class SeriesShape:
+    """The labels of one kind of series of a family: ``constant`` ones, the same in every
+    such series (a phase, an enum state, an alarm bit), and ``varying`` ones, whose values
+    come with each series (a device's serial). Made once, with the mapping.
+
+    ``varying`` is sorted by name, and a series gives its values in that order; ``line``
+    is the sample line with the constant labels written, to fill in with ``%`` and the
+    varying values, then the value's text.
+    """
+
+    family: FamilyShape
+    varying: tuple[str, ...]
+    constant: tuple[tuple[str, str], ...] = ()
+    line: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if list(self.varying) != sorted(self.varying):
+            raise ValueError(f"varying labels {self.varying} are not sorted by name")
+        written = {name: "%s" for name in self.varying}
+        for name, value in self.constant:
+            written[name] = _escape(value).replace("%", "%%")
+        if len(written) != len(self.varying) + len(self.constant):
+            raise ValueError(f"a label of {self.family.name} is given twice")
+        for name in written:
+            _check_name(name)
+        labels = ",".join(f'{name}="{written[name]}"' for name in sorted(written))
+        start = f"{self.family.sample_name}{{{labels}}}" if labels else self.family.sample_name
+        object.__setattr__(self, "line", f"{start} %s\n")
+
+    def labels(self, values: Sequence[str]) -> dict[str, str]:
+        """Every label of a series whose varying labels have ``values``."""
+        return {**dict(zip(self.varying, values, strict=True)), **dict(self.constant)}
+
+
+#: One series: its shape, the values of its varying labels, and its value.
+Series = tuple[SeriesShape, tuple[str, ...], float]
 
 
 class Family:
-    """A gauge or counter family of one scrape: a shape and its series."""
+    """A gauge or counter family of one scrape: a shape and its series.
 
-    __slots__ = ("series", "shape")
+    ``escape``: whether a varying label value holds a character to escape (backslash,
+    double quote, newline): rarely, as device names and serials seldom do, so that the
+    values are looked at once per device, not in each line.
+    """
 
-    def __init__(self, shape: FamilyShape, series: Iterable[Series] = ()) -> None:
+    __slots__ = ("escape", "series", "shape")
+
+    def __init__(self, shape: FamilyShape) -> None:
+        if shape.type == "info":
+            raise ValueError(f"{shape.name} is an info family")
         self.shape = shape
-        self.series: list[Series] = list(series)
+        self.series: list[Series] = []
+        self.escape = False
 
     @property
     def name(self) -> str:
@@ -113,10 +147,15 @@ class Family:
         shape = self.shape
         metric = Metric(shape.name, shape.help, shape.type)
         metric.samples = [
-            Sample(shape.sample_name, dict(zip(shape.label_names, values, strict=True)), value)
-            for values, value in self.series
+            Sample(shape.sample_name, series.labels(values), value)
+            for series, values, value in self.series
         ]
         return metric
+
+
+def needs_escaping(values: Iterable[str]) -> bool:
+    """Whether a label value holds a backslash, a double quote or a newline."""
+    return _NEEDS_ESCAPE.search("".join(values)) is not None
 
 
 class InfoFamily:
@@ -195,9 +234,7 @@ def answer(
 
 def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     """The exposition of ``families`` in the negotiated format."""
-    families = list(families)
     ours_too = negotiated.escaping not in _KEEPS_LEGACY_NAMES  # names to rewrite: theirs
-    escape = _escape if _needs_escaping(families) else str
     out: list[str] = []
     theirs: list[Metric] = []
     for family in families:
@@ -209,11 +246,10 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
             if theirs:
                 out.append(_by_prometheus_client(theirs, negotiated))
                 theirs = []
-            out.append(
-                family.shape.openmetrics_head if negotiated.openmetrics else family.shape.text_head
-            )
+            shape = family.shape
+            out.append(shape.openmetrics_head if negotiated.openmetrics else shape.text_head)
             if isinstance(family, Family):
-                _write_series(family, escape, out)
+                _write_series(family, out)
             else:
                 _write_info(family, out)
     if theirs:
@@ -223,33 +259,22 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     return "".join(out).encode()
 
 
-def _needs_escaping(families: Iterable[AnyFamily]) -> bool:
-    """Whether a label value of a ``Family`` holds a backslash, double quote or newline: in
-    a scrape of device values, seldom, so that the values are looked at once, not in each line."""
-    values = {
-        value
-        for family in families
-        if isinstance(family, Family)
-        for labels, _ in family.series
-        for value in labels
-    }
-    return _NEEDS_ESCAPE.search("".join(values)) is not None
-
-
-def _write_series(family: Family, escape: Callable[[str], str], out: list[str]) -> None:
+def _write_series(family: Family, out: list[str]) -> None:
     """A family's sample lines. A value under a million in magnitude is written by
     ``repr``, as ``floatToGoString`` writes it too (twice as fast); larger ones and NaN by it."""
-    line, series = family.shape.line.format, family.series
-    if escape is str:
+    if family.escape:
         out += [
-            line(*labels, repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
-            for labels, v in series
+            shape.line % (*map(_escape, values), _value(v)) for shape, values, v in family.series
         ]
     else:
         out += [
-            line(*map(escape, labels), repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
-            for labels, v in series
+            shape.line % (*values, repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
+            for shape, values, v in family.series
         ]
+
+
+def _value(value: float) -> str:
+    return repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
 
 
 def _write_info(family: InfoFamily, out: list[str]) -> None:

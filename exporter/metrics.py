@@ -15,7 +15,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exporter.exposition import AnyFamily, Family, FamilyShape, FamilyType, InfoFamily, Series
+from exporter.exposition import (
+    AnyFamily,
+    Family,
+    FamilyShape,
+    FamilyType,
+    InfoFamily,
+    Series,
+    SeriesShape,
+    needs_escaping,
+)
 from exporter.model import Channel, Kind
 
 #: The label of a set bit that the mapping does not describe.
@@ -104,11 +113,14 @@ class Families:
         self._series: dict[str, Family] = {}
         self._info: dict[str, InfoFamily] = {}
 
-    def series(self, shape: FamilyShape) -> list[Series]:
-        """Where the series of the family ``shape`` go."""
+    def series(self, shape: FamilyShape, escape: bool = False) -> list[Series]:
+        """Where the series of the family ``shape`` go; ``escape`` when a varying label
+        value of the series to come needs escaping."""
         family = self._series.get(shape.name)
         if family is None:
             family = self._series[shape.name] = Family(shape)
+        if escape:
+            family.escape = True
         return family.series
 
     def info(self, channel: Channel[Any]) -> InfoFamily:
@@ -124,52 +136,83 @@ class Families:
         yield from self._info.values()
 
 
-@dataclass(frozen=True)
-class _Series:
-    """How one channel's raw value becomes series of its family (all but info channels)."""
+class _Shown:
+    """How one channel's raw value becomes series (any channel but an info channel): the
+    shape of each series it can make, made once for a device's labels (``device``,
+    sorted by name). ``add`` gets the device's label values in that order."""
 
-    channel: Channel[Any]
-    shape: FamilyShape
-    scale: Callable[[float], float]
-    #: A gauge or counter: one series, labelled by the device and the constant labels.
-    plain: bool
-    #: Enum states as (raw value, state); bitfield bits as (bit, its label, its alarm).
-    states: tuple[tuple[int, str], ...] = ()
-    bits: tuple[tuple[int, str, str], ...] = ()
-    mask: int = 0
+    def __init__(self, channel: Channel[Any], device: tuple[str, ...]) -> None:
+        self.channel = channel
+        self.family = FamilyShape(_family_type(channel.kind), channel.metric, channel.help)
+        self.scale = scaling(channel.scale)
+        self.plain = channel.kind in (Kind.GAUGE, Kind.COUNTER)
+        constant = channel.labels
 
-    def add_expanded(self, series: list[Series], device_values: tuple[str, ...], raw: Any) -> None:
-        """The series of an array, enum or bitfield value."""
-        channel = self.channel
-        labels = (*device_values, *channel.label_values)
-        kind = channel.kind
-        if kind is Kind.ARRAY:
+        def shape(*labels: tuple[str, str]) -> SeriesShape:
+            return SeriesShape(self.family, device, (*constant, *labels))
+
+        self.series = shape()
+        #: Enum states as (raw value, shape); bitfield bits as (bit, shape).
+        self.states = tuple(
+            (value, shape(("state", name))) for value, name in channel.states.items()
+        )
+        self.bits = tuple(
+            (bit, shape(("bit", str(bit)), ("alarm", text))) for bit, text in channel.bits.items()
+        )
+        self.mask = sum(1 << bit for bit in channel.bits)
+        #: A series with one more label whose value comes with it (an undocumented state or
+        #: bit, an array index), and where that value goes among the device's.
+        extra = {Kind.ENUM: "state", Kind.BITFIELD: "bit", Kind.ARRAY: channel.index_label}
+        name = extra.get(channel.kind, "")
+        alarm = (("alarm", UNDOCUMENTED),) if channel.kind is Kind.BITFIELD else ()
+        varying = tuple(sorted((*device, name))) if name else device
+        self.numbered = SeriesShape(self.family, varying, (*constant, *alarm))
+        self.number_at = varying.index(name) if name else 0
+
+    def add(self, series: list[Series], devices: Sequence[_Device], index: int) -> None:
+        """The series of the channel, the ``index``-th of each device's raw values."""
+        missing, scale = self.channel.missing_values, self.scale
+        if self.plain:
+            shape = self.series
             series += [
-                ((*labels, str(index)), self.scale(value))
-                for index, value in enumerate(raw, start=1)
-                if value not in channel.missing_values
+                (shape, labels, scale(raw))
+                for labels, raws in devices
+                if (raw := raws[index]) is not None and raw not in missing
             ]
-        elif raw in channel.missing_values:
             return
-        elif kind is Kind.ENUM:
-            self._add_states(series, labels, int(raw))
-        else:
-            self._add_bits(series, labels, int(raw) & _ALL_BITS)
+        for labels, raws in devices:
+            raw = raws[index]
+            if raw is None:
+                continue
+            if self.channel.kind is Kind.ARRAY:
+                series += [
+                    (self.numbered, self._numbered(labels, number), scale(value))
+                    for number, value in enumerate(raw, start=1)
+                    if value not in missing
+                ]
+            elif raw in missing:
+                continue
+            elif self.channel.kind is Kind.ENUM:
+                self._add_states(series, labels, int(raw))
+            else:
+                self._add_bits(series, labels, int(raw) & _ALL_BITS)
 
-    def _add_states(self, series: list[Series], labels: tuple[str, ...], raw: int) -> None:
+    def _numbered(self, device: tuple[str, ...], number: int) -> tuple[str, ...]:
+        at = self.number_at
+        return (*device[:at], str(number), *device[at:])
+
+    def _add_states(self, series: list[Series], device: tuple[str, ...], raw: int) -> None:
         """One series per state, 1 for the current one; an undocumented state gets its own."""
-        series += [((*labels, state), 1.0 if value == raw else 0.0) for value, state in self.states]
+        series += [(shape, device, 1.0 if value == raw else 0.0) for value, shape in self.states]
         if raw not in self.channel.states:
-            series.append(((*labels, str(raw)), 1.0))
+            series.append((self.numbered, self._numbered(device, raw), 1.0))
 
-    def _add_bits(self, series: list[Series], labels: tuple[str, ...], raw: int) -> None:
+    def _add_bits(self, series: list[Series], device: tuple[str, ...], raw: int) -> None:
         """One series per documented bit, and one per set bit the mapping does not describe."""
-        series += [
-            ((*labels, number, text), float(raw >> bit & 1)) for bit, number, text in self.bits
-        ]
+        series += [(shape, device, float(raw >> bit & 1)) for bit, shape in self.bits]
         undocumented = raw & ~self.mask
         series += [
-            ((*labels, str(bit), UNDOCUMENTED), 1.0)
+            (self.numbered, self._numbered(device, bit), 1.0)
             for bit in range(undocumented.bit_length())
             if undocumented >> bit & 1
         ]
@@ -177,19 +220,6 @@ class _Series:
 
 def _family_type(kind: Kind) -> FamilyType:
     return "counter" if kind is Kind.COUNTER else "gauge"
-
-
-def _series_of(channel: Channel[Any], device_labels: tuple[str, ...]) -> _Series:
-    label_names = (*device_labels, *channel.label_names, *_expansion_labels(channel))
-    return _Series(
-        channel,
-        FamilyShape(_family_type(channel.kind), channel.metric, channel.help, label_names),
-        scaling(channel.scale),
-        plain=channel.kind in (Kind.GAUGE, Kind.COUNTER),
-        states=tuple(channel.states.items()),
-        bits=tuple((bit, str(bit), text) for bit, text in channel.bits.items()),
-        mask=sum(1 << bit for bit in channel.bits),
-    )
 
 
 class ChannelFamilies:
@@ -203,12 +233,13 @@ class ChannelFamilies:
     def __init__(self, channels: Iterable[Channel[Any]], device_labels: Sequence[str]) -> None:
         self.channels = tuple(channels)
         self.device_labels = tuple(device_labels)
+        #: Where each device label goes when the labels are sorted by name.
+        self._device_order = sorted(range(len(device_labels)), key=device_labels.__getitem__)
+        device = tuple(self.device_labels[i] for i in self._device_order)
         #: By position in ``channels``: how the value of each channel but the info ones is
         #: shown, and each info channel.
-        self._series = [
-            (i, _series_of(c, self.device_labels))
-            for i, c in enumerate(self.channels)
-            if c.kind is not Kind.INFO
+        self._shown = [
+            (i, _Shown(c, device)) for i, c in enumerate(self.channels) if c.kind is not Kind.INFO
         ]
         #: Info channels by family and constant labels: together they make one series.
         info: dict[tuple[str, tuple[str, ...]], list[tuple[int, Channel[Any]]]] = {}
@@ -217,30 +248,43 @@ class ChannelFamilies:
                 info.setdefault((c.metric, c.label_values), []).append((i, c))
         self._info = tuple(tuple(members) for members in info.values())
 
-    def add(self, families: Families, device_values: tuple[str, ...], raws: Sequence[Any]) -> None:
-        """Add the series of one device, whose channels hold ``raws`` (in their order); a raw
+    def add(
+        self, families: Families, devices: Iterable[tuple[tuple[str, ...], Sequence[Any]]]
+    ) -> None:
+        """Add the series of devices: of each, its label values (in the order of
+        ``device_labels``) and its channels' raw values (in the order of ``channels``); a raw
         value of None adds nothing."""
-        for index, shown in self._series:
-            raw = raws[index]
-            if raw is None:
-                continue
-            series = families.series(shown.shape)
-            if not shown.plain:
-                shown.add_expanded(series, device_values, raw)
-            elif raw not in shown.channel.missing_values:
-                constant = shown.channel.label_values
-                labels = device_values + constant if constant else device_values
-                series.append((labels, shown.scale(raw)))
+        given = list(devices)
+        order = self._device_order
+        sorted_labels = [(tuple(values[i] for i in order), raws) for values, raws in given]
+        escape = needs_escaping(v for labels, _ in sorted_labels for v in labels)
+        for index, shown in self._shown:
+            shown.add(families.series(shown.family, escape), sorted_labels, index)
         for members in self._info:
-            texts = {
-                channel.info_label: _info_text(channel, raws[index])
-                for index, channel in members
-                if raws[index] is not None
-            }
-            if texts:
-                channel = members[0][1]
-                device = zip(self.device_labels, device_values, strict=True)
-                families.info(channel).add({**dict(device), **dict(channel.labels), **texts})
+            for values, raws in given:
+                self._add_info(families, members, values, raws)
+
+    def _add_info(
+        self,
+        families: Families,
+        members: tuple[tuple[int, Channel[Any]], ...],
+        values: tuple[str, ...],
+        raws: Sequence[Any],
+    ) -> None:
+        """The one series the info channels ``members`` make of a device, if any has a text."""
+        texts = {
+            channel.info_label: _info_text(channel, raws[index])
+            for index, channel in members
+            if raws[index] is not None
+        }
+        if texts:
+            channel = members[0][1]
+            labels = zip(self.device_labels, values, strict=True)
+            families.info(channel).add({**dict(labels), **dict(channel.labels), **texts})
+
+
+#: A device's label values (sorted by label name) and its channels' raw values.
+_Device = tuple[tuple[str, ...], Sequence[Any]]
 
 
 def _info_text(channel: Channel[Any], raw: Any) -> str:
@@ -261,19 +305,31 @@ class HealthMetric:
     help: str
     labels: tuple[str, ...] = ()
     unit: str = ""
-    shape: FamilyShape | None = field(init=False, repr=False, compare=False)
+    #: The shape of the family's series (none for an info metric), and where each label
+    #: goes when sorted by name.
+    _series: SeriesShape | None = field(init=False, repr=False, compare=False)
+    _order: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        order = tuple(sorted(range(len(self.labels)), key=self.labels.__getitem__))
         shape = None
         if self.kind is not Kind.INFO:
-            shape = FamilyShape(_family_type(self.kind), self.name, self.help, self.labels)
-        object.__setattr__(self, "shape", shape)
+            family = FamilyShape(_family_type(self.kind), self.name, self.help)
+            shape = SeriesShape(family, tuple(self.labels[i] for i in order))
+        object.__setattr__(self, "_series", shape)
+        object.__setattr__(self, "_order", order)
 
     def family(self, series: Iterable[tuple[Sequence[str], float]]) -> Family:
         """A gauge or counter family holding ``series`` (label values, value)."""
-        if self.shape is None:
+        shape, order = self._series, self._order
+        if shape is None:
             raise TypeError(f"{self.name} is an info metric")
-        return Family(self.shape, ((tuple(labels), value) for labels, value in series))
+        family = Family(shape.family)
+        family.series = [
+            (shape, tuple(labels[i] for i in order), value) for labels, value in series
+        ]
+        family.escape = needs_escaping(v for _, values, _ in family.series for v in values)
+        return family
 
     def info(self, series: Iterable[Mapping[str, str]]) -> InfoFamily:
         """An info family: one series with value 1 per mapping of label names to texts."""

@@ -1,8 +1,8 @@
 """Kept PowerOcean reports -> metric families, at scrape time.
 
-A system is up while a periodic message kind (heartbeat, energy stream, packs) is
-fresh. Values of a periodic kind or entry disappear once it is silent for
-``stale_after``; values of a ``lasting`` kind (sent on change) hold while the system
+A system is up while a periodic message (heartbeat, energy stream, packs) is
+fresh. Values of a periodic message or entry disappear once it is silent for
+``stale_after``; values of a ``lasting`` message (sent on change) hold while the system
 is up; all of a system's values disappear when it is down.
 """
 
@@ -40,7 +40,7 @@ POWEROCEAN_LAST_MESSAGE = HealthMetric(
     "powerocean",
     "powerocean_last_message_timestamp_seconds",
     Kind.GAUGE,
-    "Unix time the last message of each kind arrived from the system.",
+    "Unix time each message last arrived from the system.",
     ("serial", "message"),
     "seconds",
 )
@@ -56,7 +56,7 @@ POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
     "powerocean",
     "powerocean_messages_received_total",
     Kind.COUNTER,
-    "Messages decoded into the cache, by system and kind.",
+    "Messages decoded into the cache, by system and message.",
     ("serial", "message"),
 )
 POWEROCEAN_DECODE_ERRORS = HealthMetric(
@@ -209,26 +209,33 @@ class PowerOceanCollector:
             received=received,
             names=self._devices.names(),
         )
-        families = Families()
+        system_rows: list[list[Device]] = [[] for _ in self._system_groups]
+        entry_rows: list[list[Device]] = [[] for _ in self._entry_groups]
         for serial in sorted(health.names):
             system = systems.get(serial, SystemState())
-            health.last_message.update(((serial, k), r.at) for k, r in system.messages.items())
+            health.last_message.update(((serial, m), r.at) for m, r in system.messages.items())
             shown = {
-                kind: reported
-                for kind, reported in system.messages.items()
-                if kind in self._lasting or self._fresh(reported, now)
+                message: reported
+                for message, reported in system.messages.items()
+                if message in self._lasting or self._fresh(reported, now)
             }
-            health.up[serial] = any(kind not in self._lasting for kind in shown)
+            health.up[serial] = any(message not in self._lasting for message in shown)
             if not health.up[serial]:
                 continue
-            for group in self._system_groups:
-                group.add(families, shown, serial)
-            for entries in self._entry_groups:
+            for group, rows in zip(self._system_groups, system_rows, strict=True):
+                raws = group.raws(shown)
+                if raws is not None:
+                    rows.append(((serial,), raws))
+            for entries, rows in zip(self._entry_groups, entry_rows, strict=True):
                 fresh = self._fresh_entries(entries, system, now)
                 if entries.label == "pack":
                     health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                for name, reported in fresh.items():
-                    entries.add(families, reported, serial, name)
+                rows += (((serial, name), entries.raws(r)) for name, r in fresh.items())
+        families = Families()
+        channels = [g.channels for g in self._system_groups]
+        channels += [g.channels for g in self._entry_groups]
+        for of_group, rows in zip(channels, [*system_rows, *entry_rows], strict=True):
+            of_group.add(families, rows)
         yield from families
         yield from powerocean_health(health)
 
@@ -237,7 +244,7 @@ class PowerOceanCollector:
     ) -> dict[str, Reported]:
         return {
             name: reported
-            for name, reported in system.entries.get(group.kind, {}).items()
+            for name, reported in system.entries.get(group.message, {}).items()
             if group.lasting or self._fresh(reported, now)
         }
 
@@ -245,14 +252,18 @@ class PowerOceanCollector:
         return now - reported.at <= self._stale_after
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where a channel's value may be kept: a message kind and the path in its fields.
+#: A device's label values and its channels' raw values.
+Device = tuple[tuple[str, ...], Sequence["Value | None"]]
 
-    ``complete``: the kind is sent without field presence, so a scalar it left out is 0.
+
+@dataclass(frozen=True)
+class MessageField:
+    """Where a channel's value may be kept: a message and the path in its fields.
+
+    ``complete``: the message is sent without field presence, so a scalar it left out is 0.
     """
 
-    kind: str
+    message: str
     path: FieldPath
     complete: bool = False
 
@@ -265,58 +276,63 @@ class Source:
 
 
 class SystemGroup:
-    """A system's channels that are read from the same message kinds."""
+    """A system's channels that are read from the same messages."""
 
     def __init__(
-        self, kinds: tuple[str, ...], channels: list[tuple[PowerOceanChannel, tuple[Source, ...]]]
+        self,
+        messages: tuple[str, ...],
+        channels: list[tuple[PowerOceanChannel, tuple[MessageField, ...]]],
     ) -> None:
-        self.kinds = kinds
-        self.sources = tuple(sources for _, sources in channels)
+        self.messages = messages
+        self.fields = tuple(fields for _, fields in channels)
         self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial",))
-        #: Each channel's (path, missing value) in each kind, by kind.
+        #: Each channel's (path, missing value) in each message, by message.
         self._reads = {
-            kind: _reads([(c, sources[k]) for c, sources in channels])
-            for k, kind in enumerate(kinds)
+            message: _reads([(c, fields[m]) for c, fields in channels])
+            for m, message in enumerate(messages)
         }
 
-    def add(self, families: Families, shown: Mapping[str, Reported], serial: str) -> None:
-        """The series of one system, from the reports ``shown`` of it."""
-        sent = [kind for kind in self.kinds if kind in shown]
+    def raws(self, shown: Mapping[str, Reported]) -> list[Value | None] | None:
+        """The raw value of each channel in the reports ``shown`` of a system; None when it
+        sent none of the group's messages."""
+        sent = [message for message in self.messages if message in shown]
         if not sent:
-            return
-        if len(sent) == 1:  # one kind to read from, as in all but the Open API's mode
-            raws = _read(shown[sent[0]], self._reads[sent[0]])
-        else:
-            raws = [
-                _latest(shown, sources, channel)
-                for channel, sources in zip(self.channels.channels, self.sources, strict=True)
-            ]
-        self.channels.add(families, (serial,), raws)
+            return None
+        if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
+            return _read(shown[sent[0]], self._reads[sent[0]])
+        return [
+            _latest(shown, fields, channel)
+            for channel, fields in zip(self.channels.channels, self.fields, strict=True)
+        ]
 
 
 class EntryGroup:
-    """The entries one message kind keeps (packs, modules ...), and the channels they fill."""
+    """The entries one message keeps (packs, components ...), and the channels they fill."""
 
     def __init__(
-        self, kind: str, label: str, lasting: bool, channels: list[tuple[PowerOceanChannel, Source]]
+        self,
+        message: str,
+        label: str,
+        lasting: bool,
+        channels: list[tuple[PowerOceanChannel, MessageField]],
     ) -> None:
-        self.kind = kind
+        self.message = message
         self.label = label
         self.lasting = lasting
         self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial", label))
         self._reads = _reads(channels)
 
-    def add(self, families: Families, reported: Reported, serial: str, name: str) -> None:
-        """The series of one entry (``name``) of a system."""
-        self.channels.add(families, (serial, name), _read(reported, self._reads))
+    def raws(self, reported: Reported) -> list[Value | None]:
+        """The raw value of each channel in one entry's report."""
+        return _read(reported, self._reads)
 
 
 #: Where a channel is read in a report: its path, and its value when the report left it out.
 _Reads = tuple[tuple[FieldPath, "Value | None"], ...]
 
 
-def _reads(channels: Sequence[tuple[PowerOceanChannel, Source]]) -> _Reads:
-    return tuple((source.path, source.missing(channel)) for channel, source in channels)
+def _reads(channels: Sequence[tuple[PowerOceanChannel, MessageField]]) -> _Reads:
+    return tuple((field.path, field.missing(channel)) for channel, field in channels)
 
 
 def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
@@ -326,28 +342,28 @@ def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
 
 
 def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
-    """The system channels (not of an entry) grouped by the kinds they are read from."""
+    """The system channels (not of an entry) grouped by the messages they are read from."""
     entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
-    groups: dict[tuple[str, ...], list[tuple[PowerOceanChannel, tuple[Source, ...]]]] = {}
+    groups: dict[tuple[str, ...], list[tuple[PowerOceanChannel, tuple[MessageField, ...]]]] = {}
     for channel in mapping.channels:
         if channel.location.message in entry_schemas:
             continue
-        sources = _sources(mapping, channel)
-        kinds = tuple(source.kind for source in sources)
-        groups.setdefault(kinds, []).append((channel, sources))
-    return [SystemGroup(kinds, channels) for kinds, channels in groups.items()]
+        fields = _fields(mapping, channel)
+        messages = tuple(field.message for field in fields)
+        groups.setdefault(messages, []).append((channel, fields))
+    return [SystemGroup(messages, channels) for messages, channels in groups.items()]
 
 
-def _sources(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Source, ...]:
-    """Every kind a system channel may be read from: app messages, then the Open API's."""
-    address = channel.location
-    sources = [
-        Source(route.name, address.path, route.complete)
-        for route in mapping.routes_of(address.message)
+def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[MessageField, ...]:
+    """Every message a system channel may be read from: app messages, then the Open API's."""
+    field = channel.location
+    fields = [
+        MessageField(route.name, field.path, route.complete)
+        for route in mapping.routes_of(field.message)
     ]
-    if address.quota and not channel.variant:
-        sources += [Source(kind, (address.quota,)) for kind in (QUOTA_ALL, QUOTA_STREAM)]
-    return tuple(sources)
+    if field.quota and not channel.variant:
+        fields += [MessageField(quota, (field.quota,)) for quota in (QUOTA_ALL, QUOTA_STREAM)]
+    return tuple(fields)
 
 
 def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
@@ -357,7 +373,7 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
             route.entry_label,
             route.lasting,
             [
-                (c, Source(route.name, c.location.path, route.complete))
+                (c, MessageField(route.name, c.location.path, route.complete))
                 for c in mapping.channels
                 if c.location.message == route.schema
             ],
@@ -367,7 +383,7 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
     ]
     pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
     quota_packs = [
-        (c, Source(QUOTA_PACKS, (c.location.quota,)))
+        (c, MessageField(QUOTA_PACKS, (c.location.quota,)))
         for c in mapping.channels
         if c.location.message in pack_schemas and c.location.quota and not c.variant
     ]
@@ -375,14 +391,14 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
 
 
 def _latest(
-    shown: Mapping[str, Reported], sources: tuple[Source, ...], channel: PowerOceanChannel
+    shown: Mapping[str, Reported], fields: tuple[MessageField, ...], channel: PowerOceanChannel
 ) -> Value | None:
-    """The channel's value from whichever of its sources reported it last."""
-    best: tuple[Reported, Source] | None = None
-    for source in sources:
-        reported = shown.get(source.kind)
+    """The channel's value from whichever of its messages reported it last."""
+    best: tuple[Reported, MessageField] | None = None
+    for where in fields:
+        reported = shown.get(where.message)
         if reported is None or (best is not None and reported.at <= best[0].at):
             continue
-        if source.complete or source.path in reported.fields:
-            best = (reported, source)
+        if where.complete or where.path in reported.fields:
+            best = (reported, where)
     return None if best is None else best[1].value(best[0], channel)

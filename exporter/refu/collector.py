@@ -124,8 +124,13 @@ class RefuCollector:
             results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
         families = Families()
         channels = self._channels.channels
-        for (name, _), result in zip(targets, results, strict=True):
-            self._channels.add(families, (name,), [result.values.get(c) for c in channels])
+        self._channels.add(
+            families,
+            [
+                ((name,), [result.values.get(c) for c in channels])
+                for (name, _), result in zip(targets, results, strict=True)
+            ],
+        )
         health = [
             (name, target.health(result))
             for (name, target), result in zip(targets, results, strict=True)

@@ -29,7 +29,15 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from prometheus_client.utils import floatToGoString
 
 from exporter import exposition
-from exporter.exposition import AnyFamily, Family, FamilyShape, InfoFamily, negotiate, write
+from exporter.exposition import (
+    AnyFamily,
+    Family,
+    FamilyShape,
+    InfoFamily,
+    SeriesShape,
+    negotiate,
+    write,
+)
 from exporter.metrics import ChannelFamilies, Families, HealthMetric, build_info
 from exporter.model import Channel, Kind
 from exporter.powerocean.cache import MessageCache
@@ -119,8 +127,7 @@ def every_kind() -> list[AnyFamily]:
     ]
     channels = ChannelFamilies([ch for ch, _ in adds], ("serial", "pack"))
     families = Families()
-    for value in AWKWARD:
-        channels.add(families, (value, "pack-1"), [raw for _, raw in adds])
+    channels.add(families, [((value, "pack-1"), [raw for _, raw in adds]) for value in AWKWARD])
     return list(families)
 
 
@@ -302,8 +309,9 @@ def test_without_isal_the_answer_is_gzipped_by_zlib():
 
 def values_written(values: Iterable[float]) -> list[str]:
     """The value texts of one series per value, as the writer writes them."""
-    shape = FamilyShape("gauge", "x_value", "Values.", ("n",))
-    family = Family(shape, (((str(i),), value) for i, value in enumerate(values)))
+    shape = SeriesShape(FamilyShape("gauge", "x_value", "Values."), ("n",))
+    family = Family(shape.family)
+    family.series = [(shape, (str(i),), value) for i, value in enumerate(values)]
     lines = write([family], negotiate(None)).decode().splitlines()[2:]
     return [line.rpartition(" ")[2] for line in lines]
 
@@ -337,4 +345,12 @@ def test_a_family_shape_takes_legacy_names_only():
     with pytest.raises(ValueError, match="legacy"):
         FamilyShape("gauge", "x.dotted", "A UTF-8 name.")
     with pytest.raises(ValueError, match="legacy"):
-        FamilyShape("gauge", "x_value", "A UTF-8 label.", ("é",))
+        SeriesShape(FamilyShape("gauge", "x_value", "A UTF-8 label."), ("é",))
+
+
+def test_a_constant_label_value_may_hold_a_percent_sign():
+    shape = SeriesShape(FamilyShape("gauge", "x_value", "Values."), ("n",), (("unit", "%"),))
+    family = Family(shape.family)
+    family.series = [(shape, ("1",), 2.0)]
+    assert_written_as_prometheus_client([family], None)
+    assert 'x_value{n="1",unit="%"} 2.0' in write([family], negotiate(None)).decode()

@@ -23,7 +23,7 @@ def exposition(*adds: tuple[Channel[None], Any]) -> dict[tuple[str, tuple], floa
     """Every sample, as Prometheus' own parser reads the text, by name and sorted labels."""
     families = Families()
     ChannelFamilies([ch for ch, _ in adds], ("target",)).add(
-        families, ("t1",), [r for _, r in adds]
+        families, [(("t1",), [r for _, r in adds])]
     )
     return parsed(families)
 
@@ -130,17 +130,19 @@ def test_the_devices_of_a_scrape_share_each_family_in_the_order_added():
     channels = ChannelFamilies((gauge, enum, info), ("target",))
     families = Families()
     devices = {"a": (1, 1, "v1"), "b": (None, 2, None), "c": (3, None, "v3")}
-    for device, raws in devices.items():
-        channels.add(families, (device,), raws)
+    channels.add(families, [((device,), raws) for device, raws in devices.items()])
     shown = {family.name: family for family in families}
     assert list(shown) == ["x_power_watts", "x_state", "x_device"]
-    assert shown["x_power_watts"].series == [(("a",), 0.1), (("c",), 0.3)]
-    assert shown["x_state"].series == [
-        (("a", "off"), 0.0),
-        (("a", "on"), 1.0),
-        (("b", "off"), 0.0),
-        (("b", "on"), 0.0),
-        (("b", "2"), 1.0),
+    assert [(values, v) for _, values, v in shown["x_power_watts"].series] == [
+        (("a",), 0.1),
+        (("c",), 0.3),
+    ]
+    assert [(s.labels(values), v) for s, values, v in shown["x_state"].series] == [
+        ({"target": "a", "state": "off"}, 0.0),
+        ({"target": "a", "state": "on"}, 1.0),
+        ({"target": "b", "state": "off"}, 0.0),
+        ({"target": "b", "state": "on"}, 0.0),
+        ({"target": "b", "state": "2"}, 1.0),
     ]
     assert parsed(families)[("x_device_info", (("firmware", "v3"), ("target", "c")))] == 1.0
 
@@ -149,8 +151,8 @@ def test_every_scrape_shows_only_the_values_of_that_scrape():
     volts = [channel(Kind.GAUGE, "x_volts", labels=(("phase", p),)) for p in ("L1", "L2")]
     channels = ChannelFamilies(volts, ("target",))
     first, second = Families(), Families()
-    channels.add(first, ("t1",), (230, 231))
-    channels.add(second, ("t1",), (229, None))
+    channels.add(first, [(("t1",), (230, 231))])
+    channels.add(second, [(("t1",), (229, None))])
     assert parsed(second) == {("x_volts", (("phase", "L1"), ("target", "t1"))): 229.0}
     assert len(parsed(first)) == 2
 
