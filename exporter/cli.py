@@ -102,11 +102,12 @@ def run(
     log_format: str,
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
-    from exporter.app import Exporter
+    from exporter.app import Exporter, tune_garbage_collection
     from exporter.config import ConfigError
     from exporter.webconfig import WebConfig, load_web_config
 
     logformat.configure(log_level, log_format)
+    tune_garbage_collection()
     host, port = _listen_address(listen)
     config = _load(config_path)
     try:
