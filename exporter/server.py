@@ -21,14 +21,13 @@ import logging
 import math
 import resource
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
 
 from exporter import __version__, exposition
 from exporter.eventloop import EventLoopThread
-from exporter.exposition import AnyFamily
 from exporter.modules import BadRequest, Collector, ScrapeModule
 from exporter.webconfig import WebConfig
 
@@ -137,10 +136,6 @@ class ExporterApp:
             known = ", ".join(sorted(self._modules)) or "none"
             raise BadRequest(f"unknown module {name!r} (known: {known})")
         families = await module.probe(params, _scrape_timeout(request))
-        return self._expose(families, request)
-
-    def _expose(self, families: Iterable[AnyFamily], request: web.BaseRequest) -> web.Response:
-        """``families`` in the format and encoding the client accepts."""
         headers, body = exposition.answer(families, *_wanted(request))
         return web.Response(body=body, headers=headers)
 
@@ -218,21 +213,25 @@ class _Connections:
     """
 
     def __init__(
-        self, app: ExporterApp, web_config: WebConfig, limit: int, idle_seconds: float
+        self,
+        app: ExporterApp,
+        web_config: WebConfig,
+        limit: int,
+        idle_seconds: float,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._app = app
         self._web_config = web_config
         self._limit = limit
         self._idle_seconds = idle_seconds
-        self._loop = asyncio.get_running_loop()
-        self.server = web.Server(self._serve)
+        self._loop = loop
+        self.server = web.Server(self._serve, loop=loop)
         #: Open connections, the longest-open first, each with its requests in flight.
         self._in_flight: dict[asyncio.BaseTransport, int] = {}
 
     def __call__(self) -> _Connection:
         return _Connection(
             self,
-            self.server,
             loop=self._loop,
             keepalive_timeout=self._idle_seconds,
             access_log=None,
@@ -254,9 +253,8 @@ class _Connections:
 
     def opened(self, transport: asyncio.BaseTransport) -> None:
         if not self._web_config.admits(transport.get_extra_info("peercert")):
-            log.warning(
-                "client certificate of %s names none of client_allowed_sans", _peer(transport)
-            )
+            peer = transport.get_extra_info("peername") or ("a client",)
+            log.warning("client certificate of %s names none of client_allowed_sans", peer[0])
             transport.close()
             return
         self._in_flight[transport] = 0
@@ -277,8 +275,8 @@ class _Connection(web.RequestHandler):
     an ``Authorization`` header.
     """
 
-    def __init__(self, connections: _Connections, server: web.Server, **options: Any) -> None:
-        super().__init__(server, **options)
+    def __init__(self, connections: _Connections, **options: Any) -> None:
+        super().__init__(connections.server, **options)
         self._connections = connections
         # Kept to report the close: aiohttp forgets its transport once it closes it.
         self._socket: asyncio.BaseTransport | None = None
@@ -308,11 +306,6 @@ class _Connection(web.RequestHandler):
         return response
 
 
-def _peer(transport: asyncio.BaseTransport) -> str:
-    peer = transport.get_extra_info("peername")
-    return str(peer[0]) if isinstance(peer, Sequence) and peer else "a client"
-
-
 def default_connection_limit() -> int:
     """Half of the process's open-file limit: the other half is left for device
     connections, the broker's and files."""
@@ -337,33 +330,20 @@ class HttpServer:
         max_connections: int | None = None,
     ) -> None:
         self._loop = loop
-        if max_connections is None:
-            max_connections = default_connection_limit()
         self._stopped = threading.Event()
-        self._connections, self._server = loop.run(
-            self._listen(app, host, port, web_config, idle_seconds, max_connections)
-        )
-
-    @staticmethod
-    async def _listen(
-        app: ExporterApp,
-        host: str,
-        port: int,
-        web_config: WebConfig,
-        idle_seconds: float,
-        max_connections: int,
-    ) -> tuple[_Connections, asyncio.Server]:
-        connections = _Connections(app, web_config, max_connections, idle_seconds)
+        limit = default_connection_limit() if max_connections is None else max_connections
+        self._connections = _Connections(app, web_config, limit, idle_seconds, loop.loop)
         tls = web_config.tls
-        server = await asyncio.get_running_loop().create_server(
-            connections,
-            host or None,
-            port,
-            backlog=LISTEN_QUEUE,
-            ssl=tls,
-            ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if tls else None,
+        self._server = loop.run(
+            loop.loop.create_server(
+                self._connections,
+                host or None,
+                port,
+                backlog=LISTEN_QUEUE,
+                ssl=tls,
+                ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if tls else None,
+            )
         )
-        return connections, server
 
     @property
     def port(self) -> int:
