@@ -1,7 +1,9 @@
-"""An asyncio event loop on a background thread, for synchronous callers.
+"""The exporter's asyncio event loop, on a background thread of its own.
 
-The HTTP server and prometheus_client collectors are synchronous; Modbus I/O is asyncio.
-One loop serves every target, so scrapes of different targets run concurrently.
+The HTTP server (aiohttp) and every Modbus read run on this one loop, so many scrapes and
+targets are served at once on one thread (the synchronous collectors of ``/metrics`` are
+written on worker threads). Synchronous callers, such as start-up and tests, hand it
+coroutines with ``run``.
 """
 
 from __future__ import annotations
