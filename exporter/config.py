@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import difflib
-import functools
 import ipaddress
+import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,9 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
             piece = re.compile(re.escape(form[start : start + width]), re.IGNORECASE)
             for found in piece.finditer(text):
                 covered[found.start() : found.end()] = [True] * width
-    return "".join(_blanked(text, covered))
+    # Each run of covered characters becomes one "***".
+    runs = itertools.groupby(zip(text, covered, strict=True), key=lambda pair: pair[1])
+    return "".join("***" if hidden else "".join(c for c, _ in run) for hidden, run in runs)
 
 
 def _secret_forms(secrets: Iterable[str]) -> set[str]:
@@ -77,15 +79,6 @@ def _secret_forms(secrets: Iterable[str]) -> set[str]:
         for text in plain:
             forms |= {quote(text, safe=""), quote_plus(text, safe="")}
     return forms
-
-
-def _blanked(text: str, covered: list[bool]) -> Iterator[str]:
-    """``text`` with each run of covered characters as one ``***``."""
-    for index, char in enumerate(text):
-        if not covered[index]:
-            yield char
-        elif index == 0 or not covered[index - 1]:
-            yield "***"
 
 
 class Reader:
@@ -190,12 +183,10 @@ def _unknown_key(key: str, allowed: Iterable[str]) -> str:
 SettingCheck = Callable[[Any], str | None]
 
 
-@functools.lru_cache(maxsize=4096)
 def parse_address(value: str, default_port: int) -> tuple[str, int]:
     """``host:port``, ``[v6]:port``, a bare host or bare IPv6 (``default_port``) -> (host, port).
 
     Raises ValueError naming what is wrong; a URL is refused, so is any control character.
-    Kept for the addresses seen last: every /probe names its target.
     """
     if not value.isprintable() or any(c.isspace() for c in value):
         raise ValueError("contains spaces or control characters")
