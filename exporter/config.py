@@ -119,6 +119,13 @@ class Reader:
             return default
         return value
 
+    def flag(self, data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(f"{where}.{key}", "must be true or false")
+            return default
+        return value
+
     def text(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
         value = data.get(key)
         if value is None and not required:
@@ -161,14 +168,15 @@ class Reader:
         return None
 
     def file(self, data: Mapping[str, Any], key: str, where: str) -> Path | None:
-        value = self.text(data, key, where)
+        """The file named by ``key``, relative to the configuration's folder; None without one."""
+        value = self.text(data, key, where, required=False)
         if not value:
             return None
         path = Path(value)
         if not path.is_absolute():
             path = self.path.parent / path
         if not path.is_file():
-            self.problem(f"{where}.{key}", f"no such file: {value}")
+            self.problem(f"{where}.{key}", f"no such file: {value!r}")
             return None
         return path
 
@@ -239,8 +247,10 @@ def read_document(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
             return load_yaml(stream)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            [f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]
+        ) from None
     except yaml.YAMLError as exc:
         # One line, as every problem; the mark names the file, line and column.
         raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None

@@ -37,9 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import yaml
 
-from exporter.config import ConfigError, Reader, load_yaml
+from exporter.config import ConfigError, Reader, read_document
 
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
@@ -223,16 +222,8 @@ class _Problems(Reader):
 
 def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
-    try:
-        document = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeError) as exc:
-        raise ConfigError(
-            [f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     problems = _Problems(path)
-    top = problems.section(document, "", _TOP_KEYS)
+    top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
     config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
     config.headers = _headers(problems, top.get("http_server_config"))
     config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
@@ -261,20 +252,17 @@ def _users(problems: _Problems, data: Any) -> dict[str, bytes]:
 
 
 def _is_bcrypt(text: str) -> bool:
-    parts = text.split("$")
-    return (
-        len(parts) == 4
-        and parts[1] in ("2a", "2b", "2y")
-        and parts[2].isdigit()
-        and 4 <= int(parts[2]) <= 31
-        and len(parts[3]) == 53
-    )
+    """``$2b$10$`` and 53 characters of salt and hash; the cost is 04..31."""
+    match = _BCRYPT_HASH.fullmatch(text)
+    return match is not None and 4 <= int(match[1]) <= 31
+
+
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 
 
 def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
     section = problems.section(data, "http_server_config", ("http2", "headers"))
-    if "http2" in section and not isinstance(section["http2"], bool):
-        problems.problem("http_server_config.http2", "must be true or false")
+    problems.flag(section, "http2", "http_server_config", default=False)
     headers = problems.section(section.get("headers"), "http_server_config.headers", _HEADERS)
     chosen = []
     for name, value in headers.items():
@@ -325,18 +313,6 @@ def _tls_context(problems: _Problems, tls: Mapping[str, Any]) -> ssl.SSLContext 
     return context
 
 
-def _pem_file(problems: _Problems, tls: Mapping[str, Any], key: str) -> Path | None:
-    """The file named by ``key``, relative to the web config's folder."""
-    value = tls.get(key)
-    if value is None:
-        return None
-    file = problems.path.parent / value if isinstance(value, str) else None
-    if file is None or not file.is_file():
-        problems.problem(f"tls_server_config.{key}", f"no such file: {value!r}")
-        return None
-    return file
-
-
 def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
         if (inline in tls) == (file_key in tls):
@@ -346,10 +322,11 @@ def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.
             return
     try:
         with tempfile.TemporaryDirectory() as folder:
-            cert = _pem_file(problems, tls, "cert_file") or _written(
-                folder, "cert", tls.get("cert")
+            cert, key = (
+                problems.file(tls, f"{name}_file", "tls_server_config")
+                or _written(folder, name, tls.get(name))
+                for name in ("cert", "key")
             )
-            key = _pem_file(problems, tls, "key_file") or _written(folder, "key", tls.get("key"))
             if cert and key:
                 context.load_cert_chain(cert, key)
     except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
@@ -388,7 +365,7 @@ def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLCo
         )
         return
     try:
-        ca_file = _pem_file(problems, tls, "client_ca_file")
+        ca_file = problems.file(tls, "client_ca_file", "tls_server_config")
         if ca_file is not None:
             context.load_verify_locations(cafile=ca_file)
         elif isinstance(tls.get("client_ca"), str):
@@ -417,14 +394,8 @@ def _versions(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLConte
 
 
 def _ciphers(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    if "prefer_server_cipher_suites" in tls:
-        prefer = tls["prefer_server_cipher_suites"]
-        if not isinstance(prefer, bool):
-            problems.problem(
-                "tls_server_config.prefer_server_cipher_suites", "must be true or false"
-            )
-        elif not prefer:
-            context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if not problems.flag(tls, "prefer_server_cipher_suites", "tls_server_config", default=True):
+        context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     suites = problems.names(tls, "cipher_suites", _CIPHER_SUITES)
     if suites:
         context.set_ciphers(":".join(_CIPHER_SUITES[name] for name in suites))
