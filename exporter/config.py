@@ -16,7 +16,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
@@ -185,6 +185,14 @@ def _unknown_key(key: str, allowed: Iterable[str]) -> str:
     """ "unknown key", with the closest allowed key when one is close (a typo)."""
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
     return f"unknown key, did you mean {close[0]!r}?" if close else "unknown key"
+
+
+def section_keys(config: type[Any], secret: str = "") -> tuple[str, ...]:
+    """The keys of a section read into the dataclass ``config``: one per field, and for the
+    field named ``secret`` its ``_file`` and ``_env`` keys (the field's own key is refused by
+    ``Reader.secret`` with a reason)."""
+    names = tuple(f.name for f in fields(config))
+    return (*names, f"{secret}_file", f"{secret}_env") if secret else names
 
 
 #: Checks one per-target setting's value: the reason it is refused, or None.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from exporter.config import Reader, Secret
+from exporter.config import Reader, Secret, section_keys
 
 DEFAULT_ECOFLOW_API = "https://api.ecoflow.com"
 #: The developer (Open) API of EcoFlow's European region; api-a is the Americas'.
@@ -59,75 +59,75 @@ class PowerOceanConfig:
 
 
 def read_powerocean_section(reader: Reader, data: Any) -> PowerOceanConfig:
-    section = reader.section(
-        data,
-        "powerocean",
-        (
-            "broker",
-            "login",
-            "open_api",
-            "devices",
-            "stale_after_seconds",
-            "request_all_on_connect",
-            "keepalive_seconds",
-            "timeout_seconds",
-        ),
-    )
-    broker = login = None
-    if "broker" in section:
-        b = reader.section(
-            section["broker"],
-            "powerocean.broker",
-            ("url", "username", "password_file", "password_env", "password", "ca_file"),
-        )
-        url = reader.text(b, "url", "powerocean.broker")
-        if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
-            reader.problem("powerocean.broker.url", "must start with mqtt:// or mqtts://")
-        reader.no_credentials_in(url, "powerocean.broker.url")
-        broker = BrokerConfig(
-            url=url,
-            username=reader.text(b, "username", "powerocean.broker", required=False) or None,
-            password=reader.secret(b, "powerocean.broker", required=False),
-            ca_file=reader.file(b, "ca_file", "powerocean.broker") if "ca_file" in b else None,
-        )
-    if "login" in section:
-        lg = reader.section(
-            section["login"],
-            "powerocean.login",
-            ("email", "password_file", "password_env", "password", "api_url", "ca_file"),
-        )
-        password = reader.secret(lg, "powerocean.login", required=True)
-        api_url = lg.get("api_url", DEFAULT_ECOFLOW_API)
-        if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
-            reader.problem("powerocean.login.api_url", "must be an https:// URL")
-        reader.no_credentials_in(str(api_url), "powerocean.login.api_url")
-        login = LoginConfig(
-            email=reader.text(lg, "email", "powerocean.login"),
-            password=password or Secret(""),
-            api_url=str(api_url).rstrip("/"),
-            ca_file=reader.file(lg, "ca_file", "powerocean.login") if "ca_file" in lg else None,
-        )
+    where = "powerocean"
+    section = reader.section(data, where, section_keys(PowerOceanConfig))
+    broker = _broker(reader, section["broker"]) if "broker" in section else None
+    login = _login(reader, section["login"]) if "login" in section else None
     open_api = _open_api(reader, section["open_api"]) if "open_api" in section else None
     if [broker, login, open_api].count(None) != 2:
-        reader.problem("powerocean", "needs exactly one of 'broker', 'login' or 'open_api'")
+        reader.problem(where, "needs exactly one of 'broker', 'login' or 'open_api'")
     if open_api is not None and section.get("devices") is None:
         devices: dict[str, str] = {}  # the account's device list
     else:
         devices = _powerocean_devices(reader, section.get("devices"))
-    request_all = section.get("request_all_on_connect", True)
-    if not isinstance(request_all, bool):
-        reader.problem("powerocean.request_all_on_connect", "must be true or false")
-        request_all = True
     return PowerOceanConfig(
         devices=devices,
         broker=broker,
         login=login,
         open_api=open_api,
-        stale_after_seconds=reader.number(section, "stale_after_seconds", "powerocean", 300, 1),
-        request_all_on_connect=request_all,
-        keepalive_seconds=reader.number(section, "keepalive_seconds", "powerocean", 20),
-        timeout_seconds=reader.number(section, "timeout_seconds", "powerocean", 10, 0.1),
+        stale_after_seconds=reader.number(section, "stale_after_seconds", where, 300, 1),
+        request_all_on_connect=reader.flag(section, "request_all_on_connect", where, True),
+        keepalive_seconds=reader.number(section, "keepalive_seconds", where, 20),
+        timeout_seconds=reader.number(section, "timeout_seconds", where, 10, 0.1),
     )
+
+
+def _broker(reader: Reader, data: Any) -> BrokerConfig:
+    where = "powerocean.broker"
+    section = reader.section(data, where, section_keys(BrokerConfig, secret="password"))
+    url = reader.text(section, "url", where)
+    if url and urlsplit(url).scheme not in ("mqtt", "mqtts"):
+        reader.problem(f"{where}.url", "must start with mqtt:// or mqtts://")
+    reader.no_credentials_in(url, f"{where}.url")
+    return BrokerConfig(
+        url=url,
+        username=reader.text(section, "username", where, required=False) or None,
+        password=reader.secret(section, where, required=False),
+        ca_file=reader.file(section, "ca_file", where),
+    )
+
+
+def _login(reader: Reader, data: Any) -> LoginConfig:
+    where = "powerocean.login"
+    section = reader.section(data, where, section_keys(LoginConfig, secret="password"))
+    return LoginConfig(
+        email=reader.text(section, "email", where),
+        password=reader.secret(section, where, required=True) or Secret(""),
+        api_url=_api_url(reader, section, where, DEFAULT_ECOFLOW_API),
+        ca_file=reader.file(section, "ca_file", where),
+    )
+
+
+def _open_api(reader: Reader, data: Any) -> OpenApiConfig:
+    where = "powerocean.open_api"
+    section = reader.section(data, where, section_keys(OpenApiConfig, secret="secret_key"))
+    return OpenApiConfig(
+        access_key=reader.text(section, "access_key", where).strip(),
+        secret_key=reader.secret(section, where, required=True, name="secret_key") or Secret(""),
+        api_url=_api_url(reader, section, where, DEFAULT_OPEN_API),
+        ca_file=reader.file(section, "ca_file", where),
+        poll_seconds=reader.number(section, "poll_seconds", where, 60, MIN_POLL_SECONDS),
+    )
+
+
+def _api_url(reader: Reader, section: Mapping[str, Any], where: str, default: str) -> str:
+    """An EcoFlow API's base URL: https, with no user or password in it."""
+    url = section.get("api_url", default)
+    if not isinstance(url, str) or urlsplit(url).scheme != "https":
+        reader.problem(f"{where}.api_url", "must be an https:// URL")
+        return default
+    reader.no_credentials_in(url, f"{where}.api_url")
+    return url.rstrip("/")
 
 
 def _powerocean_devices(reader: Reader, entries: Any) -> dict[str, str]:
@@ -152,22 +152,3 @@ def _powerocean_devices(reader: Reader, entries: Any) -> dict[str, str]:
         else:
             devices[serial] = name
     return devices
-
-
-def _open_api(reader: Reader, data: Any) -> OpenApiConfig:
-    where = "powerocean.open_api"
-    keys = ("access_key", "secret_key", "secret_key_file", "secret_key_env", "api_url", "ca_file")
-    section = reader.section(data, where, (*keys, "poll_seconds"))
-    secret = reader.secret(section, where, required=True, name="secret_key")
-    api_url = section.get("api_url", DEFAULT_OPEN_API)
-    if not isinstance(api_url, str) or urlsplit(api_url).scheme != "https":
-        reader.problem(f"{where}.api_url", "must be an https:// URL")
-    else:
-        reader.no_credentials_in(api_url, f"{where}.api_url")
-    return OpenApiConfig(
-        access_key=reader.text(section, "access_key", where).strip(),
-        secret_key=secret or Secret(""),
-        api_url=str(api_url).rstrip("/"),
-        ca_file=reader.file(section, "ca_file", where) if "ca_file" in section else None,
-        poll_seconds=reader.number(section, "poll_seconds", where, 60, MIN_POLL_SECONDS),
-    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.config import Reader, SettingCheck, parse_address
+from exporter.config import Reader, SettingCheck, parse_address, section_keys
 
 #: The Modbus TCP port of a target address that names none.
 DEFAULT_MODBUS_PORT = 502
@@ -35,8 +35,7 @@ class RefuConfig:
 def read_refu_section(
     reader: Reader, data: Any, settings: Mapping[str, SettingCheck]
 ) -> RefuConfig:
-    keys = ("timeout_seconds", "max_gap", "targets", "probe_targets_max", "probe_idle_seconds")
-    section = reader.section(data, "refu", keys)
+    section = reader.section(data, "refu", section_keys(RefuConfig))
     timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
     max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
     probe_max = reader.whole_number(section, "probe_targets_max", "refu", 1024, 1, 1_000_000)
