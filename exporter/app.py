@@ -25,7 +25,7 @@ from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.open_api import OpenApiClient
 from exporter.powerocean.poller import QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
-from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
@@ -79,9 +79,7 @@ class Exporter:
         port: int = 9640,
         web_config: WebConfig | None = None,
         refu_mapping: RefuMapping | None = None,
-        powerocean_mapping: PowerOceanMapping | None = None,
     ) -> None:
-        self.config = config
         web_config = web_config or WebConfig()
         # HTTP and device reads share one event loop, on a thread of its own.
         self._loop = EventLoopThread("asyncio")
@@ -96,7 +94,7 @@ class Exporter:
         )
         targets = [
             (t.name, pool.configure(Address(t.host, t.port, t.unit_id), t.settings))
-            for t in config.refu.targets
+            for t in refu_config.targets
         ]
         collectors: list[Collector] = [
             PROCESS_COLLECTOR,
@@ -107,8 +105,8 @@ class Exporter:
         self.powerocean: PowerOceanConnection | None = None
         self.poller: QuotaPoller | None = None
         if config.powerocean is not None:
-            collectors.append(self._powerocean(config.powerocean, powerocean_mapping))
-        refu = RefuCollector(pool, targets, config.refu.timeout_seconds)
+            collectors.append(self._powerocean(config.powerocean))
+        refu = RefuCollector(pool, targets, refu_config.timeout_seconds)
         app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
         try:
             self.http = HttpServer(app, host, port, web_config, self._loop)
@@ -116,11 +114,9 @@ class Exporter:
             self._loop.stop()
             raise
 
-    def _powerocean(
-        self, config: PowerOceanConfig, mapping: PowerOceanMapping | None
-    ) -> PowerOceanCollector:
+    def _powerocean(self, config: PowerOceanConfig) -> PowerOceanCollector:
         """The PowerOcean transport for the configured mode, its ingest and its collector."""
-        mapping = mapping or load_powerocean_mapping()
+        mapping = load_powerocean_mapping()
         cache = MessageCache()
         devices = Devices(config.devices)
         stale_after = config.stale_after_seconds
@@ -142,7 +138,6 @@ class Exporter:
                 config, ingest.stream, devices=devices, open_api=api
             )
             self.poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
-        self.ingest = ingest
         return PowerOceanCollector(
             mapping, cache, ingest, self.powerocean, devices=devices, stale_after=stale_after
         )
