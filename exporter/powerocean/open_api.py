@@ -16,16 +16,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from exporter.config import Secret, scrub
+from exporter.powerocean.config import DEFAULT_OPEN_API
 from exporter.powerocean.https import HttpsError, Request, fetch, tls_context
 
-DEFAULT_API_URL = "https://api-e.ecoflow.com"
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"
 QUOTA_ALL_PATH = "/iot-open/sign/device/quota/all"
+
+T = TypeVar("T")
 
 _MAX_ANSWER_BYTES = 4_000_000
 _MAX_TEXT = 200
@@ -37,12 +39,6 @@ _KNOWN_CODES: dict[str, tuple[str, bool]] = {
     "8521": ("signature is wrong: check the secret key", False),
     "1006": ("this model is not served by the Open API; use login mode", True),
 }
-
-
-class Revealable(Protocol):
-    """A secret that shows its value only when asked (``exporter.config.Secret``)."""
-
-    def reveal(self) -> str: ...
 
 
 class OpenApiError(Exception):
@@ -84,43 +80,29 @@ class DeviceInfo:
 
 def flatten(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Parameters as ``(key, value)`` pairs: ``a.b`` for objects, ``a[0]`` for lists."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        pairs.extend(_flatten_value(str(key), value))
-    return pairs
+    return [pair for key, value in params.items() for pair in _flatten(str(key), value)]
 
 
-def _flatten_value(key: str, value: Any) -> Iterator[tuple[str, str]]:
+def _flatten(key: str, value: Any) -> Iterator[tuple[str, str]]:
     if isinstance(value, Mapping):
         for child, item in value.items():
-            yield from _flatten_value(f"{key}.{child}", item)
+            yield from _flatten(f"{key}.{child}", item)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _flatten_value(f"{key}[{index}]", item)
+            yield from _flatten(f"{key}[{index}]", item)
+    elif value is None or isinstance(value, bool):
+        yield key, json.dumps(value)  # signed as JSON writes them: true, false, null
     else:
-        yield key, _plain(value)
-
-
-def _plain(value: Any) -> str:
-    """A value as it is signed: raw, with JSON's words for booleans and null."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)
+        yield key, str(value)
 
 
 def sign_string(
     params: Mapping[str, Any], access_key: str, nonce: str | int, timestamp: str | int
 ) -> str:
     """The text that is signed: sorted ``k=v`` pairs, then access key, nonce and timestamp."""
-    pairs = sorted(flatten(params), key=lambda pair: pair[0])
-    auth = f"accessKey={access_key.strip()}&nonce={nonce}&timestamp={timestamp}"
-    if not pairs:
-        return auth
-    return "&".join(f"{key}={value}" for key, value in pairs) + "&" + auth
+    pairs = [f"{key}={value}" for key, value in sorted(flatten(params), key=lambda p: p[0])]
+    auth = [f"accessKey={access_key.strip()}", f"nonce={nonce}", f"timestamp={timestamp}"]
+    return "&".join(pairs + auth)
 
 
 def signature(
@@ -152,7 +134,7 @@ class OpenApiClient:
         self,
         api_url: str,
         access_key: str,
-        secret_key: Revealable | str,
+        secret_key: Secret | str,
         *,
         timeout: float,
         ca_file: Path | None = None,
@@ -176,30 +158,23 @@ class OpenApiClient:
 
     def certification(self) -> OpenApiCredentials:
         """The MQTT broker credentials for this key pair."""
-        step = "certification"
-        data = self._get(CERTIFICATION_PATH, {}, step)
-        if not isinstance(data, dict):
-            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no data", False)
-        return _credentials(data, step)
+        data = self._get(CERTIFICATION_PATH, {}, "certification", dict, "data")
+        return _credentials(data, "certification")
 
     def device_list(self) -> list[DeviceInfo]:
         """The account's own devices (shared ones are not listed)."""
-        step = "device list"
-        data = self._get(DEVICE_LIST_PATH, {}, step)
-        if not isinstance(data, list):
-            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no device list", False)
+        data = self._get(DEVICE_LIST_PATH, {}, "device list", list, "device list")
         return [device for device in map(_device, data) if device is not None]
 
     def quota_all(self, serial: str) -> dict[str, Any]:
         """All quota values of one device, the ``data`` map as the API sends it."""
-        step = f"quota of {serial}"
-        data = self._get(QUOTA_ALL_PATH, {"sn": serial}, step)
-        if not isinstance(data, dict):
-            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no quota map", False)
-        return data
+        return self._get(QUOTA_ALL_PATH, {"sn": serial}, f"quota of {serial}", dict, "quota map")
 
-    def _get(self, path: str, params: dict[str, str], step: str) -> Any:
-        """Send a signed GET; return the answer's ``data`` or raise OpenApiError."""
+    def _get(
+        self, path: str, params: dict[str, str], step: str, data_type: type[T], what: str
+    ) -> T:
+        """Send a signed GET; return the answer's ``data``, ``what`` the ``step`` asked for, if
+        it is a ``data_type``; raise OpenApiError otherwise."""
         url = self._base_url + path + (f"?{urlencode(params)}" if params else "")
         request = Request("GET", url, self._signed_headers(params))
         try:
@@ -215,7 +190,10 @@ class OpenApiClient:
                 "which is not followed: check api_url",
                 False,
             )
-        return self._data(answer.status, answer.body, step)
+        data = self._data(answer.status, answer.body, step)
+        if not isinstance(data, data_type):
+            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no {what}", False)
+        return data
 
     def _signed_headers(self, params: Mapping[str, Any]) -> dict[str, str]:
         """Headers for one request: a new nonce and timestamp each time. No Content-Type."""
@@ -256,7 +234,7 @@ def _base_url(api_url: str) -> str:
     """``api_url`` without a trailing slash, if it is an https URL; else a configuration error."""
     split = urlsplit(api_url.strip())
     if split.scheme != "https" or not split.hostname or split.query or split.fragment:
-        raise ValueError("api_url must be an https URL such as " + DEFAULT_API_URL)
+        raise ValueError("api_url must be an https URL such as " + DEFAULT_OPEN_API)
     if split.username or split.password:
         raise ValueError("api_url must not carry a user or password")
     return api_url.strip().rstrip("/")
