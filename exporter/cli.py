@@ -65,7 +65,7 @@ def _fail(problems: list[str]) -> NoReturn:
     sys.exit(EXIT_CONFIG)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="ess-exporter")
 def main() -> None:
     """Prometheus exporter for REFU battery inverters and EcoFlow PowerOcean systems."""
@@ -73,27 +73,15 @@ def main() -> None:
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="YAML config.")
-@click.option("--web.listen-address", "listen", default=":9640", show_default=True)
+@click.option("--web.listen-address", "listen", default=":9640")
 @click.option(
     "--web.config.file",
     "web_config_path",
     type=click.Path(path_type=Path),
     help="TLS and basic auth, Prometheus exporter format.",
 )
-@click.option(
-    "--log.level",
-    "log_level",
-    default="info",
-    show_default=True,
-    type=click.Choice(list(logformat.LEVELS)),
-)
-@click.option(
-    "--log.format",
-    "log_format",
-    default="logfmt",
-    show_default=True,
-    type=click.Choice(logformat.FORMATS),
-)
+@click.option("--log.level", "log_level", default="info", type=click.Choice(logformat.LEVELS))
+@click.option("--log.format", "log_format", default="logfmt", type=click.Choice(logformat.FORMATS))
 def run(
     config_path: Path | None,
     listen: str,
@@ -142,13 +130,7 @@ def check_config(path: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-)
+@click.option("--format", "output", type=click.Choice(["markdown", "json"]), default="markdown")
 def metrics(output: str) -> None:
     """List every metric the exporter can serve (docs/metrics.md is the markdown)."""
     from exporter.reference import markdown, metric_rows
@@ -189,13 +171,12 @@ def simulate() -> None:
 
 
 @simulate.command("refu")
-@click.option("--listen", default="127.0.0.1:5020", show_default=True, help="HOST:PORT")
+@click.option("--listen", default="127.0.0.1:5020", help="HOST:PORT")
 @click.option(
     "--delay",
     "delay_seconds",
     type=float,
     default=0.0,
-    show_default=True,
     help="Seconds to wait before each answer (a slow link).",
 )
 def simulate_refu(listen: str, delay_seconds: float) -> None:
@@ -216,9 +197,9 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
 
 @simulate.command("powerocean")
 @click.option("--broker", required=True, help="mqtt://[user:password@]host:port")
-@click.option("--serial", default="R371ZD1AZH000001", show_default=True)
-@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds.")
-@click.option("--model", type=click.Choice(["plus", "dc-fit"]), default="plus", show_default=True)
+@click.option("--serial", default="R371ZD1AZH000001")
+@click.option("--interval", type=float, default=2.0, help="Seconds.")
+@click.option("--model", type=click.Choice(["plus", "dc-fit"]), default="plus")
 @click.option(
     "--open-api",
     "account",
@@ -229,7 +210,7 @@ def simulate_powerocean(
     broker: str, serial: str, interval: float, model: str, account: str | None
 ) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
-    import time
+    import threading
 
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
@@ -241,8 +222,7 @@ def simulate_powerocean(
     click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+            threading.Event().wait()  # until Ctrl+C
     finally:
         publisher.stop()
 
@@ -252,7 +232,6 @@ def simulate_powerocean(
     "--web.listen-address",
     "listen",
     default="127.0.0.1:9640",
-    show_default=True,
     help="Where the exporter listens; another port when 9640 is taken, :PORT for every interface.",
 )
 def demo(listen: str) -> None:
