@@ -11,6 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+#: The level names of Prometheus exporters, lowest first.
 LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -22,16 +23,17 @@ FORMATS = ("logfmt", "json")
 
 def _level_name(levelno: int) -> str:
     """The exporter-style name of a Python log level (WARNING -> warn, CRITICAL -> error)."""
-    for name, number in sorted(LEVELS.items(), key=lambda item: -item[1]):
-        if levelno >= number:
-            return name
-    return "debug"
+    return next((name for name, number in reversed(LEVELS.items()) if levelno >= number), "debug")
 
 
 class _EventFormatter(logging.Formatter):
-    """The fields of one event; subclasses write them out."""
+    """One event as one line of logfmt or JSON."""
 
-    def fields(self, record: logging.LogRecord) -> dict[str, str]:
+    def __init__(self, output_format: str) -> None:
+        super().__init__()
+        self._json = output_format == "json"
+
+    def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC)
         fields = {
             "ts": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -41,19 +43,9 @@ class _EventFormatter(logging.Formatter):
         }
         if record.exc_info:
             fields["err"] = self.formatException(record.exc_info)
-        return fields
-
-
-class LogfmtFormatter(_EventFormatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return " ".join(
-            f"{key}={_logfmt_value(value)}" for key, value in self.fields(record).items()
-        )
-
-
-class JsonFormatter(_EventFormatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(self.fields(record), ensure_ascii=False)
+        if self._json:
+            return json.dumps(fields, ensure_ascii=False)
+        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in fields.items())
 
 
 def _logfmt_value(value: str) -> str:
@@ -66,7 +58,7 @@ def _logfmt_value(value: str) -> str:
 def configure(level: str, output_format: str) -> None:
     """Send every log event to stderr, one line each, at ``level`` and above."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if output_format == "json" else LogfmtFormatter())
+    handler.setFormatter(_EventFormatter(output_format))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(LEVELS[level])
