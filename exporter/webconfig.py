@@ -31,7 +31,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,11 +154,9 @@ class WebConfig:
             return True
         user, password = _basic_credentials(header)
         hashed = self.users.get(user)
-        usable = hashed is not None and len(password) <= _BCRYPT_MAX_BYTES
-        if not usable:
+        if hashed is None or len(password) > _BCRYPT_MAX_BYTES:
             bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], self._dummy())
             return False
-        assert hashed is not None
         if not bcrypt.checkpw(password, hashed):
             return False
         with self._lock:
@@ -201,28 +199,9 @@ def _cost(hashed: bytes) -> int:
     return int(hashed.split(b"$")[2])
 
 
-class _Problems(Reader):
-    """Collects ``FILE: KEY: reason`` lines, as the config reader does."""
-
-    def names(self, tls: Mapping[str, Any], key: str, known: Iterable[str]) -> list[str]:
-        """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
-        value = tls.get(key) or []
-        if not isinstance(value, list):
-            self.problem(f"tls_server_config.{key}", "must be a list")
-            return []
-        known = set(known)
-        for name in value:
-            if name not in known:
-                self.problem(
-                    f"tls_server_config.{key}",
-                    f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
-                )
-        return [name for name in value if name in known]
-
-
 def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
-    problems = _Problems(path)
+    problems = Reader(path)
     top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
     config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
     config.headers = _headers(problems, top.get("http_server_config"))
@@ -236,7 +215,7 @@ def load_web_config(path: Path) -> WebConfig:
     return config
 
 
-def _users(problems: _Problems, data: Any) -> dict[str, bytes]:
+def _users(problems: Reader, data: Any) -> dict[str, bytes]:
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -260,7 +239,7 @@ def _is_bcrypt(text: str) -> bool:
 _BCRYPT_HASH = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 
 
-def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
+def _headers(problems: Reader, data: Any) -> tuple[tuple[str, str], ...]:
     section = problems.section(data, "http_server_config", ("http2", "headers"))
     problems.flag(section, "http2", "http_server_config", default=False)
     headers = problems.section(section.get("headers"), "http_server_config.headers", _HEADERS)
@@ -276,7 +255,7 @@ def _headers(problems: _Problems, data: Any) -> tuple[tuple[str, str], ...]:
     return tuple(chosen)
 
 
-def _rate_limit(problems: _Problems, data: Any) -> RateLimit | None:
+def _rate_limit(problems: Reader, data: Any) -> RateLimit | None:
     section = problems.section(data, "rate_limit", ("interval", "burst"))
     if not section:
         return None
@@ -305,15 +284,14 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
-def _tls_context(problems: _Problems, tls: Mapping[str, Any]) -> ssl.SSLContext | None:
+def _tls_context(problems: Reader, tls: Mapping[str, Any]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    steps = (_load_certificate, _client_auth, _versions, _ciphers, _curve)
-    for step in steps:
+    for step in (_load_certificate, _client_auth, _versions, _ciphers, _curve):
         step(problems, tls, context)
     return context
 
 
-def _load_certificate(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+def _load_certificate(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
         if (inline in tls) == (file_key in tls):
             problems.problem(
@@ -344,7 +322,7 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
     return path
 
 
-def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+def _client_auth(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     kind = tls.get("client_auth_type", "NoClientCert")
     if kind not in _CLIENT_AUTH:
         problems.problem(
@@ -376,7 +354,7 @@ def _client_auth(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLCo
     context.verify_mode = _CLIENT_AUTH[kind]
 
 
-def _versions(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for key, default, attribute in (
         ("min_version", "TLS12", "minimum_version"),
         ("max_version", "TLS13", "maximum_version"),
@@ -393,21 +371,38 @@ def _versions(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLConte
         problems.problem("tls_server_config.min_version", "is above max_version")
 
 
-def _ciphers(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+def _ciphers(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     if not problems.flag(tls, "prefer_server_cipher_suites", "tls_server_config", default=True):
         context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
-    suites = problems.names(tls, "cipher_suites", _CIPHER_SUITES)
+    suites = _names(problems, tls, "cipher_suites", _CIPHER_SUITES)
     if suites:
         context.set_ciphers(":".join(_CIPHER_SUITES[name] for name in suites))
 
 
-def _curve(problems: _Problems, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    curves = problems.names(tls, "curve_preferences", _CURVES)
+def _names(
+    problems: Reader, tls: Mapping[str, Any], key: str, known: Mapping[str, str]
+) -> list[str]:
+    """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
+    value = tls.get(key) or []
+    if not isinstance(value, list):
+        problems.problem(f"tls_server_config.{key}", "must be a list")
+        return []
+    for name in value:
+        if name not in known:
+            problems.problem(
+                f"tls_server_config.{key}",
+                f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
+            )
+    return [name for name in value if name in known]
+
+
+def _curve(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
+    curves = _names(problems, tls, "curve_preferences", _CURVES)
     if curves:
         context.set_ecdh_curve(_CURVES[curves[0]])
 
 
-def _allowed_sans(problems: _Problems, tls: Mapping[str, Any]) -> frozenset[str]:
+def _allowed_sans(problems: Reader, tls: Mapping[str, Any]) -> frozenset[str]:
     sans = tls.get("client_allowed_sans") or []
     if not isinstance(sans, list) or not all(isinstance(s, str) for s in sans):
         problems.problem("tls_server_config.client_allowed_sans", "must be a list of names")
