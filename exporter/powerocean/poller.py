@@ -14,16 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from exporter.powerocean.open_api import OpenApiError
+from exporter.powerocean.open_api import OpenApiClient, OpenApiError
 
 log = logging.getLogger(__name__)
 
 #: How long a device the API refused for good (1006) is left alone.
 PERMANENT_PAUSE_SECONDS = 3600.0
-
-
-class QuotaSource(Protocol):
-    def quota_all(self, serial: str) -> dict[str, Any]: ...
 
 
 class QuotaSink(Protocol):
@@ -37,7 +33,7 @@ class QuotaPoller:
 
     def __init__(
         self,
-        api: QuotaSource,
+        api: OpenApiClient,
         sink: QuotaSink,
         devices: Iterable[str],
         *,
@@ -65,19 +61,13 @@ class QuotaPoller:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def poll_once(self) -> None:
-        """Ask for every device that is due."""
-        for serial in list(self._devices):
-            if self._stopping.is_set():
-                return
-            if self._due(serial, self._clock()):
-                self._ask(serial)
-
     def _run(self) -> None:
         # Looks every second (cheap: nothing is asked before it is due), so a device that
         # the Open API's device list adds is asked for at once.
         while not self._stopping.is_set():
-            self.poll_once()
+            for serial in list(self._devices):
+                if not self._stopping.is_set() and self._due(serial, self._clock()):
+                    self._ask(serial)
             self._stopping.wait(1.0)
 
     def _due(self, serial: str, now: float) -> bool:
