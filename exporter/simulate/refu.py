@@ -18,7 +18,6 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
-from contextlib import suppress
 from types import TracebackType
 
 from pymodbus.constants import ExcCodes
@@ -27,6 +26,7 @@ from pymodbus.pdu.register_message import ReadWriteMultipleRegistersRequest
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from exporter.eventloop import EventLoopThread
 from exporter.model import Channel
 from exporter.refu.channels import (
     READ_FUNCTIONS,
@@ -256,11 +256,8 @@ class RefuSimulator:
         self._lock = threading.Lock()
         self._pins: dict[str, float] = {}
         self._frozen_at: float | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: ModbusTcpServer | None = None
-        self._listening = threading.Event()
-        self._error: Exception | None = None
+        #: The loop thread and the server of ``start``, while running.
+        self._running: tuple[EventLoopThread, ModbusTcpServer] | None = None
 
     # -- values
 
@@ -371,57 +368,43 @@ class RefuSimulator:
 
     # -- running
 
-    async def serve_forever(self) -> None:
-        """Serve until ``stop()`` is called or this task is cancelled."""
-        self._loop = asyncio.get_running_loop()
-        self._server = server = ModbusTcpServer(
+    async def _listen(self) -> ModbusTcpServer:
+        server = ModbusTcpServer(
             self._device,
             address=(self.host, self.port),
             trace_pdu=self._trace_pdu,
             trace_connect=self._trace_connect,
             custom_pdu=_UNKNOWN_FUNCTIONS,
         )
+        await server.serve_forever(background=True)
+        return server
+
+    async def serve_forever(self) -> None:
+        """Serve until this task is cancelled."""
+        server = await self._listen()
         try:
-            await server.serve_forever(background=True)
-            self._listening.set()
             await server.serving
         finally:
             await server.shutdown()
 
     def start(self) -> None:
         """Serve on a background thread; returns once the port accepts connections."""
-        if self._thread is not None:
+        if self._running is not None:
             raise RuntimeError("the simulator is already running")
-        self._listening.clear()
-        self._error = None
-        self._thread = threading.Thread(target=self._run, name="refu-simulator", daemon=True)
-        self._thread.start()
-        self._listening.wait()
-        if self._error is not None:
-            self.stop()
-            raise self._error
-
-    def _run(self) -> None:
+        loop = EventLoopThread("refu-simulator")
         try:
-            asyncio.run(self.serve_forever())
-        except Exception as exc:
-            self._error = exc
-        finally:
-            self._listening.set()
+            self._running = loop, loop.run(self._listen())
+        except BaseException:
+            loop.stop()
+            raise
 
     def stop(self) -> None:
-        """Shut the server down and wait for its thread; calling it again does nothing."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        if self._loop is not None:
-            with suppress(RuntimeError):  # the loop has already ended
-                self._loop.call_soon_threadsafe(self._end_serving)
-        thread.join()
-
-    def _end_serving(self) -> None:
-        if self._server is not None and not self._server.serving.done():
-            self._server.serving.set_result(True)
+        """Shut the server down and end its thread; calling it again does nothing."""
+        running, self._running = self._running, None
+        if running is not None:
+            loop, server = running
+            loop.run(server.shutdown())
+            loop.stop()
 
     def __enter__(self) -> RefuSimulator:
         self.start()
