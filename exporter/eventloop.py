@@ -26,9 +26,10 @@ class EventLoopThread:
     def loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the loop and wait for its result (it bounds its own time)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coroutine`` on the loop and wait for its result, at most ``timeout`` seconds
+        (TimeoutError) when the coroutine does not bound its own time."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def stop(self) -> None:
         """Cancel what still runs on the loop (a read in flight), then end the loop."""

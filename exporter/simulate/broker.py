@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any
+
+from exporter.eventloop import EventLoopThread
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +16,7 @@ class EmbeddedBroker:
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="mqtt-broker", daemon=True
-        )
+        self._loop = EventLoopThread("mqtt-broker")
         self._broker: Any = None  # an amqtt Broker once started (amqtt is optional)
 
     @property
@@ -43,17 +41,15 @@ class EmbeddedBroker:
 
         async def serve() -> None:
             # Made on its own loop: amqtt's constructor takes the current thread's loop.
-            self._broker = Broker(config, loop=self._loop)
+            self._broker = Broker(config, loop=asyncio.get_running_loop())
             await self._broker.start()
 
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(serve(), self._loop).result(timeout=10)
+        self._loop.run(serve(), timeout=10)
 
     def stop(self) -> None:
         if self._broker is not None:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
+            self._loop.run(self._shutdown(), timeout=10)
+        self._loop.stop()
 
     async def _shutdown(self) -> None:
         """The broker's own shutdown, without its 5 s wait.
