@@ -21,7 +21,7 @@ import logging
 import math
 import resource
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -89,6 +89,8 @@ class ExporterApp:
                 headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
             )
         path = request.path
+        if path in ("/metrics", "/probe") and request.method != "GET":
+            return _not_get(request.method)
         try:
             if path == "/metrics":
                 return await self._metrics(request)
@@ -110,8 +112,6 @@ class ExporterApp:
         return await loop.run_in_executor(None, self._web_config.authorized, header)
 
     async def _metrics(self, request: web.BaseRequest) -> web.Response:
-        if request.method != "GET":
-            return _not_get(request.method)
         timeout = _scrape_timeout(request)
         scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
         accept, encoding = _wanted(request)
@@ -125,8 +125,6 @@ class ExporterApp:
         return web.Response(body=body, headers=headers)
 
     async def _probe(self, request: web.BaseRequest) -> web.Response:
-        if request.method != "GET":
-            return _not_get(request.method)
         params = {name: request.query.getall(name)[-1] for name in request.query}
         # Without a module, the only one there is (as with blackbox_exporter's default).
         only = next(iter(self._modules)) if len(self._modules) == 1 else ""
@@ -153,7 +151,7 @@ def _scrape_timeout(request: web.BaseRequest) -> float | None:
     try:
         allowed = float(header)
     except ValueError:
-        raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}") from None
+        allowed = math.nan
     if not math.isfinite(allowed):
         raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
     return allowed - TIMEOUT_OFFSET_SECONDS
@@ -172,8 +170,7 @@ def _text(status: int, body: str) -> web.Response:
     return web.Response(status=status, text=body, charset="utf-8")
 
 
-def _landing_page(modules: Iterable[ScrapeModule]) -> web.Response:
-    modules = list(modules)
+def _landing_page(modules: Collection[ScrapeModule]) -> web.Response:
     names = ", ".join(html.escape(module.name) for module in modules) or "none"
     sections = "".join(_module_section(module) for module in modules)
     body = f"""<!doctype html>
