@@ -12,10 +12,12 @@ reason that quotes nothing of the request (no header, no body).
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -103,6 +105,15 @@ async def _send(
         return Answer(
             response.status, response.headers.get("Location", ""), bytes(body[:max_bytes])
         )
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """The JSON object an answer's body holds; None when it holds anything else."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _redirected(request: Request, answer: Answer) -> Request:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from exporter.config import Secret, scrub
 from exporter.powerocean.config import LoginConfig
-from exporter.powerocean.https import HttpsError, Request, fetch, tls_context
+from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
 
 _MAX_ANSWER_BYTES = 1_000_000
 _MAX_API_MESSAGE = 200
@@ -114,7 +114,7 @@ def _call(
     except HttpsError as exc:
         message = scrub(f"EcoFlow {step}: {exc}", secrets)
         raise LoginError(message[:_MAX_API_MESSAGE], False) from None
-    parsed = _parse(answer.body)
+    parsed = json_object(answer.body)
     if not 200 <= answer.status < 300:
         permanent = 400 <= answer.status < 500 and answer.status not in _RETRYABLE_CLIENT_ERRORS
         detail = _api_detail(parsed or {}, secrets)
@@ -128,14 +128,6 @@ def _call(
     if not isinstance(data, dict):
         raise LoginError(f"EcoFlow {step}: the answer has no data", False)
     return data
-
-
-def _parse(raw: bytes) -> dict[str, Any] | None:
-    try:
-        answer = json.loads(raw)
-    except ValueError:
-        return None
-    return answer if isinstance(answer, dict) else None
 
 
 def _api_detail(answer: dict[str, Any], secrets: list[str]) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from exporter.config import Secret, scrub
 from exporter.powerocean.config import DEFAULT_OPEN_API
-from exporter.powerocean.https import HttpsError, Request, fetch, tls_context
+from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
 
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"
@@ -204,26 +204,20 @@ class OpenApiClient:
 
     def _data(self, status: int, raw: bytes, step: str) -> Any:
         """The ``data`` of an answer whose ``code`` is "0"; every other answer raises."""
-        answer = _envelope(raw)
-        code = answer.get("code")
+        answer = json_object(raw) or {}
+        code = str(answer["code"]) if "code" in answer else None
+        where = f"EcoFlow Open API {step}"
+        if code in _KNOWN_CODES:
+            message, permanent = _KNOWN_CODES[code]
+            raise OpenApiError(f"{where}: {message}", permanent, code)
         if code not in (None, "0"):
-            raise self._api_error(answer, code, step)
+            code, text = self._clean(code), self._clean(answer.get("message", ""))
+            raise OpenApiError(f"{where} rejected: code {code}: {text}", False, code)
         if status != 200:
-            raise OpenApiError(f"EcoFlow Open API {step}: HTTP {status}", False)
+            raise OpenApiError(f"{where}: HTTP {status}", False)
         if code is None:
-            raise OpenApiError(f"EcoFlow Open API {step}: the answer is not the API's JSON", False)
+            raise OpenApiError(f"{where}: the answer is not the API's JSON", False)
         return answer.get("data")
-
-    def _api_error(self, answer: dict[str, Any], code: str, step: str) -> OpenApiError:
-        known = _KNOWN_CODES.get(code)
-        if known is not None:
-            message, permanent = known
-            return OpenApiError(f"EcoFlow Open API {step}: {message}", permanent, code)
-        clean_code = self._clean(code)
-        text = self._clean(answer.get("message", ""))
-        return OpenApiError(
-            f"EcoFlow Open API {step} rejected: code {clean_code}: {text}", False, clean_code
-        )
 
     def _clean(self, text: Any) -> str:
         """Text from an answer, fit for a message: keys blanked first, then shortened."""
@@ -238,17 +232,6 @@ def _base_url(api_url: str) -> str:
     if split.username or split.password:
         raise ValueError("api_url must not carry a user or password")
     return api_url.strip().rstrip("/")
-
-
-def _envelope(raw: bytes) -> dict[str, Any]:
-    """The answer's JSON object with ``code`` as a string; {} when it is not the API's JSON."""
-    try:
-        answer = json.loads(raw)
-    except ValueError:
-        return {}
-    if not isinstance(answer, dict) or "code" not in answer:
-        return {}
-    return {**answer, "code": str(answer["code"])}
 
 
 def _credentials(data: dict[str, Any], step: str) -> OpenApiCredentials:
