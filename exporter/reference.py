@@ -89,21 +89,15 @@ def _labels(row: Row) -> str:
 
 
 def _values(rows: list[Row]) -> list[str]:
-    """The documented enum states and alarm bits, one list per metric."""
+    """The documented enum states and alarm bits, one list per metric and one item per series:
+    ``state`` with its raw value, or ``bit`` with its ``alarm`` text."""
     lines: list[str] = []
     for row in rows:
-        if row["states"] or row["bits"]:
-            lines += ["", f"#### `{row['metric']}`", "", *_value_items(row)]
-    if lines:
-        lines[:0] = ["", "### Enum states and alarm bits"]
-    return lines
-
-
-def _value_items(row: Row) -> list[str]:
-    """One item per series: ``state`` with its raw value, or ``bit`` with its ``alarm`` text."""
-    if row["states"]:
-        return [f'- `state="{name}"` (raw {raw})' for raw, name in row["states"].items()]
-    return [f'- `bit="{bit}", alarm="{text}"`' for bit, text in row["bits"].items()]
+        items = [f'- `state="{name}"` (raw {raw})' for raw, name in row["states"].items()]
+        items += [f'- `bit="{bit}", alarm="{text}"`' for bit, text in row["bits"].items()]
+        if items:
+            lines += ["", f"#### `{row['metric']}`", "", *items]
+    return ["", "### Enum states and alarm bits", *lines] if lines else []
 
 
 def _cell(text: str) -> str:
