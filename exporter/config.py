@@ -222,6 +222,11 @@ def parse_address(value: str, default_port: int) -> tuple[str, int]:
     return host, _port(port if colon else None, default_port)
 
 
+def join_address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets, as URLs and ``parse_address`` want it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 #: Host names and IPv4 addresses (DNS names are at most 253 characters long).
 _HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 

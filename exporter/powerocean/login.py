@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from exporter.config import Secret, scrub
+from exporter.config import Secret, join_address, scrub
 from exporter.powerocean.config import LoginConfig
 from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
 
@@ -79,12 +79,10 @@ def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     port = data.get("port")
     if protocol not in ("mqtt", "mqtts") or not str(port).isdigit():
         raise LoginError("EcoFlow certification: unusable broker address in the answer", False)
-    cert_password = _text(data, "certificatePassword", "certification")
-    host = f"[{host}]" if ":" in host else host
     return BrokerCredentials(
-        url=f"{protocol}://{host}:{int(str(port))}",
+        url=f"{protocol}://{join_address(host, int(str(port)))}",
         username=_text(data, "certificateAccount", "certification"),
-        password=Secret(cert_password),
+        password=Secret(_text(data, "certificatePassword", "certification")),
         user_id=user_id,
         client_id=f"ANDROID_{uuid.uuid4()}_{user_id}",
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from exporter.config import Secret, scrub
+from exporter.config import Secret, join_address, scrub
 from exporter.powerocean.config import DEFAULT_OPEN_API
 from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
 
@@ -66,8 +66,7 @@ class OpenApiCredentials:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{join_address(self.host, self.port)}"
 
 
 @dataclass(frozen=True)

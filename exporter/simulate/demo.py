@@ -8,6 +8,7 @@ import errno
 import click
 
 from exporter.app import Exporter
+from exporter.config import join_address
 from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.refu.config import RefuConfig, RefuTargetConfig
@@ -64,18 +65,12 @@ def _exporter(config: Config, host: str, port: int) -> Exporter:
 
 
 def _banner(host: str, port: int, refu_port: int, broker_url: str) -> None:
-    shown = host or "localhost"
+    exporter = join_address(host or "localhost", port)
     where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
     click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
     click.echo(f"PowerOcean:      {DEMO_SERIAL} publishing to {broker_url}")
-    click.echo(f"Exporter:        http://{_url_host(shown)}:{port}/metrics{where}")
+    click.echo(f"Exporter:        http://{exporter}/metrics{where}")
     click.echo(
-        f"One REFU probe:  http://{_url_host(shown)}:{port}/probe?module=refu"
-        f"&target={LOOPBACK}:{refu_port}"
+        f"One REFU probe:  http://{exporter}/probe?module=refu&target={LOOPBACK}:{refu_port}"
     )
     click.echo("Press Ctrl+C to stop.")
-
-
-def _url_host(host: str) -> str:
-    """An IPv6 address in brackets, as URLs write it."""
-    return f"[{host}]" if ":" in host else host
