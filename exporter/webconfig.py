@@ -324,34 +324,30 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
 
 def _client_auth(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     kind = tls.get("client_auth_type", "NoClientCert")
+    has_ca = "client_ca_file" in tls or "client_ca" in tls
     if kind not in _CLIENT_AUTH:
         problems.problem(
             "tls_server_config.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}"
         )
-        return
-    has_ca = "client_ca_file" in tls or "client_ca" in tls
-    if kind == "NoClientCert":
-        if has_ca:
-            problems.problem(
-                "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
-            )
-        return
-    if not has_ca:
+    elif kind == "NoClientCert" and has_ca:
+        problems.problem(
+            "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
+        )
+    elif kind != "NoClientCert" and not has_ca:
         problems.problem(
             "tls_server_config.client_auth_type",
             f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
         )
-        return
-    try:
-        ca_file = problems.file(tls, "client_ca_file", "tls_server_config")
-        if ca_file is not None:
-            context.load_verify_locations(cafile=ca_file)
-        elif isinstance(tls.get("client_ca"), str):
-            context.load_verify_locations(cadata=tls["client_ca"])
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
-        return
-    context.verify_mode = _CLIENT_AUTH[kind]
+    elif kind != "NoClientCert":
+        try:
+            ca_file = problems.file(tls, "client_ca_file", "tls_server_config")
+            if ca_file is not None:
+                context.load_verify_locations(cafile=ca_file)
+            elif isinstance(tls.get("client_ca"), str):
+                context.load_verify_locations(cadata=tls["client_ca"])
+            context.verify_mode = _CLIENT_AUTH[kind]
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
 
 
 def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
