@@ -24,9 +24,7 @@ LOOPBACK = "127.0.0.1"
 def run_demo(host: str, port: int) -> None:
     """Serve until interrupted; prints where to look. Ctrl+C stops everything at once."""
     with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
-        refu = RefuSimulator(LOOPBACK, free_port(LOOPBACK))
-        refu.start()
-        running.callback(refu.stop)
+        refu = running.enter_context(RefuSimulator(LOOPBACK, free_port(LOOPBACK)))
         broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
         broker.start()
         running.callback(broker.stop)
