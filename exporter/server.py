@@ -200,92 +200,28 @@ def _module_section(module: ScrapeModule) -> str:
     )
 
 
-class _Connections:
-    """The protocol factory: one ``_Connection`` per client, at most ``limit`` of them open,
-    and only clients whose certificate the web config admits.
-
-    A connection past the limit closes the longest-open one that has no request in flight,
-    or itself when every other one is busy. ``server`` is aiohttp's low-level server, the
-    manager of every connection; it answers with ``app``.
-    """
-
-    def __init__(
-        self,
-        app: ExporterApp,
-        web_config: WebConfig,
-        limit: int,
-        idle_seconds: float,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self._app = app
-        self._web_config = web_config
-        self._limit = limit
-        self._idle_seconds = idle_seconds
-        self._loop = loop
-        self.server = web.Server(self._serve, loop=loop)
-        #: Open connections, the longest-open first, each with its requests in flight.
-        self._in_flight: dict[asyncio.BaseTransport, int] = {}
-
-    def __call__(self) -> _Connection:
-        return _Connection(
-            self,
-            loop=self._loop,
-            keepalive_timeout=self._idle_seconds,
-            access_log=None,
-            max_line_size=MAX_LINE_BYTES,
-            max_field_size=MAX_LINE_BYTES,
-        )
-
-    async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
-        transport = request.transport
-        self._count(transport, 1)
-        try:
-            return await self._app(request)
-        finally:
-            self._count(transport, -1)
-
-    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
-        if transport in self._in_flight:
-            self._in_flight[transport] += change
-
-    def opened(self, transport: asyncio.BaseTransport) -> None:
-        if not self._web_config.admits(transport.get_extra_info("peercert")):
-            peer = transport.get_extra_info("peername") or ("a client",)
-            log.warning("client certificate of %s names none of client_allowed_sans", peer[0])
-            transport.close()
-            return
-        self._in_flight[transport] = 0
-        if len(self._in_flight) > self._limit:
-            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
-            log.debug("%d connections open: closing the longest-open idle one", self._limit)
-            idle.close()
-
-    def closed(self, transport: asyncio.BaseTransport) -> None:
-        self._in_flight.pop(transport, None)
-
-
 class _Connection(web.RequestHandler):
-    """aiohttp's handler of one client connection, reported to ``connections``.
+    """aiohttp's handler of one client connection, reported to ``server``.
 
     A request aiohttp cannot parse is answered with what was wrong, never with the bytes
     the client sent: aiohttp's own answer quotes the offending line, which may be part of
     an ``Authorization`` header.
     """
 
-    def __init__(self, connections: _Connections, **options: Any) -> None:
-        super().__init__(connections.server, **options)
-        self._connections = connections
+    def __init__(self, server: HttpServer, **options: Any) -> None:
+        super().__init__(server.aiohttp_server, **options)
+        self._http_server = server
         # Kept to report the close: aiohttp forgets its transport once it closes it.
         self._socket: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._socket = transport
-        self._connections.opened(transport)
+        self._http_server.opened(transport)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._socket is not None:
-            self._connections.closed(self._socket)
+            self._http_server.closed(self._socket)
         super().connection_lost(exc)
 
     def handle_error(
@@ -313,7 +249,12 @@ def default_connection_limit() -> int:
 
 
 class HttpServer:
-    """Serves an ``ExporterApp`` on ``loop``; listens from construction on."""
+    """Serves an ``ExporterApp`` on ``loop``; listens from construction on.
+
+    One ``_Connection`` per client, at most ``max_connections`` of them open, and only
+    clients whose certificate the web config admits. A connection past the limit closes the
+    longest-open one that has no request in flight, or itself when every other one is busy.
+    """
 
     def __init__(
         self,
@@ -326,14 +267,30 @@ class HttpServer:
         idle_seconds: float = IDLE_SECONDS,
         max_connections: int | None = None,
     ) -> None:
+        self._app = app
+        self._web_config = web_config
+        self._limit = default_connection_limit() if max_connections is None else max_connections
         self._loop = loop
         self._stopped = threading.Event()
-        limit = default_connection_limit() if max_connections is None else max_connections
-        self._connections = _Connections(app, web_config, limit, idle_seconds, loop.loop)
+        #: Open connections, the longest-open first, each with its requests in flight.
+        self._in_flight: dict[asyncio.BaseTransport, int] = {}
+        #: aiohttp's low-level server, the manager of every connection.
+        self.aiohttp_server = web.Server(self._serve, loop=loop.loop)
+
+        def connection() -> _Connection:
+            return _Connection(
+                self,
+                loop=loop.loop,
+                keepalive_timeout=idle_seconds,
+                access_log=None,
+                max_line_size=MAX_LINE_BYTES,
+                max_field_size=MAX_LINE_BYTES,
+            )
+
         tls = web_config.tls
         self._server = loop.run(
             loop.loop.create_server(
-                self._connections,
+                connection,
                 host or None,
                 port,
                 backlog=LISTEN_QUEUE,
@@ -356,5 +313,32 @@ class HttpServer:
 
     async def _close(self) -> None:
         self._server.close()
-        await self._connections.server.shutdown(1.0)
+        await self.aiohttp_server.shutdown(1.0)
         await self._server.wait_closed()
+
+    async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        transport = request.transport
+        self._count(transport, 1)
+        try:
+            return await self._app(request)
+        finally:
+            self._count(transport, -1)
+
+    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
+        if transport in self._in_flight:
+            self._in_flight[transport] += change
+
+    def opened(self, transport: asyncio.BaseTransport) -> None:
+        if not self._web_config.admits(transport.get_extra_info("peercert")):
+            peer = transport.get_extra_info("peername") or ("a client",)
+            log.warning("client certificate of %s names none of client_allowed_sans", peer[0])
+            transport.close()
+            return
+        self._in_flight[transport] = 0
+        if len(self._in_flight) > self._limit:
+            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
+            log.debug("%d connections open: closing the longest-open idle one", self._limit)
+            idle.close()
+
+    def closed(self, transport: asyncio.BaseTransport) -> None:
+        self._in_flight.pop(transport, None)
