@@ -16,7 +16,6 @@ import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -43,14 +42,6 @@ class Answer:
     status: int
     location: str  # the Location header, "" without one
     body: bytes  # at most the ``max_bytes`` asked for
-
-
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """Certificates checked against ``ca_file``, or the system's CAs without one.
-
-    Raises OSError (also ssl.SSLError) when the file cannot be read.
-    """
-    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
 
 
 def fetch(

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from exporter.config import Secret, join_address, scrub
 from exporter.powerocean.config import LoginConfig
-from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
+from exporter.powerocean.https import HttpsError, Request, fetch, json_object
 
 _MAX_ANSWER_BYTES = 1_000_000
 _MAX_API_MESSAGE = 200
@@ -44,7 +44,7 @@ class BrokerCredentials:
 def login(config: LoginConfig, timeout: float) -> BrokerCredentials:
     """Log in and fetch the MQTT credentials; every HTTP call is bounded by ``timeout``."""
     try:
-        context = tls_context(config.ca_file)
+        context = ssl.create_default_context(cafile=config.ca_file)
     except OSError as exc:  # also ssl.SSLError
         raise LoginError(f"EcoFlow login: cannot load ca_file: {exc}", True) from None
     password = config.password.reveal()

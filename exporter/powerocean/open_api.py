@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 from exporter.config import Secret, join_address, scrub
 from exporter.powerocean.config import DEFAULT_OPEN_API
-from exporter.powerocean.https import HttpsError, Request, fetch, json_object, tls_context
+from exporter.powerocean.https import HttpsError, Request, fetch, json_object
 
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"
@@ -148,7 +149,7 @@ class OpenApiClient:
             raise ValueError("the access key and the secret key must not be empty")
         self._timeout = timeout
         try:
-            self._context = tls_context(ca_file)
+            self._context = ssl.create_default_context(cafile=ca_file)
         except OSError as exc:  # also ssl.SSLError
             raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
         self._clock = clock
