@@ -34,12 +34,9 @@ class ScrapeModule(Protocol):
 
     async def scrape(self, timeout: float | None) -> list[AnyFamily]:
         """The families of the configured devices, for ``/metrics``."""
-        ...
 
     async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[AnyFamily]:
         """One device named by the query ``params``; raises BadRequest for bad ones."""
-        ...
 
     def links(self) -> list[tuple[str, str]]:
         """(what it is, probe query string) of each configured device, for the landing page."""
-        ...
