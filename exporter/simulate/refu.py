@@ -18,7 +18,6 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
-from types import TracebackType
 
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
@@ -410,10 +409,5 @@ class RefuSimulator:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
