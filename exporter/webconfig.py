@@ -164,9 +164,10 @@ class WebConfig:
         return True
 
     def _dummy(self) -> bytes:
-        """A hash of a random password, as costly to check as the most costly user's."""
+        """A hash of a random password, as costly to check as the most costly user's (the
+        cost is the 10 of ``$2b$10$...``)."""
         if not self._dummy_hash:
-            rounds = max(_cost(hashed) for hashed in self.users.values())
+            rounds = max(int(hashed.split(b"$")[2]) for hashed in self.users.values())
             self._dummy_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
         return self._dummy_hash
 
@@ -192,11 +193,6 @@ def _basic_credentials(header: str | None) -> tuple[str, bytes]:
         return user.decode(), password
     except (binascii.Error, UnicodeError, ValueError):
         return "", b""
-
-
-def _cost(hashed: bytes) -> int:
-    """The cost factor of a ``$2b$10$...`` hash."""
-    return int(hashed.split(b"$")[2])
 
 
 def load_web_config(path: Path) -> WebConfig:
