@@ -32,14 +32,18 @@ class EventLoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def stop(self) -> None:
-        """Cancel what still runs on the loop (a read in flight), then end the loop."""
-        self.run(_cancel_the_others())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
+        """Cancel what still runs on the loop (a read in flight), then end the loop; a loop
+        that has ended already stays so."""
+        if self._thread.is_alive():
+            self.run(_cancel_the_others())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
 
 
 async def _cancel_the_others() -> None:
+    """Cancel every other task and give them a few seconds to end."""
     others = asyncio.all_tasks() - {asyncio.current_task()}
     for task in others:
         task.cancel()
-    await asyncio.gather(*others, return_exceptions=True)
+    if others:
+        await asyncio.wait(others, timeout=5)
