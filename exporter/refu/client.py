@@ -82,10 +82,6 @@ class ModbusReader:
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self._transaction = 0
 
-    @property
-    def connected(self) -> bool:
-        return self._streams is not None
-
     async def connect(self) -> None:
         if self._streams is not None:
             return
