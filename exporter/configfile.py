@@ -15,7 +15,6 @@ from exporter.refu.config import RefuConfig, read_refu_section
 class Config:
     """The whole configuration file: each device's section."""
 
-    path: Path | None = None
     refu: RefuConfig = field(default_factory=RefuConfig)
     powerocean: PowerOceanConfig | None = None
 
@@ -35,4 +34,4 @@ def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = N
         powerocean = read_powerocean_section(reader, top["powerocean"])
     if reader.problems:
         raise ConfigError(reader.problems)
-    return Config(path=path, refu=refu, powerocean=powerocean)
+    return Config(refu=refu, powerocean=powerocean)
