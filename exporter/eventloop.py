@@ -9,6 +9,7 @@ coroutines with ``run``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -32,18 +33,17 @@ class EventLoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def stop(self) -> None:
-        """Cancel what still runs on the loop (a read in flight), then end the loop; a loop
-        that has ended already stays so."""
+        """Cancel what still runs on the loop (a read in flight), then end the loop: within
+        10 s, even if a task will not end. A loop that has ended already stays so."""
         if self._thread.is_alive():
-            self.run(_cancel_the_others())
+            with contextlib.suppress(TimeoutError):
+                self.run(_cancel_the_others(), timeout=5)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
 
 
 async def _cancel_the_others() -> None:
-    """Cancel every other task and give them a few seconds to end."""
     others = asyncio.all_tasks() - {asyncio.current_task()}
     for task in others:
         task.cancel()
-    if others:
-        await asyncio.wait(others, timeout=5)
+    await asyncio.gather(*others, return_exceptions=True)
