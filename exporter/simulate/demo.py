@@ -33,8 +33,9 @@ def run_demo(host: str, port: int) -> None:
         running.callback(powerocean.stop)
         exporter = _exporter(_config(refu.port, broker.url), host, port)
         running.callback(exporter.stop)
+        exporter.start()  # before the banner: Ctrl+C after it finds everything running
         _banner(host, exporter.port, refu.port, broker.url)
-        exporter.serve_forever()
+        exporter.http.serve_forever()
 
 
 def _config(refu_port: int, broker_url: str) -> Config:
