@@ -1,12 +1,12 @@
 """Metric families -> the answer to one scrape: text format 0.0.4 or OpenMetrics 1.0, as the
 client's Accept header asks, gzip'd when it accepts gzip.
 
-The exporter's own families (``Family``: a gauge or counter of the mappings or of the
-exporter's health) are written here, byte for byte as prometheus_client would write them;
-whatever is left (the process and Python collectors, info families, escaping schemes that
-rewrite names) is written by prometheus_client itself. Nothing is kept between scrapes:
-what a family's shape fixes (its ``# HELP``/``# TYPE`` lines, the order its labels are
-written in) is made once, when the shape is made, which is when the mapping is loaded.
+The exporter's own families (``Family``, ``InfoFamily``: of the mappings or of the
+exporter's health) are written here, byte for byte as prometheus_client writes them; the
+rest (the process and Python collectors, and every family when the client asks for an
+escaping scheme that rewrites names) is written by prometheus_client itself. Nothing is kept
+between scrapes: what the mapping fixes (a family's ``# HELP``/``# TYPE`` lines, the sample
+line of each kind of series with its constant labels) is written once, with the mapping.
 """
 
 from __future__ import annotations
@@ -262,19 +262,15 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
 def _write_series(family: Family, out: list[str]) -> None:
     """A family's sample lines. A value under a million in magnitude is written by
     ``repr``, as ``floatToGoString`` writes it too (twice as fast); larger ones and NaN by it."""
-    if family.escape:
-        out += [
-            shape.line % (*map(_escape, values), _value(v)) for shape, values, v in family.series
-        ]
-    else:
-        out += [
-            shape.line % (*values, repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v))
-            for shape, values, v in family.series
-        ]
-
-
-def _value(value: float) -> str:
-    return repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
+    escape = family.escape
+    out += [
+        shape.line
+        % (
+            *(map(_escape, values) if escape else values),
+            repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v),
+        )
+        for shape, values, v in family.series
+    ]
 
 
 def _write_info(family: InfoFamily, out: list[str]) -> None:
