@@ -7,7 +7,8 @@ safety parameters (96/16) and state (96/17), sends explicit zeros where the firm
 does, leaves zeros out of the energy stream, and sends partial reports mid-session.
 ``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
 them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives.
+at once when a get-all request arrives. ``quota_all`` and ``quota_stream`` show the same
+messages as the EcoFlow Open API reports them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 import struct
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +31,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.powerocean.codec import decode_message
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.schema import (
+    PowerOceanChannel,
+    PowerOceanMapping,
+    load_powerocean_mapping,
+)
 from exporter.powerocean.wire import APP, DEVICE, xor
 
 log = logging.getLogger(__name__)
@@ -401,89 +406,68 @@ class DcFitModel(PowerOceanModel):
 MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
 
 
-class OpenApiView:
-    """A model's state as the EcoFlow Open API reports it, built from the mapping's quota keys:
-    the ``quota/all`` map, and the messages of the MQTT quota stream."""
+def quota_all(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> dict[str, Any]:
+    """The Open API's quota/all map of ``messages``: states as text, one JSON text per pack
+    under ``pack_prefix`` and its serial."""
+    quotas: dict[str, Any] = {}
+    for (_, pack), values in _quota_maps(mapping, messages, states_as_text=True).items():
+        if pack:
+            quotas[mapping.open_api.pack_prefix + pack] = json.dumps(values)
+        else:
+            quotas.update(values)
+    return quotas
 
-    def __init__(self, mapping: PowerOceanMapping) -> None:
-        self._mapping = mapping
-        self._pack_schemas = {
-            r.schema for r in mapping.routes.values() if r.entry_label == "pack" and not r.model
-        }
-        self._commands: dict[str, tuple[int, int]] = {}  # the first command of each schema
-        for route in mapping.routes.values():
-            if not route.model:
-                self._commands.setdefault(route.schema, route.command)
-        self._by_schema: dict[str, list[Any]] = {}
-        for channel in mapping.channels:
-            if (
-                channel.location.quota
-                and not channel.variant
-                and channel.location.message in (self._commands)
-            ):
-                self._by_schema.setdefault(channel.location.message, []).append(channel)
 
-    def quota_all(self, messages: Mapping[str, Message]) -> dict[str, Any]:
-        """The quota/all map: states as text, one JSON text per pack under ``bp_addr.``."""
-        quotas: dict[str, Any] = {}
-        for command, key, value in self._values(messages, states_as_text=True):
-            if command == self._mapping.open_api.pack_command:
-                pack, _, name = key.partition("\0")
-                quotas.setdefault(self._mapping.open_api.pack_prefix + pack, {})[name] = value
-            else:
-                quotas[key] = value
-        prefix = self._mapping.open_api.pack_prefix
-        return {k: json.dumps(v) if k.startswith(prefix) else v for k, v in quotas.items()}
+def quota_stream(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> list[bytes]:
+    """The Open API's MQTT quota messages of ``messages``: one per command, as
+    ``{"cmdFunc", "cmdId", "param"}`` JSON."""
+    layout = mapping.open_api
+    params: dict[tuple[int, int], dict[str, Any]] = {}
+    packs = []
+    for (command, pack), values in _quota_maps(mapping, messages, states_as_text=False).items():
+        if pack:
+            packs.append({layout.pack_serial: base64.b64encode(pack.encode()).decode(), **values})
+        elif command in layout.stream_commands:
+            param = params[command] = {}
+            for key, value in values.items():
+                _unflatten(param, key.removeprefix(layout.stream_commands[command]), value)
+    if packs:
+        params[layout.pack_command] = {layout.pack_list: packs}
+    return [
+        json.dumps({"cmdFunc": func, "cmdId": cmd, "param": param}).encode()
+        for (func, cmd), param in params.items()
+    ]
 
-    def stream(self, messages: Mapping[str, Message]) -> list[bytes]:
-        """One MQTT quota message per command, as ``{"cmdFunc", "cmdId", "param"}`` JSON."""
-        layout = self._mapping.open_api
-        params: dict[tuple[int, int], dict[str, Any]] = {}
-        packs: dict[str, dict[str, Any]] = {}
-        for command, key, value in self._values(messages, states_as_text=False):
-            if command == layout.pack_command:
-                pack, _, name = key.partition("\0")
-                packs.setdefault(pack, {})[name] = value
-            elif command in layout.stream_commands:
-                name = key.removeprefix(layout.stream_commands[command])
-                _unflatten(params.setdefault(command, {}), name, value)
-        if packs:
-            params[layout.pack_command] = {
-                layout.pack_list: [
-                    {layout.pack_serial: base64.b64encode(serial.encode()).decode(), **values}
-                    for serial, values in packs.items()
-                ]
-            }
-        return [
-            json.dumps({"cmdFunc": func, "cmdId": cmd, "param": param}).encode()
-            for (func, cmd), param in params.items()
+
+def _quota_maps(
+    mapping: PowerOceanMapping, messages: Mapping[str, Message], *, states_as_text: bool
+) -> dict[tuple[tuple[int, int], str], dict[str, Any]]:
+    """Quota key -> value of ``messages``, by command and pack serial ("" for the system).
+
+    A message is read with the quota channels of the route named after its schema: the
+    Open API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``.
+    """
+    maps: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
+    for message in messages.values():
+        route = mapping.routes.get(type(message).DESCRIPTOR.name)
+        if route is None or route.model:
+            continue
+        channels = [
+            c
+            for c in mapping.channels
+            if c.location.message == route.name and c.location.quota and not c.variant
         ]
-
-    def _values(
-        self, messages: Mapping[str, Message], *, states_as_text: bool
-    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        """(command, quota key, value); a pack's key is ``<serial>\\0<key>``."""
-        for message in messages.values():
-            schema = type(message).DESCRIPTOR.name
-            for channel in self._by_schema.get(schema, ()):
-                yield from self._channel_values(channel, message, states_as_text)
-
-    def _channel_values(
-        self, channel: Any, message: Message, states_as_text: bool
-    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        field = channel.location
-        command = self._commands[field.message]
-        if field.message not in self._pack_schemas:
-            fields = decode_message(message).fields
-            if field.path in fields:
-                yield command, field.quota, _shown(channel, fields[field.path], states_as_text)
-            return
-        assert isinstance(message, pb.JTS1_BP_STA_REPORT)
-        for entry in message.bpSta:
+        for entry in getattr(message, route.entries) if route.entries else [message]:
             fields = decode_message(entry).fields
-            if field.path in fields:
-                value = _shown(channel, fields[field.path], states_as_text)
-                yield command, f"{entry.bpSn.decode()}\0{field.quota}", value
+            found = {
+                c.location.quota: _shown(c, fields[c.location.path], states_as_text)
+                for c in channels
+                if c.location.path in fields
+            }
+            if found:
+                pack = route.entry_name(fields) if route.entry_label else ""
+                maps.setdefault((route.command, pack), {}).update(found)
+    return maps
 
 
 #: Enum keys quota/all sends as state names, and the prefix of those names.
@@ -493,7 +477,7 @@ _HTTP_STATE_PREFIXES = {
 }
 
 
-def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
+def _shown(channel: PowerOceanChannel, value: Any, states_as_text: bool) -> Any:
     """A value as the Open API sends it: lists as lists, some states by name over HTTP."""
     if isinstance(value, tuple):
         return list(value)
@@ -505,24 +489,18 @@ def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
 
 def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:
     """Put ``value`` at a quota key (``a.b``, ``a[0].b``) inside nested dicts and lists."""
-    parts = key.replace("[", ".").replace("]", "").split(".")
-    steps: list[Any] = [int(part) if part.isdigit() else part for part in parts]
+    steps = [
+        int(s) if s.isdigit() else s for s in key.replace("]", "").replace("[", ".").split(".")
+    ]
     node: Any = target
-    for step, following in itertools.pairwise(steps):
-        empty: Any = [] if isinstance(following, int) else {}
+    for step, following in itertools.pairwise([*steps, None]):
         if isinstance(step, int):
-            while len(node) <= step:
-                node.append(None)
-            if node[step] is None:
-                node[step] = empty
-        else:
-            node.setdefault(step, empty)
+            node.extend([None] * (step + 1 - len(node)))
+        if following is None:
+            node[step] = value
+        elif (node[step] if isinstance(step, int) else node.get(step)) is None:
+            node[step] = [] if isinstance(following, int) else {}
         node = node[step]
-    last = steps[-1]
-    if isinstance(last, int):
-        while len(node) <= last:
-            node.append(None)
-    node[last] = value
 
 
 class PowerOceanPublisher:
@@ -547,7 +525,7 @@ class PowerOceanPublisher:
         self.model = model or PowerOceanModel()
         mapping = mapping or load_powerocean_mapping()
         self._commands = {name: route.command for name, route in mapping.routes.items()}
-        self._open_api = OpenApiView(mapping) if open_api_account else None
+        self._mapping = mapping
         self._account = open_api_account
         url = urlsplit(broker_url)
         self._client = mqtt.Client(
@@ -580,10 +558,10 @@ class PowerOceanPublisher:
         )
 
     def publish(self, messages: dict[str, Message]) -> None:
-        if self._open_api is None:
+        if self._account is None:
             self._client.publish(self.topic, self.payload(messages), qos=1)
             return
-        for quota in self._open_api.stream(messages):
+        for quota in quota_stream(self._mapping, messages):
             self._client.publish(self.topic, quota, qos=1)
 
     def start(self) -> None:
