@@ -467,24 +467,20 @@ class PowerOceanPublisher:
         self.serial = serial
         self.interval = interval
         self.model = model or PowerOceanModel()
-        mapping = mapping or load_powerocean_mapping()
-        self._commands = {name: route.command for name, route in mapping.routes.items()}
-        self._mapping = mapping
+        self._mapping = mapping or load_powerocean_mapping()
         self._account = open_api_account
-        url = urlsplit(broker_url)
+        self._url = urlsplit(broker_url)
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
         )
-        if url.scheme == "mqtts":
+        if self._url.scheme == "mqtts":
             self._client.tls_set()
-        if url.username:
-            self._client.username_pw_set(url.username, url.password)
+        if self._url.username:
+            self._client.username_pw_set(self._url.username, self._url.password)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
-        self._host = url.hostname or "127.0.0.1"
-        self._port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._run, name="powerocean-simulator", daemon=True)
 
     @property
     def connected(self) -> bool:
@@ -497,26 +493,26 @@ class PowerOceanPublisher:
         return f"/app/device/property/{self.serial}"
 
     def payload(self, messages: dict[str, Message]) -> bytes:
-        return build_payload(
-            self.serial, [(*self._commands[name], message) for name, message in messages.items()]
-        )
+        routes = self._mapping.routes
+        return build_payload(self.serial, [(*routes[n].command, m) for n, m in messages.items()])
 
     def publish(self, messages: dict[str, Message]) -> None:
-        if self._account is None:
-            self._client.publish(self.topic, self.payload(messages), qos=1)
-            return
-        for quota in quota_stream(self._mapping, messages):
-            self._client.publish(self.topic, quota, qos=1)
+        if self._account:
+            payloads = quota_stream(self._mapping, messages)
+        else:
+            payloads = [self.payload(messages)]
+        for payload in payloads:
+            self._client.publish(self.topic, payload, qos=1)
 
     def start(self) -> None:
-        self._client.connect_async(self._host, self._port, keepalive=30)
+        port = self._url.port or (8883 if self._url.scheme == "mqtts" else 1883)
+        self._client.connect_async(self._url.hostname or "127.0.0.1", port, keepalive=30)
         self._client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="powerocean-simulator", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread.is_alive():
             self._thread.join()
         self._client.disconnect()
         self._client.loop_stop()
