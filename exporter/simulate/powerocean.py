@@ -7,30 +7,36 @@ safety parameters (96/16) and state (96/17), sends explicit zeros where the firm
 does, leaves zeros out of the energy stream, and sends partial reports mid-session.
 ``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
 them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives.
+at once when a get-all request arrives. ``quota_all`` and ``quota_stream`` show the same
+messages as the EcoFlow Open API reports them.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import itertools
 import json
 import logging
 import math
-import struct
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
+from google.protobuf import text_format
 from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.powerocean.codec import decode_message
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
+from exporter.powerocean.schema import (
+    PowerOceanChannel,
+    PowerOceanMapping,
+    load_powerocean_mapping,
+)
 from exporter.powerocean.wire import APP, DEVICE, xor
 
 log = logging.getLogger(__name__)
@@ -38,13 +44,73 @@ log = logging.getLogger(__name__)
 _DAY = 3600.0  # s: one simulated day per hour
 _CELLS = 16
 _PACK_WH = 5120.0
-_PACK_MAH = 100_000
 _STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
-_COMPONENTS = (  # (addr on the system bus, product detail, firmware, loader), as a Plus has them
-    (96, 1, 0x0300130F, 0x01000002),
-    (4, 2, 0x0400064B, 0x0100000E),
-    (53, 4, 0x0502025D, 0),
+
+# What a Plus reports that does not follow the simulated flows, in protobuf text format.
+#: 96/8, the settings, with the explicit zeros real firmware sends.
+_SETTINGS = text_format.Parse(
+    """
+    ems_work_mode: 0  chg_dsg_mode: 0  chg_dsg_pwr: 700  ems_ctrl_led_bright: 100
+    sys_bat_dsg_down_limit: 10  sys_bat_chg_up_limit: 100  sys_bat_backup_ratio: 0
+    emsFeedMode: 3  emsFeedRatio: 70  emsFeedPwr: 8400
+    """,
+    pb.JTS1_EMS_CHANGE_REPORT(),
 )
+#: 96/16, a few grid-code parameters.
+_SAFETY = text_format.Parse(
+    """
+    pcsOverVol1: 287.5  pcsLowVol1: 184  pcsOverFreq1: 51.5  pcsLowFreq1: 47.5
+    pcs_safety_country_code_selection: 4  pcs_island_detect_switch: 1
+    """,
+    pb.JTS1_EMS_CHANGE_REPORT(),
+)
+#: 96/17, the EMS state but for the state of charge, packs online and energy counters.
+_STATE = text_format.Parse(
+    """
+    sys_work_sta: 0  pcs_run_sta: 1  ems_work_state: 7
+    pcs_ac_err_code: 0  pcs_dc_err_code: 0  pcs_ac_warning_code: 0
+    mppt1_fault_code: 0  mppt2_fault_code: 0  afci_fault_flag_ch1: 0  afci_fault_flag_ch2: 0
+    bp_line_off_flag: 0  bp_reverse_flag: 0  bat_relay_close_fail_flag: 0
+    wifi_sta_stat: 0  eth_wan_stat: 32  iot_4g_sta: 0
+    """,
+    pb.JTS1_EMS_CHANGE_REPORT(),
+)
+#: What a pack reports that does not follow the flows or its slot.
+_PACK = text_format.Parse(
+    """
+    bpSoh: 100  bpRealSoh: 99.2  bpCalendarSoh: 99.5  bpCycleSoh: 99
+    bpDesignCap: 100000  bpFullCap: 98500  bpBusVol: 820
+    bpDownLimitSoc: 5  bpUpLimitSoc: 100  bpChgSop: 100  bpDsgSop: 100
+    bpTargetSoc: 100  bpMaxSoc: 100  bpMinSoc: 0  bpLimitSoc: 100
+    bpEcloundSoc: 65535  # "none", as real packs send it
+    bpHvMosTemp: 30  bpLvMosTemp: 29  bpMaxMosTemp: 30  bpMinMosTemp: 29  bpPtcTemp: 22
+    bpPtcTemp2: 22  bpHtsTemp: 26  bpBusNegTemp: 27  bpBusPosTemp: 27.5  bpEnvTemp: 21
+    bpRunSta: 1  bmsRunSta: 1  bpSysState: 2  dabModSta: 0
+    # Real packs send their status words even when they are 0.
+    bpErrCode: 0  bpBmsFault: 0  bpGlobalProtect: 0  bpBalanceState: 0
+    bpActiveCalReqStat: 0  bpActiveCalRunStat: 0  moduleProgramSta: 0
+    bpAcRechargeFlag: 0  bpPtcHeatFlag: 0  bpPtcExitEvent: 0
+    bpHeartbeatVer: 3  moduleProductInfo: 104
+    moduleAplSwVer: 0x01020003  moduleLoaderSwVer: 0x01010000  # 1.2.0.3, 1.1.0.0
+    """,
+    pb.bpStaReport(),
+)
+#: 53/113, the components of a Plus on its system bus.
+_COMPONENTS = text_format.Parse(
+    """
+    total_page: 1  page: 1
+    module { addr: 96  product_type: 87  product_detail: 1  module_sn: "R374MOD000000096"
+             app_ver: 0x0300130F  loader_ver: 0x01000002 }
+    module { addr: 4  product_type: 87  product_detail: 2  module_sn: "R374MOD000000004"
+             app_ver: 0x0400064B  loader_ver: 0x0100000E }
+    module { addr: 53  product_type: 87  product_detail: 4  module_sn: "R374MOD000000053"
+             app_ver: 0x0502025D }
+    """,
+    pb.ModuleClusterInfo(),
+)
+#: Fields a Plus sends in its heartbeat that the schema does not name, as a captured heartbeat
+#: holds them: 22 = 1 and 23 = 1 (varints), 200 = 860.0 and 201 = 800.0 (floats).
+_UNNAMED_HEARTBEAT_FIELDS = bytes.fromhex("b00101 b80101 c50c00005744 cd0c00004844")
 
 
 def varint(value: int) -> bytes:
@@ -59,10 +125,7 @@ def varint(value: int) -> bytes:
 
 
 def build_payload(
-    serial: str,
-    messages: list[tuple[int, int, Message]],
-    *,
-    xor_seq: int | None = None,
+    serial: str, messages: list[tuple[int, int, Message]], *, xor_seq: int | None = None
 ) -> bytes:
     """Build a device push: one header per ``(cmd_func, cmd_id, message)``.
 
@@ -83,24 +146,9 @@ def build_payload(
     return envelope.SerializeToString()
 
 
-#: Field numbers a Plus sends in its heartbeat that the schema does not name (ints as
-#: varints, floats as fixed32), with values as a captured heartbeat holds them.
-_UNNAMED_HEARTBEAT_FIELDS = {22: 1, 23: 1, 200: 860.0, 201: 800.0}
-
-
-def _unnamed_fields(fields: Mapping[int, int | float]) -> bytes:
-    """Serialized fields of numbers no schema message names."""
-    out = bytearray()
-    for number, value in fields.items():
-        if isinstance(value, float):
-            out += varint(number << 3 | 5) + struct.pack("<f", value)
-        else:
-            out += varint(number << 3) + varint(value)
-    return bytes(out)
-
-
-def _version(a: int, b: int, c: int, d: int) -> int:
-    return a << 24 | b << 16 | c << 8 | d
+def _nonzero(**values: float) -> dict[str, Any]:
+    """An energy stream's values as firmware sends them: a value that is 0 is left out."""
+    return {name: value for name, value in values.items() if value}
 
 
 class PowerOceanModel:
@@ -127,122 +175,60 @@ class PowerOceanModel:
 
     def messages(self, at: float) -> dict[str, Message]:
         """Every message of a get-all, by message name."""
-        flows = self.flows(at)
-        packs = pb.JTS1_BP_STA_REPORT()
-        hours = (at - self.epoch) / 3600
-        for slot, serial in enumerate(self.packs, start=1):
-            self._pack(packs.bpSta.add(), serial, slot, flows, hours)
+        flows, hours = self.flows(at), (at - self.epoch) / 3600
+        state = self._counters(flows, hours)
+        state.bp_online_sum = len(self.packs)
+        state.MergeFrom(_STATE)
+        packs = [self._pack(index, flows, hours) for index in range(len(self.packs))]
         return {
-            "JTS1_ENERGY_STREAM_REPORT": self.energy_stream(flows),
+            "JTS1_ENERGY_STREAM_REPORT": self._stream(flows),
             "JTS1_EMS_HEARTBEAT": self._heartbeat(at, flows),
-            "JTS1_EMS_CHANGE_REPORT": self._settings(),
-            "JTS1_EMS_SAFETY_PARAM_REPORT": self._safety(),
-            "JTS1_EMS_STATE_CHANGE_REPORT": self.state(flows, hours),
-            "JTS1_BP_STA_REPORT": packs,
-            "MODULE_CLUSTER_INFO": self._components(),
+            "JTS1_EMS_CHANGE_REPORT": copy.deepcopy(_SETTINGS),
+            "JTS1_EMS_SAFETY_PARAM_REPORT": copy.deepcopy(_SAFETY),
+            "JTS1_EMS_STATE_CHANGE_REPORT": state,
+            "JTS1_BP_STA_REPORT": pb.JTS1_BP_STA_REPORT(bpSta=packs),
+            "MODULE_CLUSTER_INFO": copy.deepcopy(_COMPONENTS),
         }
 
     def update(self, at: float, tick: int) -> dict[str, Message]:
         """What the device pushes mid-session on its ``tick``-th interval: the energy
         stream every time; every third time the heartbeat and one pack (in turn); every
         tenth a partial 96/17 with only the state of charge and the energy counters."""
-        full = self.messages(at)
-        sent = {"JTS1_ENERGY_STREAM_REPORT": full["JTS1_ENERGY_STREAM_REPORT"]}
+        flows, hours = self.flows(at), (at - self.epoch) / 3600
+        sent: dict[str, Message] = {"JTS1_ENERGY_STREAM_REPORT": self._stream(flows)}
         if tick % 3 == 0:
-            sent["JTS1_EMS_HEARTBEAT"] = full["JTS1_EMS_HEARTBEAT"]
-            packs = full["JTS1_BP_STA_REPORT"]
-            assert isinstance(packs, pb.JTS1_BP_STA_REPORT)
-            one = packs.bpSta[(tick // 3) % len(packs.bpSta)]
-            sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[one])
+            sent["JTS1_EMS_HEARTBEAT"] = self._heartbeat(at, flows)
+            pack = self._pack((tick // 3) % len(self.packs), flows, hours)
+            sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[pack])
         if tick % 10 == 0:
-            state = full["JTS1_EMS_STATE_CHANGE_REPORT"]
-            assert isinstance(state, pb.JTS1_EMS_CHANGE_REPORT)
-            sent["JTS1_EMS_STATE_CHANGE_REPORT"] = pb.JTS1_EMS_CHANGE_REPORT(
-                bpSoc=state.bpSoc,
-                bpTotalChgEnergy=state.bpTotalChgEnergy,
-                bpTotalDsgEnergy=state.bpTotalDsgEnergy,
-            )
+            sent["JTS1_EMS_STATE_CHANGE_REPORT"] = self._counters(flows, hours)
         return sent
 
-    def energy_stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
-        """96/33 as firmware sends it: a value that is 0 is left out."""
-        values: dict[str, Any] = {
-            "sysLoadPwr": flows["load"],
-            "sysGridPwr": flows["grid"],
-            "mpptPwr": flows["solar"],
-            "bpPwr": flows["battery"],
-            "bpSoc": round(flows["soc"]),
-        }
-        for name, share in zip(("pv1_pwr", "pv2_pwr", "pv3_pwr"), _STRING_SHARES, strict=True):
-            values[name] = flows["solar"] * share
-        return pb.JTS1_ENERGY_STREAM_REPORT(**{k: v for k, v in values.items() if v})
+    def _stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
+        solar = flows["solar"]
+        strings = {f"pv{n}_pwr": solar * share for n, share in enumerate(_STRING_SHARES, 1)}
+        return pb.JTS1_ENERGY_STREAM_REPORT(
+            **_nonzero(
+                sysLoadPwr=flows["load"],
+                sysGridPwr=flows["grid"],
+                mpptPwr=solar,
+                bpPwr=flows["battery"],
+                bpSoc=round(flows["soc"]),
+                **strings,
+            )
+        )
 
-    def state(self, flows: dict[str, float], hours: float) -> pb.JTS1_EMS_CHANGE_REPORT:
-        """96/17, the EMS state; sent whole in a get-all, partly mid-session."""
+    def _counters(self, flows: dict[str, float], hours: float) -> pb.JTS1_EMS_CHANGE_REPORT:
+        """The state of charge and energy counters of 96/17."""
         return pb.JTS1_EMS_CHANGE_REPORT(
-            sys_work_sta=0,
             bpSoc=round(flows["soc"]),
-            bp_online_sum=len(self.packs),
             bpTotalChgEnergy=int(1_250_000 + 2500 * hours),
             bpTotalDsgEnergy=int(1_180_000 + 2300 * hours),
-            pcs_run_sta=1,
-            pcs_ac_err_code=0,
-            pcs_dc_err_code=0,
-            pcs_ac_warning_code=0,
-            mppt1_fault_code=0,
-            mppt2_fault_code=0,
-            afci_fault_flag_ch1=0,
-            afci_fault_flag_ch2=0,
-            bp_line_off_flag=0,
-            bp_reverse_flag=0,
-            bat_relay_close_fail_flag=0,
-            ems_work_state=7,
-            wifi_sta_stat=0,
-            eth_wan_stat=32,
-            iot_4g_sta=0,
         )
-
-    def _settings(self) -> pb.JTS1_EMS_CHANGE_REPORT:
-        """96/8, the settings, with the explicit zeros real firmware sends."""
-        return pb.JTS1_EMS_CHANGE_REPORT(
-            ems_work_mode=0,
-            sys_bat_dsg_down_limit=10,
-            sys_bat_chg_up_limit=100,
-            sys_bat_backup_ratio=0,
-            emsFeedMode=3,
-            emsFeedRatio=70,
-            emsFeedPwr=8400,
-            chg_dsg_mode=0,
-            chg_dsg_pwr=700.0,
-            ems_ctrl_led_bright=100,
-        )
-
-    def _safety(self) -> pb.JTS1_EMS_CHANGE_REPORT:
-        """96/16, a few grid-code parameters."""
-        return pb.JTS1_EMS_CHANGE_REPORT(
-            pcsOverVol1=287.5,
-            pcsLowVol1=184.0,
-            pcsOverFreq1=51.5,
-            pcsLowFreq1=47.5,
-            pcs_safety_country_code_selection=4,
-            pcs_island_detect_switch=1,
-        )
-
-    def _components(self) -> pb.ModuleClusterInfo:
-        info = pb.ModuleClusterInfo(total_page=1, page=1)
-        for addr, detail, firmware, loader in _COMPONENTS:
-            component = info.module.add(
-                product_type=87, product_detail=detail, module_sn=f"R374MOD{addr:09d}", addr=addr
-            )
-            component.app_ver = firmware
-            if loader:
-                component.loader_ver = loader
-        return info
 
     def _heartbeat(self, at: float, flows: dict[str, float]) -> pb.JTS1_EMS_HEARTBEAT:
-        soc = round(flows["soc"])
         heartbeat = pb.JTS1_EMS_HEARTBEAT(
-            bpRemainWatth=soc / 100 * _PACK_WH * len(self.packs),
+            bpRemainWatth=round(flows["soc"]) / 100 * _PACK_WH * len(self.packs),
             pcs_act_pwr=flows["battery"] - flows["solar"],
             pcsAcFreq=50.0 + 0.02 * math.sin(at / 7),
             pcsBusVolt=770.0 + math.sin(at / 13),
@@ -267,76 +253,41 @@ class PowerOceanModel:
             mppt.mpptPv.add(
                 vol=volt, amp=power / volt if volt else 0.0, pwr=power, lightSta=int(power > 0)
             )
-        heartbeat.MergeFromString(_unnamed_fields(_UNNAMED_HEARTBEAT_FIELDS))
+        heartbeat.MergeFromString(_UNNAMED_HEARTBEAT_FIELDS)
         return heartbeat
 
-    def _pack(
-        self, pack: pb.bpStaReport, serial: str, slot: int, flows: dict[str, float], hours: float
-    ) -> None:
-        share = flows["battery"] / len(self.packs)
+    def _pack(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        slot = index + 1
+        power = flows["battery"] / len(self.packs)
         soc = flows["soc"] + slot - 1.5  # two packs a little apart
-        cell = 3200.0 + 2.0 * soc  # mV
-        cells = [cell + 3 * math.sin(i + slot) for i in range(_CELLS)]
+        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_CELLS)]  # mV
         volt = sum(cells) / 1000
-        pack.bpSn = serial.encode()
-        pack.bpDsrc = slot
-        pack.bpPwr = share
-        pack.bpSoc = round(soc)
-        pack.bpSoh = 100
-        pack.bpVol = volt
-        pack.bpAmp = share / volt
-        pack.bpBusVol = 820.0
-        pack.bpCellVol.extend(cells)
-        pack.bpMaxCellVol, pack.bpMinCellVol = max(cells), min(cells)
-        pack.bpTemp.extend([24.0 + slot, 24.5 + slot, 25.0 + slot, 24.2 + slot])
-        pack.bpMaxCellTemp, pack.bpMinCellTemp = 25.0 + slot, 24.0 + slot
-        pack.bpHvMosTemp, pack.bpLvMosTemp = 30.0, 29.0
-        pack.bpMaxMosTemp, pack.bpMinMosTemp = 30.0, 29.0
-        pack.bpPtcTemp = pack.bpPtcTemp2 = 22.0
-        pack.bpHtsTemp, pack.bpBusNegTemp, pack.bpBusPosTemp, pack.bpEnvTemp = (
-            26.0,
-            27.0,
-            27.5,
-            21.0,
+        pack = pb.bpStaReport(
+            bpSn=self.packs[index].encode(),
+            bpDsrc=slot,
+            bpPwr=power,
+            bpSoc=round(soc),
+            bpRealSoc=soc,
+            bpDiffSoc=abs(slot - 1.5),
+            bpRemainWatth=soc / 100 * _PACK_WH,
+            bpVol=volt,
+            bpAmp=power / volt,
+            bpCellVol=cells,
+            bpMaxCellVol=max(cells),
+            bpMinCellVol=min(cells),
+            bpTemp=[24.0 + slot, 24.5 + slot, 25.0 + slot, 24.2 + slot],
+            bpMaxCellTemp=25.0 + slot,
+            bpMinCellTemp=24.0 + slot,
+            bpCycles=58 + slot,
+            bpAccuChgCap=int(5_489_192 + 12_000 * hours),
+            bpAccuDsgCap=int(5_301_004 + 11_000 * hours),
+            bpAccuChgEnergy=int(295_209 + 650 * hours),
+            bpAccuDsgEnergy=int(284_551 + 600 * hours),
+            bmsChgDsgSta=2 if power > 0 else 1 if power < 0 else 0,
+            bpTimestamp=int(time.time()),
         )
-        pack.bpCycles = 58 + slot
-        pack.bpAccuChgCap = int(5_489_192 + 12_000 * hours)
-        pack.bpAccuDsgCap = int(5_301_004 + 11_000 * hours)
-        pack.bpAccuChgEnergy = int(295_209 + 650 * hours)
-        pack.bpAccuDsgEnergy = int(284_551 + 600 * hours)
-        pack.bpDesignCap, pack.bpFullCap = _PACK_MAH, 98_500
-        pack.bpRemainWatth = soc / 100 * _PACK_WH
-        pack.bpEcloundSoc = 65535  # "none", as real packs send it
-        pack.bpRealSoc, pack.bpRealSoh = soc, 99.2
-        pack.bpDownLimitSoc, pack.bpUpLimitSoc = 5, 100
-        pack.bpChgSop, pack.bpDsgSop = 100, 100
-        pack.bpTargetSoc, pack.bpMaxSoc, pack.bpMinSoc, pack.bpLimitSoc = 100.0, 100.0, 0.0, 100.0
-        pack.bpDiffSoc = abs(slot - 1.5)
-        pack.bpCalendarSoh, pack.bpCycleSoh = 99.5, 99.0
-        pack.bpRunSta = 1
-        pack.bmsRunSta = 1
-        pack.bpSysState = 2
-        pack.bmsChgDsgSta = 2 if share > 0 else 1 if share < 0 else 0
-        pack.dabModSta = 0
-        # Real packs send their status words even when they are 0.
-        for status in (
-            "bpErrCode",
-            "bpBmsFault",
-            "bpGlobalProtect",
-            "bpBalanceState",
-            "bpActiveCalReqStat",
-            "bpActiveCalRunStat",
-            "moduleProgramSta",
-            "bpAcRechargeFlag",
-            "bpPtcHeatFlag",
-            "bpPtcExitEvent",
-        ):
-            setattr(pack, status, 0)
-        pack.bpHeartbeatVer = 3
-        pack.bpTimestamp = int(time.time())
-        pack.moduleProductInfo = 104
-        pack.moduleAplSwVer = _version(1, 2, 0, 3)
-        pack.moduleLoaderSwVer = _version(1, 1, 0, 0)
+        pack.MergeFrom(_PACK)
+        return pack
 
 
 class DcFitModel(PowerOceanModel):
@@ -345,10 +296,10 @@ class DcFitModel(PowerOceanModel):
     def messages(self, at: float) -> dict[str, Message]:
         flows = self.flows(at)
         soc = flows["soc"]
+        share = flows["battery"] / len(self.packs)
+        volt = 51.2 + soc / 100 * 4
         packs = pb.BPChangeReport()
         for slot, serial in enumerate(self.packs, start=1):
-            share = flows["battery"] / len(self.packs)
-            volt = 51.2 + soc / 100 * 4
             packs.bp_report.add(
                 bp_sn=serial,
                 bp_pwr=share,
@@ -369,21 +320,19 @@ class DcFitModel(PowerOceanModel):
         for phase in "abc":
             setattr(heartbeat, f"meter_{phase}_voltage", 230.0)
             setattr(heartbeat, f"meter_{phase}_current", flows["grid"] / 3 / 230.0)
-        stream: dict[str, Any] = {
-            "grid_pwr": flows["grid"],
-            "dcdc_pwr": flows["battery"],
-            "bp_pwr": flows["battery"],
-            "pv_pwr": flows["solar"],
-            "bp_soc": round(soc),
-            "load_pwr": flows["load"],
-        }
+        stream = _nonzero(
+            grid_pwr=flows["grid"],
+            dcdc_pwr=flows["battery"],
+            bp_pwr=flows["battery"],
+            pv_pwr=flows["solar"],
+            bp_soc=round(soc),
+            load_pwr=flows["load"],
+        )
         return {
             "MODULE_CLUSTER_INFO": pb.ModuleClusterInfo(
-                module=[pb.ModuleInfo(product_type=85, addr=96, app_ver=_version(1, 0, 8, 2))]
+                module=[pb.ModuleInfo(product_type=85, addr=96, app_ver=0x01000802)]  # 1.0.8.2
             ),
-            "DCFIT_ENERGY_STREAM_REPORT": pb.EnergyStreamItem(
-                **{k: v for k, v in stream.items() if v}  # zeros left out, as firmware does
-            ),
+            "DCFIT_ENERGY_STREAM_REPORT": pb.EnergyStreamItem(**stream),
             "DCFIT_EMS_HEARTBEAT": heartbeat,
             "DCFIT_BP_CHANGE_REPORT": packs,
         }
@@ -401,89 +350,68 @@ class DcFitModel(PowerOceanModel):
 MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
 
 
-class OpenApiView:
-    """A model's state as the EcoFlow Open API reports it, built from the mapping's quota keys:
-    the ``quota/all`` map, and the messages of the MQTT quota stream."""
+def quota_all(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> dict[str, Any]:
+    """The Open API's quota/all map of ``messages``: states as text, one JSON text per pack
+    under ``pack_prefix`` and its serial."""
+    quotas: dict[str, Any] = {}
+    for (_, pack), values in _quota_maps(mapping, messages, states_as_text=True).items():
+        if pack:
+            quotas[mapping.open_api.pack_prefix + pack] = json.dumps(values)
+        else:
+            quotas.update(values)
+    return quotas
 
-    def __init__(self, mapping: PowerOceanMapping) -> None:
-        self._mapping = mapping
-        self._pack_schemas = {
-            r.schema for r in mapping.routes.values() if r.entry_label == "pack" and not r.model
-        }
-        self._commands: dict[str, tuple[int, int]] = {}  # the first command of each schema
-        for route in mapping.routes.values():
-            if not route.model:
-                self._commands.setdefault(route.schema, route.command)
-        self._by_schema: dict[str, list[Any]] = {}
-        for channel in mapping.channels:
-            if (
-                channel.location.quota
-                and not channel.variant
-                and channel.location.message in (self._commands)
-            ):
-                self._by_schema.setdefault(channel.location.message, []).append(channel)
 
-    def quota_all(self, messages: Mapping[str, Message]) -> dict[str, Any]:
-        """The quota/all map: states as text, one JSON text per pack under ``bp_addr.``."""
-        quotas: dict[str, Any] = {}
-        for command, key, value in self._values(messages, states_as_text=True):
-            if command == self._mapping.open_api.pack_command:
-                pack, _, name = key.partition("\0")
-                quotas.setdefault(self._mapping.open_api.pack_prefix + pack, {})[name] = value
-            else:
-                quotas[key] = value
-        prefix = self._mapping.open_api.pack_prefix
-        return {k: json.dumps(v) if k.startswith(prefix) else v for k, v in quotas.items()}
+def quota_stream(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> list[bytes]:
+    """The Open API's MQTT quota messages of ``messages``: one per command, as
+    ``{"cmdFunc", "cmdId", "param"}`` JSON."""
+    layout = mapping.open_api
+    params: dict[tuple[int, int], dict[str, Any]] = {}
+    packs = []
+    for (command, pack), values in _quota_maps(mapping, messages, states_as_text=False).items():
+        if pack:
+            packs.append({layout.pack_serial: base64.b64encode(pack.encode()).decode(), **values})
+        elif command in layout.stream_commands:
+            param = params[command] = {}
+            for key, value in values.items():
+                _unflatten(param, key.removeprefix(layout.stream_commands[command]), value)
+    if packs:
+        params[layout.pack_command] = {layout.pack_list: packs}
+    return [
+        json.dumps({"cmdFunc": func, "cmdId": cmd, "param": param}).encode()
+        for (func, cmd), param in params.items()
+    ]
 
-    def stream(self, messages: Mapping[str, Message]) -> list[bytes]:
-        """One MQTT quota message per command, as ``{"cmdFunc", "cmdId", "param"}`` JSON."""
-        layout = self._mapping.open_api
-        params: dict[tuple[int, int], dict[str, Any]] = {}
-        packs: dict[str, dict[str, Any]] = {}
-        for command, key, value in self._values(messages, states_as_text=False):
-            if command == layout.pack_command:
-                pack, _, name = key.partition("\0")
-                packs.setdefault(pack, {})[name] = value
-            elif command in layout.stream_commands:
-                name = key.removeprefix(layout.stream_commands[command])
-                _unflatten(params.setdefault(command, {}), name, value)
-        if packs:
-            params[layout.pack_command] = {
-                layout.pack_list: [
-                    {layout.pack_serial: base64.b64encode(serial.encode()).decode(), **values}
-                    for serial, values in packs.items()
-                ]
-            }
-        return [
-            json.dumps({"cmdFunc": func, "cmdId": cmd, "param": param}).encode()
-            for (func, cmd), param in params.items()
+
+def _quota_maps(
+    mapping: PowerOceanMapping, messages: Mapping[str, Message], *, states_as_text: bool
+) -> dict[tuple[tuple[int, int], str], dict[str, Any]]:
+    """Quota key -> value of ``messages``, by command and pack serial ("" for the system).
+
+    A message is read with the quota channels of the route named after its schema: the
+    Open API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``.
+    """
+    maps: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
+    for message in messages.values():
+        route = mapping.routes.get(type(message).DESCRIPTOR.name)
+        if route is None or route.model:
+            continue
+        channels = [
+            c
+            for c in mapping.channels
+            if c.location.message == route.name and c.location.quota and not c.variant
         ]
-
-    def _values(
-        self, messages: Mapping[str, Message], *, states_as_text: bool
-    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        """(command, quota key, value); a pack's key is ``<serial>\\0<key>``."""
-        for message in messages.values():
-            schema = type(message).DESCRIPTOR.name
-            for channel in self._by_schema.get(schema, ()):
-                yield from self._channel_values(channel, message, states_as_text)
-
-    def _channel_values(
-        self, channel: Any, message: Message, states_as_text: bool
-    ) -> Iterator[tuple[tuple[int, int], str, Any]]:
-        field = channel.location
-        command = self._commands[field.message]
-        if field.message not in self._pack_schemas:
-            fields = decode_message(message).fields
-            if field.path in fields:
-                yield command, field.quota, _shown(channel, fields[field.path], states_as_text)
-            return
-        assert isinstance(message, pb.JTS1_BP_STA_REPORT)
-        for entry in message.bpSta:
+        for entry in getattr(message, route.entries) if route.entries else [message]:
             fields = decode_message(entry).fields
-            if field.path in fields:
-                value = _shown(channel, fields[field.path], states_as_text)
-                yield command, f"{entry.bpSn.decode()}\0{field.quota}", value
+            found = {
+                c.location.quota: _shown(c, fields[c.location.path], states_as_text)
+                for c in channels
+                if c.location.path in fields
+            }
+            if found:
+                pack = route.entry_name(fields) if route.entry_label else ""
+                maps.setdefault((route.command, pack), {}).update(found)
+    return maps
 
 
 #: Enum keys quota/all sends as state names, and the prefix of those names.
@@ -493,7 +421,7 @@ _HTTP_STATE_PREFIXES = {
 }
 
 
-def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
+def _shown(channel: PowerOceanChannel, value: Any, states_as_text: bool) -> Any:
     """A value as the Open API sends it: lists as lists, some states by name over HTTP."""
     if isinstance(value, tuple):
         return list(value)
@@ -505,24 +433,18 @@ def _shown(channel: Any, value: Any, states_as_text: bool) -> Any:
 
 def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:
     """Put ``value`` at a quota key (``a.b``, ``a[0].b``) inside nested dicts and lists."""
-    parts = key.replace("[", ".").replace("]", "").split(".")
-    steps: list[Any] = [int(part) if part.isdigit() else part for part in parts]
+    steps = [
+        int(s) if s.isdigit() else s for s in key.replace("]", "").replace("[", ".").split(".")
+    ]
     node: Any = target
-    for step, following in itertools.pairwise(steps):
-        empty: Any = [] if isinstance(following, int) else {}
+    for step, following in itertools.pairwise([*steps, None]):
         if isinstance(step, int):
-            while len(node) <= step:
-                node.append(None)
-            if node[step] is None:
-                node[step] = empty
-        else:
-            node.setdefault(step, empty)
+            node.extend([None] * (step + 1 - len(node)))
+        if following is None:
+            node[step] = value
+        elif (node[step] if isinstance(step, int) else node.get(step)) is None:
+            node[step] = [] if isinstance(following, int) else {}
         node = node[step]
-    last = steps[-1]
-    if isinstance(last, int):
-        while len(node) <= last:
-            node.append(None)
-    node[last] = value
 
 
 class PowerOceanPublisher:
@@ -545,24 +467,20 @@ class PowerOceanPublisher:
         self.serial = serial
         self.interval = interval
         self.model = model or PowerOceanModel()
-        mapping = mapping or load_powerocean_mapping()
-        self._commands = {name: route.command for name, route in mapping.routes.items()}
-        self._open_api = OpenApiView(mapping) if open_api_account else None
+        self._mapping = mapping or load_powerocean_mapping()
         self._account = open_api_account
-        url = urlsplit(broker_url)
+        self._url = urlsplit(broker_url)
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"powerocean-simulator-{serial}"
         )
-        if url.scheme == "mqtts":
+        if self._url.scheme == "mqtts":
             self._client.tls_set()
-        if url.username:
-            self._client.username_pw_set(url.username, url.password)
+        if self._url.username:
+            self._client.username_pw_set(self._url.username, self._url.password)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
-        self._host = url.hostname or "127.0.0.1"
-        self._port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._run, name="powerocean-simulator", daemon=True)
 
     @property
     def connected(self) -> bool:
@@ -575,26 +493,26 @@ class PowerOceanPublisher:
         return f"/app/device/property/{self.serial}"
 
     def payload(self, messages: dict[str, Message]) -> bytes:
-        return build_payload(
-            self.serial, [(*self._commands[name], message) for name, message in messages.items()]
-        )
+        routes = self._mapping.routes
+        return build_payload(self.serial, [(*routes[n].command, m) for n, m in messages.items()])
 
     def publish(self, messages: dict[str, Message]) -> None:
-        if self._open_api is None:
-            self._client.publish(self.topic, self.payload(messages), qos=1)
-            return
-        for quota in self._open_api.stream(messages):
-            self._client.publish(self.topic, quota, qos=1)
+        if self._account:
+            payloads = quota_stream(self._mapping, messages)
+        else:
+            payloads = [self.payload(messages)]
+        for payload in payloads:
+            self._client.publish(self.topic, payload, qos=1)
 
     def start(self) -> None:
-        self._client.connect_async(self._host, self._port, keepalive=30)
+        port = self._url.port or (8883 if self._url.scheme == "mqtts" else 1883)
+        self._client.connect_async(self._url.hostname or "127.0.0.1", port, keepalive=30)
         self._client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="powerocean-simulator", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread.is_alive():
             self._thread.join()
         self._client.disconnect()
         self._client.loop_stop()

@@ -15,7 +15,7 @@ from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, OpenApiConfig, PowerOceanConfig
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
 from exporter.powerocean.schema import load_powerocean_mapping
-from exporter.simulate.powerocean import OpenApiView, PowerOceanModel, PowerOceanPublisher
+from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher, quota_all
 from tests.support.exporter_process import ExporterProcess
 from tests.support.fake_open_api import FakeOpenApi, SilentServer, device
 from tests.support.mosquitto import Mosquitto
@@ -139,7 +139,7 @@ def connected_publisher(broker: Mosquitto, **options) -> Iterator[PowerOceanPubl
 
 def test_quota_all_gives_the_same_values_as_the_protobuf_path(broker, api, exporters):
     expected = protobuf_samples(broker, exporters)
-    api.set_quota(SERIAL, OpenApiView(MAPPING).quota_all(device_state()))
+    api.set_quota(SERIAL, quota_all(MAPPING, device_state()))
     exporter = exporters(open_api_config(api, poll=30))
     result = scrape_until(exporter.port, has_packs)
     got = quota_samples(result)
@@ -164,7 +164,7 @@ def test_the_quota_stream_gives_the_same_values_as_the_protobuf_path(broker, api
 
 
 def test_a_silent_stream_is_filled_by_quota_all_within_one_interval(api, exporters):
-    quotas = OpenApiView(MAPPING).quota_all(device_state())
+    quotas = quota_all(MAPPING, device_state())
     api.set_quota(SERIAL, quotas)
     exporter = exporters(open_api_config(api, poll=POLL_SECONDS))
     first = scrape_until(exporter.port, lambda r: r.has("powerocean_load_power_watts"))
