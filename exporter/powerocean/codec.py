@@ -10,22 +10,18 @@ all the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from google.protobuf import message as _message
-from google.protobuf.descriptor import Descriptor, FieldDescriptor, FileDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 
-from exporter.powerocean.proto import powerocean_pb2
 from exporter.powerocean.schema import FieldPath, Route
 from exporter.powerocean.wire import Frame, number_of_wire_type, unknown_fields
 
 Value = int | float | str | tuple[int | float, ...]
 #: A field as protobuf hands over one the schema does not name: wire type and data.
 RawField = tuple[int, int | bytes]
-FrameError = Literal["bad_message"]
 
 _NUMERIC = frozenset(
     {
@@ -71,7 +67,7 @@ class DecodedFrame:
     frame: Frame
     route: Route | None
     reports: list[tuple[str, Report]]
-    error: FrameError | None = None
+    error: Literal["bad_message"] | None = None
 
 
 def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
@@ -99,33 +95,31 @@ def decode_message(message: _message.Message) -> Report:
     fields: dict[FieldPath, Value] = {}
     lists: list[FieldPath] = []
     unknown: dict[FieldPath, RawField] = {}
-    _flatten(message, _LAYOUTS[message.DESCRIPTOR.full_name], (), fields, lists, unknown)
+    _flatten(message, (), fields, lists, unknown)
     return Report(fields, tuple(lists), unknown)
 
 
 def _flatten(
     message: _message.Message,
-    layout: _Layout,
     prefix: FieldPath,
     fields: dict[FieldPath, Value],
     lists: list[FieldPath],
     unknown: dict[FieldPath, RawField],
 ) -> None:
     for descriptor, value in message.ListFields():
-        name, own_path, shape, below = layout[descriptor]
-        path = (*prefix, name) if prefix else own_path
-        if shape == _NUMBER:
-            fields[path] = value
-        elif shape == _NUMBERS:
-            fields[path] = tuple(value)
-        elif shape == _TEXT:
-            fields[path] = _text(value)
-        elif shape == _MESSAGE:
-            _flatten(value, below, path, fields, lists, unknown)
-        else:
+        path = (*prefix, descriptor.name)
+        if descriptor.message_type is not None and descriptor.is_repeated:
             lists.append(path)
             for index, item in enumerate(value):
-                _flatten(item, below, (*path, index), fields, lists, unknown)
+                _flatten(item, (*path, index), fields, lists, unknown)
+        elif descriptor.message_type is not None:
+            _flatten(value, path, fields, lists, unknown)
+        elif descriptor.is_repeated:
+            fields[path] = tuple(value)
+        elif descriptor.type == FieldDescriptor.TYPE_BYTES:
+            fields[path] = _text(value)
+        else:
+            fields[path] = value
     unknowns = unknown_fields(message)
     if unknowns:
         _keep_unknown(message, unknowns, prefix, fields, unknown)
@@ -143,11 +137,8 @@ def _keep_unknown(
     fields: dict[FieldPath, Value],
     unknown: dict[FieldPath, RawField],
 ) -> None:
-    """Fields the schema does not name, or that came with another wire type.
-
-    Firmware versions disagree on float versus integer for some fields: a number field of
-    the schema sent with another wire type is kept all the same.
-    """
+    """Fields the schema does not name go to ``unknown``; a number field of the schema
+    sent with another wire type goes to ``fields`` all the same."""
     by_number = message.DESCRIPTOR.fields_by_number
     for item in unknowns:
         named = by_number.get(item.field_number)
@@ -163,58 +154,3 @@ def _keep_unknown(
             fields[path] = (*previous, number) if isinstance(previous, tuple) else (number,)
         else:
             fields[path] = number
-
-
-# -- the layout of each schema message, fixed by the schema ----------------------------------
-
-#: How a field's value is kept: a number, repeated numbers, text, a message, messages.
-_NUMBER, _NUMBERS, _TEXT, _MESSAGE, _MESSAGES = range(5)
-
-
-class _FieldLayout(NamedTuple):
-    """A field of a schema message, as flattening needs it: its name, its path in a message
-    decoded on its own, how its value is kept, and the layout of its message type."""
-
-    name: str
-    path: FieldPath
-    shape: int
-    below: _Layout
-
-
-#: The fields of a schema message, by descriptor.
-_Layout = Mapping[FieldDescriptor, _FieldLayout]
-
-
-def _layouts(schema: FileDescriptor) -> Mapping[str, _Layout]:
-    """The layout of every message of ``schema``, made once, when the codec is loaded:
-    decoding then looks each field up once instead of asking its descriptor."""
-    layouts: dict[str, _Layout] = {}
-
-    def layout(message: Descriptor) -> _Layout:
-        if message.full_name not in layouts:
-            layouts[message.full_name] = MappingProxyType(
-                {descriptor: _field_layout(descriptor, layout) for descriptor in message.fields}
-            )
-        return layouts[message.full_name]
-
-    for message in schema.message_types_by_name.values():
-        layout(message)
-    return MappingProxyType(layouts)
-
-
-def _field_layout(
-    descriptor: FieldDescriptor, layout: Callable[[Descriptor], _Layout]
-) -> _FieldLayout:
-    name, path = descriptor.name, (descriptor.name,)
-    if descriptor.message_type is not None:
-        shape = _MESSAGES if descriptor.is_repeated else _MESSAGE
-        return _FieldLayout(name, path, shape, layout(descriptor.message_type))
-    if descriptor.is_repeated:
-        shape = _NUMBERS
-    else:
-        shape = _TEXT if descriptor.type == FieldDescriptor.TYPE_BYTES else _NUMBER
-    return _FieldLayout(name, path, shape, _NO_FIELDS)
-
-
-_NO_FIELDS: _Layout = MappingProxyType({})
-_LAYOUTS = _layouts(powerocean_pb2.DESCRIPTOR)
