@@ -51,7 +51,7 @@ class MessageCache:
     ) -> None:
         """Merge ``report`` into the kept ``message``, or with ``replace`` keep it alone."""
         with self._lock:
-            messages = self._system(serial).messages
+            messages = self._systems.setdefault(serial, SystemState()).messages
             messages[message] = _kept(messages.get(message), report, at, replace)
 
     def update_entry(
@@ -71,24 +71,14 @@ class MessageCache:
         heard from before ``forget_before`` (stale ones, no longer exported anyway).
         """
         with self._lock:
-            system = self._system(serial)
-            kept = system.entries.get(message)
-            if kept is None:
-                kept = system.entries[message] = {}
+            entries = self._systems.setdefault(serial, SystemState()).entries
+            kept = entries.setdefault(message, {})
             if entry not in kept and len(kept) >= self._max_entries:
-                kept = {name: r for name, r in kept.items() if r.at >= forget_before}
-                system.entries[message] = kept
+                kept = entries[message] = {n: r for n, r in kept.items() if r.at >= forget_before}
                 if len(kept) >= self._max_entries:
                     return False
             kept[entry] = _kept(kept.get(entry), report, at, replace)
             return True
-
-    def _system(self, serial: str) -> SystemState:
-        """The state kept for ``serial``, made on its first report (called under the lock)."""
-        system = self._systems.get(serial)
-        if system is None:
-            system = self._systems[serial] = SystemState()
-        return system
 
     def snapshot(self) -> dict[str, SystemState]:
         with self._lock:
@@ -102,32 +92,16 @@ class MessageCache:
 
 
 def _kept(reported: Reported | None, report: Report, at: float, replace: bool) -> Reported:
-    """What is kept once ``report`` came at ``at`` over ``reported``."""
-    if replace or reported is None:
+    """What is kept once ``report`` came at ``at`` over ``reported``: the report's fields
+    over the kept ones, without those below a list the report sent."""
+    if replace or reported is None or not reported.fields:
         return Reported(report.fields, at)
-    return Reported(_merged(reported.fields, report), at)
-
-
-def _merged(kept: Mapping[FieldPath, Value], report: Report) -> Mapping[FieldPath, Value]:
-    """``kept`` with ``report`` over it."""
-    if not kept:
-        return report.fields
     lists = report.lists
-    starts = {path[0] for path in lists}
+    starts = {path[0] for path in lists}  # most fields lie below no list: ask only these
     fields = {
         path: value
-        for path, value in kept.items()
-        if path[0] not in starts or not _below(path, lists)
+        for path, value in reported.fields.items()
+        if path[0] not in starts or not any(path[: len(listed)] == listed for listed in lists)
     }
     fields.update(report.fields)
-    return fields
-
-
-def _below(path: FieldPath, lists: tuple[FieldPath, ...]) -> bool:
-    """Whether ``path`` lies below one of ``lists``. A loop, not ``any`` of a generator:
-    that takes three times as long, and a heartbeat asks this for each field of its solar
-    strings."""
-    for listed in lists:  # noqa: SIM110
-        if path[: len(listed)] == listed:
-            return True
-    return False
+    return Reported(fields, at)
