@@ -3,19 +3,24 @@
 Each frame is decoded once, here, into the fields it reported, with the route of its
 system's model; the model is learned on the way (``SystemModels``). Bad input is counted
 by reason and dropped; nothing a payload holds can create series for a system that is not
-configured, or more entries (packs ...) than the cache keeps.
+configured, or more entries (packs ...) than the cache keeps. ``CacheWriter`` is what this
+ingest and the Open API's (``quota.py``) share.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Callable, Container
+from collections import Counter
+from collections.abc import Callable, Container, Iterable
 
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
 from exporter.powerocean.schema import PowerOceanMapping
 from exporter.powerocean.wire import DecodeError, Frame, serial_from_topic, split_payload
-from exporter.powerocean.writer import CacheWriter
+
+log = logging.getLogger(__name__)
 
 #: Why a payload or a frame was dropped; all are exported from the start.
 DROP_REASONS = (
@@ -34,6 +39,64 @@ DROP_REASONS = (
 
 #: What is kept for a message of entries itself: only that it arrived (and when).
 _ARRIVAL = Report({})
+
+
+class CacheWriter:
+    """Stores reports of ``devices`` in ``cache`` and counts them by system and message.
+
+    Every drop reason in ``reasons`` is counted from the start, so its series exists before
+    the first drop. An entry (pack, component ...) that finds no room evicts the entries of
+    its message silent for ``stale_after``.
+    """
+
+    def __init__(
+        self,
+        cache: MessageCache,
+        devices: Container[str],
+        reasons: Iterable[str],
+        *,
+        stale_after: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._cache = cache
+        self._devices = devices
+        self._stale_after = stale_after
+        self._clock = clock
+        self._dropped: Counter[str] = Counter(dict.fromkeys(reasons, 0))
+        self._received: Counter[tuple[str, str]] = Counter()
+        self._counts_lock = threading.Lock()
+
+    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """Dropped messages by reason, and received messages by (serial, message name)."""
+        with self._counts_lock:
+            return dict(self._dropped), dict(self._received)
+
+    def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
+        self._cache.update(serial, message, report, self._clock(), replace=replace)
+        self._receive(serial, message)
+
+    def _store_entries(
+        self, serial: str, message: str, entries: Iterable[tuple[str, Report]], *, replace: bool
+    ) -> None:
+        """Store each (entry name, report); any that finds no room is "too_many_entries"."""
+        update = self._cache.update_entry
+        now = self._clock()
+        forget_before = now - self._stale_after
+        stored = [
+            update(serial, message, name, report, now, forget_before=forget_before, replace=replace)
+            for name, report in entries
+        ]
+        if not all(stored):
+            self._drop("too_many_entries", serial)
+
+    def _receive(self, serial: str, message: str) -> None:
+        with self._counts_lock:
+            self._received[(serial, message)] += 1
+
+    def _drop(self, reason: str, where: str) -> None:
+        with self._counts_lock:
+            self._dropped[reason] += 1
+        log.debug("dropped a message on %s: %s", where[:128], reason)
 
 
 class SystemModels:
@@ -64,20 +127,14 @@ class SystemModels:
         return decoded
 
     def model_of(self, serial: str) -> str:
+        """The model a frame told, else what the serial's prefix says."""
         told = self._told.get(serial)
-        if told is None:
-            told = self._mapping.models.from_serial(serial)
-            if self._remembers(serial):
-                self._told[serial] = told  # what the serial says, until a frame tells
-        return told
+        return self._mapping.models.from_serial(serial) if told is None else told
 
     def _learn(self, serial: str, product_type: int) -> None:
         """Remember what a product type code says (a code of no listed model: the default)."""
-        if self._remembers(serial):
+        if self._serials is None or serial in self._serials:
             self._told[serial] = self._mapping.models.product_types.get(product_type, "")
-
-    def _remembers(self, serial: str) -> bool:
-        return self._serials is None or serial in self._serials
 
 
 class Ingest(CacheWriter):
@@ -127,7 +184,7 @@ class Ingest(CacheWriter):
             return decoded.error
         if not route.entry_label:
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
-            return ""
-        self._store(system, route.name, _ARRIVAL)
-        stored = self._store_entries(system, route.name, decoded.reports, replace=route.complete)
-        return "" if stored else "too_many_entries"
+        else:
+            self._store(system, route.name, _ARRIVAL)
+            self._store_entries(system, route.name, decoded.reports, replace=route.complete)
+        return ""

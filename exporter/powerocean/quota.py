@@ -22,8 +22,8 @@ from typing import Any
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import Report, Value
+from exporter.powerocean.ingest import CacheWriter
 from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
-from exporter.powerocean.writer import CacheWriter
 
 #: Messages of the Open API paths, as the cache and the health series name them.
 QUOTA_ALL = "OPEN_API_QUOTA_ALL"
@@ -125,8 +125,7 @@ class QuotaIngest(CacheWriter):
             (name, Report(_fields(dict(_flatten(pack)), self._pack_keys)))
             for name, pack in packs.items()
         ]
-        if not self._store_entries(serial, QUOTA_PACKS, reports, replace=False):
-            self._drop("too_many_entries", serial)
+        self._store_entries(serial, QUOTA_PACKS, reports, replace=False)
         self._receive(serial, QUOTA_PACKS)
 
 
