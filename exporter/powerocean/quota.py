@@ -14,9 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 import time
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any
 
 from exporter.model import Kind
@@ -51,19 +50,20 @@ class QuotaIngest(CacheWriter):
         super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
         self._layout = mapping.open_api
         pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
+        #: The channels read from the quota keys of a system, and of a battery pack.
         self._system_keys: dict[str, PowerOceanChannel] = {}
         self._pack_keys: dict[str, PowerOceanChannel] = {}
         for channel in mapping.channels:
-            if channel.location.quota and not channel.variant:
-                keys = self._pack_keys if channel.location.message in pack_schemas else None
-                (keys if keys is not None else self._system_keys)[channel.location.quota] = channel
+            where = channel.location
+            if where.quota and not channel.variant:
+                keys = self._pack_keys if where.message in pack_schemas else self._system_keys
+                keys[where.quota] = channel
+        #: When the quota stream last brought something, by serial (a configured one).
         self._last_stream: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def last_stream(self, serial: str) -> float:
         """When the quota stream last brought something for ``serial`` (0: never)."""
-        with self._lock:
-            return self._last_stream.get(serial, 0.0)
+        return self._last_stream.get(serial, 0.0)
 
     def stream(self, topic: str, payload: bytes) -> None:
         """One message of ``/open/<account>/<serial>/quota`` (paho's network thread)."""
@@ -78,14 +78,13 @@ class QuotaIngest(CacheWriter):
             return
         command = (message.get("cmdFunc"), message.get("cmdId"))
         param = message["param"]
-        with self._lock:
-            self._last_stream[serial] = self._clock()
+        self._last_stream[serial] = self._clock()
         if command == self._layout.pack_command:
             self._store_packs(serial, self._stream_packs(param))
         elif command in self._layout.stream_commands:
             prefix = self._layout.stream_commands[command]  # type: ignore[index]
-            quotas = {prefix + key: value for key, value in _flatten(param)}
-            self._store_quotas(serial, QUOTA_STREAM, quotas, replace=False)
+            quotas = ((prefix + key, value) for key, value in _flatten(param))
+            self._store(serial, QUOTA_STREAM, _report(quotas, self._system_keys))
         else:
             self._drop("unknown_command", topic)
 
@@ -101,7 +100,7 @@ class QuotaIngest(CacheWriter):
             if prefix and key.startswith(prefix)
         }
         system = {k: v for k, v in quotas.items() if not (prefix and k.startswith(prefix))}
-        self._store_quotas(serial, QUOTA_ALL, dict(_flatten(system)), replace=True)
+        self._store(serial, QUOTA_ALL, _report(_flatten(system), self._system_keys), replace=True)
         self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
 
     def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -113,18 +112,10 @@ class QuotaIngest(CacheWriter):
                     packs[name] = entry
         return packs
 
-    def _store_quotas(
-        self, serial: str, message: str, quotas: Mapping[str, Any], *, replace: bool
-    ) -> None:
-        self._store(serial, message, Report(_fields(quotas, self._system_keys)), replace=replace)
-
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
         if not packs:
             return
-        reports = [
-            (name, Report(_fields(dict(_flatten(pack)), self._pack_keys)))
-            for name, pack in packs.items()
-        ]
+        reports = [(name, _report(_flatten(pack), self._pack_keys)) for name, pack in packs.items()]
         self._store_entries(serial, QUOTA_PACKS, reports, replace=False)
         self._receive(serial, QUOTA_PACKS)
 
@@ -154,18 +145,15 @@ def _flatten(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
         yield key, value
 
 
-def _fields(
-    quotas: Mapping[str, Any], channels: Mapping[str, PowerOceanChannel]
-) -> dict[tuple[str | int, ...], Value]:
-    """The values of the keys some channel reads, as numbers (or texts for info)."""
+def _report(quotas: Iterable[tuple[str, Any]], channels: Mapping[str, PowerOceanChannel]) -> Report:
+    """The values of the quota keys some channel reads, as numbers (or texts for info)."""
     fields: dict[tuple[str | int, ...], Value] = {}
-    for key, raw in quotas.items():
+    for key, raw in quotas:
         channel = channels.get(key)
-        if channel is not None:
-            value = _value(channel, raw)
-            if value is not None:
-                fields[(key,)] = value
-    return fields
+        value = None if channel is None else _value(channel, raw)
+        if value is not None:
+            fields[(key,)] = value
+    return Report(fields)
 
 
 def _value(channel: PowerOceanChannel, raw: Any) -> Value | None:
