@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from exporter.config import Secret
-from exporter.powerocean.config import LoginConfig, PowerOceanConfig
+from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.login import BrokerCredentials, LoginError, login
 from exporter.powerocean.open_api import OpenApiClient, OpenApiError
@@ -76,17 +76,44 @@ class _Target:
     user_id: str  # goes into the request topics
     open_api: bool = False  # quota topics, and nothing is ever published
 
+    def plain_port_hint(self, exc: Exception) -> str:
+        """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
+        broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
+        if self.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
+            return " (a plain MQTT port? then use mqtt://)"
+        return ""
 
+    def where(self) -> tuple[str, str]:
+        """``host:port``, and a hint when plain MQTT may have met a TLS port."""
+        return f"{self.host}:{self.port}", "" if self.tls else " (a TLS port? then use mqtts://)"
+
+
+def _target_at(
+    url: str,
+    ca_file: Path | None,
+    username: str | None,
+    password: Secret | None,
+    client_id: str,
+    user_id: str,
+) -> _Target:
+    """The target at ``mqtt[s]://host[:port]``; raises ValueError for another URL."""
+    split = urlsplit(url)
+    if split.scheme not in ("mqtt", "mqtts") or not split.hostname:
+        raise ValueError(f"not an mqtt:// or mqtts:// URL: {url!r}")
+    tls = split.scheme == "mqtts"
+    port = split.port or (8883 if tls else 1883)
+    return _Target(split.hostname, port, tls, ca_file, username, password, client_id, user_id)
+
+
+@dataclass
 class _Session:
     """State of one paho client, shared by its callbacks and the supervisor."""
 
-    def __init__(self, client: mqtt.Client, target: _Target) -> None:
-        self.client = client
-        self.target = target
-        self.accepted = False  # CONNACK said yes
-        self.subscribed = False  # SUBACK arrived: payloads flow
-        self.ended = False
-        self.credentials_refused = False
+    client: mqtt.Client
+    target: _Target
+    accepted: bool = False  # CONNACK said yes
+    subscribed: bool = False  # SUBACK arrived: payloads flow
+    ended: bool = False
 
 
 class PowerOceanConnection:
@@ -102,22 +129,22 @@ class PowerOceanConnection:
         *,
         devices: Devices | None = None,
         open_api: OpenApiClient | None = None,
-        login_fn: Callable[[LoginConfig, float], BrokerCredentials] = login,
         backoff: Backoff = RECONNECT_BACKOFF,
-        login_backoff: Backoff | None = None,
     ) -> None:
-        for serial in config.devices:
-            if not serial or any(c in serial for c in "/+#"):
-                raise ValueError(f"not usable in an MQTT topic: {serial!r}")
         self._config = config
         self._devices = devices if devices is not None else Devices(config.devices)
         self._open_api = open_api
         self._on_payload = on_payload
-        self._login_fn = login_fn
         self._backoff = backoff
-        default = OPEN_API_REJECTED_BACKOFF if open_api else LOGIN_REJECTED_BACKOFF
-        self._login_backoff = login_backoff or default
-        self._broker_target = _broker_target(config) if config.broker else None
+        self._login_backoff = OPEN_API_REJECTED_BACKOFF if open_api else LOGIN_REJECTED_BACKOFF
+        self._broker_target: _Target | None = None
+        if config.broker:
+            broker = config.broker
+            client_id = f"ess-exporter-{uuid.uuid4().hex[:12]}"
+            user_id = broker.username or "exporter"
+            self._broker_target = _target_at(
+                broker.url, broker.ca_file, broker.username, broker.password, client_id, user_id
+            )
         self._credentials: BrokerCredentials | None = None
         self._session: _Session | None = None
         self._thread: threading.Thread | None = None
@@ -138,8 +165,6 @@ class PowerOceanConnection:
 
     def start(self) -> None:
         """Start connecting in the background; never blocks and never raises for I/O."""
-        if self._thread is not None:
-            return
         self._thread = threading.Thread(target=self._run, name="powerocean-mqtt", daemon=True)
         self._thread.start()
 
@@ -184,41 +209,39 @@ class PowerOceanConnection:
             self._stopping.wait(delay)
 
     def _target(self) -> _Target:
+        """Where to connect: the configured broker, or one a login hands out (LoginError)."""
         if self._broker_target is not None:
             return self._broker_target
         if self._open_api is not None:
             return self._open_api_target(self._open_api)
-        login_config = self._config.login
-        assert login_config is not None  # the config has exactly one of broker and login
+        config = self._config.login
+        assert config is not None  # the config has exactly one of broker, login and open_api
         if self._credentials is None:
             self._count("login_attempts")
             try:
-                self._credentials = self._login_fn(login_config, self._config.timeout_seconds)
+                self._credentials = login(config, self._config.timeout_seconds)
             except LoginError:
                 self._count("login_failures")
                 raise
         creds = self._credentials
         try:
-            tls, host, port = _parse_url(creds.url)
+            return _target_at(
+                creds.url,
+                config.ca_file,
+                creds.username,
+                creds.password,
+                creds.client_id,
+                creds.user_id,
+            )
         except ValueError as exc:
             self._credentials = None
             raise LoginError(f"EcoFlow certification: {exc}", permanent=False) from None
-        return _Target(
-            host=host,
-            port=port,
-            tls=tls,
-            ca_file=login_config.ca_file,
-            username=creds.username,
-            password=creds.password,
-            client_id=creds.client_id,
-            user_id=creds.user_id,
-        )
 
     def _open_api_target(self, api: OpenApiClient) -> _Target:
         """Broker credentials from the Open API's certification (and the device list when
         no devices are configured); its errors count as login errors."""
         try:
-            if not self._config.devices and not len(self._devices):
+            if not self._config.devices and not self._devices.names():
                 listed = api.device_list()
                 self._devices.replace({d.serial: d.name or d.serial for d in listed})
                 log.info("PowerOcean: the Open API lists %d devices", len(listed))
@@ -227,16 +250,18 @@ class PowerOceanConnection:
         except OpenApiError as exc:
             self._count("login_failures")
             raise LoginError(f"EcoFlow Open API: {exc}", exc.permanent) from None
+        ca_file = self._config.open_api.ca_file if self._config.open_api else None
+        # A fixed client id: the broker limits how many different ones an account uses.
+        client_id = f"ess-exporter-{creds.account}"[:64]
         return _Target(
-            host=creds.host,
-            port=creds.port,
-            tls=creds.tls,
-            ca_file=self._config.open_api.ca_file if self._config.open_api else None,
-            username=creds.account,
-            password=creds.password,
-            # A fixed client id: the broker limits how many different ones an account uses.
-            client_id=f"ess-exporter-{creds.account}"[:64],
-            user_id=creds.account,
+            creds.host,
+            creds.port,
+            creds.tls,
+            ca_file,
+            creds.account,
+            creds.password,
+            client_id,
+            creds.account,
             open_api=True,
         )
 
@@ -247,7 +272,7 @@ class PowerOceanConnection:
             session.client.user_data_set(session)
             session.client.connect(target.host, target.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
-            hint = _plain_port_hint(target, exc)
+            hint = target.plain_port_hint(exc)
             log.warning(
                 "PowerOcean broker %s:%d: no connection: %s%s", target.host, target.port, exc, hint
             )
@@ -260,9 +285,6 @@ class PowerOceanConnection:
             session.client.disconnect()
             session.client.loop_stop()
             self._session = None
-        if session.credentials_refused and self._broker_target is None:
-            log.info("PowerOcean: the broker refused the login's credentials; logging in again")
-            self._credentials = None
         return session.accepted
 
     def _serve(self, session: _Session) -> None:
@@ -278,7 +300,8 @@ class PowerOceanConnection:
             if not session.accepted:
                 timeout = accept_by - time.monotonic()
                 if timeout <= 0:
-                    log.warning("PowerOcean broker %s: no answer to CONNECT%s", *_where(session))
+                    where, hint = session.target.where()
+                    log.warning("PowerOcean broker %s: no answer to CONNECT%s", where, hint)
                     return
             if session.subscribed and interval > 0 and not session.target.open_api:
                 now = time.monotonic()
@@ -314,15 +337,17 @@ class PowerOceanConnection:
         self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:
-            session.credentials_refused = reason.value in _CREDENTIALS_REFUSED
             session.ended = True
             log.warning("PowerOcean broker refused the connection: %s", reason)
+            if reason.value in _CREDENTIALS_REFUSED and self._config.login:
+                log.info("PowerOcean: the broker refused the login's credentials; logging in again")
+                self._credentials = None
             self._wake.set()
             return
         session.accepted = True
         self._count("connects")
-        log.info("PowerOcean broker %s:%d connected", session.target.host, session.target.port)
         target = session.target
+        log.info("PowerOcean broker %s:%d connected", target.host, target.port)
         if target.open_api:
             topics = [(f"/open/{target.user_id}/{serial}/quota", 1) for serial in self._devices]
         else:
@@ -351,8 +376,9 @@ class PowerOceanConnection:
             if not self._stopping.is_set():
                 log.warning("PowerOcean broker connection lost: %s", reason)
         elif not session.ended and not self._stopping.is_set():
+            where, hint = session.target.where()
             log.warning(
-                "PowerOcean broker %s: closed before accepting the connection%s", *_where(session)
+                "PowerOcean broker %s: closed before accepting the connection%s", where, hint
             )
         session.ended = True
         self._wake.set()
@@ -370,43 +396,3 @@ class PowerOceanConnection:
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._count("published_requests")
-
-
-def _where(session: _Session) -> tuple[str, str]:
-    """``host:port`` of the session's broker, and a hint when plain MQTT may meet a TLS port."""
-    target = session.target
-    hint = "" if target.tls else " (a TLS port? then use mqtts://)"
-    return f"{target.host}:{target.port}", hint
-
-
-def _plain_port_hint(target: _Target, exc: Exception) -> str:
-    """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
-    broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
-    if target.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
-        return " (a plain MQTT port? then use mqtt://)"
-    return ""
-
-
-def _broker_target(config: PowerOceanConfig) -> _Target:
-    assert config.broker is not None
-    broker = config.broker
-    tls, host, port = _parse_url(broker.url)
-    return _Target(
-        host=host,
-        port=port,
-        tls=tls,
-        ca_file=broker.ca_file,
-        username=broker.username,
-        password=broker.password,
-        client_id=f"ess-exporter-{uuid.uuid4().hex[:12]}",
-        user_id=broker.username or "exporter",
-    )
-
-
-def _parse_url(url: str) -> tuple[bool, str, int]:
-    """``mqtt[s]://host[:port]`` -> (tls, host, port); raises ValueError."""
-    split = urlsplit(url)
-    if split.scheme not in ("mqtt", "mqtts") or not split.hostname:
-        raise ValueError(f"not an mqtt:// or mqtts:// URL: {url!r}")
-    tls = split.scheme == "mqtts"
-    return tls, split.hostname, split.port or (8883 if tls else 1883)

@@ -10,8 +10,8 @@ class Devices:
     mapping is never changed, only replaced whole, so a reader sees the old or the new one
     (read for every frame received, so without a lock)."""
 
-    def __init__(self, names: Mapping[str, str] = {}) -> None:
-        self._names = dict(names)
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.replace(names)
 
     def names(self) -> dict[str, str]:
         return dict(self._names)
@@ -24,6 +24,3 @@ class Devices:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
-
-    def __len__(self) -> int:
-        return len(self._names)
