@@ -68,25 +68,17 @@ def raw_fields(data: bytes, depth: int = 0) -> dict[str, Any] | None:
         message.ParseFromString(data)
     except _message.DecodeError:
         return None
-    out: dict[str, Any] = {}
+    seen: dict[str, list[Any]] = {}
     for item in unknown_fields(message):
         value = _raw_value(item.wire_type, item.data, depth)
-        key = str(item.field_number)
-        if key in out:
-            previous = out[key]
-            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            out[key] = value
-    return out
+        seen.setdefault(str(item.field_number), []).append(value)
+    return {number: values[0] if len(values) == 1 else values for number, values in seen.items()}
 
 
 def _raw_value(wire_type: int, data: int | bytes, depth: int = 0) -> Any:
     if wire_type == WIRE_LENGTH and isinstance(data, bytes):
         return _raw_bytes(data, depth)
-    number = number_of_wire_type(wire_type, data)
-    if isinstance(number, float):
-        return _short_float(number)
-    return number
+    return _json_value(number_of_wire_type(wire_type, data))
 
 
 def _raw_bytes(data: bytes, depth: int) -> Any:
@@ -104,13 +96,6 @@ def _raw_bytes(data: bytes, depth: int) -> Any:
     return text if text.isprintable() else data.hex()
 
 
-def _short_float(value: float) -> float | str:
-    """A float32 shown with the digits it has (237.35, not 237.34962463378906)."""
-    if not math.isfinite(value):
-        return str(value)
-    return float(f"{value:.7g}")
-
-
 def _report_json(report: Report) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "fields": {_dotted(path): _json_value(value) for path, value in report.fields.items()}
@@ -126,9 +111,10 @@ def _dotted(path: FieldPath) -> str:
     return ".".join(map(str, path))
 
 
-def _json_value(value: Value) -> Any:
+def _json_value(value: Value | None) -> Any:
+    """A float32 shown with the digits it has (237.35, not 237.34962463378906)."""
     if isinstance(value, float):
-        return _short_float(value)
+        return float(f"{value:.7g}") if math.isfinite(value) else str(value)
     if isinstance(value, tuple):
         return [_json_value(item) for item in value]
     return value
