@@ -154,7 +154,7 @@ def unknown_fields(message: _message.Message) -> list[Any]:
 
 def build_get_all_request(seq_ms: int) -> bytes:
     """Ask the device for a full state dump (sent on ``.../thing/property/get``)."""
-    return _request(Header(src=APP, dest=APP, seq=_seq(seq_ms)))
+    return _request(Header(src=APP, dest=APP), seq_ms)
 
 
 def build_energy_stream_keepalive(seq_ms: int) -> bytes:
@@ -173,19 +173,15 @@ def build_energy_stream_keepalive(seq_ms: int) -> bytes:
         need_ack=1,
         version=3,
         payload_ver=1,
-        seq=_seq(seq_ms),
     )
-    return _request(header)
+    return _request(header, seq_ms)
 
 
-def _request(header: Header) -> bytes:
+def _request(header: Header, seq_ms: int) -> bytes:
+    """The payload of a request sent at ``seq_ms``, a millisecond clock."""
+    header.seq = seq_ms & 0x7FFFFFFF  # seq is an int32 on the wire: its low 31 bits
     setattr(header, "from", _FROM_APP)
     return HeaderMessage(header=[header]).SerializeToString()
-
-
-def _seq(seq_ms: int) -> int:
-    """seq is an int32 on the wire: keep the low 31 bits of a millisecond clock."""
-    return seq_ms & 0x7FFFFFFF
 
 
 def _looks_truncated(payload: bytes) -> bool:
