@@ -23,6 +23,7 @@ from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.ingest import CacheWriter
 from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
+from exporter.powerocean.wire import MAX_PAYLOAD_BYTES
 
 #: Messages of the Open API paths, as the cache and the health series name them.
 QUOTA_ALL = "OPEN_API_QUOTA_ALL"
@@ -31,8 +32,6 @@ QUOTA_PACKS = "OPEN_API_PACKS"
 
 #: Why a quota message (or a part of it) was dropped; all are exported from the start.
 DROP_REASONS = ("not_json", "unknown_command", "foreign_serial", "too_many_entries")
-
-_MAX_PAYLOAD_BYTES = 1_000_000
 
 
 class QuotaIngest(CacheWriter):
@@ -124,7 +123,7 @@ def _json_object(raw: Any) -> dict[str, Any] | None:
     """A JSON object from bytes or text, else None."""
     if isinstance(raw, dict):
         return raw
-    if not isinstance(raw, bytes | str) or len(raw) > _MAX_PAYLOAD_BYTES:
+    if not isinstance(raw, bytes | str) or len(raw) > MAX_PAYLOAD_BYTES:
         return None
     try:
         value = json.loads(raw)
@@ -167,17 +166,10 @@ def _value(channel: PowerOceanChannel, raw: Any) -> Value | None:
         return raw
     try:
         number = float(raw)
-    except ValueError:
-        return _state(channel, raw) if channel.kind is Kind.ENUM else None
+    except ValueError:  # a state name, as quota/all sends it (RUNSTA_RUN, WORKMODE_SELFUSE)
+        names = (raw, raw.partition("_")[2]) if channel.kind is Kind.ENUM else ()
+        return next((number for number, name in channel.states.items() if name in names), None)
     return int(number) if number.is_integer() else number
-
-
-def _state(channel: PowerOceanChannel, text: str) -> int | None:
-    """A state name as the HTTP quota sends it (``RUNSTA_RUN``, ``WORKMODE_SELFUSE``)."""
-    for number, name in channel.states.items():
-        if text == name or text.partition("_")[2] == name:
-            return number
-    return None
 
 
 def _pack_serial(raw: Any) -> str:

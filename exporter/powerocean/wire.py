@@ -123,9 +123,7 @@ def _frame(header: Header, topic_serial: str, need_serial: bool) -> Frame | Skip
 
 def serial_from_topic(topic: str | None) -> str:
     """The last non-empty segment of an MQTT topic (``/app/device/property/<serial>``)."""
-    if not topic:
-        return ""
-    return next((segment for segment in reversed(topic.split("/")) if segment), "")
+    return next((segment for segment in reversed((topic or "").split("/")) if segment), "")
 
 
 def number_of_wire_type(wire_type: int, data: int | bytes) -> int | float | None:
