@@ -73,8 +73,7 @@ class _Target:
     username: str | None
     password: Secret | None
     client_id: str
-    user_id: str  # goes into the request topics
-    open_api: bool = False  # quota topics, and nothing is ever published
+    user_id: str  # goes into the topics
 
     def plain_port_hint(self, exc: Exception) -> str:
         """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
@@ -262,7 +261,6 @@ class PowerOceanConnection:
             creds.password,
             client_id,
             creds.account,
-            open_api=True,
         )
 
     def _run_session(self, target: _Target) -> bool:
@@ -303,7 +301,7 @@ class PowerOceanConnection:
                     where, hint = session.target.where()
                     log.warning("PowerOcean broker %s: no answer to CONNECT%s", where, hint)
                     return
-            if session.subscribed and interval > 0 and not session.target.open_api:
+            if session.subscribed and interval > 0 and self._open_api is None:
                 now = time.monotonic()
                 if now >= next_keepalive:
                     self._publish(session, "set", build_energy_stream_keepalive)
@@ -348,7 +346,7 @@ class PowerOceanConnection:
         self._count("connects")
         target = session.target
         log.info("PowerOcean broker %s:%d connected", target.host, target.port)
-        if target.open_api:
+        if self._open_api is not None:  # the quota stream; nothing is ever published
             topics = [(f"/open/{target.user_id}/{serial}/quota", 1) for serial in self._devices]
         else:
             topics = [(f"/app/device/property/{serial}", 1) for serial in self._devices]
@@ -356,7 +354,7 @@ class PowerOceanConnection:
             log.warning("PowerOcean: no devices to subscribe to")
             return
         client.subscribe(topics)
-        if self._config.request_all_on_connect and not target.open_api:
+        if self._config.request_all_on_connect and self._open_api is None:
             self._publish(session, "get", build_get_all_request)
 
     def _on_subscribe(
