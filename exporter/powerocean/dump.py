@@ -33,12 +33,12 @@ def describe(
     out = []
     for decoded in frames:
         frame = decoded.frame
-        command = (frame.cmd_func, frame.cmd_id)
+        unnamed = names.get((frame.cmd_func, frame.cmd_id), "unknown")
         header = MessageToDict(frame.header, preserving_proto_field_name=True)
         header.pop("pdata", None)
         entry: dict[str, Any] = {
             "command": f"{frame.cmd_func}/{frame.cmd_id}",
-            "message": decoded.route.name if decoded.route else names.get(command, "unknown"),
+            "message": decoded.route.name if decoded.route else unnamed,
             "serial": frame.serial,
             "header": header,
             "pdata_bytes": len(frame.pdata),
@@ -46,7 +46,7 @@ def describe(
         if decoded.error:
             entry["error"] = decoded.error
         if decoded.route is None:
-            entry["raw"] = raw_fields(frame.pdata) if frame.pdata else {}
+            entry["raw"] = raw_fields(frame.pdata)
         elif decoded.route.entry_label:
             entry["entries"] = {
                 f"{decoded.route.entry_label}={name}": _report_json(report)

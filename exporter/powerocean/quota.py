@@ -103,13 +103,10 @@ class QuotaIngest(CacheWriter):
         self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
 
     def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        packs: dict[str, dict[str, Any]] = {}
-        for entry in param.get(self._layout.pack_list) or []:
-            if isinstance(entry, dict):
-                name = _pack_serial(entry.get(self._layout.pack_serial))
-                if name:
-                    packs[name] = entry
-        return packs
+        """The stream's pack list by pack serial; entries naming no pack are left out."""
+        entries = [e for e in param.get(self._layout.pack_list) or [] if isinstance(e, dict)]
+        named = ((_pack_serial(entry.get(self._layout.pack_serial)), entry) for entry in entries)
+        return {name: entry for name, entry in named if name}
 
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
         if not packs:
