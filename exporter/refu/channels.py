@@ -35,19 +35,22 @@ READ_FUNCTIONS: Mapping[int, str] = {
 
 
 class RegisterType(StrEnum):
-    BOOL = "bool"
-    UINT16 = "uint16"
-    INT16 = "int16"
-    UINT32 = "uint32"
-    INT32 = "int32"
+    """A register value's type; each knows its width in registers and its sign."""
 
-    @property
-    def words(self) -> int:
-        return 2 if self in (RegisterType.UINT32, RegisterType.INT32) else 1
+    BOOL = "bool", 1, False
+    UINT16 = "uint16", 1, False
+    INT16 = "int16", 1, True
+    UINT32 = "uint32", 2, False
+    INT32 = "int32", 2, True
 
-    @property
-    def signed(self) -> bool:
-        return self in (RegisterType.INT16, RegisterType.INT32)
+    words: int
+    signed: bool
+
+    def __new__(cls, value: str, words: int = 1, signed: bool = False) -> RegisterType:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.words, member.signed = words, signed
+        return member
 
 
 class WordOrder(StrEnum):
@@ -69,13 +72,12 @@ class Register:
         """One past the last register this value occupies."""
         return self.register + self.type.words
 
-    def decode(self, words: Sequence[int]) -> int:
-        """The value of this register's words (big-endian within a word)."""
+    def decode(self, words: Sequence[int], at: int = 0) -> int:
+        """The value whose first word is ``words[at]`` (big-endian within a word)."""
+        value = words[at]
         if self.type.words == 2:
-            high, low = words[:2] if self.word_order is WordOrder.MSW_FIRST else words[1::-1]
-            value = high << 16 | low
-        else:
-            value = words[0]
+            low = words[at + 1]
+            value = value << 16 | low if self.word_order == "msw_first" else low << 16 | value
         bits = 16 * self.type.words
         if self.type.signed and value >> (bits - 1):
             value -= 1 << bits
