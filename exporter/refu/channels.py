@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -20,18 +19,14 @@ from exporter.config import SettingCheck
 from exporter.model import (
     Channel,
     DeviceMapping,
-    MappingError,
     default_mapping_path,
     load_mapping,
+    naming,
 )
 
-#: The only Modbus function codes this exporter can issue: reads. There is no write path.
-READ_FUNCTIONS: Mapping[int, str] = {
-    1: "coils",
-    2: "discrete inputs",
-    3: "holding registers",
-    4: "input registers",
-}
+#: The only Modbus function codes this exporter can issue, reads: coils, discrete inputs,
+#: holding registers, input registers. There is no write path.
+READ_FUNCTIONS = (1, 2, 3, 4)
 
 
 class RegisterType(StrEnum):
@@ -175,7 +170,7 @@ class RefuMapping:
         for channel in self.channels:
             setting: RefuLocation | int | float | str = channel.location
             while isinstance(setting, Configured):
-                checks[setting.key] = setting_check(setting)
+                checks[setting.key] = _setting_check(setting)
                 setting = setting.default
         return checks
 
@@ -197,26 +192,22 @@ class RefuMapping:
         return values
 
 
-def setting_check(setting: Configured) -> SettingCheck:
+def _setting_check(setting: Configured) -> SettingCheck:
     """How a configured value is checked: text if its default is text, else a number.
 
     The key's unit suffix sets the range: ``_percent`` is 0..100, any other number > 0.
     """
     if isinstance(setting.default, str):
         return lambda value: None if isinstance(value, str) else f"must be text, got {value!r}"
-    if setting.key.endswith("_percent"):
-        return partial(_number, low=0, high=100, wanted="a number 0..100")
-    return partial(_number, low=0, high=math.inf, wanted="a number > 0", exclusive=True)
+    percent = setting.key.endswith("_percent")
 
+    def check(value: Any) -> str | None:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and (0 <= value <= 100 if percent else 0 < value < math.inf):
+            return None
+        return f"must be a number {'0..100' if percent else '> 0'}, got {value!r}"
 
-def _number(
-    value: Any, low: float, high: float, wanted: str, exclusive: bool = False
-) -> str | None:
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    in_range = numeric and math.isfinite(value) and low <= value <= high
-    if in_range and not (exclusive and value == low):
-        return None
-    return f"must be {wanted}, got {value!r}"
+    return check
 
 
 def _configured(setting: Configured, settings: Mapping[str, Any]) -> Any:
@@ -237,42 +228,34 @@ def _shipped_refu_mapping() -> RefuMapping:
 
 
 def _read_refu_mapping(path: Path) -> RefuMapping:
+    """The mapping, once every bit count's channels exist and no two values share a register."""
     mapping = load_mapping(path, parse_location)
-    _check_registers(mapping)
-    channels = mapping.channels
-    by_seed_id = {channel.seed_id: channel for channel in channels}
-    derived = tuple(
-        (
-            channel,
-            tuple((by_seed_id[seed_id], mask) for seed_id, mask in channel.location.parts)
-            if isinstance(channel.location, BitCount)
-            else (),
-        )
-        for channel in channels
-        if not _is_register(channel)
-    )
-    return RefuMapping(mapping, tuple(filter(_is_register, channels)), derived)
+    by_seed_id = {channel.seed_id: channel for channel in mapping.channels}
+    owners: dict[tuple[int, int], str] = {}
+    derived = []
+    for channel in mapping.channels:
+        location = channel.location
+        with naming(f"{path}: {channel.seed_id}"):
+            if isinstance(location, Register):
+                _own_registers(owners, location, channel.seed_id)
+                continue
+            parts = location.parts if isinstance(location, BitCount) else ()
+            unknown = [seed_id for seed_id, _ in parts if seed_id not in by_seed_id]
+            if unknown:
+                raise ValueError(f"counts unknown {unknown}")
+            derived.append((channel, tuple((by_seed_id[s], mask) for s, mask in parts)))
+    return RefuMapping(mapping, tuple(filter(_is_register, mapping.channels)), tuple(derived))
 
 
 def _is_register(channel: RefuChannel) -> TypeGuard[Channel[Register]]:
     return isinstance(channel.location, Register)
 
 
-def _check_registers(mapping: DeviceMapping[RefuLocation]) -> None:
-    owner: dict[tuple[int, int], str] = {}
-    sources = {channel.seed_id for channel in mapping.channels}
-    for channel in mapping.channels:
-        location = channel.location
-        if isinstance(location, BitCount):
-            unknown = [source for source, _ in location.parts if source not in sources]
-            if unknown:
-                raise MappingError(f"{mapping.path}: {channel.seed_id}: counts unknown {unknown}")
-        if not isinstance(location, Register):
-            continue
-        for register in range(location.register, location.end):
-            other = owner.setdefault((location.function, register), channel.seed_id)
-            if other != channel.seed_id:
-                raise MappingError(
-                    f"{mapping.path}: {channel.seed_id}: register {register:#x} "
-                    f"(function {location.function}) overlaps {other}"
-                )
+def _own_registers(owners: dict[tuple[int, int], str], location: Register, seed_id: str) -> None:
+    """Marks the registers of ``location`` as ``seed_id``'s; refuses one already owned."""
+    for register in range(location.register, location.end):
+        other = owners.setdefault((location.function, register), seed_id)
+        if other != seed_id:
+            raise ValueError(
+                f"register {register:#x} (function {location.function}) overlaps {other}"
+            )
