@@ -178,9 +178,7 @@ def _parse_channel(
     bits = _numbered_texts(entry, "bits") if kind is Kind.BITFIELD else {}
     if any(not 0 <= bit < 64 for bit in bits):
         raise ValueError("bit numbers must be 0..63")
-    missing = entry.get("missing_values", [])
-    if not isinstance(missing, list) or not all(isinstance(v, int | float) for v in missing):
-        raise ValueError("'missing_values' must be a list of numbers")
+    missing = list_of(entry, "missing_values", int | float, "numbers")
     return Channel(
         seed_id=_text(entry, "source"),
         metric=metric,
@@ -273,6 +271,14 @@ def _label_name(entry: Mapping[str, Any], key: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"bad label name {name!r}")
     return name
+
+
+def list_of(entry: Mapping[str, Any], key: str, item: Any, what: str) -> list[Any]:
+    """The list ``entry[key]`` (empty when not given) of non-empty ``item`` values."""
+    values = entry.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, item) and v != "" for v in values):
+        raise ValueError(f"{key!r} must be a list of {what}")
+    return values
 
 
 def _numbered_texts(entry: Mapping[str, Any], key: str) -> dict[int, str]:

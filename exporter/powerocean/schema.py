@@ -29,6 +29,7 @@ from exporter.model import (
     Kind,
     MappingError,
     default_mapping_path,
+    list_of,
     load_mapping,
     naming,
 )
@@ -240,7 +241,8 @@ def _model(name: str, spec: Any) -> tuple[list[int], list[str]]:
     """A ``models`` entry: the product type codes and serial prefixes that tell the model."""
     if not isinstance(spec, dict):
         raise ValueError("must be a mapping")
-    return _list_of(spec, "product_types", int), _list_of(spec, "serial_prefixes", str)
+    codes = list_of(spec, "product_types", int, "whole numbers")
+    return codes, list_of(spec, "serial_prefixes", str, "texts")
 
 
 def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
@@ -275,7 +277,7 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
     if message_type is None:
         raise ValueError(f"{schema!r} is not a message of the schema")
     entry = _entry(message_type, spec.get("entries", ""))
-    entry_key = tuple(_list_of(spec, "entry_key", str))
+    entry_key = tuple(list_of(spec, "entry_key", str, "field names"))
     unknown = [
         k for k in (*entry_key, spec.get("tells_model")) if k and k not in entry.fields_by_name
     ]
@@ -295,14 +297,6 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         complete=bool(spec.get("complete", False)),
         lasting=bool(spec.get("lasting", False)),
     )
-
-
-def _list_of(spec: Mapping[str, Any], key: str, item: type[T]) -> list[T]:
-    """The list ``spec[key]`` (empty when not given) of non-empty ``item`` values."""
-    values = spec.get(key, [])
-    if not isinstance(values, list) or not all(isinstance(v, item) and v != "" for v in values):
-        raise ValueError(f"{key!r} must be a list of {item.__name__}")
-    return values
 
 
 def _entry(message_type: type[Message], entries: str) -> Descriptor:
