@@ -41,6 +41,7 @@ class RegisterType(StrEnum):
     words: int
     signed: bool
 
+    # The defaults are for type checkers only: RegisterType("int16") looks a member up.
     def __new__(cls, value: str, words: int = 1, signed: bool = False) -> RegisterType:
         member = str.__new__(cls, value)
         member._value_ = value
@@ -71,8 +72,10 @@ class Register:
         """The value whose first word is ``words[at]`` (big-endian within a word)."""
         value = words[at]
         if self.type.words == 2:
-            low = words[at + 1]
-            value = value << 16 | low if self.word_order == "msw_first" else low << 16 | value
+            high, low = words[at : at + 2]
+            if self.word_order is WordOrder.LSW_FIRST:
+                high, low = low, high
+            value = high << 16 | low
         bits = 16 * self.type.words
         if self.type.signed and value >> (bits - 1):
             value -= 1 << bits
