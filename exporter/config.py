@@ -172,9 +172,7 @@ class Reader:
         value = self.text(data, key, where, required=False)
         if not value:
             return None
-        path = Path(value)
-        if not path.is_absolute():
-            path = self.path.parent / path
+        path = self.path.parent / value  # an absolute path stays as it is
         if not path.is_file():
             self.problem(f"{where}.{key}", f"no such file: {value!r}")
             return None

@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -58,8 +60,8 @@ UNITS = frozenset(
 #: How an info channel's value may be written (``format``).
 TEXT_FORMATS = ("", "version")
 
-_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Metric and label names.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Labels the exporter itself adds; a mapping may not use them as constant labels.
 RESERVED_LABELS = frozenset({"state", "bit", "alarm", "target", "serial", "pack"})
 
@@ -122,6 +124,19 @@ def default_mapping_path(device: str) -> Path:
     return Path(__file__).resolve().parent.parent / "mappings" / f"{device}.yaml"
 
 
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Turns a ``ValueError`` (or the ``KeyError``, ``TypeError`` or ``AttributeError`` of
+    a missing key or a value of the wrong type) inside into a ``MappingError`` naming
+    ``where``: the file and the part of it that is wrong."""
+    try:
+        yield
+    except KeyError as exc:
+        raise MappingError(f"{where}: missing key {exc.args[0]!r}") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise MappingError(f"{where}: {exc}") from None
+
+
 def load_mapping(path: Path, parse_location: LocationParser[Location]) -> DeviceMapping[Location]:
     """Read and validate a mapping file.
 
@@ -141,18 +156,11 @@ def load_mapping(path: Path, parse_location: LocationParser[Location]) -> Device
 
     channels = []
     for index, entry in enumerate(entries):
-        where = f"{path}: channels[{index}]"
-        if isinstance(entry, dict) and "source" in entry:
-            where += f" ({entry['source']})"
-        try:
+        source = f" ({entry['source']})" if isinstance(entry, dict) and "source" in entry else ""
+        with naming(f"{path}: channels[{index}]{source}"):
             if not isinstance(entry, dict):
                 raise ValueError("an entry must be a mapping")
             channels.append(_parse_channel(entry, device, parse_location))
-        except (ValueError, TypeError, KeyError) as exc:
-            reason = exc.args[0] if exc.args else str(exc)
-            if isinstance(exc, KeyError):
-                reason = f"missing key {reason!r}"
-            raise MappingError(f"{where}: {reason}") from None
     _check_families(path, channels)
     return DeviceMapping(device=device, path=path, channels=tuple(channels), document=document)
 
@@ -160,34 +168,17 @@ def load_mapping(path: Path, parse_location: LocationParser[Location]) -> Device
 def _parse_channel(
     entry: Mapping[str, Any], device: str, parse_location: LocationParser[Location]
 ) -> Channel[Location]:
-    kind = Kind(entry.get("kind", "gauge"))
+    kind = Kind(_one_of(entry, "kind", tuple(Kind), Kind.GAUGE))
     metric = _text(entry, "metric")
-    unit = entry.get("unit", "")
-    if unit not in UNITS:
-        raise ValueError(f"unknown unit {unit!r} (one of: {', '.join(sorted(UNITS - {''}))})")
+    unit = _one_of(entry, "unit", UNITS)
     _check_metric_name(metric, device, kind, unit)
-
-    scale = _scale(entry)
-    labels = _constant_labels(entry)
     states = _numbered_texts(entry, "states") if kind is Kind.ENUM else {}
-    bits = _numbered_texts(entry, "bits") if kind is Kind.BITFIELD else {}
     if kind is Kind.ENUM and not states:
         raise ValueError("an enum needs 'states'")
+    bits = _numbered_texts(entry, "bits") if kind is Kind.BITFIELD else {}
     if any(not 0 <= bit < 64 for bit in bits):
         raise ValueError("bit numbers must be 0..63")
-    info_label = _text(entry, "label") if kind is Kind.INFO else ""
-    index_label = _text(entry, "index_label") if kind is Kind.ARRAY else ""
-    for name in (info_label, index_label):
-        if name and not _LABEL_NAME.match(name):
-            raise ValueError(f"bad label name {name!r}")
-
-    text_format = entry.get("format", "") if kind is Kind.INFO else ""
-    if text_format not in TEXT_FORMATS:
-        raise ValueError(f"unknown format {text_format!r} (one of: {', '.join(TEXT_FORMATS)})")
-    missing = entry.get("missing_values", [])
-    if not isinstance(missing, list) or not all(isinstance(v, int | float) for v in missing):
-        raise ValueError("'missing_values' must be a list of numbers")
-
+    missing = list_of(entry, "missing_values", int | float, "numbers")
     return Channel(
         seed_id=_text(entry, "source"),
         metric=metric,
@@ -195,16 +186,24 @@ def _parse_channel(
         help=_text(entry, "help"),
         location=parse_location(entry),
         unit=unit,
-        scale=scale,
-        labels=labels,
+        scale=_scale(entry),
+        labels=_constant_labels(entry),
         states=states,
         bits=bits,
-        info_label=info_label,
-        index_label=index_label,
+        info_label=_label_name(entry, "label") if kind is Kind.INFO else "",
+        index_label=_label_name(entry, "index_label") if kind is Kind.ARRAY else "",
         missing_values=frozenset(missing),
-        text_format=text_format,
+        text_format=_one_of(entry, "format", TEXT_FORMATS) if kind is Kind.INFO else "",
         variant=str(entry.get("variant", "")),
     )
+
+
+def _one_of(entry: Mapping[str, Any], key: str, choices: Collection[str], default: str = "") -> str:
+    value = entry.get(key, default)
+    if value not in choices:
+        known = ", ".join(sorted(filter(None, choices)))
+        raise ValueError(f"unknown {key} {value!r} (one of: {known})")
+    return str(value)
 
 
 def _scale(entry: Mapping[str, Any]) -> float:
@@ -221,47 +220,39 @@ def _constant_labels(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     if not isinstance(labels, dict):
         raise ValueError("'labels' must be a mapping of label name to value")
     for name in labels:
-        if not _LABEL_NAME.match(str(name)) or name in RESERVED_LABELS:
+        if not _NAME.match(str(name)) or name in RESERVED_LABELS:
             raise ValueError(f"bad constant label name {name!r}")
     return tuple((str(k), str(v)) for k, v in labels.items())
 
 
 def _check_metric_name(metric: str, device: str, kind: Kind, unit: str) -> None:
-    if not _METRIC_NAME.match(metric) or not metric.startswith(f"{device}_"):
+    if not _NAME.match(metric) or not metric.startswith(f"{device}_"):
         raise ValueError(f"metric {metric!r} must be snake_case and start with '{device}_'")
-    stem = metric
-    if kind is Kind.COUNTER:
-        if not metric.endswith("_total"):
-            raise ValueError(f"counter {metric!r} must end in '_total'")
-        stem = metric.removesuffix("_total")
-    elif metric.endswith("_total"):
+    suffix = {Kind.COUNTER: "_total", Kind.INFO: "_info"}.get(kind)
+    if suffix and not metric.endswith(suffix):
+        raise ValueError(f"{kind} {metric!r} must end in '{suffix}'")
+    if kind is not Kind.COUNTER and metric.endswith("_total"):
         raise ValueError(f"{metric!r} ends in '_total' but is not a counter")
-    if kind is Kind.INFO and not metric.endswith("_info"):
-        raise ValueError(f"info metric {metric!r} must end in '_info'")
-    if unit and not stem.endswith(f"_{unit}"):
+    if unit and not metric.removesuffix("_total").endswith(f"_{unit}"):
         raise ValueError(f"metric {metric!r} must end in its unit '_{unit}'")
 
 
 def _check_families(path: Path, channels: list[Channel[Any]]) -> None:
     """Channels may share a metric (e.g. one per phase) only as one consistent family."""
+    # Info channels of one family each add a label to the same series.
+    series = attrgetter("metric", "labels", "info_label", "variant")
+    family = attrgetter("kind", "unit", "help", "label_names")
     first: dict[str, Channel[Any]] = {}
-    seen: set[tuple[str, tuple[tuple[str, str], ...], str, str]] = set()
+    seen: set[object] = set()
     for channel in channels:
-        # Info channels of one family each add a label to the same series.
-        key = (channel.metric, channel.labels, channel.info_label, channel.variant)
-        if key in seen:
+        if series(channel) in seen:
             raise MappingError(
                 f"{path}: {channel.seed_id}: duplicate metric name {channel.metric!r}"
                 + (f" with labels {dict(channel.labels)}" if channel.labels else "")
             )
-        seen.add(key)
+        seen.add(series(channel))
         other = first.setdefault(channel.metric, channel)
-        if (other.kind, other.unit, other.help, other.label_names) != (
-            channel.kind,
-            channel.unit,
-            channel.help,
-            channel.label_names,
-        ):
+        if family(other) != family(channel):
             raise MappingError(
                 f"{path}: {channel.seed_id}: shares metric {channel.metric!r} with "
                 f"{other.seed_id} but differs in kind, unit, help or label names"
@@ -273,6 +264,21 @@ def _text(entry: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{key!r} must be non-empty text")
     return value
+
+
+def _label_name(entry: Mapping[str, Any], key: str) -> str:
+    name = _text(entry, key)
+    if not _NAME.match(name):
+        raise ValueError(f"bad label name {name!r}")
+    return name
+
+
+def list_of(entry: Mapping[str, Any], key: str, item: Any, what: str) -> list[Any]:
+    """The list ``entry[key]`` (empty when not given) of non-empty ``item`` values."""
+    values = entry.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, item) and v != "" for v in values):
+        raise ValueError(f"{key!r} must be a list of {what}")
+    return values
 
 
 def _numbered_texts(entry: Mapping[str, Any], key: str) -> dict[int, str]:

@@ -67,16 +67,15 @@ def markdown(rows: list[Row]) -> str:
 
 
 def _table(rows: list[Row]) -> list[str]:
-    lines = [
+    return [
         "| metric | kind | unit | labels | scale | source | help |",
         "|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        lines.append(
+        *(
             f"| `{row['metric']}` | {row['kind']} | {row['unit']} | {_labels(row)} "
             f"| {row['scale']:g} | {row['source']} | {_cell(row['help'])} |"
-        )
-    return lines
+            for row in rows
+        ),
+    ]
 
 
 def _labels(row: Row) -> str:

@@ -15,11 +15,10 @@ say: a header's product id, the component inventory's product type, else its ser
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -30,9 +29,13 @@ from exporter.model import (
     Kind,
     MappingError,
     default_mapping_path,
+    list_of,
     load_mapping,
+    naming,
 )
 from exporter.powerocean.proto import powerocean_pb2
+
+T = TypeVar("T")
 
 #: A field's place in a message: names, and list positions inside repeated messages.
 FieldPath = tuple[str | int, ...]
@@ -129,16 +132,12 @@ class PowerOceanMapping:
     model: DeviceMapping[Field]
     #: Every route, by message name.
     routes: Mapping[str, Route]
+    #: Every route, by (model, cmd_func, cmd_id).
+    commands: Mapping[tuple[str, int, int], Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
-    models: ModelRules = ModelRules()
-    open_api: OpenApiLayout = OpenApiLayout()
-    #: Every route, by (model, cmd_func, cmd_id); made from ``routes``.
-    _by_command: Mapping[tuple[str, int, int], Route] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        by_command = {(r.model, *r.command): r for r in self.routes.values()}
-        object.__setattr__(self, "_by_command", MappingProxyType(by_command))
+    models: ModelRules
+    open_api: OpenApiLayout
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -146,7 +145,7 @@ class PowerOceanMapping:
 
     def route(self, model: str, cmd_func: int, cmd_id: int) -> Route | None:
         """The route of a command for a system of ``model``: its own, else the default."""
-        return self._by_command.get((model, cmd_func, cmd_id)) or self._by_command.get(
+        return self.commands.get((model, cmd_func, cmd_id)) or self.commands.get(
             ("", cmd_func, cmd_id)
         )
 
@@ -167,44 +166,67 @@ def _shipped_powerocean_mapping() -> PowerOceanMapping:
 
 def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
     mapping = load_mapping(path, _parse_field)
-    routes = _routes(mapping)
-    schemas = {route.schema: route for route in routes.values()}
-    entry_labels: dict[str, str] = {}
-    for channel in mapping.channels:
-        where = f"{path}: {channel.seed_id}"
-        if channel.location.message == OPEN_API_QUOTA:
-            continue
-        route = schemas.get(channel.location.message)
-        if route is None:
-            raise MappingError(f"{where}: message {channel.location.message!r} has no route")
-        descriptor: Descriptor | None = _descriptor(route.message_type)
-        if route.entries and descriptor is not None:
-            descriptor = descriptor.fields_by_name[route.entries].message_type
-        try:
-            _check_path(descriptor, channel.location.path, channel.kind)
-        except ValueError as exc:
-            raise MappingError(f"{where}: field: {exc}") from None
-        if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
-            raise MappingError(f"{where}: {channel.metric} mixes different entry labels")
-    return PowerOceanMapping(
-        mapping, routes, _ignored(mapping), _model_rules(mapping), _open_api_layout(mapping)
+    models = _each(mapping, "models", _model)
+    routes = _each(mapping, "messages", functools.partial(_route, models=models))
+    commands: dict[tuple[str, int, int], Route] = {}
+    for name, route in routes.items():
+        other = commands.setdefault((route.model, *route.command), route)
+        if other is not route:
+            raise MappingError(f"{path}: messages.{name}: same command as {other.name}")
+    _check_channels(path, mapping.channels, routes)
+    rules = ModelRules(
+        {code: model for model, (codes, _) in models.items() for code in codes},
+        tuple((prefix, model) for model, (_, prefixes) in models.items() for prefix in prefixes),
     )
+    with naming(f"{path}: open_api"):
+        open_api = _open_api_layout(mapping.document.get("open_api") or {})
+    ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
+    return PowerOceanMapping(mapping, routes, commands, ignored, rules, open_api)
 
 
-def _open_api_layout(mapping: DeviceMapping[Field]) -> OpenApiLayout:
-    spec = mapping.document.get("open_api") or {}
-    try:
-        stream = spec.get("stream_commands") or {}
-        packs = spec.get("pack_stream") or {}
-        return OpenApiLayout(
-            stream_commands={_command(k): str(v) for k, v in stream.items()},
-            pack_prefix=str(spec.get("pack_prefix", "")),
-            pack_command=_command(packs.get("command", "0/0")),
-            pack_list=str(packs.get("list", "")),
-            pack_serial=str(packs.get("serial", "")),
-        )
-    except (AttributeError, ValueError) as exc:
-        raise MappingError(f"{mapping.path}: open_api: {exc}") from None
+def _each(
+    mapping: DeviceMapping[Field], section: str, parse: Callable[[str, Any], T]
+) -> dict[str, T]:
+    """``parse(key, value)`` of each entry of the document's ``section``; an error names it."""
+    parsed: dict[str, T] = {}
+    for key, value in (mapping.document.get(section) or {}).items():
+        with naming(f"{mapping.path}: {section}.{key}"):
+            parsed[str(key)] = parse(str(key), value)
+    return parsed
+
+
+def _check_channels(
+    path: Path, channels: Sequence[PowerOceanChannel], routes: Mapping[str, Route]
+) -> None:
+    """Each channel names a field of its message (or of the message's entries) that fits
+    its kind, and a metric is labelled by one kind of entry."""
+    by_schema = {route.schema: route for route in routes.values()}
+    entry_labels: dict[str, str] = {}
+    for channel in channels:
+        message = channel.location.message
+        with naming(f"{path}: {channel.seed_id}"):
+            if message == OPEN_API_QUOTA:
+                continue
+            route = by_schema.get(message)
+            if route is None:
+                raise ValueError(f"message {message!r} has no route")
+            _check_path(
+                _entry(route.message_type, route.entries), channel.location.path, channel.kind
+            )
+            if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
+                raise ValueError(f"{channel.metric} mixes different entry labels")
+
+
+def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
+    stream = spec.get("stream_commands") or {}
+    packs = spec.get("pack_stream") or {}
+    return OpenApiLayout(
+        stream_commands={_command(k): str(v) for k, v in stream.items()},
+        pack_prefix=str(spec.get("pack_prefix", "")),
+        pack_command=_command(packs.get("command", "0/0")),
+        pack_list=str(packs.get("list", "")),
+        pack_serial=str(packs.get("serial", "")),
+    )
 
 
 def _command(text: str) -> tuple[int, int]:
@@ -215,22 +237,19 @@ def _command(text: str) -> tuple[int, int]:
     return int(cmd_func), int(cmd_id)
 
 
-def _model_rules(mapping: DeviceMapping[Field]) -> ModelRules:
-    """``models``: ``NAME: {product_types: [...], serial_prefixes: [...]}``."""
-    product_types: dict[int, str] = {}
-    prefixes: list[tuple[str, str]] = []
-    for model, spec in (mapping.document.get("models") or {}).items():
-        codes = spec.get("product_types", []) if isinstance(spec, dict) else None
-        starts = spec.get("serial_prefixes", []) if isinstance(spec, dict) else None
-        if not (isinstance(codes, list) and all(isinstance(c, int) for c in codes)) or not (
-            isinstance(starts, list) and all(isinstance(p, str) and p for p in starts)
-        ):
-            raise MappingError(
-                f"{mapping.path}: models.{model}: needs lists 'product_types' and 'serial_prefixes'"
-            )
-        product_types.update(dict.fromkeys(codes, str(model)))
-        prefixes += [(prefix, str(model)) for prefix in starts]
-    return ModelRules(product_types, tuple(prefixes))
+def _model(name: str, spec: Any) -> tuple[list[int], list[str]]:
+    """A ``models`` entry: the product type codes and serial prefixes that tell the model."""
+    if not isinstance(spec, dict):
+        raise ValueError("must be a mapping")
+    codes = list_of(spec, "product_types", int, "whole numbers")
+    return codes, list_of(spec, "serial_prefixes", str, "texts")
+
+
+def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
+    """An ``ignored_commands`` entry: ``"<cmd_func>/<cmd_id>": NAME``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("needs a name")
+    return _command(command), name
 
 
 def _parse_field(entry: Mapping[str, Any]) -> Field:
@@ -243,41 +262,22 @@ def _parse_field(entry: Mapping[str, Any]) -> Field:
     return Field(message, steps, quota)
 
 
-def _routes(mapping: DeviceMapping[Field]) -> dict[str, Route]:
-    routes: dict[str, Route] = {}
-    commands: set[tuple[str, int, int]] = set()
-    models = set(mapping.document.get("models") or {})
-    for name, spec in (mapping.document.get("messages") or {}).items():
-        where = f"{mapping.path}: messages.{name}"
-        if not isinstance(spec, dict):
-            raise MappingError(f"{where}: must be a mapping")
-        command = (spec.get("cmd_func"), spec.get("cmd_id"))
-        key = (spec.get("model", ""), *command)
-        if not all(isinstance(k, int) for k in command) or key in commands:
-            raise MappingError(f"{where}: needs a unique whole-number cmd_func and cmd_id")
-        if key[0] and key[0] not in models:
-            raise MappingError(f"{where}: model {key[0]!r} is not listed under 'models'")
-        commands.add(key)  # type: ignore[arg-type]
-        try:
-            routes[str(name)] = _route(str(name), command, spec)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise MappingError(f"{where}: {exc}") from None
-    return routes
-
-
-def _route(name: str, command: tuple[int, int], spec: Mapping[str, Any]) -> Route:
+def _route(name: str, spec: Any, models: Collection[str]) -> Route:
+    """A ``messages`` entry: a route whose schema message, entries and fields exist."""
+    if not isinstance(spec, dict):
+        raise ValueError("must be a mapping")
+    cmd_func, cmd_id = spec.get("cmd_func"), spec.get("cmd_id")
+    if not isinstance(cmd_func, int) or not isinstance(cmd_id, int):
+        raise ValueError("needs whole-number cmd_func and cmd_id")
+    model = spec.get("model", "")
+    if model and model not in models:
+        raise ValueError(f"model {model!r} is not listed under 'models'")
     schema = str(spec.get("schema", name))
     message_type = getattr(powerocean_pb2, schema, None)
     if message_type is None:
         raise ValueError(f"{schema!r} is not a message of the schema")
-    entries = spec.get("entries", "")
-    entry = _descriptor(message_type)
-    if entries:
-        below = entry.fields_by_name.get(entries)
-        if below is None or below.message_type is None:
-            raise ValueError(f"no field {entries!r} holding messages")
-        entry = below.message_type
-    entry_key = tuple(spec.get("entry_key", ()))
+    entry = _entry(message_type, spec.get("entries", ""))
+    entry_key = tuple(list_of(spec, "entry_key", str, "field names"))
     unknown = [
         k for k in (*entry_key, spec.get("tells_model")) if k and k not in entry.fields_by_name
     ]
@@ -285,12 +285,12 @@ def _route(name: str, command: tuple[int, int], spec: Mapping[str, Any]) -> Rout
         raise ValueError(f"'entry_key' and 'tells_model' need fields of the entry: {unknown}")
     return Route(
         name,
-        command,
+        (cmd_func, cmd_id),
         schema,
         message_type,
-        model=str(spec.get("model", "")),
+        model=model,
         tells_model=spec.get("tells_model", ""),
-        entries=entries,
+        entries=spec.get("entries", ""),
         entry_label=spec.get("entry_label", ""),
         entry_key=entry_key,
         entry_names=dict(spec.get("entry_names") or {}),
@@ -299,44 +299,33 @@ def _route(name: str, command: tuple[int, int], spec: Mapping[str, Any]) -> Rout
     )
 
 
-def _ignored(mapping: DeviceMapping[Field]) -> dict[tuple[int, int], str]:
-    """``ignored_commands``: ``"<cmd_func>/<cmd_id>": NAME`` entries."""
-    ignored: dict[tuple[int, int], str] = {}
-    for command, name in (mapping.document.get("ignored_commands") or {}).items():
-        try:
-            if not isinstance(name, str) or not name:
-                raise ValueError("needs a name")
-            ignored[_command(command)] = name
-        except ValueError as exc:
-            raise MappingError(f"{mapping.path}: ignored_commands.{command}: {exc}") from None
-    return ignored
-
-
-def _descriptor(message_type: type[Message]) -> Descriptor:
-    """The descriptor of a message type (protobuf's C classes are its Python classes)."""
+def _entry(message_type: type[Message], entries: str) -> Descriptor:
+    """What a message reports on: its repeated message field ``entries``, else itself."""
     descriptor = message_type.DESCRIPTOR
-    assert isinstance(descriptor, Descriptor)
-    return descriptor
+    assert isinstance(descriptor, Descriptor)  # protobuf's C classes are its Python classes
+    if not entries:
+        return descriptor
+    field = descriptor.fields_by_name.get(entries)
+    if field is None or field.message_type is None:
+        raise ValueError(f"no field {entries!r} holding messages")
+    return field.message_type
 
 
-def _check_path(descriptor: Descriptor | None, path: FieldPath, kind: Kind) -> None:
+def _check_path(message: Descriptor | None, path: FieldPath, kind: Kind) -> None:
+    """``path`` names fields of ``message`` and the messages inside it, each repeated one
+    followed by a position, and ends at a scalar: a repeated one for an array only."""
+    steps = iter(path)
     field: FieldDescriptor | None = None
-    expect_index = False
-    for step in path:
+    for step in steps:
+        if message is None:
+            raise ValueError(f"{step!r} follows a field that is not a message")
         if isinstance(step, int):
-            if not expect_index:
-                raise ValueError(f"position {step} follows no repeated message")
-            expect_index = False
-            continue
-        if expect_index or descriptor is None:
-            raise ValueError(f"{step!r} cannot follow a repeated field or a number")
-        field = descriptor.fields_by_name.get(step)
+            raise ValueError(f"position {step} follows no repeated message")
+        field = message.fields_by_name.get(step)
         if field is None:
-            raise ValueError(f"no field {step!r} in {descriptor.name}")
-        repeated = field.is_repeated
-        descriptor = field.message_type
-        expect_index = repeated and descriptor is not None
-    assert field is not None
-    repeated_scalar = field.is_repeated and field.message_type is None
-    if (kind is Kind.ARRAY) != repeated_scalar or field.message_type is not None:
-        raise ValueError(f"{field.name} does not fit kind {kind}")
+            raise ValueError(f"no field {step!r} in {message.name}")
+        message = field.message_type
+        if message is not None and field.is_repeated and not isinstance(next(steps, ""), int):
+            raise ValueError(f"a position must follow the repeated message {step!r}")
+    if field is None or message is not None or field.is_repeated != (kind is Kind.ARRAY):
+        raise ValueError(f"{'.'.join(map(str, path))} does not end at a field of kind {kind}")

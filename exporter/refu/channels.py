@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -20,34 +19,34 @@ from exporter.config import SettingCheck
 from exporter.model import (
     Channel,
     DeviceMapping,
-    MappingError,
     default_mapping_path,
     load_mapping,
+    naming,
 )
 
-#: The only Modbus function codes this exporter can issue: reads. There is no write path.
-READ_FUNCTIONS: Mapping[int, str] = {
-    1: "coils",
-    2: "discrete inputs",
-    3: "holding registers",
-    4: "input registers",
-}
+#: The only Modbus function codes this exporter can issue, reads: coils, discrete inputs,
+#: holding registers, input registers. There is no write path.
+READ_FUNCTIONS = (1, 2, 3, 4)
 
 
 class RegisterType(StrEnum):
-    BOOL = "bool"
-    UINT16 = "uint16"
-    INT16 = "int16"
-    UINT32 = "uint32"
-    INT32 = "int32"
+    """A register value's type; each knows its width in registers and its sign."""
 
-    @property
-    def words(self) -> int:
-        return 2 if self in (RegisterType.UINT32, RegisterType.INT32) else 1
+    BOOL = "bool", 1, False
+    UINT16 = "uint16", 1, False
+    INT16 = "int16", 1, True
+    UINT32 = "uint32", 2, False
+    INT32 = "int32", 2, True
 
-    @property
-    def signed(self) -> bool:
-        return self in (RegisterType.INT16, RegisterType.INT32)
+    words: int
+    signed: bool
+
+    # The defaults are for type checkers only: RegisterType("int16") looks a member up.
+    def __new__(cls, value: str, words: int = 1, signed: bool = False) -> RegisterType:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.words, member.signed = words, signed
+        return member
 
 
 class WordOrder(StrEnum):
@@ -69,13 +68,14 @@ class Register:
         """One past the last register this value occupies."""
         return self.register + self.type.words
 
-    def decode(self, words: Sequence[int]) -> int:
-        """The value of this register's words (big-endian within a word)."""
+    def decode(self, words: Sequence[int], at: int = 0) -> int:
+        """The value whose first word is ``words[at]`` (big-endian within a word)."""
+        value = words[at]
         if self.type.words == 2:
-            high, low = words[:2] if self.word_order is WordOrder.MSW_FIRST else words[1::-1]
+            high, low = words[at : at + 2]
+            if self.word_order is WordOrder.LSW_FIRST:
+                high, low = low, high
             value = high << 16 | low
-        else:
-            value = words[0]
         bits = 16 * self.type.words
         if self.type.signed and value >> (bits - 1):
             value -= 1 << bits
@@ -173,7 +173,7 @@ class RefuMapping:
         for channel in self.channels:
             setting: RefuLocation | int | float | str = channel.location
             while isinstance(setting, Configured):
-                checks[setting.key] = setting_check(setting)
+                checks[setting.key] = _setting_check(setting)
                 setting = setting.default
         return checks
 
@@ -195,26 +195,22 @@ class RefuMapping:
         return values
 
 
-def setting_check(setting: Configured) -> SettingCheck:
+def _setting_check(setting: Configured) -> SettingCheck:
     """How a configured value is checked: text if its default is text, else a number.
 
     The key's unit suffix sets the range: ``_percent`` is 0..100, any other number > 0.
     """
     if isinstance(setting.default, str):
         return lambda value: None if isinstance(value, str) else f"must be text, got {value!r}"
-    if setting.key.endswith("_percent"):
-        return partial(_number, low=0, high=100, wanted="a number 0..100")
-    return partial(_number, low=0, high=math.inf, wanted="a number > 0", exclusive=True)
+    percent = setting.key.endswith("_percent")
 
+    def check(value: Any) -> str | None:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and (0 <= value <= 100 if percent else 0 < value < math.inf):
+            return None
+        return f"must be a number {'0..100' if percent else '> 0'}, got {value!r}"
 
-def _number(
-    value: Any, low: float, high: float, wanted: str, exclusive: bool = False
-) -> str | None:
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    in_range = numeric and math.isfinite(value) and low <= value <= high
-    if in_range and not (exclusive and value == low):
-        return None
-    return f"must be {wanted}, got {value!r}"
+    return check
 
 
 def _configured(setting: Configured, settings: Mapping[str, Any]) -> Any:
@@ -235,42 +231,34 @@ def _shipped_refu_mapping() -> RefuMapping:
 
 
 def _read_refu_mapping(path: Path) -> RefuMapping:
+    """The mapping, once every bit count's channels exist and no two values share a register."""
     mapping = load_mapping(path, parse_location)
-    _check_registers(mapping)
-    channels = mapping.channels
-    by_seed_id = {channel.seed_id: channel for channel in channels}
-    derived = tuple(
-        (
-            channel,
-            tuple((by_seed_id[seed_id], mask) for seed_id, mask in channel.location.parts)
-            if isinstance(channel.location, BitCount)
-            else (),
-        )
-        for channel in channels
-        if not _is_register(channel)
-    )
-    return RefuMapping(mapping, tuple(filter(_is_register, channels)), derived)
+    by_seed_id = {channel.seed_id: channel for channel in mapping.channels}
+    owners: dict[tuple[int, int], str] = {}
+    derived = []
+    for channel in mapping.channels:
+        location = channel.location
+        with naming(f"{path}: {channel.seed_id}"):
+            if isinstance(location, Register):
+                _own_registers(owners, location, channel.seed_id)
+                continue
+            parts = location.parts if isinstance(location, BitCount) else ()
+            unknown = [seed_id for seed_id, _ in parts if seed_id not in by_seed_id]
+            if unknown:
+                raise ValueError(f"counts unknown {unknown}")
+            derived.append((channel, tuple((by_seed_id[s], mask) for s, mask in parts)))
+    return RefuMapping(mapping, tuple(filter(_is_register, mapping.channels)), tuple(derived))
 
 
 def _is_register(channel: RefuChannel) -> TypeGuard[Channel[Register]]:
     return isinstance(channel.location, Register)
 
 
-def _check_registers(mapping: DeviceMapping[RefuLocation]) -> None:
-    owner: dict[tuple[int, int], str] = {}
-    sources = {channel.seed_id for channel in mapping.channels}
-    for channel in mapping.channels:
-        location = channel.location
-        if isinstance(location, BitCount):
-            unknown = [source for source, _ in location.parts if source not in sources]
-            if unknown:
-                raise MappingError(f"{mapping.path}: {channel.seed_id}: counts unknown {unknown}")
-        if not isinstance(location, Register):
-            continue
-        for register in range(location.register, location.end):
-            other = owner.setdefault((location.function, register), channel.seed_id)
-            if other != channel.seed_id:
-                raise MappingError(
-                    f"{mapping.path}: {channel.seed_id}: register {register:#x} "
-                    f"(function {location.function}) overlaps {other}"
-                )
+def _own_registers(owners: dict[tuple[int, int], str], location: Register, seed_id: str) -> None:
+    """Marks the registers of ``location`` as ``seed_id``'s; refuses one already owned."""
+    for register in range(location.register, location.end):
+        other = owners.setdefault((location.function, register), seed_id)
+        if other != seed_id:
+            raise ValueError(
+                f"register {register:#x} (function {location.function}) overlaps {other}"
+            )

@@ -38,9 +38,7 @@ class Address:
     def shown(self) -> str:
         """The address for log lines: printable and at most ``LOGGED_NAME_CHARS`` long."""
         text = str(self).encode("unicode_escape").decode("ascii")
-        if len(text) <= LOGGED_NAME_CHARS:
-            return text
-        return text[: LOGGED_NAME_CHARS - 3] + "..."
+        return text if len(text) <= LOGGED_NAME_CHARS else text[: LOGGED_NAME_CHARS - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -91,13 +89,9 @@ class RefuTarget:
         self.errors = dict.fromkeys(FAILURE_REASONS, 0)
 
     def health(self, result: ScrapeResult) -> TargetHealth:
-        return TargetHealth(
-            up=result.up,
-            duration_seconds=result.duration_seconds,
-            requests=self.requests,
-            exceptions=self.exceptions,
-            errors=dict(self.errors),
-        )
+        """``result`` with this target's running counts."""
+        up, duration = result.up, result.duration_seconds
+        return TargetHealth(up, duration, self.requests, self.exceptions, dict(self.errors))
 
     async def scrape(self, timeout: float) -> ScrapeResult:
         """Read every channel within ``timeout`` seconds; never raises for device trouble."""
