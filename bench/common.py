@@ -29,7 +29,7 @@ import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.powerocean.schema import load_powerocean_mapping
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.simulate import free_port
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 

@@ -23,10 +23,10 @@ from prometheus_client.openmetrics import exposition as openmetrics_exposition
 
 from exporter.exposition import AnyFamily, Family, InfoFamily, negotiate, write
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.schema import load_powerocean_mapping
 
 PACKS = 4
 ACCEPTS = {

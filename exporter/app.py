@@ -17,6 +17,7 @@ from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
 from exporter.modules import Collector
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.connection import PowerOceanConnection
@@ -25,7 +26,6 @@ from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.open_api import OpenApiClient
 from exporter.powerocean.poller import QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool

@@ -149,9 +149,9 @@ def decode(source: Any, topic: str | None) -> None:
     schema has none), every field present (zeros included), and field numbers the
     schema does not know raw, so a capture from new firmware can be read.
     """
+    from exporter.powerocean.channels import load_powerocean_mapping
     from exporter.powerocean.dump import describe
     from exporter.powerocean.ingest import SystemModels
-    from exporter.powerocean.schema import load_powerocean_mapping
     from exporter.powerocean.wire import DecodeError, split_payload
 
     mapping = load_powerocean_mapping()

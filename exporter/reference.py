@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from exporter.metrics import BUILD_INFO, describe, describe_health
+from exporter.powerocean.channels import PowerOceanMapping, load_powerocean_mapping
 from exporter.powerocean.collector import POWEROCEAN_HEALTH
-from exporter.powerocean.schema import PowerOceanMapping, load_powerocean_mapping
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.collector import REFU_HEALTH
 

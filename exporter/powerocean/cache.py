@@ -16,8 +16,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from exporter.powerocean.channels import FieldPath
 from exporter.powerocean.codec import Report, Value
-from exporter.powerocean.schema import FieldPath
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """A frame's inner message -> the fields it reported, decoded once, at ingest.
 
-A frame's route names the schema message its pdata is parsed with (``schema.py``). The
+A frame's route names the schema message its pdata is parsed with (``channels.py``). The
 message becomes a ``Report``: every field present on the wire, zeros included, by its path
 in the message. A field the message leaves out is not in the report, so whoever keeps the
 state can tell "not sent" from "sent as 0". Firmware versions disagree on float versus
@@ -16,7 +16,7 @@ from typing import Any, Literal
 from google.protobuf import message as _message
 from google.protobuf.descriptor import FieldDescriptor
 
-from exporter.powerocean.schema import FieldPath, Route
+from exporter.powerocean.channels import FieldPath, Route
 from exporter.powerocean.wire import Frame, number_of_wire_type, unknown_fields
 
 Value = int | float | str | tuple[int | float, ...]

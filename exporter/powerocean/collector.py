@@ -17,10 +17,10 @@ from exporter.exposition import AnyFamily
 from exporter.metrics import ChannelFamilies, Families, HealthMetric
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
+from exporter.powerocean.channels import FieldPath, PowerOceanChannel, PowerOceanMapping
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
-from exporter.powerocean.schema import FieldPath, PowerOceanChannel, PowerOceanMapping
 
 POWEROCEAN_SYSTEM = HealthMetric(
     "powerocean",

@@ -15,8 +15,8 @@ from google.protobuf import message as _message
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
 
+from exporter.powerocean.channels import FieldPath
 from exporter.powerocean.codec import DecodedFrame, Report, Value
-from exporter.powerocean.schema import FieldPath
 from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type, unknown_fields
 
 _RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages

@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable
 
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import PowerOceanMapping
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
-from exporter.powerocean.schema import PowerOceanMapping
 from exporter.powerocean.wire import DecodeError, Frame, serial_from_topic, split_payload
 
 log = logging.getLogger(__name__)

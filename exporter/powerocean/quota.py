@@ -20,9 +20,9 @@ from typing import Any
 
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import PowerOceanChannel, PowerOceanMapping
 from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.ingest import CacheWriter
-from exporter.powerocean.schema import PowerOceanChannel, PowerOceanMapping
 from exporter.powerocean.wire import MAX_PAYLOAD_BYTES
 
 #: Messages of the Open API paths, as the cache and the health series name them.

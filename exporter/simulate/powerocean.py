@@ -30,13 +30,13 @@ from google.protobuf import text_format
 from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.powerocean.codec import decode_message
-from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import (
+from exporter.powerocean.channels import (
     PowerOceanChannel,
     PowerOceanMapping,
     load_powerocean_mapping,
 )
+from exporter.powerocean.codec import decode_message
+from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import APP, DEVICE, xor
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ import pytest
 
 from exporter.config import Secret
 from exporter.configfile import Config
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, OpenApiConfig, PowerOceanConfig
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher, quota_all
 from tests.support.exporter_process import ExporterProcess
 from tests.support.fake_open_api import FakeOpenApi, SilentServer, device

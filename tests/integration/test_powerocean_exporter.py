@@ -24,9 +24,9 @@ from prometheus_client.samples import Sample
 from exporter.configfile import Config
 from exporter.metrics import dotted_version, scaled
 from exporter.model import Kind
+from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import PowerOceanChannel, load_powerocean_mapping
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload, varint
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber

@@ -41,10 +41,10 @@ from exporter.exposition import (
 from exporter.metrics import ChannelFamilies, Families, HealthMetric, build_info
 from exporter.model import Channel, Kind
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.scrape import PROMETHEUS_ACCEPT
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from exporter.model import MappingError
-from exporter.powerocean.schema import load_powerocean_mapping
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.refu.channels import load_refu_mapping
 
 GOOD = {

@@ -9,10 +9,10 @@ import pytest
 from google.protobuf.message import Message
 
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.codec import decode_frame, decode_message
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.powerocean.wire import Frame
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload, varint
 from tests.support.powerocean_messages import SERIAL, TOPIC, change_report, heartbeat, tag

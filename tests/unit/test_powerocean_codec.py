@@ -6,10 +6,10 @@ import struct
 
 import pytest
 
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.codec import decode_frame, decode_message
 from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.powerocean.wire import Frame, split_payload
 from exporter.simulate.powerocean import PowerOceanModel, build_payload, varint
 from tests.support.powerocean_messages import SERIAL, frame_of, heartbeat, tag

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from exporter.exposition import AnyFamily, negotiate, write
 from exporter.powerocean.cache import MessageCache
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.scrape import PROMETHEUS_ACCEPT
 

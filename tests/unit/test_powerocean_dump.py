@@ -3,10 +3,10 @@ what the schema does not know raw by number."""
 
 import struct
 
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.dump import describe, raw_fields
 from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.schema import load_powerocean_mapping
 from exporter.powerocean.wire import split_payload
 from exporter.simulate.powerocean import build_payload, varint
 from tests.support.powerocean_messages import SERIAL, battery_report, frame_of, tag
