@@ -21,6 +21,7 @@ from exporter.powerocean.proto.powerocean_pb2 import Header, HeaderMessage
 from exporter.simulate import free_port
 from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, LOGIN_PATH, FakeEcoFlowApi
 from tests.support.mosquitto import HOST, Inbox, Mosquitto, Subscriber, mosquitto_broker
+from tests.support.polling import until
 
 FAST = Backoff(0.05, 0.3)
 WAIT = 5.0
@@ -52,15 +53,6 @@ def only_header(payload: bytes) -> Header:
     message = HeaderMessage.FromString(payload)
     assert len(message.header) == 1
     return message.header[0]
-
-
-def until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def broker_config(
