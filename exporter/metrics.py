@@ -169,17 +169,17 @@ class _Shown:
         self.numbered = SeriesShape(self.family, varying, (*constant, *alarm))
         self.number_at = varying.index(name) if name else 0
 
-    def add(self, series: list[Series], devices: Sequence[_Device], index: int) -> None:
+    def series_of(self, devices: Sequence[_Device], index: int) -> list[Series]:
         """The series of the channel, the ``index``-th of each device's raw values."""
         missing, scale = self.channel.missing_values, self.scale
         if self.plain:
             shape = self.series
-            series += [
+            return [
                 (shape, labels, scale(raw))
                 for labels, raws in devices
                 if (raw := raws[index]) is not None and raw not in missing
             ]
-            return
+        series: list[Series] = []
         for labels, raws in devices:
             raw = raws[index]
             if raw is None:
@@ -196,6 +196,7 @@ class _Shown:
                 self._add_states(series, labels, int(raw))
             else:
                 self._add_bits(series, labels, int(raw) & _ALL_BITS)
+        return series
 
     def _numbered(self, device: tuple[str, ...], number: int) -> tuple[str, ...]:
         at = self.number_at
@@ -259,7 +260,9 @@ class ChannelFamilies:
         sorted_labels = [(tuple(values[i] for i in order), raws) for values, raws in given]
         escape = needs_escaping(v for labels, _ in sorted_labels for v in labels)
         for index, shown in self._shown:
-            shown.add(families.series(shown.family, escape), sorted_labels, index)
+            series = shown.series_of(sorted_labels, index)
+            if series:  # a family with no series is not shown
+                families.series(shown.family, escape).extend(series)
         for members in self._info:
             for values, raws in given:
                 self._add_info(families, members, values, raws)

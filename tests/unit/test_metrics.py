@@ -160,3 +160,11 @@ def test_every_scrape_shows_only_the_values_of_that_scrape():
 def test_zero_is_never_negative():
     assert str(scaled(0, -0.1)) == "0.0"
     assert str(scaled(0, -3)) == "0.0"
+
+
+def test_a_channel_no_device_reported_makes_no_family():
+    power = channel(Kind.GAUGE, "x_power_watts")
+    state = channel(Kind.ENUM, "x_state", states={0: "off"})
+    families = Families()
+    ChannelFamilies((power, state), ("target",)).add(families, [(("a",), (5, None))])
+    assert [family.name for family in families] == ["x_power_watts"]
