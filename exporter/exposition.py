@@ -193,6 +193,8 @@ def _check_name(name: str) -> None:
 
 #: What a collector yields: the exporter's families, or any of prometheus_client's.
 AnyFamily = Family | InfoFamily | Metric
+#: The families written here.
+_OURS = (Family, InfoFamily)
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     out: list[str] = []
     theirs: list[Metric] = []
     for family in families:
-        if not isinstance(family, Family | InfoFamily):
+        if not isinstance(family, _OURS):
             theirs.append(family)
         elif ours_too:
             theirs.append(family.to_metric())
