@@ -67,6 +67,8 @@ def set_path(message: Message, path: tuple[str | int, ...], value: Any) -> Any:
     else:
         if isinstance(leaf, str):
             value = str(value)
+        elif isinstance(leaf, bool):
+            value = True
         elif isinstance(leaf, int) and isinstance(value, float):
             value = int(value)
         setattr(node, str(path[-1]), value)
