@@ -71,15 +71,12 @@ def describe_health(metric: HealthMetric) -> dict[str, Any]:
 
 def _expansion_labels(channel: Channel[Any]) -> tuple[str, ...]:
     """The labels one value gains on its way out: enum state, alarm bit, array index, text."""
-    if channel.kind is Kind.ENUM:
-        return ("state",)
-    if channel.kind is Kind.BITFIELD:
-        return ("bit", "alarm")
-    if channel.kind is Kind.ARRAY:
-        return (channel.index_label,)
-    if channel.kind is Kind.INFO:
-        return (channel.info_label,)
-    return ()
+    return {
+        Kind.ENUM: ("state",),
+        Kind.BITFIELD: ("bit", "alarm"),
+        Kind.ARRAY: (channel.index_label,),
+        Kind.INFO: (channel.info_label,),
+    }.get(channel.kind, ())
 
 
 def scaling(scale: float) -> Callable[[float], float]:
@@ -92,11 +89,6 @@ def scaling(scale: float) -> Callable[[float], float]:
         divisor = round(inverse)
         return lambda raw: raw / divisor + 0.0
     return lambda raw: raw * scale + 0.0
-
-
-def scaled(raw: float, scale: float) -> float:
-    """raw x scale, as ``scaling`` computes it."""
-    return scaling(scale)(raw)
 
 
 def dotted_version(raw: Any) -> str:
@@ -243,10 +235,10 @@ class ChannelFamilies:
             (i, _Shown(c, device)) for i, c in enumerate(self.channels) if c.kind is not Kind.INFO
         ]
         #: Info channels by family and constant labels: together they make one series.
-        info: dict[tuple[str, tuple[str, ...]], list[tuple[int, Channel[Any]]]] = {}
+        info: dict[tuple[str, object], list[tuple[int, Channel[Any]]]] = {}
         for i, c in enumerate(self.channels):
             if c.kind is Kind.INFO:
-                info.setdefault((c.metric, c.label_values), []).append((i, c))
+                info.setdefault((c.metric, c.labels), []).append((i, c))
         self._info = tuple(tuple(members) for members in info.values())
 
     def add(
@@ -353,13 +345,5 @@ BUILD_INFO = HealthMetric(
 
 def build_info(version: str, revision: str, branch: str, python_version: str) -> InfoFamily:
     """``ess_exporter_build_info``: one series with value 1."""
-    return BUILD_INFO.info(
-        [
-            {
-                "version": version,
-                "revision": revision,
-                "branch": branch,
-                "python_version": python_version,
-            }
-        ]
-    )
+    values = (version, revision, branch, python_version)
+    return BUILD_INFO.info([dict(zip(BUILD_INFO.labels, values, strict=True))])
