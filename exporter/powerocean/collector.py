@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from exporter.exposition import AnyFamily
@@ -114,54 +114,19 @@ POWEROCEAN_HEALTH = (
 )
 
 
-@dataclass
-class PowerOceanHealth:
-    """The state of the MQTT connection and of every system's messages, for one scrape."""
-
-    connected: bool
-    connection: ConnectionCounts
-    dropped: Mapping[str, int]
-    received: Mapping[tuple[str, str], int]
-    #: The configured name of each system, by serial.
-    names: Mapping[str, str] = field(default_factory=dict)
-    up: dict[str, bool] = field(default_factory=dict)
-    last_message: dict[tuple[str, str], float] = field(default_factory=dict)
-    last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
-
-
-def powerocean_health(health: PowerOceanHealth) -> Iterator[AnyFamily]:
-    yield POWEROCEAN_SYSTEM.info(
-        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
-    )
-    yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
-    yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
-    yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))
-    yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(health.received.items()))
-    yield POWEROCEAN_DECODE_ERRORS.family(
-        [((reason,), n) for reason, n in sorted(health.dropped.items())]
-    )
-    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(health.connected))])
-    counts = health.connection
-    yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
-    yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
-    logins = counts.login_attempts - counts.login_failures
-    yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
-    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
-
-
 class IngestCounts(Protocol):
     def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
 
 
-class ConnectionCounts(Protocol):
+class ConnectionState(Protocol):
+    """What is exported of the transport: whether it is connected, and its counts."""
+
     connects: int
     disconnects: int
     login_attempts: int
     login_failures: int
     published_requests: int
 
-
-class ConnectionState(ConnectionCounts, Protocol):
     @property
     def connected(self) -> bool: ...
 
@@ -198,55 +163,56 @@ class PowerOceanCollector:
         self._entry_groups = _entry_groups(mapping)
 
     def collect(self) -> Iterator[AnyFamily]:
-        """Each system's families, from what its reports hold now."""
+        """Each system's families, from what its reports hold now, then the health ones."""
         now = self._clock()
         systems = self._cache.snapshot()
         dropped, received = self._ingest.counts()
-        health = PowerOceanHealth(
-            connected=self._connection.connected,
-            connection=self._connection,
-            dropped=dropped,
-            received=received,
-            names=self._devices.names(),
-        )
-        system_rows: list[list[Device]] = [[] for _ in self._system_groups]
-        entry_rows: list[list[Device]] = [[] for _ in self._entry_groups]
-        for serial in sorted(health.names):
-            system = systems.get(serial, SystemState())
-            health.last_message.update(((serial, m), r.at) for m, r in system.messages.items())
-            shown = {
-                message: reported
-                for message, reported in system.messages.items()
-                if message in self._lasting or self._fresh(reported, now)
-            }
-            health.up[serial] = any(message not in self._lasting for message in shown)
-            if not health.up[serial]:
-                continue
-            for group, rows in zip(self._system_groups, system_rows, strict=True):
-                raws = group.raws(shown)
-                if raws is not None:
-                    rows.append(((serial,), raws))
-            for entries, rows in zip(self._entry_groups, entry_rows, strict=True):
-                fresh = self._fresh_entries(entries, system, now)
-                if entries.label == "pack":
-                    health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                rows += (((serial, name), entries.raws(r)) for name, r in fresh.items())
+        names = self._devices.names()
+        #: The reports shown of each system that is up.
+        shown = {s: reports for s in sorted(names) if (reports := self._shown(systems.get(s), now))}
         families = Families()
-        channels = [g.channels for g in self._system_groups]
-        channels += [g.channels for g in self._entry_groups]
-        for of_group, rows in zip(channels, [*system_rows, *entry_rows], strict=True):
-            of_group.add(families, rows)
+        for group in self._system_groups:
+            rows = [((s,), raws) for s, r in shown.items() if (raws := group.raws(r)) is not None]
+            group.channels.add(families, rows)
+        last_pack_message: dict[tuple[str, str], float] = {}
+        for entries in self._entry_groups:
+            entry_rows: list[Device] = []
+            for serial in shown:
+                kept = systems[serial].entries.get(entries.message, {})
+                fresh = {n: r for n, r in kept.items() if entries.lasting or self._fresh(r, now)}
+                if entries.label == "pack":
+                    last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
+                entry_rows += (((serial, n), entries.raws(r)) for n, r in fresh.items())
+            entries.channels.add(families, entry_rows)
         yield from families
-        yield from powerocean_health(health)
+        last_message = [
+            ((serial, message), reported.at)
+            for serial in names
+            for message, reported in systems.get(serial, SystemState()).messages.items()
+        ]
+        yield POWEROCEAN_SYSTEM.info({"serial": s, "name": n} for s, n in sorted(names.items()))
+        yield POWEROCEAN_UP.family([((s,), float(s in shown)) for s in sorted(names)])
+        yield POWEROCEAN_LAST_MESSAGE.family(sorted(last_message))
+        yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(last_pack_message.items()))
+        yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(received.items()))
+        yield POWEROCEAN_DECODE_ERRORS.family([((r,), n) for r, n in sorted(dropped.items())])
+        yield from self._connection_health()
 
-    def _fresh_entries(
-        self, group: EntryGroup, system: SystemState, now: float
-    ) -> dict[str, Reported]:
-        return {
-            name: reported
-            for name, reported in system.entries.get(group.message, {}).items()
-            if group.lasting or self._fresh(reported, now)
-        }
+    def _connection_health(self) -> Iterator[AnyFamily]:
+        counts = self._connection
+        yield POWEROCEAN_MQTT_CONNECTED.family([((), float(counts.connected))])
+        yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
+        yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
+        logins = counts.login_attempts - counts.login_failures
+        yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
+        yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
+
+    def _shown(self, system: SystemState | None, now: float) -> dict[str, Reported]:
+        """The reports of ``system`` to show, by message: the lasting ones and the fresh
+        periodic ones; none when no periodic one is fresh (the system is down)."""
+        messages = system.messages if system else {}
+        shown = {m: r for m, r in messages.items() if m in self._lasting or self._fresh(r, now)}
+        return shown if any(message not in self._lasting for message in shown) else {}
 
     def _fresh(self, reported: Reported, now: float) -> bool:
         return now - reported.at <= self._stale_after
