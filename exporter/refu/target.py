@@ -75,7 +75,7 @@ class RefuTarget:
         self._mapping_plan = tuple(plan)
         self._plan = list(plan)
         self._planned_at = clock()
-        self._reader: ModbusReader | None = None
+        self._reader = ModbusReader(address.host, address.port, address.unit_id)
         self._lock = asyncio.Lock()
         self._idle_close: asyncio.TimerHandle | None = None
         self.requests = 0
@@ -93,7 +93,7 @@ class RefuTarget:
                 except BaseException:
                     # Cut off mid-request (timeout) or broken: the connection's state is
                     # unknown, so the next scrape starts on a fresh one.
-                    self._disconnect()
+                    self._reader.close()
                     raise
         except TimeoutError:
             self._failed("timeout", f"no complete answer within {timeout:g} s")
@@ -117,8 +117,6 @@ class RefuTarget:
         if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(self._mapping_plan)
             self._planned_at = self._clock()
-        if self._reader is None:
-            self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()
 
         read: dict[RefuChannel, Any] = {}
@@ -153,18 +151,13 @@ class RefuTarget:
         )
         return []
 
-    def _disconnect(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-
     def _schedule_idle_close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
         loop = asyncio.get_running_loop()
-        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._disconnect)
+        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._reader.close)
 
     def close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
-        self._disconnect()
+        self._reader.close()
