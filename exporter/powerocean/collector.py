@@ -176,13 +176,14 @@ class PowerOceanCollector:
             group.channels.add(families, rows)
         last_pack_message: dict[tuple[str, str], float] = {}
         for entries in self._entry_groups:
+            (message,) = entries.messages
             entry_rows: list[Device] = []
             for serial in shown:
-                kept = systems[serial].entries.get(entries.message, {})
+                kept = systems[serial].entries.get(message, {})
                 fresh = {n: r for n, r in kept.items() if entries.lasting or self._fresh(r, now)}
                 if entries.label == "pack":
                     last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                entry_rows += (((serial, n), entries.raws(r)) for n, r in fresh.items())
+                entry_rows += (((serial, n), entries.read(message, r)) for n, r in fresh.items())
             entries.channels.add(families, entry_rows)
         yield from families
         last_message = [
@@ -233,28 +234,31 @@ class MessageField:
     path: FieldPath
     complete: bool = False
 
-    def value(self, reported: Reported, channel: PowerOceanChannel) -> Value | None:
-        return reported.fields.get(self.path, self.missing(channel))
-
     def missing(self, channel: PowerOceanChannel) -> Value | None:
         """The value of a field the report left out."""
         return 0 if self.complete and channel.kind is not Kind.ARRAY else None
 
 
-class SystemGroup:
-    """A system's channels that are read from the same messages."""
+class ChannelGroup:
+    """Channels read from the same messages: a system's, labelled by its serial, or those of
+    the entries one message keeps (packs, components ...), labelled by serial and ``label``."""
 
     def __init__(
         self,
         messages: tuple[str, ...],
-        channels: list[tuple[PowerOceanChannel, tuple[MessageField, ...]]],
+        channels: Sequence[tuple[PowerOceanChannel, tuple[MessageField, ...]]],
+        label: str = "",
+        lasting: bool = False,
     ) -> None:
         self.messages = messages
+        self.label = label
+        self.lasting = lasting
         self.fields = tuple(fields for _, fields in channels)
-        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial",))
-        #: Each channel's (path, missing value) in each message, by message.
+        device_labels = ("serial", label) if label else ("serial",)
+        self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
+        #: Each channel's path and value when left out (``MessageField.missing``), by message.
         self._reads = {
-            message: _reads([(c, fields[m]) for c, fields in channels])
+            message: tuple((fields[m].path, fields[m].missing(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
@@ -265,49 +269,19 @@ class SystemGroup:
         if not sent:
             return None
         if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
-            return _read(shown[sent[0]], self._reads[sent[0]])
+            return self.read(sent[0], shown[sent[0]])
         return [
             _latest(shown, fields, channel)
             for channel, fields in zip(self.channels.channels, self.fields, strict=True)
         ]
 
-
-class EntryGroup:
-    """The entries one message keeps (packs, components ...), and the channels they fill."""
-
-    def __init__(
-        self,
-        message: str,
-        label: str,
-        lasting: bool,
-        channels: list[tuple[PowerOceanChannel, MessageField]],
-    ) -> None:
-        self.message = message
-        self.label = label
-        self.lasting = lasting
-        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial", label))
-        self._reads = _reads(channels)
-
-    def raws(self, reported: Reported) -> list[Value | None]:
-        """The raw value of each channel in one entry's report."""
-        return _read(reported, self._reads)
+    def read(self, message: str, reported: Reported) -> list[Value | None]:
+        """The raw value of each channel in one report of ``message`` (or of an entry)."""
+        fields = reported.fields
+        return [fields.get(path, missing) for path, missing in self._reads[message]]
 
 
-#: Where a channel is read in a report: its path, and its value when the report left it out.
-_Reads = tuple[tuple[FieldPath, "Value | None"], ...]
-
-
-def _reads(channels: Sequence[tuple[PowerOceanChannel, MessageField]]) -> _Reads:
-    return tuple((field.path, field.missing(channel)) for channel, field in channels)
-
-
-def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
-    """The raw value of each channel in one report."""
-    fields = reported.fields
-    return [fields.get(path, missing) for path, missing in reads]
-
-
-def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
+def _system_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     """The system channels (not of an entry) grouped by the messages they are read from."""
     entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
     groups: dict[tuple[str, ...], list[tuple[PowerOceanChannel, tuple[MessageField, ...]]]] = {}
@@ -317,7 +291,7 @@ def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
         fields = _fields(mapping, channel)
         messages = tuple(field.message for field in fields)
         groups.setdefault(messages, []).append((channel, fields))
-    return [SystemGroup(messages, channels) for messages, channels in groups.items()]
+    return [ChannelGroup(messages, channels) for messages, channels in groups.items()]
 
 
 def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[MessageField, ...]:
@@ -332,28 +306,29 @@ def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Mes
     return tuple(fields)
 
 
-def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
+def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
+    """The channels of each message's entries, and of the Open API's packs."""
     groups = [
-        EntryGroup(
-            route.name,
-            route.entry_label,
-            route.lasting,
+        ChannelGroup(
+            (route.name,),
             [
-                (c, MessageField(route.name, c.location.path, route.complete))
+                (c, (MessageField(route.name, c.location.path, route.complete),))
                 for c in mapping.channels
                 if c.location.message == route.schema
             ],
+            route.entry_label,
+            route.lasting,
         )
         for route in mapping.routes.values()
         if route.entry_label
     ]
     pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
     quota_packs = [
-        (c, MessageField(QUOTA_PACKS, (c.location.quota,)))
+        (c, (MessageField(QUOTA_PACKS, (c.location.quota,)),))
         for c in mapping.channels
         if c.location.message in pack_schemas and c.location.quota and not c.variant
     ]
-    return [*groups, EntryGroup(QUOTA_PACKS, "pack", False, quota_packs)]
+    return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
 def _latest(
@@ -367,4 +342,4 @@ def _latest(
             continue
         if where.complete or where.path in reported.fields:
             best = (reported, where)
-    return None if best is None else best[1].value(best[0], channel)
+    return None if best is None else best[0].fields.get(best[1].path, best[1].missing(channel))
