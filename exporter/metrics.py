@@ -54,19 +54,8 @@ def describe(channel: Channel[Any], device: str, device_labels: Sequence[str]) -
 
 def describe_health(metric: HealthMetric) -> dict[str, Any]:
     """The row of a metric the exporter makes itself, in the same shape."""
-    return {
-        "device": metric.device,
-        "source": HEALTH_SEED_ID,
-        "metric": metric.name,
-        "kind": str(metric.kind),
-        "unit": metric.unit,
-        "scale": 1.0,
-        "help": metric.help,
-        "labels": {},
-        "label_names": list(metric.labels),
-        "states": {},
-        "bits": {},
-    }
+    channel = Channel(HEALTH_SEED_ID, metric.name, metric.kind, metric.help, None, unit=metric.unit)
+    return {**describe(channel, metric.device, ()), "label_names": list(metric.labels)}
 
 
 def _expansion_labels(channel: Channel[Any]) -> tuple[str, ...]:
