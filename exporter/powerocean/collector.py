@@ -131,15 +131,9 @@ class ConnectionState(Protocol):
     def connected(self) -> bool: ...
 
 
-class _NoConnection:
-    """Stands for the transport where there is none (benchmarks): never connected."""
-
-    connected = False
-    connects = disconnects = login_attempts = login_failures = published_requests = 0
-
-
 class PowerOceanCollector:
-    """Exports every system of ``devices`` (serial -> name)."""
+    """Exports every system of ``devices`` (serial -> name), and the state of ``connection``
+    (none in benchmarks and tests that feed the cache themselves)."""
 
     def __init__(
         self,
@@ -154,7 +148,7 @@ class PowerOceanCollector:
     ) -> None:
         self._cache = cache
         self._ingest = ingest
-        self._connection: ConnectionState = connection or _NoConnection()
+        self._connection = connection
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -197,16 +191,8 @@ class PowerOceanCollector:
         yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(last_pack_message.items()))
         yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(received.items()))
         yield POWEROCEAN_DECODE_ERRORS.family([((r,), n) for r, n in sorted(dropped.items())])
-        yield from self._connection_health()
-
-    def _connection_health(self) -> Iterator[AnyFamily]:
-        counts = self._connection
-        yield POWEROCEAN_MQTT_CONNECTED.family([((), float(counts.connected))])
-        yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
-        yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
-        logins = counts.login_attempts - counts.login_failures
-        yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
-        yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
+        if self._connection is not None:
+            yield from _connection_health(self._connection)
 
     def _shown(self, system: SystemState | None, now: float) -> dict[str, Reported]:
         """The reports of ``system`` to show, by message: the lasting ones and the fresh
@@ -217,6 +203,15 @@ class PowerOceanCollector:
 
     def _fresh(self, reported: Reported, now: float) -> bool:
         return now - reported.at <= self._stale_after
+
+
+def _connection_health(counts: ConnectionState) -> Iterator[AnyFamily]:
+    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(counts.connected))])
+    yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
+    yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
+    logins = counts.login_attempts - counts.login_failures
+    yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
+    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
 
 
 #: A device's label values and its channels' raw values.
