@@ -11,7 +11,7 @@ made once, by ``ChannelFamilies``, when the mapping is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,27 +244,15 @@ class ChannelFamilies:
             series = shown.series_of(sorted_labels, index)
             if series:  # a family with no series is not shown
                 families.series(shown.family, escape).extend(series)
-        for members in self._info:
-            for values, raws in given:
-                self._add_info(families, members, values, raws)
-
-    def _add_info(
-        self,
-        families: Families,
-        members: tuple[tuple[int, Channel[Any]], ...],
-        values: tuple[str, ...],
-        raws: Sequence[Any],
-    ) -> None:
-        """The one series the info channels ``members`` make of a device, if any has a text."""
-        texts = {
-            channel.info_label: _info_text(channel, raws[index])
-            for index, channel in members
-            if raws[index] is not None
-        }
-        if texts:
+        for members in self._info:  # one series per device, if any member has a text
             channel = members[0][1]
-            labels = zip(self.device_labels, values, strict=True)
-            families.info(channel).add({**dict(labels), **dict(channel.labels), **texts})
+            for values, raws in given:
+                texts = {
+                    c.info_label: _info_text(c, raws[i]) for i, c in members if raws[i] is not None
+                }
+                if texts:
+                    labels = dict(zip(self.device_labels, values, strict=True))
+                    families.info(channel).add({**labels, **dict(channel.labels), **texts})
 
 
 #: A device's label values (sorted by label name) and its channels' raw values.
@@ -315,11 +303,11 @@ class HealthMetric:
         family.escape = needs_escaping(v for _, values, _ in family.series for v in values)
         return family
 
-    def info(self, series: Iterable[Mapping[str, str]]) -> InfoFamily:
-        """An info family: one series with value 1 per mapping of label names to texts."""
+    def info(self, series: Iterable[Sequence[str]]) -> InfoFamily:
+        """An info family: one series with value 1 per label values (texts)."""
         family = InfoFamily(FamilyShape("info", self.name, self.help))
-        for labels in series:
-            family.add(dict(labels))
+        for values in series:
+            family.add(dict(zip(self.labels, values, strict=True)))
         return family
 
 
@@ -334,5 +322,4 @@ BUILD_INFO = HealthMetric(
 
 def build_info(version: str, revision: str, branch: str, python_version: str) -> InfoFamily:
     """``ess_exporter_build_info``: one series with value 1."""
-    values = (version, revision, branch, python_version)
-    return BUILD_INFO.info([dict(zip(BUILD_INFO.labels, values, strict=True))])
+    return BUILD_INFO.info([(version, revision, branch, python_version)])

@@ -185,7 +185,7 @@ class PowerOceanCollector:
             for serial in names
             for message, reported in systems.get(serial, SystemState()).messages.items()
         ]
-        yield POWEROCEAN_SYSTEM.info({"serial": s, "name": n} for s, n in sorted(names.items()))
+        yield POWEROCEAN_SYSTEM.info(sorted(names.items()))
         yield POWEROCEAN_UP.family([((s,), float(s in shown)) for s in sorted(names)])
         yield POWEROCEAN_LAST_MESSAGE.family(sorted(last_message))
         yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(last_pack_message.items()))
