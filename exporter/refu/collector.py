@@ -131,16 +131,13 @@ class RefuCollector:
         return [*families, *refu_health(scraped)]
 
     def links(self) -> list[tuple[str, str]]:
-        return [
-            (f"{name}: {target.address}", _probe_query(target.address))
-            for name, target in self._targets
-        ]
+        """The ``/probe`` query of each configured target, with its name and address."""
+        links = []
+        for name, target in self._targets:
+            address = target.address
+            query = {"module": self.name, "target": str(address), "unit_id": address.unit_id}
+            links.append((f"{name}: {address}", urlencode(query)))
+        return links
 
     def _within(self, allowed: float | None) -> float:
         return self._timeout if allowed is None else max(0.1, min(self._timeout, allowed))
-
-
-def _probe_query(address: Address) -> str:
-    return urlencode(
-        {"module": RefuCollector.name, "target": str(address), "unit_id": address.unit_id}
-    )
