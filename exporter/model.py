@@ -9,7 +9,6 @@ the entry and the reason.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -95,13 +94,9 @@ class Channel(Generic[Location]):
     #: fill the same series (each model sends the value in its own message).
     variant: str = ""
 
-    @functools.cached_property
+    @property
     def label_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.labels)
-
-    @functools.cached_property
-    def label_values(self) -> tuple[str, ...]:
-        return tuple(value for _, value in self.labels)
 
 
 @dataclass(frozen=True)

@@ -117,17 +117,6 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
-class ModelRules:
-    """How a system's model is told: product type codes and serial prefixes per model."""
-
-    product_types: Mapping[int, str] = field(default_factory=dict)
-    serial_prefixes: tuple[tuple[str, str], ...] = ()
-
-    def from_serial(self, serial: str) -> str:
-        return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
-
-
-@dataclass(frozen=True)
 class PowerOceanMapping:
     model: DeviceMapping[Field]
     #: Every route, by message name.
@@ -136,7 +125,9 @@ class PowerOceanMapping:
     commands: Mapping[tuple[str, int, int], Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
-    models: ModelRules
+    #: How a system's model is told: by product type code, and by serial prefix.
+    product_types: Mapping[int, str]
+    serial_prefixes: tuple[tuple[str, str], ...]
     open_api: OpenApiLayout
 
     @property
@@ -148,6 +139,10 @@ class PowerOceanMapping:
         return self.commands.get((model, cmd_func, cmd_id)) or self.commands.get(
             ("", cmd_func, cmd_id)
         )
+
+    def model_of_serial(self, serial: str) -> str:
+        """The model a serial's prefix tells; the default ("") when none does."""
+        return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
 
     def routes_of(self, schema: str) -> tuple[Route, ...]:
         """The routes whose messages are parsed with ``schema``."""
@@ -174,14 +169,14 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         if other is not route:
             raise MappingError(f"{path}: messages.{name}: same command as {other.name}")
     _check_channels(path, mapping.channels, routes)
-    rules = ModelRules(
-        {code: model for model, (codes, _) in models.items() for code in codes},
-        tuple((prefix, model) for model, (_, prefixes) in models.items() for prefix in prefixes),
+    product_types = {code: model for model, (codes, _) in models.items() for code in codes}
+    prefixes = tuple(
+        (p, model) for model, (_, model_prefixes) in models.items() for p in model_prefixes
     )
     with naming(f"{path}: open_api"):
         open_api = _open_api_layout(mapping.document.get("open_api") or {})
     ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
-    return PowerOceanMapping(mapping, routes, commands, ignored, rules, open_api)
+    return PowerOceanMapping(mapping, routes, commands, ignored, product_types, prefixes, open_api)
 
 
 def _each(

@@ -129,12 +129,12 @@ class SystemModels:
     def model_of(self, serial: str) -> str:
         """The model a frame told, else what the serial's prefix says."""
         told = self._told.get(serial)
-        return self._mapping.models.from_serial(serial) if told is None else told
+        return self._mapping.model_of_serial(serial) if told is None else told
 
     def _learn(self, serial: str, product_type: int) -> None:
         """Remember what a product type code says (a code of no listed model: the default)."""
         if self._serials is None or serial in self._serials:
-            self._told[serial] = self._mapping.models.product_types.get(product_type, "")
+            self._told[serial] = self._mapping.product_types.get(product_type, "")
 
 
 class Ingest(CacheWriter):

@@ -22,7 +22,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.samples import Sample
 
 from exporter.configfile import Config
-from exporter.metrics import dotted_version, scaled
+from exporter.metrics import dotted_version, scaling
 from exporter.model import Kind
 from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
@@ -145,7 +145,7 @@ def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **la
     name = channel.metric
     if channel.kind in (Kind.GAUGE, Kind.COUNTER):
         assert math.isclose(
-            result.value(name, **labels), scaled(value, channel.scale), rel_tol=1e-6
+            result.value(name, **labels), scaling(channel.scale)(value), rel_tol=1e-6
         ), channel.seed_id
     elif channel.kind is Kind.ENUM:
         for raw, state in channel.states.items():
@@ -153,7 +153,7 @@ def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **la
     elif channel.kind is Kind.ARRAY:
         for index, item in enumerate(value, start=1):
             got = result.value(name, **{channel.index_label: str(index)}, **labels)
-            assert math.isclose(got, scaled(item, channel.scale), rel_tol=1e-6), channel.seed_id
+            assert math.isclose(got, scaling(channel.scale)(item), rel_tol=1e-6), channel.seed_id
     elif channel.kind is Kind.INFO:
         text = dotted_version(value) if channel.text_format == "version" else str(value)
         assert result.value(name, **{channel.info_label: text}, **labels) == 1, channel.seed_id

@@ -43,7 +43,7 @@ def test_a_report_flattens_nested_and_repeated_messages() -> None:
     assert report.fields[("pcsBPhase", "volt")] == pytest.approx(237.25)
     assert report.fields[("mpptHeartBeat", 0, "mpptPv", 2, "pwr")] == 883.0
     assert report.fields[("mpptHeartBeat", 0, "mpptTempVal")] == (57.5, 57.25, 55.5)
-    assert report.lists == (("mpptHeartBeat",), ("mpptHeartBeat", 0, "mpptPv"))
+    assert report.lists == [("mpptHeartBeat",), ("mpptHeartBeat", 0, "mpptPv")]
 
 
 def test_an_empty_submessage_reports_nothing_below_it() -> None:
