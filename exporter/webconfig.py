@@ -26,10 +26,8 @@ import base64
 import binascii
 import hashlib
 import re
-import secrets
 import ssl
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,76 +98,71 @@ _HEADERS: dict[str, frozenset[str] | None] = {
 }
 #: bcrypt reads at most this many bytes of a password; longer ones are refused, never cut.
 _BCRYPT_MAX_BYTES = 72
+#: ``$2b$10$`` (the cost, 04..31) and 53 characters of salt and hash.
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}")
+#: A duration as Go writes one (``1m30s``, ``100ms``), or ``0``.
+_DURATION = re.compile(r"0|(\d+(\.\d+)?(ms|s|m|h|d))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 class RateLimit:
-    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds."""
+    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds.
+
+    Asked on the server's event loop only, so it needs no lock.
+    """
 
     def __init__(self, interval: float, burst: int) -> None:
         self._interval = interval
         self._burst = burst
         self._tokens = float(burst)
         self._at = time.monotonic()
-        self._lock = threading.Lock()
 
     def allow(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
-            self._at = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
-@dataclass
+@dataclass(frozen=True)
 class WebConfig:
     tls: ssl.SSLContext | None = None
     #: A client certificate must name one of these (DNS, IP, e-mail or URI) when set.
     allowed_sans: frozenset[str] = frozenset()
     headers: tuple[tuple[str, str], ...] = ()
-    users: dict[str, bytes] = field(default_factory=dict)
+    users: Mapping[str, bytes] = field(default_factory=dict)
     rate_limit: RateLimit | None = None
     # bcrypt is slow by design; a header that passed once is remembered by its digest.
     _accepted: set[bytes] = field(default_factory=set, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _dummy_hash: bytes = field(default=b"", repr=False)
 
     def admits_at_once(self, header: str | None) -> bool:
         """Whether a request with this Authorization header passes without a bcrypt check:
         no users are configured, or the header passed before."""
-        if not self.users:
-            return True
-        with self._lock:
-            return _digest(header) in self._accepted
+        return not self.users or _digest(header) in self._accepted
 
     def authorized(self, header: str | None) -> bool:
         """Whether a request with this Authorization header may pass.
 
         A name that is not a user, or a password bcrypt cannot take, costs one bcrypt
-        check all the same: the answer's timing does not tell user names apart.
+        check all the same, against the most costly user's hash (the cost is the 10 of
+        ``$2b$10$``): the answer's timing does not tell user names apart.
         """
         if self.admits_at_once(header):
             return True
         user, password = _basic_credentials(header)
         hashed = self.users.get(user)
         if hashed is None or len(password) > _BCRYPT_MAX_BYTES:
-            bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], self._dummy())
+            costliest = max(self.users.values(), key=lambda known: known[4:6])
+            bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], costliest)
             return False
         if not bcrypt.checkpw(password, hashed):
             return False
-        with self._lock:
-            self._accepted.add(_digest(header))
+        self._accepted.add(_digest(header))
         return True
-
-    def _dummy(self) -> bytes:
-        """A hash of a random password, as costly to check as the most costly user's (the
-        cost is the 10 of ``$2b$10$...``)."""
-        if not self._dummy_hash:
-            rounds = max(int(hashed.split(b"$")[2]) for hashed in self.users.values())
-            self._dummy_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
-        return self._dummy_hash
 
     def admits(self, certificate: Mapping[str, Any] | None) -> bool:
         """Whether a verified client certificate names one of ``allowed_sans``."""
@@ -199,40 +192,30 @@ def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
     problems = Reader(path)
     top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
-    config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
-    config.headers = _headers(problems, top.get("http_server_config"))
-    config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
     tls = problems.section(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
-    if tls:
-        config.tls = _tls_context(problems, tls)
-        config.allowed_sans = _allowed_sans(problems, tls)
+    config = WebConfig(
+        tls=_tls_context(problems, tls) if tls else None,
+        allowed_sans=_allowed_sans(problems, tls),
+        headers=_headers(problems, top.get("http_server_config")),
+        users=_users(problems, top.get("basic_auth_users")),
+        rate_limit=_rate_limit(problems, top.get("rate_limit")),
+    )
     if problems.problems:
         raise ConfigError(problems.problems)
     return config
 
 
 def _users(problems: Reader, data: Any) -> dict[str, bytes]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
+    if not isinstance(data, dict | None):
         problems.problem("basic_auth_users", "must map user names to bcrypt hashes")
         return {}
     users = {}
-    for user, hashed in data.items():
-        if not isinstance(hashed, str) or not _is_bcrypt(hashed):
-            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
-        else:
+    for user, hashed in (data or {}).items():
+        if isinstance(hashed, str) and _BCRYPT_HASH.fullmatch(hashed):
             users[str(user)] = hashed.encode()
+        else:
+            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
     return users
-
-
-def _is_bcrypt(text: str) -> bool:
-    """``$2b$10$`` and 53 characters of salt and hash; the cost is 04..31."""
-    match = _BCRYPT_HASH.fullmatch(text)
-    return match is not None and 4 <= int(match[1]) <= 31
-
-
-_BCRYPT_HASH = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 
 
 def _headers(problems: Reader, data: Any) -> tuple[tuple[str, str], ...]:
@@ -253,36 +236,22 @@ def _headers(problems: Reader, data: Any) -> tuple[tuple[str, str], ...]:
 
 def _rate_limit(problems: Reader, data: Any) -> RateLimit | None:
     section = problems.section(data, "rate_limit", ("interval", "burst"))
-    if not section:
-        return None
-    interval = _seconds(section.get("interval", "0s"))
+    interval = str(section.get("interval", "0"))
     burst = section.get("burst", 0)
-    if interval is None:
+    if not _DURATION.fullmatch(interval):
         problems.problem("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
         problems.problem("rate_limit.burst", "must be a whole number >= 0")
         return None
-    return RateLimit(interval, burst) if interval else None
-
-
-def _seconds(text: Any) -> float | None:
-    """``1m30s``, ``100ms``, ``0`` -> seconds; None when it is not a duration."""
-    text = str(text)
-    if text == "0":
-        return 0.0
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text:
-        return None
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-
-
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+    seconds = sum(
+        float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(interval)
+    )
+    return RateLimit(seconds, burst) if seconds else None
 
 
 def _tls_context(problems: Reader, tls: Mapping[str, Any]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    for step in (_load_certificate, _client_auth, _versions, _ciphers, _curve):
+    for step in (_load_certificate, _client_auth, _versions, _ciphers):
         step(problems, tls, context)
     return context
 
@@ -366,15 +335,16 @@ def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext)
 def _ciphers(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     if not problems.flag(tls, "prefer_server_cipher_suites", "tls_server_config", default=True):
         context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
-    suites = _names(problems, tls, "cipher_suites", _CIPHER_SUITES)
-    if suites:
-        context.set_ciphers(":".join(_CIPHER_SUITES[name] for name in suites))
+    if suites := _known(problems, tls, "cipher_suites", _CIPHER_SUITES):
+        context.set_ciphers(":".join(suites))
+    if curves := _known(problems, tls, "curve_preferences", _CURVES):
+        context.set_ecdh_curve(curves[0])
 
 
-def _names(
+def _known(
     problems: Reader, tls: Mapping[str, Any], key: str, known: Mapping[str, str]
 ) -> list[str]:
-    """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
+    """The OpenSSL names of a list of Go names out of ``known``; others are problems."""
     value = tls.get(key) or []
     if not isinstance(value, list):
         problems.problem(f"tls_server_config.{key}", "must be a list")
@@ -385,13 +355,7 @@ def _names(
                 f"tls_server_config.{key}",
                 f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
             )
-    return [name for name in value if name in known]
-
-
-def _curve(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    curves = _names(problems, tls, "curve_preferences", _CURVES)
-    if curves:
-        context.set_ecdh_curve(_CURVES[curves[0]])
+    return [known[name] for name in value if name in known]
 
 
 def _allowed_sans(problems: Reader, tls: Mapping[str, Any]) -> frozenset[str]:
