@@ -15,6 +15,7 @@ allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small off
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import itertools
 import logging
@@ -114,14 +115,11 @@ class ExporterApp:
     async def _metrics(self, request: web.BaseRequest) -> web.Response:
         timeout = _scrape_timeout(request)
         scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
-        accept, encoding = _wanted(request)
-
-        def write() -> tuple[list[tuple[str, str]], bytes]:
-            own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
-            families = itertools.chain(own, itertools.chain.from_iterable(scraped))
-            return exposition.answer(families, accept, encoding)
-
-        headers, body = await asyncio.get_running_loop().run_in_executor(None, write)
+        # Lazy: the collectors are asked on the worker thread, as the answer is written.
+        own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
+        write = functools.partial(exposition.answer, itertools.chain(own, *scraped))
+        loop = asyncio.get_running_loop()
+        headers, body = await loop.run_in_executor(None, write, *_wanted(request))
         return web.Response(body=body, headers=headers)
 
     async def _probe(self, request: web.BaseRequest) -> web.Response:
@@ -243,9 +241,7 @@ def default_connection_limit() -> int:
     """Half of the process's open-file limit: the other half is left for device
     connections, the broker's and files."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return 65536
-    return max(64, soft // 2)
+    return 65536 if soft == resource.RLIM_INFINITY else max(64, soft // 2)
 
 
 class HttpServer:
