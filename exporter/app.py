@@ -8,7 +8,7 @@ import os
 import platform
 from collections.abc import Iterator
 
-from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+from prometheus_client import REGISTRY
 
 from exporter import __version__
 from exporter.configfile import Config
@@ -96,18 +96,15 @@ class Exporter:
             (t.name, pool.configure(Address(t.host, t.port, t.unit_id), t.settings))
             for t in refu_config.targets
         ]
-        collectors: list[Collector] = [
-            PROCESS_COLLECTOR,
-            PLATFORM_COLLECTOR,
-            GC_COLLECTOR,
-            _BuildInfo(),
-        ]
-        self.powerocean: PowerOceanConnection | None = None
-        self.poller: QuotaPoller | None = None
+        #: Transports that run on threads of their own, in the order they start.
+        self._transports: list[PowerOceanConnection | QuotaPoller] = []
+        # prometheus_client's registry holds its process, platform and GC collectors.
+        collectors: list[Collector] = [REGISTRY, _BuildInfo()]
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean))
-        refu = RefuCollector(pool, targets, refu_config.timeout_seconds)
-        app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
+        # The devices read when Prometheus scrapes: each a /probe module.
+        modules = [RefuCollector(pool, targets, refu_config.timeout_seconds)]
+        app = ExporterApp(collectors=collectors, modules=modules, web_config=web_config)
         try:
             self.http = HttpServer(app, host, port, web_config, self._loop)
         except BaseException:
@@ -123,7 +120,8 @@ class Exporter:
         ingest: Ingest | QuotaIngest
         if config.open_api is None:
             ingest = Ingest(mapping, cache, devices, stale_after=stale_after)
-            self.powerocean = PowerOceanConnection(config, ingest, devices=devices)
+            connection = PowerOceanConnection(config, ingest, devices=devices)
+            self._transports.append(connection)
         else:
             keys = config.open_api
             api = OpenApiClient(
@@ -134,12 +132,11 @@ class Exporter:
                 ca_file=keys.ca_file,
             )
             ingest = QuotaIngest(mapping, cache, devices, stale_after=stale_after)
-            self.powerocean = PowerOceanConnection(
-                config, ingest.stream, devices=devices, open_api=api
-            )
-            self.poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
+            connection = PowerOceanConnection(config, ingest.stream, devices=devices, open_api=api)
+            poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
+            self._transports += [connection, poller]
         return PowerOceanCollector(
-            mapping, cache, ingest, self.powerocean, devices=devices, stale_after=stale_after
+            mapping, cache, ingest, connection, devices=devices, stale_after=stale_after
         )
 
     @property
@@ -148,10 +145,8 @@ class Exporter:
 
     def start(self) -> None:
         """Serve on background threads (tests, demo); HTTP is answered from construction on."""
-        if self.powerocean is not None:
-            self.powerocean.start()
-        if self.poller is not None:
-            self.poller.start()
+        for transport in self._transports:
+            transport.start()
         log.info("listening on port %d", self.port)
 
     def serve_forever(self) -> None:
@@ -161,8 +156,6 @@ class Exporter:
 
     def stop(self) -> None:
         self.http.stop()
-        if self.poller is not None:
-            self.poller.stop()
-        if self.powerocean is not None:
-            self.powerocean.stop()
+        for transport in reversed(self._transports):
+            transport.stop()
         self._loop.stop()
