@@ -21,6 +21,7 @@ from exporter import __version__, logformat
 
 if TYPE_CHECKING:
     from exporter.configfile import Config
+    from exporter.webconfig import WebConfig
 
 log = logging.getLogger("exporter")
 
@@ -43,16 +44,19 @@ def _listen_address(value: str) -> tuple[str, int]:
         _fail([f"--web.listen-address {value[:64]!r}: {exc}"])
 
 
-def _load(path: Path | None) -> Config:
-    """The configuration at ``path`` (none: the default); exits with the problems found."""
+def _load(path: Path | None, web_path: Path | None = None) -> tuple[Config, WebConfig]:
+    """The configuration at ``path`` and the web configuration at ``web_path`` (none: the
+    defaults); exits with the problems found."""
     from exporter.config import ConfigError
     from exporter.configfile import Config, load_config
     from exporter.model import MappingError
     from exporter.refu.channels import load_refu_mapping
+    from exporter.webconfig import WebConfig, load_web_config
 
     try:
-        refu_mapping = load_refu_mapping()
-        return Config() if path is None else load_config(path, refu_mapping.settings)
+        settings = load_refu_mapping().settings
+        config = Config() if path is None else load_config(path, settings)
+        return config, load_web_config(web_path) if web_path else WebConfig()
     except ConfigError as exc:
         _fail(exc.problems)
     except MappingError as exc:
@@ -91,23 +95,17 @@ def run(
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
     from exporter.app import Exporter, tune_garbage_collection
-    from exporter.config import ConfigError
-    from exporter.webconfig import WebConfig, load_web_config
 
     logformat.configure(log_level, log_format)
     tune_garbage_collection()
     host, port = _listen_address(listen)
-    config = _load(config_path)
-    try:
-        web_config = load_web_config(web_config_path) if web_config_path else WebConfig()
-    except ConfigError as exc:
-        _fail(exc.problems)
+    config, web_config = _load(config_path, web_config_path)
     try:
         exporter = Exporter(config, host=host, port=port, web_config=web_config)
     except OSError as exc:  # port in use, host not resolvable or not local
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {reason}"])
-    if not config.has_devices:
+    if not config.refu.targets and config.powerocean is None:
         log.warning(
             "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
             "and the exporter's own metrics",

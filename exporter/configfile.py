@@ -18,11 +18,6 @@ class Config:
     refu: RefuConfig = field(default_factory=RefuConfig)
     powerocean: PowerOceanConfig | None = None
 
-    @property
-    def has_devices(self) -> bool:
-        """False when only ``/probe`` and the exporter's own metrics can be served."""
-        return bool(self.refu.targets) or self.powerocean is not None
-
 
 def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
