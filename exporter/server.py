@@ -15,6 +15,7 @@ allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small off
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import html
 import itertools
@@ -75,8 +76,7 @@ class ExporterApp:
 
     async def __call__(self, request: web.BaseRequest) -> web.Response:
         response = await self._route(request)
-        for name, value in self._web_config.headers:
-            response.headers[name] = value
+        response.headers.update(self._web_config.headers)
         return response
 
     async def _route(self, request: web.BaseRequest) -> web.Response:
@@ -146,13 +146,10 @@ def _scrape_timeout(request: web.BaseRequest) -> float | None:
     header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
     if not header:
         return None
-    try:
-        allowed = float(header)
-    except ValueError:
-        allowed = math.nan
-    if not math.isfinite(allowed):
-        raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
-    return allowed - TIMEOUT_OFFSET_SECONDS
+    with contextlib.suppress(ValueError):
+        if math.isfinite(allowed := float(header)):
+            return allowed - TIMEOUT_OFFSET_SECONDS
+    raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
 
 
 def _not_get(method: str) -> web.Response:
