@@ -166,18 +166,15 @@ def decode(source: Any, topic: str | None) -> None:
 @main.group()
 def simulate() -> None:
     """Simulated devices, for the demo and for tests."""
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @simulate.command("refu")
 @click.option("--listen", default="127.0.0.1:5020", help="HOST:PORT")
 @click.option(
-    "--delay",
-    "delay_seconds",
-    type=float,
-    default=0.0,
-    help="Seconds to wait before each answer (a slow link).",
+    "--delay", type=float, default=0.0, help="Seconds to wait before each answer (a slow link)."
 )
-def simulate_refu(listen: str, delay_seconds: float) -> None:
+def simulate_refu(listen: str, delay: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
     import asyncio
 
@@ -185,9 +182,8 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     from exporter.refu.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.refu import RefuSimulator
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
-    simulator = RefuSimulator(host, port, delay_seconds=delay_seconds)
+    simulator = RefuSimulator(host, port, delay_seconds=delay)
     click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(simulator.serve_forever())
@@ -212,7 +208,6 @@ def simulate_powerocean(
 
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     publisher = PowerOceanPublisher(
         broker, serial, interval=interval, model=MODELS[model](), open_api_account=account
     )
