@@ -30,7 +30,7 @@ from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
-from exporter.server import ExporterApp, HttpServer
+from exporter.server import HttpServer
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,6 @@ class Exporter:
         web_config: WebConfig | None = None,
         refu_mapping: RefuMapping | None = None,
     ) -> None:
-        web_config = web_config or WebConfig()
         # HTTP and device reads share one event loop, on a thread of its own.
         self._loop = EventLoopThread("asyncio")
         refu_config = config.refu
@@ -104,9 +103,10 @@ class Exporter:
             collectors.append(self._powerocean(config.powerocean))
         # The devices read when Prometheus scrapes: each a /probe module.
         modules = [RefuCollector(pool, targets, refu_config.timeout_seconds)]
-        app = ExporterApp(collectors=collectors, modules=modules, web_config=web_config)
         try:
-            self.http = HttpServer(app, host, port, web_config, self._loop)
+            self.http = HttpServer(
+                host, port, self._loop, web_config, collectors=collectors, modules=modules
+            )
         except BaseException:
             self._loop.stop()
             raise

@@ -54,88 +54,6 @@ UNREADABLE_REQUEST = (
 )
 
 
-class ExporterApp:
-    """What every endpoint answers, as an aiohttp request handler.
-
-    ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
-    scraped) adds its configured devices there and answers ``/probe?module=<name>``.
-    ``collectors`` are synchronous: they are collected and written on a worker thread, so a
-    large ``/metrics`` does not hold up the event loop.
-    """
-
-    def __init__(
-        self,
-        *,
-        collectors: Iterable[Collector],
-        modules: Iterable[ScrapeModule] = (),
-        web_config: WebConfig | None = None,
-    ) -> None:
-        self._collectors = list(collectors)
-        self._modules = {module.name: module for module in modules}
-        self._web_config = web_config or WebConfig()
-
-    async def __call__(self, request: web.BaseRequest) -> web.Response:
-        response = await self._route(request)
-        response.headers.update(self._web_config.headers)
-        return response
-
-    async def _route(self, request: web.BaseRequest) -> web.Response:
-        limit = self._web_config.rate_limit
-        if limit is not None and not limit.allow():
-            return _text(429, "Too many requests\n")
-        if not await self._authorized(request.headers.get("Authorization")):
-            return web.Response(
-                status=401,
-                text="Unauthorized\n",
-                headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
-            )
-        path = request.path
-        if path in ("/metrics", "/probe") and request.method != "GET":
-            return _not_get(request.method)
-        try:
-            if path == "/metrics":
-                return await self._metrics(request)
-            if path == "/probe":
-                return await self._probe(request)
-        except BadRequest as exc:
-            return _text(400, f"{exc}\n")
-        if path in ("/-/healthy", "/-/ready"):
-            return _text(200, "Healthy\n")
-        if path == "/":
-            return _landing_page(self._modules.values())
-        return _text(404, "Not found\n")
-
-    async def _authorized(self, header: str | None) -> bool:
-        """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
-        if self._web_config.admits_at_once(header):
-            return True
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._web_config.authorized, header)
-
-    async def _metrics(self, request: web.BaseRequest) -> web.Response:
-        timeout = _scrape_timeout(request)
-        scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
-        # Lazy: the collectors are asked on the worker thread, as the answer is written.
-        own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
-        write = functools.partial(exposition.answer, itertools.chain(own, *scraped))
-        loop = asyncio.get_running_loop()
-        headers, body = await loop.run_in_executor(None, write, *_wanted(request))
-        return web.Response(body=body, headers=headers)
-
-    async def _probe(self, request: web.BaseRequest) -> web.Response:
-        params = {name: request.query.getall(name)[-1] for name in request.query}
-        # Without a module, the only one there is (as with blackbox_exporter's default).
-        only = next(iter(self._modules)) if len(self._modules) == 1 else ""
-        name = params.get("module") or only
-        module = self._modules.get(name)
-        if module is None:
-            known = ", ".join(sorted(self._modules)) or "none"
-            raise BadRequest(f"unknown module {name!r} (known: {known})")
-        families = await module.probe(params, _scrape_timeout(request))
-        headers, body = exposition.answer(families, *_wanted(request))
-        return web.Response(body=body, headers=headers)
-
-
 def _wanted(request: web.BaseRequest) -> tuple[str | None, str | None]:
     """The client's Accept and Accept-Encoding headers."""
     return request.headers.get("Accept"), request.headers.get("Accept-Encoding")
@@ -242,7 +160,12 @@ def default_connection_limit() -> int:
 
 
 class HttpServer:
-    """Serves an ``ExporterApp`` on ``loop``; listens from construction on.
+    """The exporter's endpoints, served on ``loop``; listens from construction on.
+
+    ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
+    scraped) adds its configured devices there and answers ``/probe?module=<name>``.
+    ``collectors`` are synchronous: they are collected and written on a worker thread, so a
+    large ``/metrics`` does not hold up the event loop.
 
     One ``_Connection`` per client, at most ``max_connections`` of them open, and only
     clients whose certificate the web config admits. A connection past the limit closes the
@@ -251,17 +174,19 @@ class HttpServer:
 
     def __init__(
         self,
-        app: ExporterApp,
         host: str,
         port: int,
-        web_config: WebConfig,
         loop: EventLoopThread,
+        web_config: WebConfig | None = None,
         *,
+        collectors: Iterable[Collector],
+        modules: Iterable[ScrapeModule] = (),
         idle_seconds: float = IDLE_SECONDS,
         max_connections: int | None = None,
     ) -> None:
-        self._app = app
-        self._web_config = web_config
+        self._collectors = list(collectors)
+        self._modules = {module.name: module for module in modules}
+        self._web_config = web_config = web_config or WebConfig()
         self._limit = default_connection_limit() if max_connections is None else max_connections
         self._loop = loop
         self._stopped = threading.Event()
@@ -313,9 +238,67 @@ class HttpServer:
         transport = request.transport
         self._count(transport, 1)
         try:
-            return await self._app(request)
+            response = await self._route(request)
         finally:
             self._count(transport, -1)
+        response.headers.update(self._web_config.headers)
+        return response
+
+    async def _route(self, request: web.BaseRequest) -> web.Response:
+        limit = self._web_config.rate_limit
+        if limit is not None and not limit.allow():
+            return _text(429, "Too many requests\n")
+        if not await self._authorized(request.headers.get("Authorization")):
+            return web.Response(
+                status=401,
+                text="Unauthorized\n",
+                headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
+            )
+        path = request.path
+        if path in ("/metrics", "/probe") and request.method != "GET":
+            return _not_get(request.method)
+        try:
+            if path == "/metrics":
+                return await self._metrics(request)
+            if path == "/probe":
+                return await self._probe(request)
+        except BadRequest as exc:
+            return _text(400, f"{exc}\n")
+        if path in ("/-/healthy", "/-/ready"):
+            return _text(200, "Healthy\n")
+        if path == "/":
+            return _landing_page(self._modules.values())
+        return _text(404, "Not found\n")
+
+    async def _authorized(self, header: str | None) -> bool:
+        """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
+        if self._web_config.admits_at_once(header):
+            return True
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._web_config.authorized, header)
+
+    async def _metrics(self, request: web.BaseRequest) -> web.Response:
+        timeout = _scrape_timeout(request)
+        scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
+        # Lazy: the collectors are asked on the worker thread, as the answer is written.
+        own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
+        write = functools.partial(exposition.answer, itertools.chain(own, *scraped))
+        loop = asyncio.get_running_loop()
+        headers, body = await loop.run_in_executor(None, write, *_wanted(request))
+        return web.Response(body=body, headers=headers)
+
+    async def _probe(self, request: web.BaseRequest) -> web.Response:
+        params = {name: request.query.getall(name)[-1] for name in request.query}
+        # Without a module, the only one there is (as with blackbox_exporter's default).
+        only = next(iter(self._modules)) if len(self._modules) == 1 else ""
+        name = params.get("module") or only
+        module = self._modules.get(name)
+        if module is None:
+            known = ", ".join(sorted(self._modules)) or "none"
+            raise BadRequest(f"unknown module {name!r} (known: {known})")
+        families = await module.probe(params, _scrape_timeout(request))
+        headers, body = exposition.answer(families, *_wanted(request))
+        return web.Response(body=body, headers=headers)
 
     def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
         if transport in self._in_flight:
