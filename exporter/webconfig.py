@@ -38,7 +38,8 @@ import bcrypt
 
 from exporter.config import ConfigError, Reader, read_document
 
-_TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
+_TLS = "tls_server_config"
+_TOP_KEYS = (_TLS, "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
     "cert",
     "key",
@@ -61,8 +62,6 @@ _CLIENT_AUTH = {
     "RequireAnyClientCert": ssl.CERT_REQUIRED,
     "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
-#: client_allowed_sans needs a certificate on every connection.
-_SANS_NEED = ("RequireAnyClientCert", "RequireAndVerifyClientCert")
 _VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
@@ -192,7 +191,7 @@ def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
     problems = Reader(path)
     top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
-    tls = problems.section(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
+    tls = problems.section(top.get(_TLS), _TLS, _TLS_KEYS)
     config = WebConfig(
         tls=_tls_context(problems, tls) if tls else None,
         allowed_sans=_allowed_sans(problems, tls),
@@ -259,22 +258,19 @@ def _tls_context(problems: Reader, tls: Mapping[str, Any]) -> ssl.SSLContext:
 def _load_certificate(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
         if (inline in tls) == (file_key in tls):
-            problems.problem(
-                f"tls_server_config.{file_key}", f"needs exactly one of {file_key} or {inline}"
-            )
+            problems.problem(f"{_TLS}.{file_key}", f"needs exactly one of {file_key} or {inline}")
             return
     try:
         with tempfile.TemporaryDirectory() as folder:
             cert, key = (
-                problems.file(tls, f"{name}_file", "tls_server_config")
-                or _written(folder, name, tls.get(name))
+                problems.file(tls, f"{name}_file", _TLS) or _written(folder, name, tls.get(name))
                 for name in ("cert", "key")
             )
             if cert and key:
                 context.load_cert_chain(cert, key)
     except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
         reason = getattr(exc, "reason", None) or exc.strerror or exc
-        problems.problem("tls_server_config", f"certificate and key do not load together: {reason}")
+        problems.problem(_TLS, f"certificate and key do not load together: {reason}")
 
 
 def _written(folder: str, name: str, text: Any) -> Path | None:
@@ -288,31 +284,27 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
 
 
 def _client_auth(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    kind = tls.get("client_auth_type", "NoClientCert")
+    kind = str(tls.get("client_auth_type", "NoClientCert"))
     has_ca = "client_ca_file" in tls or "client_ca" in tls
     if kind not in _CLIENT_AUTH:
-        problems.problem(
-            "tls_server_config.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}"
-        )
+        problems.problem(f"{_TLS}.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}")
     elif kind == "NoClientCert" and has_ca:
-        problems.problem(
-            "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
-        )
+        problems.problem(f"{_TLS}.client_ca_file", "set, but client_auth_type is NoClientCert")
     elif kind != "NoClientCert" and not has_ca:
         problems.problem(
-            "tls_server_config.client_auth_type",
+            f"{_TLS}.client_auth_type",
             f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
         )
     elif kind != "NoClientCert":
         try:
-            ca_file = problems.file(tls, "client_ca_file", "tls_server_config")
+            ca_file = problems.file(tls, "client_ca_file", _TLS)
             if ca_file is not None:
                 context.load_verify_locations(cafile=ca_file)
             elif isinstance(tls.get("client_ca"), str):
                 context.load_verify_locations(cadata=tls["client_ca"])
             context.verify_mode = _CLIENT_AUTH[kind]
         except (ssl.SSLError, OSError, ValueError) as exc:
-            problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
+            problems.problem(f"{_TLS}.client_ca_file", f"cannot load: {exc}")
 
 
 def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
@@ -320,20 +312,20 @@ def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext)
         ("min_version", "TLS12", "minimum_version"),
         ("max_version", "TLS13", "maximum_version"),
     ):
-        name = tls.get(key, default)
+        name = str(tls.get(key, default))
         if name not in _VERSIONS:
-            problems.problem(f"tls_server_config.{key}", f"must be one of {', '.join(_VERSIONS)}")
+            problems.problem(f"{_TLS}.{key}", f"must be one of {', '.join(_VERSIONS)}")
             continue
         try:
             setattr(context, attribute, _VERSIONS[name])
         except (ValueError, ssl.SSLError) as exc:
-            problems.problem(f"tls_server_config.{key}", f"not available here: {exc}")
+            problems.problem(f"{_TLS}.{key}", f"not available here: {exc}")
     if context.minimum_version > context.maximum_version:
-        problems.problem("tls_server_config.min_version", "is above max_version")
+        problems.problem(f"{_TLS}.min_version", "is above max_version")
 
 
 def _ciphers(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    if not problems.flag(tls, "prefer_server_cipher_suites", "tls_server_config", default=True):
+    if not problems.flag(tls, "prefer_server_cipher_suites", _TLS, default=True):
         context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     if suites := _known(problems, tls, "cipher_suites", _CIPHER_SUITES):
         context.set_ciphers(":".join(suites))
@@ -347,25 +339,27 @@ def _known(
     """The OpenSSL names of a list of Go names out of ``known``; others are problems."""
     value = tls.get(key) or []
     if not isinstance(value, list):
-        problems.problem(f"tls_server_config.{key}", "must be a list")
+        problems.problem(f"{_TLS}.{key}", "must be a list")
         return []
-    for name in value:
+    names = [str(name) for name in value]
+    for name in names:
         if name not in known:
             problems.problem(
-                f"tls_server_config.{key}",
+                f"{_TLS}.{key}",
                 f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
             )
-    return [known[name] for name in value if name in known]
+    return [known[name] for name in names if name in known]
 
 
 def _allowed_sans(problems: Reader, tls: Mapping[str, Any]) -> frozenset[str]:
     sans = tls.get("client_allowed_sans") or []
     if not isinstance(sans, list) or not all(isinstance(s, str) for s in sans):
-        problems.problem("tls_server_config.client_allowed_sans", "must be a list of names")
+        problems.problem(f"{_TLS}.client_allowed_sans", "must be a list of names")
         return frozenset()
-    if sans and tls.get("client_auth_type") not in _SANS_NEED:
+    # Only a certificate asked of every client can name one of them.
+    if sans and _CLIENT_AUTH.get(str(tls.get("client_auth_type"))) != ssl.CERT_REQUIRED:
         problems.problem(
-            "tls_server_config.client_allowed_sans",
-            f"needs client_auth_type {' or '.join(_SANS_NEED)}",
+            f"{_TLS}.client_allowed_sans",
+            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
         )
     return frozenset(sans)
