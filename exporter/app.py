@@ -110,6 +110,7 @@ class Exporter:
         except BaseException:
             self._loop.stop()
             raise
+        self.port = self.http.port
 
     def _powerocean(self, config: PowerOceanConfig) -> PowerOceanCollector:
         """The PowerOcean transport for the configured mode, its ingest and its collector."""
@@ -138,10 +139,6 @@ class Exporter:
         return PowerOceanCollector(
             mapping, cache, ingest, connection, devices=devices, stale_after=stale_after
         )
-
-    @property
-    def port(self) -> int:
-        return self.http.port
 
     def start(self) -> None:
         """Serve on background threads (tests, demo); HTTP is answered from construction on."""

@@ -152,13 +152,6 @@ class _Connection(web.RequestHandler):
         return response
 
 
-def default_connection_limit() -> int:
-    """Half of the process's open-file limit: the other half is left for device
-    connections, the broker's and files."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return 65536 if soft == resource.RLIM_INFINITY else max(64, soft // 2)
-
-
 class HttpServer:
     """The exporter's endpoints, served on ``loop``; listens from construction on.
 
@@ -187,7 +180,10 @@ class HttpServer:
         self._collectors = list(collectors)
         self._modules = {module.name: module for module in modules}
         self._web_config = web_config = web_config or WebConfig()
-        self._limit = default_connection_limit() if max_connections is None else max_connections
+        if max_connections is None:  # half the open-file limit: the rest is for devices and files
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            max_connections = 65536 if soft == resource.RLIM_INFINITY else max(64, soft // 2)
+        self._limit = max_connections
         self._loop = loop
         self._stopped = threading.Event()
         #: Open connections, the longest-open first, each with its requests in flight.
@@ -216,10 +212,7 @@ class HttpServer:
                 ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if tls else None,
             )
         )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.sockets[0].getsockname()[1])
+        self.port = int(self._server.sockets[0].getsockname()[1])
 
     def serve_forever(self) -> None:
         """Wait until ``stop`` (the loop serves on its own thread)."""
