@@ -22,7 +22,6 @@ import itertools
 import logging
 import math
 import resource
-import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -185,7 +184,6 @@ class HttpServer:
             max_connections = 65536 if soft == resource.RLIM_INFINITY else max(64, soft // 2)
         self._limit = max_connections
         self._loop = loop
-        self._stopped = threading.Event()
         #: Open connections, the longest-open first, each with its requests in flight.
         self._in_flight: dict[asyncio.BaseTransport, int] = {}
         #: aiohttp's low-level server, the manager of every connection.
@@ -214,13 +212,8 @@ class HttpServer:
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
 
-    def serve_forever(self) -> None:
-        """Wait until ``stop`` (the loop serves on its own thread)."""
-        self._stopped.wait()
-
     def stop(self) -> None:
         self._loop.run(self._close())
-        self._stopped.set()
 
     async def _close(self) -> None:
         self._server.close()
