@@ -123,17 +123,13 @@ class _Connection(web.RequestHandler):
     def __init__(self, server: HttpServer, **options: Any) -> None:
         super().__init__(server.aiohttp_server, **options)
         self._http_server = server
-        # Kept to report the close: aiohttp forgets its transport once it closes it.
-        self._socket: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self._socket = transport
-        self._http_server.opened(transport)
+        self._http_server.opened(self, transport)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._socket is not None:
-            self._http_server.closed(self._socket)
+        self._http_server.closed(self)
         super().connection_lost(exc)
 
     def handle_error(
@@ -185,7 +181,7 @@ class HttpServer:
         self._limit = max_connections
         self._loop = loop
         #: Open connections, the longest-open first, each with its requests in flight.
-        self._in_flight: dict[asyncio.BaseTransport, int] = {}
+        self._in_flight: dict[web.RequestHandler, int] = {}
         #: aiohttp's low-level server, the manager of every connection.
         self.aiohttp_server = web.Server(self._serve, loop=loop.loop)
 
@@ -221,12 +217,11 @@ class HttpServer:
         await self._server.wait_closed()
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
-        transport = request.transport
-        self._count(transport, 1)
+        self._count(request.protocol, 1)
         try:
             response = await self._route(request)
         finally:
-            self._count(transport, -1)
+            self._count(request.protocol, -1)
         response.headers.update(self._web_config.headers)
         return response
 
@@ -286,21 +281,21 @@ class HttpServer:
         headers, body = exposition.answer(families, *_wanted(request))
         return web.Response(body=body, headers=headers)
 
-    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
-        if transport in self._in_flight:
-            self._in_flight[transport] += change
+    def _count(self, connection: web.RequestHandler, change: int) -> None:
+        if connection in self._in_flight:
+            self._in_flight[connection] += change
 
-    def opened(self, transport: asyncio.BaseTransport) -> None:
+    def opened(self, connection: _Connection, transport: asyncio.BaseTransport) -> None:
         if not self._web_config.admits(transport.get_extra_info("peercert")):
             peer = transport.get_extra_info("peername") or ("a client",)
             log.warning("client certificate of %s names none of client_allowed_sans", peer[0])
             transport.close()
             return
-        self._in_flight[transport] = 0
+        self._in_flight[connection] = 0
         if len(self._in_flight) > self._limit:
-            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
+            idle = next((c for c, busy in self._in_flight.items() if not busy), connection)
             log.debug("%d connections open: closing the longest-open idle one", self._limit)
-            idle.close()
+            idle.force_close()
 
-    def closed(self, transport: asyncio.BaseTransport) -> None:
-        self._in_flight.pop(transport, None)
+    def closed(self, connection: _Connection) -> None:
+        self._in_flight.pop(connection, None)
