@@ -24,9 +24,7 @@ def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = N
     reader = Reader(path)
     top = reader.section(read_document(path), "", ("refu", "powerocean"))
     refu = read_refu_section(reader, top.get("refu"), refu_settings or {})
-    powerocean = None
-    if "powerocean" in top:
-        powerocean = read_powerocean_section(reader, top["powerocean"])
+    powerocean = read_powerocean_section(reader, top["powerocean"]) if "powerocean" in top else None
     if reader.problems:
         raise ConfigError(reader.problems)
     return Config(refu=refu, powerocean=powerocean)
