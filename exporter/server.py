@@ -46,6 +46,8 @@ IDLE_SECONDS = 60.0
 TLS_HANDSHAKE_SECONDS = 10.0
 #: The longest request line and header line read (aiohttp's default).
 MAX_LINE_BYTES = 8190
+#: The headers of a 401: the credentials Prometheus is asked for.
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ess-exporter"'}
 #: The answer to a request that cannot be parsed (HTTP 400).
 UNREADABLE_REQUEST = (
     "Bad Request: cannot parse the request (malformed, too many headers, or a request line "
@@ -78,10 +80,6 @@ def _not_get(method: str) -> web.Response:
     return web.Response(status=405, text=body, headers=allow)
 
 
-def _text(status: int, body: str) -> web.Response:
-    return web.Response(status=status, text=body, charset="utf-8")
-
-
 def _landing_page(modules: Collection[ScrapeModule]) -> web.Response:
     names = ", ".join(html.escape(module.name) for module in modules) or "none"
     sections = "".join(_module_section(module) for module in modules)
@@ -98,7 +96,7 @@ def _landing_page(modules: Collection[ScrapeModule]) -> web.Response:
 {sections}
 </body></html>
 """
-    return web.Response(text=body, content_type="text/html", charset="utf-8")
+    return web.Response(text=body, content_type="text/html")  # charset: UTF-8, the default
 
 
 def _module_section(module: ScrapeModule) -> str:
@@ -142,7 +140,7 @@ class _Connection(web.RequestHandler):
         if message is None:  # the exporter failed (500) or ran out of time (504)
             return super().handle_error(request, status, exc)
         log.debug("unreadable request from %s", request.remote)
-        response = _text(status, UNREADABLE_REQUEST)
+        response = web.Response(status=status, text=UNREADABLE_REQUEST)
         response.force_close()
         return response
 
@@ -228,13 +226,9 @@ class HttpServer:
     async def _route(self, request: web.BaseRequest) -> web.Response:
         limit = self._web_config.rate_limit
         if limit is not None and not limit.allow():
-            return _text(429, "Too many requests\n")
+            return web.Response(status=429, text="Too many requests\n")
         if not await self._authorized(request.headers.get("Authorization")):
-            return web.Response(
-                status=401,
-                text="Unauthorized\n",
-                headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
-            )
+            return web.Response(status=401, text="Unauthorized\n", headers=_CHALLENGE)
         path = request.path
         if path in ("/metrics", "/probe") and request.method != "GET":
             return _not_get(request.method)
@@ -244,12 +238,12 @@ class HttpServer:
             if path == "/probe":
                 return await self._probe(request)
         except BadRequest as exc:
-            return _text(400, f"{exc}\n")
+            return web.Response(status=400, text=f"{exc}\n")
         if path in ("/-/healthy", "/-/ready"):
-            return _text(200, "Healthy\n")
+            return web.Response(status=200, text="Healthy\n")
         if path == "/":
             return _landing_page(self._modules.values())
-        return _text(404, "Not found\n")
+        return web.Response(status=404, text="Not found\n")
 
     async def _authorized(self, header: str | None) -> bool:
         """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
