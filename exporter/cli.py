@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -204,8 +205,6 @@ def simulate_powerocean(
     broker: str, serial: str, interval: float, model: str, account: str | None
 ) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
-    import threading
-
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
     publisher = PowerOceanPublisher(

@@ -148,14 +148,11 @@ class _Connection(web.RequestHandler):
 class HttpServer:
     """The exporter's endpoints, served on ``loop``; listens from construction on.
 
-    ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
-    scraped) adds its configured devices there and answers ``/probe?module=<name>``.
-    ``collectors`` are synchronous: they are collected and written on a worker thread, so a
-    large ``/metrics`` does not hold up the event loop.
-
-    One ``_Connection`` per client, at most ``max_connections`` of them open, and only
-    clients whose certificate the web config admits. A connection past the limit closes the
-    longest-open one that has no request in flight, or itself when every other one is busy.
+    ``collectors`` are always on ``/metrics``, collected and written on a worker thread (they
+    are synchronous); each of ``modules`` adds its devices there and answers
+    ``/probe?module=<name>``. One ``_Connection`` per client whose certificate the web config
+    admits; one past ``max_connections`` closes the longest-open one with no request in
+    flight, or itself when every other one is busy.
     """
 
     def __init__(

@@ -120,10 +120,9 @@ class RateLimit:
         now = time.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
         self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+        if allowed := self._tokens >= 1:
+            self._tokens -= 1
+        return allowed
 
 
 @dataclass(frozen=True)
@@ -241,9 +240,8 @@ def _rate_limit(problems: Reader, data: Any) -> RateLimit | None:
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
         problems.problem("rate_limit.burst", "must be a whole number >= 0")
         return None
-    seconds = sum(
-        float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(interval)
-    )
+    parts = _DURATION_PART.findall(interval)
+    seconds = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
     return RateLimit(seconds, burst) if seconds else None
 
 
