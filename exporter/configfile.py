@@ -18,20 +18,13 @@ class Config:
     refu: RefuConfig = field(default_factory=RefuConfig)
     powerocean: PowerOceanConfig | None = None
 
-    @property
-    def has_devices(self) -> bool:
-        """False when only ``/probe`` and the exporter's own metrics can be served."""
-        return bool(self.refu.targets) or self.powerocean is not None
-
 
 def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
     reader = Reader(path)
     top = reader.section(read_document(path), "", ("refu", "powerocean"))
     refu = read_refu_section(reader, top.get("refu"), refu_settings or {})
-    powerocean = None
-    if "powerocean" in top:
-        powerocean = read_powerocean_section(reader, top["powerocean"])
+    powerocean = read_powerocean_section(reader, top["powerocean"]) if "powerocean" in top else None
     if reader.problems:
         raise ConfigError(reader.problems)
     return Config(refu=refu, powerocean=powerocean)
