@@ -168,7 +168,7 @@ class _Shown:
             if self.channel.kind is Kind.ARRAY:
                 series += [
                     (self.numbered, self._numbered(labels, number), scale(value))
-                    for number, value in enumerate(raw, start=1)
+                    for number, value in enumerate(raw, start=self.channel.first_index)
                     if value not in missing
                 ]
             elif raw in missing:

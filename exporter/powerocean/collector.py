@@ -17,7 +17,12 @@ from exporter.exposition import AnyFamily
 from exporter.metrics import ChannelFamilies, Families, HealthMetric
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
-from exporter.powerocean.channels import FieldPath, PowerOceanChannel, PowerOceanMapping
+from exporter.powerocean.channels import (
+    INTEGRATED_ENERGY,
+    FieldPath,
+    PowerOceanChannel,
+    PowerOceanMapping,
+)
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
@@ -114,8 +119,12 @@ POWEROCEAN_HEALTH = (
 )
 
 
-class IngestCounts(Protocol):
+class IngestState(Protocol):
+    """What the ingest keeps besides the cache: its counts, and the integrated energy."""
+
     def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
+
+    def energy(self) -> dict[str, Reported]: ...
 
 
 class ConnectionState(Protocol):
@@ -139,7 +148,7 @@ class PowerOceanCollector:
         self,
         mapping: PowerOceanMapping,
         cache: MessageCache,
-        ingest: IngestCounts,
+        ingest: IngestState,
         connection: ConnectionState | None,
         *,
         devices: Devices,
@@ -164,6 +173,9 @@ class PowerOceanCollector:
         names = self._devices.names()
         #: The reports shown of each system that is up.
         shown = {s: reports for s in sorted(names) if (reports := self._shown(systems.get(s), now))}
+        for serial, energy in self._ingest.energy().items():
+            if serial in shown:
+                shown[serial][INTEGRATED_ENERGY] = energy
         families = Families()
         for group in self._system_groups:
             rows = [((s,), raws) for s, r in shown.items() if (raws := group.raws(r)) is not None]
@@ -249,6 +261,7 @@ class ChannelGroup:
         self.label = label
         self.lasting = lasting
         self.fields = tuple(fields for _, fields in channels)
+        self._summed = [i for i, (c, _) in enumerate(channels) if c.location.summed]
         device_labels = ("serial", label) if label else ("serial",)
         self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
         #: Each channel's path and value when left out (``MessageField.missing``), by message.
@@ -265,15 +278,25 @@ class ChannelGroup:
             return None
         if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
             return self.read(sent[0], shown[sent[0]])
-        return [
-            _latest(shown, fields, channel)
-            for channel, fields in zip(self.channels.channels, self.fields, strict=True)
-        ]
+        return self._summing(
+            [
+                _latest(shown, fields, channel)
+                for channel, fields in zip(self.channels.channels, self.fields, strict=True)
+            ]
+        )
 
     def read(self, message: str, reported: Reported) -> list[Value | None]:
         """The raw value of each channel in one report of ``message`` (or of an entry)."""
         fields = reported.fields
-        return [fields.get(path, missing) for path, missing in self._reads[message]]
+        return self._summing([fields.get(path, missing) for path, missing in self._reads[message]])
+
+    def _summing(self, raws: list[Value | None]) -> list[Value | None]:
+        """``raws`` with the lists of summed channels (``Field.summed``) added up."""
+        for index in self._summed:
+            value = raws[index]
+            if isinstance(value, tuple):
+                raws[index] = sum(value)
+        return raws
 
 
 def _system_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
@@ -292,6 +315,8 @@ def _system_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
 def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[MessageField, ...]:
     """Every message a system channel may be read from: app messages, then the Open API's."""
     field = channel.location
+    if field.message == INTEGRATED_ENERGY:
+        return (MessageField(INTEGRATED_ENERGY, field.path),)
     fields = [
         MessageField(route.name, field.path, route.complete)
         for route in mapping.routes_of(field.message)

@@ -15,9 +15,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
 
-from exporter.powerocean.cache import MessageCache
-from exporter.powerocean.channels import PowerOceanMapping
+from exporter.powerocean.cache import MessageCache, Reported
+from exporter.powerocean.channels import EnergyIntegration, FieldPath, PowerOceanMapping
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
+from exporter.powerocean.energy import EnergyCounters
 from exporter.powerocean.wire import DecodeError, Frame, serial_from_topic, split_payload
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class CacheWriter:
 
     Every drop reason in ``reasons`` is counted from the start, so its series exists before
     the first drop. An entry (pack, component ...) that finds no room evicts the entries of
-    its message silent for ``stale_after``.
+    its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
+    arrive.
     """
 
     def __init__(
@@ -57,8 +59,10 @@ class CacheWriter:
         *,
         stale_after: float,
         clock: Callable[[], float],
+        energy: EnergyIntegration | None = None,
     ) -> None:
         self._cache = cache
+        self._energy = EnergyCounters(energy or EnergyIntegration())
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -71,19 +75,38 @@ class CacheWriter:
         with self._counts_lock:
             return dict(self._dropped), dict(self._received)
 
+    def energy(self) -> dict[str, Reported]:
+        """The integrated energy of each system (``energy.EnergyCounters.snapshot``)."""
+        return self._energy.snapshot()
+
     def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
-        self._cache.update(serial, message, report, self._clock(), replace=replace)
+        now = self._clock()
+        self._cache.update(serial, message, report, now, replace=replace)
+        self._energy.add(serial, message, report.fields, now)
         self._receive(serial, message)
 
     def _store_entries(
-        self, serial: str, message: str, entries: Iterable[tuple[str, Report]], *, replace: bool
+        self,
+        serial: str,
+        message: str,
+        entries: Iterable[tuple[str, Report]],
+        *,
+        replace: bool,
+        newest_by: FieldPath | None = None,
     ) -> None:
         """Store each (entry name, report); any that finds no room is "too_many_entries"."""
-        update = self._cache.update_entry
         now = self._clock()
-        forget_before = now - self._stale_after
         stored = [
-            update(serial, message, name, report, now, forget_before=forget_before, replace=replace)
+            self._cache.update_entry(
+                serial,
+                message,
+                name,
+                report,
+                now,
+                forget_before=now - self._stale_after,
+                replace=replace,
+                newest_by=newest_by,
+            )
             for name, report in entries
         ]
         if not all(stored):
@@ -153,7 +176,14 @@ class Ingest(CacheWriter):
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
+        super().__init__(
+            cache,
+            devices,
+            DROP_REASONS,
+            stale_after=stale_after,
+            clock=clock,
+            energy=mapping.energy,
+        )
         self._mapping = mapping
         self._models = SystemModels(mapping, devices)
 
@@ -186,5 +216,8 @@ class Ingest(CacheWriter):
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
         else:
             self._store(system, route.name, _ARRIVAL)
-            self._store_entries(system, route.name, decoded.reports, replace=route.complete)
+            newest_by = (route.newest_by,) if route.newest_by else None
+            self._store_entries(
+                system, route.name, decoded.reports, replace=route.complete, newest_by=newest_by
+            )
         return ""

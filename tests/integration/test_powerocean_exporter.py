@@ -81,7 +81,7 @@ def distinct_value(channel: PowerOceanChannel, seed: int) -> Any:
         return sorted(channel.states)[-1]
     if channel.kind is Kind.INFO:
         return f"text-{seed}" if channel.info_label == "pack_serial" else seed
-    if channel.kind is Kind.ARRAY:
+    if channel.kind is Kind.ARRAY or channel.location.summed:
         return [seed + 1, seed + 2, seed + 3]  # whole numbers fit int and float lists
     return seed + 0.5 if channel.metric.endswith(("_watts", "_volts", "_celsius")) else seed + 7
 
@@ -105,11 +105,15 @@ def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanCha
         if route.entry_label and route.entry_label != "pack":
             set_path(target, (route.entry_key[0],), entry_name(route))
         channels = [c for c in MAPPING.channels if c.location.message == schema and not c.variant]
+        filled: dict[tuple[str | int, ...], Any] = {}  # a field two channels read is set once
         for index, channel in enumerate(channels):
+            path = channel.location.path
             value = distinct_value(channel, offset + index * 10)
             if channel.info_label == "pack_serial":
                 value = PACKS[0] if offset < 1000 else PACKS[1]
-            values[channel] = set_path(target, channel.location.path, value)
+            if path not in filled:
+                filled[path] = set_path(target, path, value)
+            values[channel] = filled[path]
         messages[route.name] = message
     return messages, values
 
@@ -143,6 +147,8 @@ def payload(messages: dict[str, Message], serial: str = SERIAL, **kwargs: Any) -
 def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **labels: str) -> None:
     labels = {**labels, **dict(channel.labels)}
     name = channel.metric
+    if channel.location.summed:
+        value = sum(value)
     if channel.kind in (Kind.GAUGE, Kind.COUNTER):
         assert math.isclose(
             result.value(name, **labels), scaling(channel.scale)(value), rel_tol=1e-6
@@ -151,7 +157,7 @@ def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **la
         for raw, state in channel.states.items():
             assert result.value(name, state=state, **labels) == float(raw == value), channel.seed_id
     elif channel.kind is Kind.ARRAY:
-        for index, item in enumerate(value, start=1):
+        for index, item in enumerate(value, start=channel.first_index):
             got = result.value(name, **{channel.index_label: str(index)}, **labels)
             assert math.isclose(got, scaling(channel.scale)(item), rel_tol=1e-6), channel.seed_id
     elif channel.kind is Kind.INFO:
