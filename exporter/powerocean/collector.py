@@ -31,8 +31,9 @@ POWEROCEAN_SYSTEM = HealthMetric(
     "powerocean",
     "powerocean_system_info",
     Kind.INFO,
-    "A configured PowerOcean system and its name (the serial when none is configured).",
-    ("serial", "name"),
+    "A configured PowerOcean system, its name (the serial when none is configured) and its"
+    ' model ("unknown" until a frame or the serial tells it).',
+    ("serial", "name", "model"),
 )
 POWEROCEAN_UP = HealthMetric(
     "powerocean",
@@ -126,6 +127,8 @@ class IngestState(Protocol):
 
     def energy(self) -> dict[str, Reported]: ...
 
+    def model_of(self, serial: str) -> str: ...
+
 
 class ConnectionState(Protocol):
     """What is exported of the transport: whether it is connected, and its counts."""
@@ -161,6 +164,7 @@ class PowerOceanCollector:
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
+        self._mapping = mapping
         self._lasting = {name for name, route in mapping.routes.items() if route.lasting}
         self._system_groups = _system_groups(mapping)
         self._entry_groups = _entry_groups(mapping)
@@ -197,7 +201,9 @@ class PowerOceanCollector:
             for serial in names
             for message, reported in systems.get(serial, SystemState()).messages.items()
         ]
-        yield POWEROCEAN_SYSTEM.info(sorted(names.items()))
+        yield POWEROCEAN_SYSTEM.info(
+            [(serial, name, self._model_of(serial)) for serial, name in sorted(names.items())]
+        )
         yield POWEROCEAN_UP.family([((s,), float(s in shown)) for s in sorted(names)])
         yield POWEROCEAN_LAST_MESSAGE.family(sorted(last_message))
         yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(last_pack_message.items()))
@@ -205,6 +211,9 @@ class PowerOceanCollector:
         yield POWEROCEAN_DECODE_ERRORS.family([((r,), n) for r, n in sorted(dropped.items())])
         if self._connection is not None:
             yield from _connection_health(self._connection)
+
+    def _model_of(self, serial: str) -> str:
+        return self._ingest.model_of(serial) or self._mapping.model_of_serial(serial) or "unknown"
 
     def _shown(self, system: SystemState | None, now: float) -> dict[str, Reported]:
         """The reports of ``system`` to show, by message: the lasting ones and the fresh

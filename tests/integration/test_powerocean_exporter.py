@@ -532,24 +532,22 @@ def test_the_state_report_sets_run_state_soc_and_energy_counters(broker, exporte
     assert r.value("powerocean_battery_discharged_energy_joules_total") == 1_400_000 * 3600
 
 
-def test_a_frame_naming_another_serial_creates_no_series(broker, exporter_on):
+def test_a_frame_belongs_to_the_system_of_its_topic_whatever_its_header_names(broker, exporter_on):
+    """A component or sub-device may name its own serial in the header; the topic names the
+    system. Nothing a header says creates series for another serial."""
     exporter = exporter_on(powerocean_config(broker))
-    stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=500.0)
     with Subscriber(broker) as device:
         for index in range(50):
-            injected = build_payload(f"R371INJECTED{index:04d}", [(96, 33, stream)])
-            device.publish(topic(), injected)
-        device.publish(topic(), payload({"JTS1_ENERGY_STREAM_REPORT": stream}))
-        r = wait_scrape(
-            exporter,
-            lambda r: (
-                r.value("powerocean_decode_errors_total", reason="foreign_serial") == 50
-                and r.has("powerocean_load_power_watts")
-            ),
-        )
+            stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=500.0 + index)
+            device.publish(topic(), build_payload(f"R371INJECTED{index:04d}", [(96, 33, stream)]))
+        received = ("powerocean_messages_received_total", "JTS1_ENERGY_STREAM_REPORT")
+        r = wait_scrape(exporter, lambda r: r.value(received[0], message=received[1]) == 50)
+    assert r.value(received[0], message=received[1]) == 50
+    assert r.value("powerocean_load_power_watts", serial=SERIAL) == 549.0
+    assert r.value("powerocean_decode_errors_total", reason="foreign_serial") == 0
     serials = {s.labels["serial"] for s in r.samples if "serial" in s.labels}
     assert serials == {SERIAL}
-    assert r.value("powerocean_system_info", serial=SERIAL, name=SERIAL) == 1
+    assert r.value("powerocean_system_info", serial=SERIAL, name=SERIAL, model="plus") == 1
 
 
 def test_packs_are_bounded_and_a_stale_pack_disappears(broker, exporter_on):
