@@ -11,21 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
 
-from exporter.powerocean.open_api import OpenApiClient, OpenApiError
+from exporter.powerocean.https import ApiError
+from exporter.powerocean.open_api import OpenApiClient
+from exporter.powerocean.quota import QuotaIngest
 
 log = logging.getLogger(__name__)
 
 #: How long a device the API refused for good (1006) is left alone.
 PERMANENT_PAUSE_SECONDS = 3600.0
-
-
-class QuotaSink(Protocol):
-    def quota_all(self, serial: str, quotas: Mapping[str, Any]) -> None: ...
-
-    def last_stream(self, serial: str) -> float: ...
 
 
 class QuotaPoller:
@@ -34,7 +29,7 @@ class QuotaPoller:
     def __init__(
         self,
         api: OpenApiClient,
-        sink: QuotaSink,
+        sink: QuotaIngest,
         devices: Iterable[str],
         *,
         interval: float,
@@ -45,12 +40,10 @@ class QuotaPoller:
         self._devices = devices
         self._interval = interval
         self._clock = clock
-        self._asked: dict[str, float] = {}
-        self._paused_until: dict[str, float] = {}
+        #: When each device may be asked again, at the earliest.
+        self._not_before: dict[str, float] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.requests = 0
-        self.errors = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="powerocean-quota", daemon=True)
@@ -66,25 +59,23 @@ class QuotaPoller:
         # the Open API's device list adds is asked for at once.
         while not self._stopping.is_set():
             for serial in list(self._devices):
-                if not self._stopping.is_set() and self._due(serial, self._clock()):
+                if not self._stopping.is_set() and self._clock() >= self._due(serial):
                     self._ask(serial)
             self._stopping.wait(1.0)
 
-    def _due(self, serial: str, now: float) -> bool:
-        if now < self._paused_until.get(serial, 0.0):
-            return False
-        quiet_since = max(self._sink.last_stream(serial), self._asked.get(serial, 0.0))
-        return now - quiet_since >= self._interval
+    def _due(self, serial: str) -> float:
+        """When ``serial`` is asked: its stream silent for an interval, and not asked since."""
+        quiet_until = self._sink.last_stream(serial) + self._interval
+        return max(quiet_until, self._not_before.get(serial, 0.0))
 
     def _ask(self, serial: str) -> None:
-        self._asked[serial] = self._clock()
-        self.requests += 1
+        self._not_before[serial] = self._clock() + self._interval
         try:
             quotas = self._api.quota_all(serial)
-        except OpenApiError as exc:
-            self.errors += 1
+        except ApiError as exc:
             if exc.permanent:
-                self._paused_until[serial] = self._clock() + PERMANENT_PAUSE_SECONDS
+                pause = max(self._interval, PERMANENT_PAUSE_SECONDS)
+                self._not_before[serial] = self._clock() + pause
             log.error("PowerOcean %s: Open API quota/all failed: %s", serial[:64], exc)
             return
         self._sink.quota_all(serial, quotas)

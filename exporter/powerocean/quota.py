@@ -82,7 +82,7 @@ class QuotaIngest(CacheWriter):
             self._store_packs(serial, self._stream_packs(param))
         elif command in self._layout.stream_commands:
             prefix = self._layout.stream_commands[command]  # type: ignore[index]
-            quotas = ((prefix + key, value) for key, value in _flatten(param))
+            quotas = ((prefix + key, value) for key, value in quota_keys(param))
             self._store(serial, QUOTA_STREAM, _report(quotas, self._system_keys))
         else:
             self._drop("unknown_command", topic)
@@ -99,7 +99,7 @@ class QuotaIngest(CacheWriter):
             if prefix and key.startswith(prefix)
         }
         system = {k: v for k, v in quotas.items() if not (prefix and k.startswith(prefix))}
-        self._store(serial, QUOTA_ALL, _report(_flatten(system), self._system_keys), replace=True)
+        self._store(serial, QUOTA_ALL, _report(quota_keys(system), self._system_keys), replace=True)
         self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
 
     def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -111,7 +111,9 @@ class QuotaIngest(CacheWriter):
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
         if not packs:
             return
-        reports = [(name, _report(_flatten(pack), self._pack_keys)) for name, pack in packs.items()]
+        reports = [
+            (name, _report(quota_keys(pack), self._pack_keys)) for name, pack in packs.items()
+        ]
         self._store_entries(serial, QUOTA_PACKS, reports, replace=False)
         self._receive(serial, QUOTA_PACKS)
 
@@ -129,14 +131,15 @@ def _json_object(raw: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _flatten(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
-    """Nested objects and lists as quota keys: ``a.b``, ``a[0].b``."""
+def quota_keys(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested objects and lists as quota keys: ``a.b``, ``a[0].b``. The Open API flattens the
+    parameters it signs the same way."""
     if isinstance(value, dict):
         for name, item in value.items():
-            yield from _flatten(item, f"{key}.{name}" if key else str(name))
+            yield from quota_keys(item, f"{key}.{name}" if key else str(name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _flatten(item, f"{key}[{index}]")
+            yield from quota_keys(item, f"{key}[{index}]")
     else:
         yield key, value
 
