@@ -77,17 +77,15 @@ def _configured_broker(broker: BrokerConfig) -> BrokerCredentials:
     )
 
 
-def _plain_port_hint(broker: BrokerCredentials, exc: Exception) -> str:
-    """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
+def _port_hint(broker: BrokerCredentials, exc: Exception | None = None) -> str:
+    """A hint when the scheme may not fit the port: plain MQTT got no answer (``exc`` None),
+    as from a TLS port, or a TLS handshake broke off, as against a plain MQTT port."""
+    if exc is None:
+        return "" if broker.tls else " (a TLS port? then use mqtts://)"
     broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
     if broker.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
         return " (a plain MQTT port? then use mqtt://)"
     return ""
-
-
-def _tls_port_hint(broker: BrokerCredentials) -> str:
-    """A hint when plain MQTT got no answer, as it gets none from a TLS port."""
-    return "" if broker.tls else " (a TLS port? then use mqtts://)"
 
 
 @dataclass
@@ -101,8 +99,9 @@ class _Session:
     ended: bool = False
 
 
-class PowerOceanConnection:
-    """Keeps one MQTT session alive and hands every device payload to ``on_payload``.
+class PowerOceanConnection(threading.Thread):
+    """The supervisor thread: keeps one MQTT session alive and hands every device payload to
+    ``on_payload``. ``start()`` never blocks and never raises for I/O.
 
     ``on_payload(topic, payload)`` runs on paho's network thread; it must be quick.
     """
@@ -116,6 +115,7 @@ class PowerOceanConnection:
         open_api: OpenApiClient | None = None,
         backoff: Backoff = RECONNECT_BACKOFF,
     ) -> None:
+        super().__init__(name="powerocean-mqtt", daemon=True)
         self._config = config
         self._devices = devices if devices is not None else Devices(config.devices)
         self._open_api = open_api
@@ -126,7 +126,6 @@ class PowerOceanConnection:
         #: app login handed out (until the broker refuses its credentials).
         self._broker = _configured_broker(config.broker) if config.broker else None
         self._session: _Session | None = None
-        self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._counter_lock = threading.Lock()
@@ -142,18 +141,13 @@ class PowerOceanConnection:
         session = self._session
         return session is not None and session.subscribed and not session.ended
 
-    def start(self) -> None:
-        """Start connecting in the background; never blocks and never raises for I/O."""
-        self._thread = threading.Thread(target=self._run, name="powerocean-mqtt", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
         """Disconnect and wait for the threads to end; safe to call more than once."""
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
+        if self.is_alive():
             # The supervisor may be inside a login or a connect, each bounded by the timeout.
-            self._thread.join(timeout=2 * self._config.timeout_seconds + 5)
+            self.join(timeout=2 * self._config.timeout_seconds + 5)
 
     def _count(self, name: str) -> None:
         with self._counter_lock:
@@ -161,7 +155,7 @@ class PowerOceanConnection:
 
     # -- supervisor thread -------------------------------------------------------------
 
-    def _run(self) -> None:
+    def run(self) -> None:
         failures = 0  # consecutive attempts that did not get connected
         rejections = 0  # consecutive permanent login failures
         while not self._stopping.is_set():
@@ -211,7 +205,7 @@ class PowerOceanConnection:
             session.client.user_data_set(session)
             session.client.connect(broker.host, broker.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
-            hint = _plain_port_hint(broker, exc)
+            hint = _port_hint(broker, exc)
             log.warning("PowerOcean broker %s: no connection: %s%s", broker.address, exc, hint)
             return False
         self._session = session
@@ -237,7 +231,7 @@ class PowerOceanConnection:
             if not session.accepted:
                 timeout = accept_by - time.monotonic()
                 if timeout <= 0:
-                    hint = _tls_port_hint(session.broker)
+                    hint = _port_hint(session.broker)
                     log.warning(
                         "PowerOcean broker %s: no answer to CONNECT%s", session.broker.address, hint
                     )
@@ -315,7 +309,7 @@ class PowerOceanConnection:
             if not self._stopping.is_set():
                 log.warning("PowerOcean broker connection lost: %s", reason)
         elif not session.ended and not self._stopping.is_set():
-            hint = _tls_port_hint(session.broker)
+            hint = _port_hint(session.broker)
             log.warning(
                 "PowerOcean broker %s: closed before accepting the connection%s",
                 session.broker.address,

@@ -108,24 +108,20 @@ def _call(
         same_origin_redirects=True,
     )
     parsed = json_object(answer.body)
+    shown = parsed or {}
+    detail = ""  # the API's code and message, when it sent them
+    if "code" in shown or "message" in shown:
+        text = f": code {shown.get('code')}: {shown.get('message', '')}"
+        detail = scrub(text, secrets)[:MAX_MESSAGE]
     if not 200 <= answer.status < 300:
         permanent = 400 <= answer.status < 500 and answer.status not in _RETRYABLE_CLIENT_ERRORS
-        detail = _api_detail(parsed or {}, secrets)
         raise ApiError(f"EcoFlow {step}: HTTP {answer.status}{detail}", permanent)
     if parsed is None:
         raise ApiError(f"EcoFlow {step}: the answer is not a JSON object", False)
     if str(parsed.get("code")) != "0":
-        detail = _api_detail(parsed, secrets)
         # A rejected login is a wrong e-mail or password: retrying soon will not help.
         raise ApiError(f"EcoFlow {step} rejected{detail}", permanent=step == "login")
     data = parsed.get("data")
     if not isinstance(data, dict):
         raise ApiError(f"EcoFlow {step}: the answer has no data", False)
     return data
-
-
-def _api_detail(answer: dict[str, Any], secrets: list[str]) -> str:
-    if "code" not in answer and "message" not in answer:
-        return ""
-    detail = scrub(f": code {answer.get('code')}: {answer.get('message', '')}", secrets)
-    return detail[:MAX_MESSAGE]

@@ -1,4 +1,5 @@
-"""EcoFlow developer ("Open") API over HTTPS, read-only: broker credentials, devices, quotas.
+"""EcoFlow developer ("Open") API over HTTPS, read-only: broker credentials, devices, quotas,
+and the thread that asks for the quotas of devices whose quota stream went silent.
 
 Every request is signed with the access key and secret key from EcoFlow's developer portal:
 HMAC-SHA256 over the flattened, sorted parameters followed by the access key, a nonce and a
@@ -11,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -22,13 +25,18 @@ from exporter.config import Secret, scrub
 from exporter.powerocean.config import DEFAULT_OPEN_API
 from exporter.powerocean.https import MAX_MESSAGE, ApiError, answer_text, fetch, json_object
 from exporter.powerocean.login import BrokerCredentials, certified_broker
-from exporter.powerocean.quota import quota_keys
+from exporter.powerocean.quota import QuotaIngest, quota_keys
+
+log = logging.getLogger(__name__)
 
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"
 QUOTA_ALL_PATH = "/iot-open/sign/device/quota/all"
 
 T = TypeVar("T")
+
+#: How long a device the API refused for good (1006) is left alone.
+PERMANENT_PAUSE_SECONDS = 3600.0
 
 #: code -> (message, permanent). 8521 is also seen now and then with a right key, so it is retried.
 _KNOWN_CODES: dict[str, tuple[str, bool]] = {
@@ -85,7 +93,9 @@ class OpenApiClient:
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = new_nonce,
     ) -> None:
-        self._base_url = _base_url(api_url)
+        if urlsplit(api_url).scheme != "https":  # the configuration checked the rest
+            raise ValueError("api_url must be an https URL such as " + DEFAULT_OPEN_API)
+        self._base_url = api_url.rstrip("/")
         self._access_key = access_key.strip()
         self._secret_key = secret_key.reveal().strip()
         self._timeout = timeout
@@ -130,11 +140,8 @@ class OpenApiClient:
         )
         if 300 <= answer.status < 400:
             to = f" to {self._clean(answer.location)}" if answer.location else ""
-            raise ApiError(
-                f"{where}: redirected (HTTP {answer.status}{to}), which is not followed: "
-                "check api_url",
-                False,
-            )
+            message = f"redirected (HTTP {answer.status}{to}), which is not followed: check api_url"
+            raise ApiError(f"{where}: {message}", False)
         data = self._data(answer.status, answer.body, where)
         if not isinstance(data, data_type):
             raise ApiError(f"{where}: the answer has no {what}", False)
@@ -168,11 +175,56 @@ class OpenApiClient:
         return scrub(str(text), (self._access_key, self._secret_key))[:MAX_MESSAGE]
 
 
-def _base_url(api_url: str) -> str:
-    """``api_url`` without a trailing slash, if it is an https URL; else a configuration error."""
-    split = urlsplit(api_url.strip())
-    if split.scheme != "https" or not split.hostname or split.query or split.fragment:
-        raise ValueError("api_url must be an https URL such as " + DEFAULT_OPEN_API)
-    if split.username or split.password:
-        raise ValueError("api_url must not carry a user or password")
-    return api_url.strip().rstrip("/")
+class QuotaPoller(threading.Thread):
+    """A thread that fills silent quota streams from ``quota/all``.
+
+    The Open API's MQTT stream is sparse and some values freeze unless something asks, so a
+    device that sent nothing on the stream for ``interval`` seconds is asked for its whole
+    quota map, at most once per ``interval`` (never below the limits others observed). A
+    device the API will not serve (1006) is asked again after an hour only.
+    """
+
+    def __init__(
+        self,
+        api: OpenApiClient,
+        sink: QuotaIngest,
+        devices: Iterable[str],
+        *,
+        interval: float,
+    ) -> None:
+        super().__init__(name="powerocean-quota", daemon=True)
+        self._api = api
+        self._sink = sink
+        self._devices = devices
+        self._interval = interval
+        #: When each device may be asked again, at the earliest.
+        self._not_before: dict[str, float] = {}
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+    def run(self) -> None:
+        # Looks every second (cheap: nothing is asked before it is due), so a device that
+        # the Open API's device list adds is asked for at once.
+        while not self._stopping.is_set():
+            for serial in list(self._devices):
+                quiet_until = self._sink.last_stream(serial) + self._interval
+                due = max(quiet_until, self._not_before.get(serial, 0.0))
+                if not self._stopping.is_set() and time.time() >= due:
+                    self._ask(serial)
+            self._stopping.wait(1.0)
+
+    def _ask(self, serial: str) -> None:
+        self._not_before[serial] = time.time() + self._interval
+        try:
+            quotas = self._api.quota_all(serial)
+        except ApiError as exc:
+            if exc.permanent:
+                pause = max(self._interval, PERMANENT_PAUSE_SECONDS)
+                self._not_before[serial] = time.time() + pause
+            log.error("PowerOcean %s: Open API quota/all failed: %s", serial[:64], exc)
+            return
+        self._sink.quota_all(serial, quotas)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
@@ -119,15 +120,11 @@ class QuotaIngest(CacheWriter):
 
 
 def _json_object(raw: Any) -> dict[str, Any] | None:
-    """A JSON object from bytes or text, else None."""
-    if isinstance(raw, dict):
-        return raw
-    if not isinstance(raw, bytes | str) or len(raw) > MAX_PAYLOAD_BYTES:
-        return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    """A JSON object from bytes or text (or one parsed already), else None."""
+    value = raw
+    if isinstance(raw, bytes | str) and len(raw) <= MAX_PAYLOAD_BYTES:
+        with contextlib.suppress(ValueError):  # UnicodeDecodeError is one too
+            value = json.loads(raw)
     return value if isinstance(value, dict) else None
 
 
@@ -146,13 +143,8 @@ def quota_keys(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 
 def _report(quotas: Iterable[tuple[str, Any]], channels: Mapping[str, PowerOceanChannel]) -> Report:
     """The values of the quota keys some channel reads, as numbers (or texts for info)."""
-    fields: dict[tuple[str | int, ...], Value] = {}
-    for key, raw in quotas:
-        channel = channels.get(key)
-        value = None if channel is None else _value(channel, raw)
-        if value is not None:
-            fields[(key,)] = value
-    return Report(fields)
+    values = ((key, _value(channels[key], raw)) for key, raw in quotas if key in channels)
+    return Report({(key,): value for key, value in values if value is not None})
 
 
 def _value(channel: PowerOceanChannel, raw: Any) -> Value | None:
