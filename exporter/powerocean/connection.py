@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.devices import Devices
@@ -201,8 +202,7 @@ class PowerOceanConnection(threading.Thread):
     def _run_session(self, broker: BrokerCredentials) -> bool:
         """Connect once and serve until the connection ends; True if it was accepted."""
         try:
-            session = _Session(self._new_client(broker), broker)
-            session.client.user_data_set(session)
+            session = self._new_session(broker)
             session.client.connect(broker.host, broker.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
             hint = _port_hint(broker, exc)
@@ -244,7 +244,7 @@ class PowerOceanConnection(threading.Thread):
                 timeout = next_keepalive - now
             self._wake.wait(timeout)
 
-    def _new_client(self, broker: BrokerCredentials) -> mqtt.Client:
+    def _new_session(self, broker: BrokerCredentials) -> _Session:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=broker.client_id,
@@ -258,17 +258,16 @@ class PowerOceanConnection(threading.Thread):
             client.username_pw_set(broker.username, password)
         if broker.tls:
             client.tls_set_context(ssl.create_default_context(cafile=broker.ca_file))
-        client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
+        session = _Session(client, broker)
+        client.on_connect = lambda _c, _u, _f, reason, _p: self._on_connect(session, reason)
+        client.on_subscribe = lambda _c, _u, _m, reasons, _p: self._on_subscribe(session, reasons)
+        client.on_disconnect = lambda _c, _u, _f, reason, _p: self._on_disconnect(session, reason)
+        client.on_message = lambda _c, _u, message: self._on_message(message)
+        return session
 
     # -- paho callbacks (network thread: they must not raise) ---------------------------
 
-    def _on_connect(
-        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
-    ) -> None:
+    def _on_connect(self, session: _Session, reason: ReasonCode) -> None:
         if reason.is_failure:
             session.ended = True
             log.warning("PowerOcean broker refused the connection: %s", reason)
@@ -288,22 +287,18 @@ class PowerOceanConnection(threading.Thread):
         if not topics:
             log.warning("PowerOcean: no devices to subscribe to")
             return
-        client.subscribe(topics)
+        session.client.subscribe(topics)
         if self._config.request_all_on_connect and self._open_api is None:
             self._publish(session, "get", build_get_all_request)
 
-    def _on_subscribe(
-        self, client: mqtt.Client, session: _Session, mid: int, reasons: list[Any], props: Any
-    ) -> None:
+    def _on_subscribe(self, session: _Session, reasons: list[ReasonCode]) -> None:
         refused = [str(r) for r in reasons if r.is_failure]
         if refused:
             log.error("PowerOcean broker refused subscriptions: %s", ", ".join(refused))
         session.subscribed = True
         self._wake.set()
 
-    def _on_disconnect(
-        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
-    ) -> None:
+    def _on_disconnect(self, session: _Session, reason: ReasonCode) -> None:
         if session.accepted and not session.ended:
             self._count("disconnects")
             if not self._stopping.is_set():
@@ -318,7 +313,7 @@ class PowerOceanConnection(threading.Thread):
         session.ended = True
         self._wake.set()
 
-    def _on_message(self, client: mqtt.Client, session: _Session, message: Any) -> None:
+    def _on_message(self, message: Any) -> None:
         try:
             self._on_payload(message.topic, message.payload)
         except Exception:

@@ -15,7 +15,6 @@ import asyncio
 import json
 import ssl
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +44,6 @@ class ApiError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    location: str  # the Location header, "" without one
-    body: bytes  # cut off after _MAX_ANSWER
-
-
 def fetch(
     method: str,
     url: str,
@@ -63,8 +55,9 @@ def fetch(
     ca_file: Path | None,
     timeout: float,
     same_origin_redirects: bool = False,
-) -> Answer:
-    """Send a request and return the answer, whatever its status.
+) -> tuple[int, str, bytes]:
+    """Send a request and return the answer, whatever its status: the status, the Location
+    header ("" without one) and the body (cut off after 4 MB).
 
     With ``same_origin_redirects`` a redirect is followed within the request's scheme, host
     and port, and one elsewhere is refused: headers such as ``Authorization`` never travel
@@ -76,7 +69,7 @@ def fetch(
     except OSError as exc:  # also ssl.SSLError
         raise ApiError(f"{where}: cannot load ca_file: {exc}", True) from None
 
-    async def exchange() -> Answer:
+    async def exchange() -> tuple[int, str, bytes]:
         middlewares = (_refuse_other_origins,) if same_origin_redirects else ()
         async with (
             asyncio.timeout(timeout),
@@ -94,7 +87,7 @@ def fetch(
                 content = await response.content.readexactly(_MAX_ANSWER)
             except asyncio.IncompleteReadError as short:  # the usual case: a shorter answer
                 content = short.partial
-            return Answer(response.status, response.headers.get("Location", ""), content)
+            return response.status, response.headers.get("Location", ""), content
 
     try:
         return asyncio.run(exchange())
@@ -108,11 +101,8 @@ async def _refuse_other_origins(
 ) -> aiohttp.ClientResponse:
     """Lets aiohttp follow a redirect only within the request's origin."""
     response = await handler(request)
-    location = URL(response.headers.get("Location", ""))  # relative to the request's URL
-    if (
-        response.status in _REDIRECTS
-        and request.url.join(location).origin() != request.url.origin()
-    ):
+    target = request.url.join(URL(response.headers.get("Location", "")))
+    if response.status in _REDIRECTS and target.origin() != request.url.origin():
         response.close()
         raise aiohttp.ClientError(f"refused a redirect (HTTP {response.status}) to another origin")
     return response

@@ -96,7 +96,7 @@ def _call(
     """POST ``body`` to ``path``, or GET it without one; return the answer's ``data`` or raise
     ApiError. A redirect is followed only within the API's origin: the token never leaves it.
     """
-    answer = fetch(
+    status, _, answer = fetch(
         "GET" if body is None else "POST",
         config.api_url + path,
         {**headers, "Accept": "application/json"},
@@ -107,15 +107,15 @@ def _call(
         timeout=timeout,
         same_origin_redirects=True,
     )
-    parsed = json_object(answer.body)
+    parsed = json_object(answer)
     shown = parsed or {}
     detail = ""  # the API's code and message, when it sent them
     if "code" in shown or "message" in shown:
         text = f": code {shown.get('code')}: {shown.get('message', '')}"
         detail = scrub(text, secrets)[:MAX_MESSAGE]
-    if not 200 <= answer.status < 300:
-        permanent = 400 <= answer.status < 500 and answer.status not in _RETRYABLE_CLIENT_ERRORS
-        raise ApiError(f"EcoFlow {step}: HTTP {answer.status}{detail}", permanent)
+    if not 200 <= status < 300:
+        permanent = 400 <= status < 500 and status not in _RETRYABLE_CLIENT_ERRORS
+        raise ApiError(f"EcoFlow {step}: HTTP {status}{detail}", permanent)
     if parsed is None:
         raise ApiError(f"EcoFlow {step}: the answer is not a JSON object", False)
     if str(parsed.get("code")) != "0":

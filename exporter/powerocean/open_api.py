@@ -127,23 +127,35 @@ class OpenApiClient:
     def _get(
         self, path: str, params: dict[str, str], where: str, data_type: type[T], what: str
     ) -> T:
-        """Send a signed GET; return the answer's ``data``, ``what`` was asked for, if it is a
-        ``data_type``; raise ApiError (naming ``where``) otherwise."""
-        answer = fetch(
+        """Send a signed GET; return the answer's ``data`` (``what`` was asked for) if its
+        ``code`` is "0" and the data is a ``data_type``; raise ApiError naming ``where``."""
+        url = self._base_url + path + (f"?{urlencode(params)}" if params else "")
+        status, location, body = fetch(
             "GET",
-            self._base_url + path + (f"?{urlencode(params)}" if params else ""),
+            url,
             self._signed_headers(params),
             where=where,
             secrets=(self._access_key, self._secret_key),
             ca_file=self._ca_file,
             timeout=self._timeout,
         )
-        if 300 <= answer.status < 400:
-            to = f" to {self._clean(answer.location)}" if answer.location else ""
-            message = f"redirected (HTTP {answer.status}{to}), which is not followed: check api_url"
+        if 300 <= status < 400:
+            to = f" to {self._clean(location)}" if location else ""
+            message = f"redirected (HTTP {status}{to}), which is not followed: check api_url"
             raise ApiError(f"{where}: {message}", False)
-        data = self._data(answer.status, answer.body, where)
-        if not isinstance(data, data_type):
+        parsed = json_object(body) or {}
+        code = str(parsed["code"]) if "code" in parsed else None
+        if code in _KNOWN_CODES:
+            message, permanent = _KNOWN_CODES[code]
+            raise ApiError(f"{where}: {message}", permanent, code)
+        if code not in (None, "0"):
+            code, text = self._clean(code), self._clean(parsed.get("message", ""))
+            raise ApiError(f"{where} rejected: code {code}: {text}", False, code)
+        if status != 200:
+            raise ApiError(f"{where}: HTTP {status}", False)
+        if code is None:
+            raise ApiError(f"{where}: the answer is not the API's JSON", False)
+        if not isinstance(data := parsed.get("data"), data_type):
             raise ApiError(f"{where}: the answer has no {what}", False)
         return data
 
@@ -153,22 +165,6 @@ class OpenApiClient:
         timestamp = str(int(self._clock() * 1000))
         sign = signature(params, self._access_key, self._secret_key, nonce, timestamp)
         return {"accessKey": self._access_key, "nonce": nonce, "timestamp": timestamp, "sign": sign}
-
-    def _data(self, status: int, raw: bytes, where: str) -> Any:
-        """The ``data`` of an answer whose ``code`` is "0"; every other answer raises."""
-        answer = json_object(raw) or {}
-        code = str(answer["code"]) if "code" in answer else None
-        if code in _KNOWN_CODES:
-            message, permanent = _KNOWN_CODES[code]
-            raise ApiError(f"{where}: {message}", permanent, code)
-        if code not in (None, "0"):
-            code, text = self._clean(code), self._clean(answer.get("message", ""))
-            raise ApiError(f"{where} rejected: code {code}: {text}", False, code)
-        if status != 200:
-            raise ApiError(f"{where}: HTTP {status}", False)
-        if code is None:
-            raise ApiError(f"{where}: the answer is not the API's JSON", False)
-        return answer.get("data")
 
     def _clean(self, text: Any) -> str:
         """Text from an answer, fit for a message: keys blanked first, then shortened."""

@@ -67,8 +67,7 @@ class QuotaIngest(CacheWriter):
 
     def stream(self, topic: str, payload: bytes) -> None:
         """One message of ``/open/<account>/<serial>/quota`` (paho's network thread)."""
-        segments = topic.split("/")
-        serial = segments[-2] if len(segments) >= 2 else ""
+        serial = topic.rpartition("/")[0].rpartition("/")[2]  # the segment before "quota"
         if serial not in self._devices:
             self._drop("foreign_serial", topic)
             return

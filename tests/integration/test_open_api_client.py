@@ -313,9 +313,11 @@ def test_fake_refuses_a_content_type_on_get(api: FakeOpenApi) -> None:
     ("status", "body"),
     [(200, b"<html>busy</html>"), (200, b'["not", "an", "object"]'), (502, b"Bad Gateway")],
 )
-def test_an_answer_that_is_not_the_apis_json_is_transient(status: int, body: bytes) -> None:
-    open_api = OpenApiClient("https://127.0.0.1:1", ACCESS_KEY, SECRET, timeout=TIMEOUT)
+def test_an_answer_that_is_not_the_apis_json_is_transient(
+    api: FakeOpenApi, status: int, body: bytes
+) -> None:
+    api.raw_answer = (status, body)
     with pytest.raises(ApiError) as caught:
-        open_api._data(status, body, "device list")
+        client(api).device_list()
     assert caught.value.permanent is False
     assert caught.value.code == ""
