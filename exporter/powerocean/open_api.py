@@ -109,8 +109,7 @@ class OpenApiClient:
         data = self._get(CERTIFICATION_PATH, {}, where, dict, "data")
         account = answer_text(data, "certificateAccount", where)
         # A fixed client id: the broker limits how many different ones an account uses.
-        client_id = f"ess-exporter-{account}"[:64]
-        return certified_broker(data, where, client_id, account, self._ca_file)
+        return certified_broker(data, where, f"ess-exporter-{account}"[:64], account, self._ca_file)
 
     def device_list(self) -> dict[str, str]:
         """The account's own devices (shared ones are not listed): serial -> name, the serial
