@@ -24,8 +24,7 @@ from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.connection import PowerOceanConnection
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.open_api import OpenApiClient
-from exporter.powerocean.poller import QuotaPoller
+from exporter.powerocean.open_api import OpenApiClient, QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
