@@ -181,7 +181,7 @@ def simulate() -> None:
 )
 def simulate_refu(listen: str, delay_seconds: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
-    import asyncio
+    import threading
 
     from exporter.config import parse_address
     from exporter.refu.config import DEFAULT_MODBUS_PORT
@@ -190,9 +190,9 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = RefuSimulator(host, port, delay_seconds=delay_seconds)
-    click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(simulator.serve_forever())
+    with contextlib.suppress(KeyboardInterrupt), simulator:
+        click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
+        threading.Event().wait()  # until Ctrl+C
 
 
 @simulate.command("powerocean")

@@ -31,10 +31,6 @@ from exporter.refu.channels import (
     load_refu_mapping,
 )
 
-#: Registers inside the input block that no channel uses; a real device may or may not
-#: accept a read spanning them, the simulator does.
-UNUSED_INPUT_REGISTERS = (0x119, 0x134)
-
 _PERIOD = 3600.0  # s, one charge/discharge cycle: a time-lapse of a day
 _PEAK_POWER = 5000.0  # W
 _FAULT_EVERY, _FAULT_FOR = 600.0, 60.0  # s: one minute in ten is a fault
@@ -96,7 +92,6 @@ class RefuModel:
             "PcsAllowedCharge": charge_limit,
             "PcsAllowedDischarge": discharge_limit,
             "BatteryState": 5 if fault else 3,
-            "BatteryMode": 0,
             "BatteryVoltage": voltage,
             "BatteryCurrent": current,
             "BatteryPower": battery_power,
@@ -116,8 +111,6 @@ class RefuModel:
             "BatteryFault1": _FAULT_FAULT1 if fault else 0,
             "BatteryGroupControlStatus": 0x0003,
             "SetWorkState": 1,
-            "SetSystemErrorReset": 0,
-            "SetOperationMode": 0,
             "SetActivePower": power,
             "SetReactivePower": reactive,
         }
@@ -207,18 +200,15 @@ class RefuSimulator:
     # -- the Modbus device
 
     def _build_device(self) -> SimDevice:
-        addresses: dict[int, set[int]] = {3: set(), 4: set(UNUSED_INPUT_REGISTERS)}
-        for channel in self.channels.values():
-            register = channel.location
-            addresses[register.function].update(range(register.register, register.end))
-
-        def registers(function: int) -> list[SimData]:
-            if not addresses[function]:  # pymodbus rejects an empty address space
+        def space(function: int) -> list[SimData]:
+            """The registers from the lowest to the highest one of ``function``. Unused ones
+            between (0x119 and 0x134 of the input registers) read as 0: a real device may or
+            may not accept a read spanning them, the simulator does."""
+            used = [c.location for c in self.channels.values() if c.location.function == function]
+            if not used:  # pymodbus rejects an empty address space
                 return [SimData(0, datatype=DataType.INVALID)]
-            return [
-                SimData(address, datatype=DataType.REGISTERS)
-                for address in sorted(addresses[function])
-            ]
+            first, end = min(r.register for r in used), max(r.end for r in used)
+            return [SimData(first, count=end - first, datatype=DataType.REGISTERS)]
 
         # No coils and no discrete inputs: each space needs an entry, the action refuses them.
         return SimDevice(
@@ -226,8 +216,8 @@ class RefuSimulator:
             simdata=(
                 [SimData(0, datatype=DataType.BITS)],
                 [SimData(0, datatype=DataType.BITS)],
-                registers(3),
-                registers(4),
+                space(3),
+                space(4),
             ),
             action=self._action,
         )
@@ -269,18 +259,8 @@ class RefuSimulator:
         await server.serve_forever(background=True)
         return server
 
-    async def serve_forever(self) -> None:
-        """Serve until this task is cancelled."""
-        server = await self._listen()
-        try:
-            await server.serving
-        finally:
-            await server.shutdown()
-
     def start(self) -> None:
         """Serve on a background thread; returns once the port accepts connections."""
-        if self._running is not None:
-            raise RuntimeError("the simulator is already running")
         loop = EventLoopThread("refu-simulator")
         try:
             self._running = loop, loop.run(self._listen())
