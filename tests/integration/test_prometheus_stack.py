@@ -34,7 +34,7 @@ from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
-from tests.support.dashboards import DASHBOARDS, queries
+from tests.support.dashboards import DASHBOARDS, load, panels, queries
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import stop_process
 from tests.support.refu_simulator import ControlledRefuSimulator
@@ -125,6 +125,51 @@ def test_rule_unit_tests_cover_every_alert_firing_and_quiet():
 
 def test_stack_prometheus_config_passes_promtool_check():
     result = promtool("check", "config", str(PROMETHEUS_DIR / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_device_statistics_per_day_show_each_days_last_total(tmp_path: Path):
+    """The dashboard's query over a day change, in promtool: the device's total of a day
+    is that day's bar, also when the new day is lower and the old day's total is still
+    served for a while after midnight (until the device's first frame of the new day)."""
+    dashboard = load(PROJECT_ROOT / "grafana" / "dashboards" / "powerocean.json")
+    [expr] = [
+        target["expr"]
+        for panel in panels(dashboard)
+        if panel["title"] == "Energy per day, device statistics by type"
+        for target in panel["targets"]
+    ]
+    labels = '{serial="S", energy_type="1"}'
+    kwh = 3_600_000
+    case = {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1h",
+                "input_series": [
+                    {  # 23 kWh by the end of day 0; its total again at 24h; day 1: 11.5 kWh
+                        "series": f"powerocean_energy_today_joules{labels}",
+                        "values": f"0+{kwh}x23 {23 * kwh} {kwh // 2}+{kwh // 2}x22",
+                    },
+                    {
+                        "series": f"powerocean_energy_statistics_day_timestamp_seconds{labels}",
+                        "values": "0x24 86400x22",
+                    },
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": substitute(expr.replace("$__interval", "1d")),
+                        "eval_time": eval_time,
+                        "exp_samples": [{"labels": labels, "value": value}],
+                    }
+                    for eval_time, value in (("1d", 23), ("2d", 11.5))
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "per-day.test.yml"
+    test_file.write_text(yaml.safe_dump(case))
+    result = promtool("test", "rules", str(test_file))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -84,15 +84,16 @@ def panel_problems(dashboard: dict[str, Any]) -> Iterator[str]:
 
 
 def calendar_day_problems(panel: dict[str, Any]) -> Iterator[str]:
-    """A bar per calendar day: 1d steps, each bar the increase over the day it spans."""
+    """A bar per calendar day: 1d steps, each bar what the day it spans holds: a counter's
+    increase over [$__interval], or a subquery over [$__interval:] (a day's last total)."""
     title = panel["title"]
     if panel.get("interval") != "1d":
         yield f"{title!r}: a per-day panel needs interval 1d"
     if panel["fieldConfig"]["defaults"].get("custom", {}).get("barAlignment") != -1:
         yield f"{title!r}: per-day bars must end at the step (barAlignment -1)"
     for target in panel["targets"]:
-        if "[$__interval]" not in target["expr"]:
-            yield f"{title!r} {target['refId']}: per day, the increase over [$__interval]"
+        if not re.search(r"\[\$__interval:?\]", target["expr"]):
+            yield f"{title!r} {target['refId']}: per day, a range of [$__interval]"
 
 
 def query_problems(dashboard: dict[str, Any]) -> Iterator[str]:
@@ -156,8 +157,10 @@ def test_the_lint_finds_what_it_is_for():
     title, where = repr(panel["title"]), f"{panel['title']!r} {panel['targets'][0]['refId']}"
     per_day = next(p for p in panels(dashboard) if "per day" in p["title"].lower())
     per_day["interval"] = "1h"
+    per_day["targets"][0]["expr"] = per_day["targets"][0]["expr"].replace("$__interval", "$__range")
     found = problems(dashboard)
     assert f"{per_day['title']!r}: a per-day panel needs interval 1d" in found
+    assert f"{per_day['title']!r} A: per day, a range of [$__interval]" in found
     assert "editable must be false (the dashboards are provisioned read-only)" in found
     assert f"__inputs must be one Prometheus data source input named {DATASOURCE_INPUT}" in found
     assert f"{title}: no description" in found
