@@ -5,12 +5,17 @@ exporter's replicas, for one client (one Prometheus): every connection goes to t
 replica while that one accepts connections, and to the next replica that does when it
 stops, as kube-proxy does once the stopped pod has left the Service's endpoints. Two
 Prometheus shards are two clients: each gets its own front, with its own first replica.
+
+``Front`` runs in this process; ``python -m tests.support.front PORT... [--first N]`` runs
+one as a process of its own (it prints its port, then serves until stdin closes).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import Sequence
 
 from exporter.eventloop import EventLoopThread
@@ -75,3 +80,17 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
             sink.write(data)
             await sink.drain()
     sink.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("replicas", type=int, nargs="+", help="the replicas' ports")
+    parser.add_argument("--first", type=int, default=0, help="index of the first replica")
+    args = parser.parse_args()
+    with Front(args.replicas, args.first) as front:
+        print(front.port, flush=True)
+        sys.stdin.read()  # until the parent closes it (or ends this process)
+
+
+if __name__ == "__main__":
+    main()

@@ -29,14 +29,12 @@ class RefuFleet:
     """``count`` REFU simulators on free loopback ports, answering after ``delay_seconds``."""
 
     def __init__(self, count: int, delay_seconds: float = 0.0) -> None:
-        mapping = load_refu_mapping()
+        self._mapping = load_refu_mapping()
+        self._delay = delay_seconds
         ports: set[int] = set()
         while len(ports) < count:  # distinct, though none is taken before all listen
             ports.add(free_port())
-        self.simulators = [
-            RefuSimulator(HOST, port, mapping=mapping, delay_seconds=delay_seconds)
-            for port in sorted(ports)
-        ]
+        self.simulators = [self._simulator(port) for port in sorted(ports)]
         self._loop: EventLoopThread | None = None
         self._serving: list[Future[None]] = []
 
@@ -46,19 +44,21 @@ class RefuFleet:
         return [f"{s.host}:{s.port}" for s in self.simulators]
 
     def start(self, timeout: float = 60.0) -> None:
-        """Serve on a loop thread; returns once every port accepts connections."""
+        """Serve on a loop thread; returns once every port accepts connections. A simulator
+        whose port was taken meanwhile (by any process of the machine) moves to another."""
         self._loop = EventLoopThread("refu-fleet")
-        self._serving = [
-            asyncio.run_coroutine_threadsafe(s.serve_forever(), self._loop.loop)
-            for s in self.simulators
-        ]
+        self._serving = [self._serve(s) for s in self.simulators]
         deadline = time.monotonic() + timeout
-        for simulator in self.simulators:
-            while not _accepts(simulator.port):
-                failed = [f.exception() for f in self._serving if f.done()]
-                if failed or time.monotonic() > deadline:
+        for i in range(len(self.simulators)):
+            while self._serving[i].done() or not _accepts(self.simulators[i].port):
+                if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the fleet did not start: {failed[:1]}")
+                    raise RuntimeError(f"REFU simulator {i} does not listen")
+                if self._serving[i].done():
+                    taken = {s.port for s in self.simulators}
+                    self.simulators[i] = self._simulator(free_port())
+                    if self.simulators[i].port not in taken:
+                        self._serving[i] = self._serve(self.simulators[i])
                 time.sleep(0.02)
 
     def stop(self) -> None:
@@ -66,6 +66,13 @@ class RefuFleet:
         loop, self._loop = self._loop, None
         if loop is not None:
             loop.stop()
+
+    def _simulator(self, port: int) -> RefuSimulator:
+        return RefuSimulator(HOST, port, mapping=self._mapping, delay_seconds=self._delay)
+
+    def _serve(self, simulator: RefuSimulator) -> Future[None]:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(simulator.serve_forever(), self._loop.loop)
 
     def __enter__(self) -> RefuFleet:
         self.start()
