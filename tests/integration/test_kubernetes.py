@@ -226,6 +226,25 @@ def test_the_probe_exporter_is_two_replicas_behind_a_service():
     assert probe["spec"]["targets"]["staticConfig"]["static"]
 
 
+def test_job_names_are_those_the_alert_rules_and_the_compose_stack_use():
+    """The exporters' own metrics are job ess-exporter (EssExporterDown watches it), the REFUs
+    are job refu-probe, as in prometheus/prometheus.yml."""
+    jobs = set()
+    for directory in KUSTOMIZATIONS:
+        resources = rendered(directory)
+        pods = [d["spec"]["template"] for d in of_kind(resources, "Deployment")]
+        for kind, labelled in (
+            ("ServiceMonitor", of_kind(resources, "Service")),
+            ("PodMonitor", pods),
+        ):
+            for monitor in of_kind(resources, kind):
+                selector = monitor["spec"]["selector"]["matchLabels"]
+                [target] = [r for r in labelled if selects(selector, r["metadata"]["labels"])]
+                jobs.add(target["metadata"]["labels"][monitor["spec"]["jobLabel"]])
+        jobs |= {probe["spec"]["jobName"] for probe in of_kind(resources, "Probe")}
+    assert jobs == {"ess-exporter", "refu-probe"}
+
+
 def accounts(resources: tuple[Resource, ...]) -> list[Resource]:
     return [
         d

@@ -28,7 +28,7 @@ from tests.support.paths import PROJECT_ROOT
 from tests.support.polling import until
 from tests.support.prometheus import PrometheusServer, promtool
 from tests.support.refu_fleet import RefuFleet
-from tests.support.sharding import EXPORTER_CONFIG, shard_config
+from tests.support.sharding import EXPORTER_CONFIG, RULES, shard_config
 
 DOCS = PROJECT_ROOT / "docs" / "sharding"
 TARGETS = 200
@@ -148,6 +148,19 @@ def test_the_sharding_page_quotes_its_example_files():
     examples = [path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.y*ml"))]
     assert blocks
     assert [block for block in blocks if not any(block in text for text in examples)] == []
+
+
+def test_no_alert_rule_is_tied_to_one_instance_or_job_but_the_exporters_own():
+    """Each rule is about the targets of the shard that evaluates it, wherever they are:
+    no instance is named, and the only job named is the exporters' own (up == 0)."""
+    groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+    named = {
+        (rule["alert"], match[0], match[1])
+        for group in groups
+        for rule in group["rules"]
+        for match in re.findall(r'\b(job|instance)\s*=~?\s*"([^"]*)"', rule["expr"])
+    }
+    assert named == {("EssExporterDown", "job", "ess-exporter")}
 
 
 def test_every_target_is_scraped_by_exactly_one_shard(fleet: Fleet):
