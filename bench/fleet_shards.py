@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=15.0, help="seconds")
     parser.add_argument("--delay-ms", type=float, default=50.0, help="device latency")
     args = parser.parse_args()
+    os.chdir(ROOT)  # the simulators and fronts run as python -m tests.support....
     raise_file_limit()
     with Processes() as processes:
         directory = Path(tempfile.mkdtemp(prefix="ess-shards-", dir=processes.directory))

@@ -47,7 +47,9 @@ class Front:
             server.close()
             loop.stop()
 
-    async def _handle(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter):
+    async def _handle(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
         backend = await self._connect()
         if backend is None:
             client_out.close()
