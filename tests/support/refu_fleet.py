@@ -17,6 +17,8 @@ import sys
 import time
 from concurrent.futures import Future
 
+from pymodbus.server import ModbusTcpServer
+
 from exporter.eventloop import EventLoopThread
 from exporter.refu.channels import load_refu_mapping
 from exporter.simulate import free_port
@@ -50,11 +52,11 @@ class RefuFleet:
         self._serving = [self._serve(s) for s in self.simulators]
         deadline = time.monotonic() + timeout
         for i in range(len(self.simulators)):
-            while self._serving[i].done() or not _accepts(self.simulators[i].port):
+            while self._failed(i) or not _accepts(self.simulators[i].port):
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"REFU simulator {i} does not listen")
-                if self._serving[i].done():
+                if self._failed(i):
                     taken = {s.port for s in self.simulators}
                     self.simulators[i] = self._simulator(free_port())
                     if self.simulators[i].port not in taken:
@@ -70,9 +72,15 @@ class RefuFleet:
     def _simulator(self, port: int) -> RefuSimulator:
         return RefuSimulator(HOST, port, mapping=self._mapping, delay_seconds=self._delay)
 
-    def _serve(self, simulator: RefuSimulator) -> Future[None]:
+    def _serve(self, simulator: RefuSimulator) -> Future[ModbusTcpServer]:
+        """Start ``simulator`` on the loop; it serves until the loop stops."""
         assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(simulator.serve_forever(), self._loop.loop)
+        return asyncio.run_coroutine_threadsafe(simulator.listen(), self._loop.loop)
+
+    def _failed(self, index: int) -> bool:
+        """Whether simulator ``index`` could not listen (its port was taken)."""
+        serving = self._serving[index]
+        return serving.done() and serving.exception() is not None
 
     def __enter__(self) -> RefuFleet:
         self.start()
