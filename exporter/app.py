@@ -127,6 +127,7 @@ class Exporter:
                 keys.secret_key,
                 timeout=config.timeout_seconds,
                 ca_file=keys.ca_file,
+                refused_models=mapping.open_api.refused_models,
             )
             ingest = QuotaIngest(mapping, cache, devices, stale_after=stale_after)
             connection = PowerOceanConnection(config, ingest.stream, devices=devices, open_api=api)

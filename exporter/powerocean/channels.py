@@ -70,7 +70,8 @@ class OpenApiLayout:
     ``param`` of a command in ``stream_commands`` are quota keys once prefixed with its
     value. Packs: quota/all holds one JSON text per pack under ``pack_prefix + serial``;
     the stream sends them as the list ``pack_list`` of ``pack_command``, each entry naming
-    its pack in ``pack_serial`` (base64).
+    its pack in ``pack_serial`` (base64). ``refused_models`` are the models the API answers
+    1006 for, each with its serial prefixes.
     """
 
     stream_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class OpenApiLayout:
     pack_command: tuple[int, int] = (0, 0)
     pack_list: str = ""
     pack_serial: str = ""
+    refused_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,15 @@ def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
         pack_command=_command(packs.get("command", "0/0")),
         pack_list=str(packs.get("list", "")),
         pack_serial=str(packs.get("serial", "")),
+        refused_models=_refused_models(spec.get("refused_models") or {}),
     )
+
+
+def _refused_models(spec: Any) -> dict[str, tuple[str, ...]]:
+    """``refused_models``: a model's name -> its serial prefixes."""
+    if not isinstance(spec, dict):
+        raise ValueError("'refused_models' must map model names to serial prefixes")
+    return {str(name): tuple(list_of(spec, name, str, "serial prefixes")) for name in spec}
 
 
 def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:

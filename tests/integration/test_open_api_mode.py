@@ -198,13 +198,20 @@ def test_refused_keys_give_their_message_and_powerocean_up_0(
     assert_no_secrets_logged(process, access_key, secret)
 
 
-def test_a_model_the_api_does_not_serve_says_to_use_login_mode(
+def test_a_model_the_api_does_not_serve_is_named_with_the_others_and_login_mode_advised(
     api, broker, exporter_process, tmp_path
 ):
     api.not_served = {SERIAL}
     config = write_config(tmp_path, api, ACCESS_KEY, SECRET_KEY, poll=30)
     process = exporter_process("--config", str(config))
-    process.wait_for_log("use login mode")
+    line = process.wait_for_log("(1006)")
+    assert "level=error" in line and f"Open API quota of {SERIAL}" in line
+    assert (
+        "the Open API does not serve this device (1006); it refuses PowerOcean Plus (R371, R372,"
+        " R374, HJ3C), PowerOcean single-phase (J327, J32E), PowerOcean EU variant (J32D),"
+        " Ocean 2 (RE11, RE17), PowerPulse (C376): use the app login mode (powerocean.login)"
+        " instead"
+    ) in line
     result = scrape_until(process.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
     assert result.value("powerocean_up", serial=SERIAL) == 0
     assert_no_secrets_logged(process, ACCESS_KEY, SECRET_KEY)
