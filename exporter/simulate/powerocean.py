@@ -556,6 +556,8 @@ class PowerOceanPublisher:
         self._week_wanted.set()
 
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        if message.topic.endswith("/thing/property/get"):
+        # The app's latestQuotas asks in JSON for what the stream already sends: only the
+        # protobuf get-all is answered with everything (and the week of statistics).
+        if message.topic.endswith("/thing/property/get") and not message.payload.startswith(b"{"):
             self.publish(self.model.messages(time.time()))
             self._week_wanted.set()
