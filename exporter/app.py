@@ -15,7 +15,7 @@ from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
-from exporter.modules import Collector
+from exporter.modules import Collector, ScrapeModule
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
@@ -31,6 +31,7 @@ from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
 from exporter.server import ExporterApp, HttpServer
+from exporter.sunspec.collector import sunspec_module
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ class Exporter:
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean))
         refu = RefuCollector(pool, targets, refu_config.timeout_seconds)
-        app = ExporterApp(collectors=collectors, modules=[refu], web_config=web_config)
+        modules: list[ScrapeModule] = [refu, sunspec_module(config.sunspec)]
+        app = ExporterApp(collectors=collectors, modules=modules, web_config=web_config)
         try:
             self.http = HttpServer(app, host, port, web_config, self._loop)
         except BaseException:
