@@ -195,6 +195,30 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
         asyncio.run(simulator.serve_forever())
 
 
+@simulate.command("sunspec")
+@click.option("--listen", default="127.0.0.1:5021", help="HOST:PORT")
+@click.option(
+    "--chain",
+    type=click.Choice(["refustore-88k", "storage"]),
+    default="refustore-88k",
+    help="A REFUstore 88K, or a single-phase inverter with a storage model (at register 0).",
+)
+def simulate_sunspec(listen: str, chain: str) -> None:
+    """Serve a SunSpec inverter over Modbus TCP, with changing values; answers reads only."""
+    import asyncio
+
+    from exporter.config import parse_address
+    from exporter.refu.config import DEFAULT_MODBUS_PORT
+    from exporter.simulate.sunspec import CHAINS, SunSpecSimulator
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
+    simulator = SunSpecSimulator(host, port, chain=CHAINS[chain])
+    click.echo(f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(simulator.serve_forever())
+
+
 @simulate.command("powerocean")
 @click.option("--broker", required=True, help="mqtt://[user:password@]host:port")
 @click.option("--serial", default="R371ZD1AZH000001")
