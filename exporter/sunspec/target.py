@@ -65,8 +65,13 @@ class SunSpecTarget(ModbusTarget[SunSpecValues]):
             try:
                 words = await self.read_registers(read.start, read.count)
             except ExceptionAnswer as answer:
-                if not answer.permanent or read.count < 2:
+                if not answer.permanent:
                     raise answer.as_error() from None
+                if read.count < 2:  # not even one register: the chain is no longer there
+                    self._plan = None
+                    raise DeviceError(
+                        "chain_changed", f"register {read.start} refused ({answer})"
+                    ) from None
                 self._reads[index : index + 1] = plan.split(read)
                 continue
             answers.append((read, words))
