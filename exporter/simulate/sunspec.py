@@ -245,7 +245,8 @@ class SunSpecSimulator:
     """A SunSpec device on a Modbus TCP server, answering every unit id.
 
     ``pin`` fixes a point's value; ``raw=True`` fixes the number sent instead (a changed
-    scale factor then changes the value). Only holding registers of the chain exist.
+    scale factor then changes the value). Only holding registers of the chain exist. A read
+    of more than ``max_read`` registers is refused (ILLEGAL_VALUE), as some devices do.
     """
 
     def __init__(
@@ -255,8 +256,9 @@ class SunSpecSimulator:
         *,
         chain: ChainSpec = REFUSTORE_88K,
         model: InverterModel | None = None,
+        max_read: int = 125,
     ) -> None:
-        self.host, self.port, self.chain = host, port, chain
+        self.host, self.port, self.chain, self.max_read = host, port, chain, max_read
         self.model = model or InverterModel(chain, epoch=time.time())
         layouts = _layouts()
         #: Each model's first register and points (none for a model with no definition).
@@ -379,6 +381,8 @@ class SunSpecSimulator:
     ) -> ExcCodes | None:
         if function_code != 3 or set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION
+        if count > self.max_read:
+            return ExcCodes.ILLEGAL_VALUE
         registers = self.registers()
         offset = start_address - self.chain.base
         current_registers[:] = registers[offset : offset + len(current_registers)]
