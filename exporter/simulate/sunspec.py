@@ -168,6 +168,8 @@ class InverterModel:
                 values[name] = voltage
             for name in ("PPVphAB", "PPVphBC", "PPVphCA"):
                 values[name] = voltage * math.sqrt(3)
+            for name in ("EvtVnd1", "EvtVnd2", "EvtVnd3", "EvtVnd4"):
+                values[name] = 0
         else:
             values |= {"PF": 1.0 if power >= 0 else -1.0, "StVnd": 2}
         return {**values, **self.chain.scale_factors}
