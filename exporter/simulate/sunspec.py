@@ -182,17 +182,23 @@ class InverterModel:
                 "PFRtgQ1=0.8 PFRtgQ2=0.8 PFRtgQ3=-0.8 PFRtgQ4=-0.8 PFRtg_SF=-3"
             ),
             121: _points(
-                "WMax=88000 WMax_SF=1 VRef=230 VRef_SF=0 VRefOfs=0 VRefOfs_SF=0 VMinMax_SF=0 "
-                "VAMax=88000 VAMax_SF=1"
+                "WMax=88000 WMax_SF=1 VRef=230 VRef_SF=0 VRefOfs=0 VRefOfs_SF=0 VMax=253 VMin=207 "
+                "VMinMax_SF=0 VAMax=88000 VAMax_SF=1 VArMaxQ1=44000 VArMaxQ2=44000 "
+                "VArMaxQ3=-44000 VArMaxQ4=-44000 VArMax_SF=1 WGra=10 WGra_SF=0 PFMinQ1=0.9 "
+                "PFMinQ2=0.9 PFMinQ3=-0.9 PFMinQ4=-0.9 PFMin_SF=-2 VArAct=1 ClcTotVA=1 "
+                "MaxRmpRte=20 MaxRmpRte_SF=0 ECPNomHz=50 ECPNomHz_SF=0 ConnPh=1"
             ),
             123: _points(
-                "Conn=1 WMaxLimPct=100 WMaxLimPct_SF=-1 WMaxLim_Ena=0 OutPFSet=1 OutPFSet_SF=-3 "
-                "OutPFSet_Ena=0 VArWMaxPct=0 VArPct_SF=-1 VArPct_Ena=0 Conn_WinTms=0 "
-                "Conn_RvrtTms=0"
+                "Conn_WinTms=0 Conn_RvrtTms=0 Conn=1 WMaxLimPct=80 WMaxLimPct_SF=-1 "
+                "WMaxLimPct_WinTms=0 WMaxLimPct_RvrtTms=0 WMaxLimPct_RmpTms=60 WMaxLim_Ena=1 "
+                "OutPFSet=0.95 OutPFSet_SF=-3 OutPFSet_WinTms=0 OutPFSet_RvrtTms=0 "
+                "OutPFSet_RmpTms=0 OutPFSet_Ena=0 VArWMaxPct=-12.5 VArMaxPct=0 VArAvalPct=0 "
+                "VArPct_SF=-1 VArPct_WinTms=0 VArPct_RvrtTms=0 VArPct_RmpTms=0 VArPct_Mod=1 "
+                "VArPct_Ena=0"
             ),
             64800: _points(
-                "LocRemCtl=0 PCSSetOp=1 MaxBatACha=150 MaxBatADischa=150 MaxBatA_SF=-2 MaxA=133 "
-                "MaxA_SF=0 MaxACur=100 MaxACur_SF=0"
+                "LocRemCtl=0 CtrlHb=0 PCSSetOp=1 MaxBatACha=150 MaxBatADischa=150 MaxBatA_SF=-2 "
+                "MaxA=133 MaxA_SF=0 MaxACur=100 MaxACur_SF=0"
             )
             | {"PCSHb": int(t) % 0xFFFF},
         }
