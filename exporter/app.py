@@ -6,9 +6,10 @@ import gc
 import logging
 import os
 import platform
+import threading
 from collections.abc import Iterator
 
-from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+from prometheus_client import REGISTRY
 
 from exporter import __version__
 from exporter.configfile import Config
@@ -23,22 +24,17 @@ from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.connection import PowerOceanConnection
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
-from exporter.powerocean.open_api import OpenApiClient
-from exporter.powerocean.poller import QuotaPoller
+from exporter.powerocean.open_api import OpenApiClient, QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
 from exporter.refu.target import Address
-from exporter.server import ExporterApp, HttpServer
+from exporter.server import HttpServer
 from exporter.sunspec.collector import sunspec_module
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
-
-
-#: Allocations between two collections of Python's youngest generation (its default: 700).
-GC_YOUNG_THRESHOLD = 10_000
 
 
 def tune_garbage_collection() -> None:
@@ -50,7 +46,7 @@ def tune_garbage_collection() -> None:
     100 ms scrape. With 10,000, about 7 young collections and no full one: 5 ms.
     """
     _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
+    gc.set_threshold(10_000, middle, oldest)
 
 
 #: Set when the image is built (Docker build arguments REVISION and BRANCH).
@@ -81,7 +77,6 @@ class Exporter:
         web_config: WebConfig | None = None,
         refu_mapping: RefuMapping | None = None,
     ) -> None:
-        web_config = web_config or WebConfig()
         # HTTP and device reads share one event loop, on a thread of its own.
         self._loop = EventLoopThread("asyncio")
         refu_config = config.refu
@@ -97,24 +92,25 @@ class Exporter:
             (t.name, pool.configure(Address(t.host, t.port, t.unit_id), t.settings))
             for t in refu_config.targets
         ]
-        collectors: list[Collector] = [
-            PROCESS_COLLECTOR,
-            PLATFORM_COLLECTOR,
-            GC_COLLECTOR,
-            _BuildInfo(),
-        ]
-        self.powerocean: PowerOceanConnection | None = None
-        self.poller: QuotaPoller | None = None
+        #: Transports that run on threads of their own, in the order they start.
+        self._transports: list[PowerOceanConnection | QuotaPoller] = []
+        # prometheus_client's registry holds its process, platform and GC collectors.
+        collectors: list[Collector] = [REGISTRY, _BuildInfo()]
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean))
-        refu = RefuCollector(pool, targets, refu_config.timeout_seconds)
-        modules: list[ScrapeModule] = [refu, sunspec_module(config.sunspec)]
-        app = ExporterApp(collectors=collectors, modules=modules, web_config=web_config)
+        # The devices read when Prometheus scrapes: each a /probe module (the first the default).
+        modules: list[ScrapeModule] = [
+            RefuCollector(pool, targets, refu_config.timeout_seconds),
+            sunspec_module(config.sunspec),
+        ]
         try:
-            self.http = HttpServer(app, host, port, web_config, self._loop)
+            self.http = HttpServer(
+                host, port, self._loop, web_config, collectors=collectors, modules=modules
+            )
         except BaseException:
             self._loop.stop()
             raise
+        self.port = self.http.port
 
     def _powerocean(self, config: PowerOceanConfig) -> PowerOceanCollector:
         """The PowerOcean transport for the configured mode, its ingest and its collector."""
@@ -125,7 +121,8 @@ class Exporter:
         ingest: Ingest | QuotaIngest
         if config.open_api is None:
             ingest = Ingest(mapping, cache, devices, stale_after=stale_after)
-            self.powerocean = PowerOceanConnection(config, ingest, devices=devices)
+            connection = PowerOceanConnection(config, ingest, devices=devices)
+            self._transports.append(connection)
         else:
             keys = config.open_api
             api = OpenApiClient(
@@ -136,35 +133,26 @@ class Exporter:
                 ca_file=keys.ca_file,
             )
             ingest = QuotaIngest(mapping, cache, devices, stale_after=stale_after)
-            self.powerocean = PowerOceanConnection(
-                config, ingest.stream, devices=devices, open_api=api
-            )
-            self.poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
+            connection = PowerOceanConnection(config, ingest.stream, devices=devices, open_api=api)
+            poller = QuotaPoller(api, ingest, devices, interval=keys.poll_seconds)
+            self._transports += [connection, poller]
         return PowerOceanCollector(
-            mapping, cache, ingest, self.powerocean, devices=devices, stale_after=stale_after
+            mapping, cache, ingest, connection, devices=devices, stale_after=stale_after
         )
-
-    @property
-    def port(self) -> int:
-        return self.http.port
 
     def start(self) -> None:
         """Serve on background threads (tests, demo); HTTP is answered from construction on."""
-        if self.powerocean is not None:
-            self.powerocean.start()
-        if self.poller is not None:
-            self.poller.start()
+        for transport in self._transports:
+            transport.start()
         log.info("listening on port %d", self.port)
 
     def serve_forever(self) -> None:
-        """Serve until interrupted or stopped."""
+        """Serve until interrupted: HTTP and the transports run on threads of their own."""
         self.start()
-        self.http.serve_forever()
+        threading.Event().wait()
 
     def stop(self) -> None:
         self.http.stop()
-        if self.poller is not None:
-            self.poller.stop()
-        if self.powerocean is not None:
-            self.powerocean.stop()
+        for transport in reversed(self._transports):
+            transport.stop()
         self._loop.stop()

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,6 +22,7 @@ from exporter import __version__, logformat
 
 if TYPE_CHECKING:
     from exporter.configfile import Config
+    from exporter.webconfig import WebConfig
 
 log = logging.getLogger("exporter")
 
@@ -43,16 +45,19 @@ def _listen_address(value: str) -> tuple[str, int]:
         _fail([f"--web.listen-address {value[:64]!r}: {exc}"])
 
 
-def _load(path: Path | None) -> Config:
-    """The configuration at ``path`` (none: the default); exits with the problems found."""
+def _load(path: Path | None, web_path: Path | None = None) -> tuple[Config, WebConfig]:
+    """The configuration at ``path`` and the web configuration at ``web_path`` (none: the
+    defaults); exits with the problems found."""
     from exporter.config import ConfigError
     from exporter.configfile import Config, load_config
     from exporter.model import MappingError
     from exporter.refu.channels import load_refu_mapping
+    from exporter.webconfig import WebConfig, load_web_config
 
     try:
-        refu_mapping = load_refu_mapping()
-        return Config() if path is None else load_config(path, refu_mapping.settings)
+        settings = load_refu_mapping().settings
+        config = Config() if path is None else load_config(path, settings)
+        return config, load_web_config(web_path) if web_path else WebConfig()
     except ConfigError as exc:
         _fail(exc.problems)
     except MappingError as exc:
@@ -91,23 +96,17 @@ def run(
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
     from exporter.app import Exporter, tune_garbage_collection
-    from exporter.config import ConfigError
-    from exporter.webconfig import WebConfig, load_web_config
 
     logformat.configure(log_level, log_format)
     tune_garbage_collection()
     host, port = _listen_address(listen)
-    config = _load(config_path)
-    try:
-        web_config = load_web_config(web_config_path) if web_config_path else WebConfig()
-    except ConfigError as exc:
-        _fail(exc.problems)
+    config, web_config = _load(config_path, web_config_path)
     try:
         exporter = Exporter(config, host=host, port=port, web_config=web_config)
     except OSError as exc:  # port in use, host not resolvable or not local
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {reason}"])
-    if not config.has_devices:
+    if not config.refu.targets and not config.sunspec.targets and config.powerocean is None:
         log.warning(
             "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
             "and the exporter's own metrics",
@@ -168,18 +167,15 @@ def decode(source: Any, topic: str | None) -> None:
 @main.group()
 def simulate() -> None:
     """Simulated devices, for the demo and for tests."""
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @simulate.command("refu")
 @click.option("--listen", default="127.0.0.1:5020", help="HOST:PORT")
 @click.option(
-    "--delay",
-    "delay_seconds",
-    type=float,
-    default=0.0,
-    help="Seconds to wait before each answer (a slow link).",
+    "--delay", type=float, default=0.0, help="Seconds to wait before each answer (a slow link)."
 )
-def simulate_refu(listen: str, delay_seconds: float) -> None:
+def simulate_refu(listen: str, delay: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
     import asyncio
 
@@ -187,9 +183,8 @@ def simulate_refu(listen: str, delay_seconds: float) -> None:
     from exporter.refu.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.refu import RefuSimulator
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
-    simulator = RefuSimulator(host, port, delay_seconds=delay_seconds)
+    simulator = RefuSimulator(host, port, delay_seconds=delay)
     click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(simulator.serve_forever())
@@ -234,11 +229,8 @@ def simulate_powerocean(
     broker: str, serial: str, interval: float, model: str, account: str | None
 ) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
-    import threading
-
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     publisher = PowerOceanPublisher(
         broker, serial, interval=interval, model=MODELS[model](), open_api_account=account
     )

@@ -1,7 +1,7 @@
 """Reading the exporter's YAML configuration: what every section shares.
 
 Each device package reads its own section with a ``Reader`` (``refu/config.py``,
-``powerocean/config.py``); ``app.load_config`` puts them together. Every problem is
+``powerocean/config.py``); ``configfile.load_config`` puts them together. Every problem is
 reported as ``FILE: KEY: reason``, all of them at once, and no message ever contains a
 secret: secrets come from ``*_file`` keys or environment variables and are held in
 ``Secret``, whose text form is masked (``scrub`` blanks them out of remote answers).

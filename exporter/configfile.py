@@ -20,12 +20,6 @@ class Config:
     powerocean: PowerOceanConfig | None = None
     sunspec: SunSpecConfig = field(default_factory=SunSpecConfig)
 
-    @property
-    def has_devices(self) -> bool:
-        """False when only ``/probe`` and the exporter's own metrics can be served."""
-        targets = self.refu.targets or self.sunspec.targets
-        return bool(targets) or self.powerocean is not None
-
 
 def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = None) -> Config:
     """Read ``path``; ``refu_settings`` are the per-target keys the REFU mapping accepts."""
@@ -33,9 +27,7 @@ def load_config(path: Path, refu_settings: Mapping[str, SettingCheck] | None = N
     top = reader.section(read_document(path), "", ("refu", "powerocean", "sunspec"))
     refu = read_refu_section(reader, top.get("refu"), refu_settings or {})
     sunspec = read_sunspec_section(reader, top.get("sunspec"))
-    powerocean = None
-    if "powerocean" in top:
-        powerocean = read_powerocean_section(reader, top["powerocean"])
+    powerocean = read_powerocean_section(reader, top["powerocean"]) if "powerocean" in top else None
     if reader.problems:
         raise ConfigError(reader.problems)
     return Config(refu=refu, powerocean=powerocean, sunspec=sunspec)

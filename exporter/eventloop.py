@@ -19,18 +19,14 @@ T = TypeVar("T")
 
 class EventLoopThread:
     def __init__(self, name: str = "asyncio") -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coroutine`` on the loop and wait for its result, at most ``timeout`` seconds
         (TimeoutError) when the coroutine does not bound its own time."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
         """Cancel what still runs on the loop (a read in flight), then end the loop: within
@@ -38,7 +34,7 @@ class EventLoopThread:
         if self._thread.is_alive():
             with contextlib.suppress(TimeoutError):
                 self.run(_cancel_the_others(), timeout=5)
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
 
 

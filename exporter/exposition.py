@@ -12,14 +12,13 @@ line of each kind of series with its constant labels) is written once, with the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Literal
 
 from prometheus_client import exposition as text_exposition
 from prometheus_client.metrics_core import Metric
-from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
@@ -199,26 +198,27 @@ _OURS = (Family, InfoFamily)
 
 @dataclass(frozen=True)
 class Format:
-    """What one client gets: OpenMetrics or the text format, and how names are escaped."""
+    """What one client gets, as prometheus_client's ``choose_encoder`` picks it for the
+    client's Accept header: a content type, and prometheus_client's writer of it."""
 
-    openmetrics: bool
     content_type: str
-    escaping: str = "underscores"
-    version: str = "1.0.0"
+    encoder: Callable[[Collector], bytes]
+
+    @property
+    def openmetrics(self) -> bool:
+        return self.content_type.startswith("application/openmetrics-text")
+
+    @property
+    def keeps_legacy_names(self) -> bool:
+        """Whether the escaping scheme leaves a legacy name as it is (the default does)."""
+        return self.content_type.partition("escaping=")[2] in ("", *_KEEPS_LEGACY_NAMES)
 
 
 def negotiate(accept: str | None) -> Format:
-    """The format prometheus_client's ``choose_encoder`` picks for this Accept header
-    (OpenMetrics when ``application/openmetrics-text`` is accepted), chosen by it."""
-    _, content_type = text_exposition.choose_encoder(accept or "")
-    media, *parameters = (part.strip() for part in content_type.split(";"))
-    values = dict(parameter.split("=", 1) for parameter in parameters)
-    return Format(
-        openmetrics=media == "application/openmetrics-text",
-        content_type=content_type,
-        escaping=values.get("escaping", "underscores"),
-        version=values.get("version", "1.0.0"),
-    )
+    """The format prometheus_client picks for this Accept header (OpenMetrics when
+    ``application/openmetrics-text`` is accepted)."""
+    encoder, content_type = text_exposition.choose_encoder(accept or "")
+    return Format(content_type, encoder)
 
 
 def answer(
@@ -236,7 +236,8 @@ def answer(
 
 def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
     """The exposition of ``families`` in the negotiated format."""
-    ours_too = negotiated.escaping not in _KEEPS_LEGACY_NAMES  # names to rewrite: theirs
+    ours_too = not negotiated.keeps_legacy_names  # names to rewrite: theirs
+    openmetrics = negotiated.openmetrics
     out: list[str] = []
     theirs: list[Metric] = []
     for family in families:
@@ -249,14 +250,14 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
                 out.append(_by_prometheus_client(theirs, negotiated))
                 theirs = []
             shape = family.shape
-            out.append(shape.openmetrics_head if negotiated.openmetrics else shape.text_head)
+            out.append(shape.openmetrics_head if openmetrics else shape.text_head)
             if isinstance(family, Family):
                 _write_series(family, out)
             else:
                 _write_info(family, out)
     if theirs:
         out.append(_by_prometheus_client(theirs, negotiated))
-    if negotiated.openmetrics:
+    if openmetrics:
         out.append("# EOF\n")
     return "".join(out).encode()
 
@@ -299,11 +300,4 @@ class _Collected(Collector):
 
 def _by_prometheus_client(families: Sequence[Metric], negotiated: Format) -> str:
     """``families`` as prometheus_client writes them in the negotiated format (no ``# EOF``)."""
-    collected = _Collected(families)
-    if negotiated.openmetrics:
-        written: bytes = openmetrics_exposition.generate_latest(
-            collected, escaping=negotiated.escaping, version=negotiated.version
-        )
-        return written.decode().removesuffix("# EOF\n")
-    written = text_exposition.generate_latest(collected, escaping=negotiated.escaping)
-    return written.decode()
+    return negotiated.encoder(_Collected(families)).decode().removesuffix("# EOF\n")

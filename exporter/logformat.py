@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import UTC, datetime
 
 #: The level names of Prometheus exporters, lowest first.
@@ -19,11 +18,8 @@ LEVELS = {
     "error": logging.ERROR,
 }
 FORMATS = ("logfmt", "json")
-
-
-def _level_name(levelno: int) -> str:
-    """The exporter-style name of a Python log level (WARNING -> warn, CRITICAL -> error)."""
-    return next((name for name, number in reversed(LEVELS.items()) if levelno >= number), "debug")
+#: Python's level names that Prometheus exporters write otherwise.
+_LEVEL_NAMES = {"WARNING": "warn", "CRITICAL": "error"}
 
 
 class _EventFormatter(logging.Formatter):
@@ -37,7 +33,7 @@ class _EventFormatter(logging.Formatter):
         stamp = datetime.fromtimestamp(record.created, UTC)
         fields = {
             "ts": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": _level_name(record.levelno),
+            "level": _LEVEL_NAMES.get(record.levelname, record.levelname.lower()),
             "logger": record.name,
             "msg": record.getMessage(),
         }
@@ -57,8 +53,6 @@ def _logfmt_value(value: str) -> str:
 
 def configure(level: str, output_format: str) -> None:
     """Send every log event to stderr, one line each, at ``level`` and above."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler()  # to stderr
     handler.setFormatter(_EventFormatter(output_format))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(LEVELS[level])
+    logging.basicConfig(level=LEVELS[level], handlers=[handler], force=True)

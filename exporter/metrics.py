@@ -11,7 +11,7 @@ made once, by ``ChannelFamilies``, when the mapping is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,32 +54,18 @@ def describe(channel: Channel[Any], device: str, device_labels: Sequence[str]) -
 
 def describe_health(metric: HealthMetric) -> dict[str, Any]:
     """The row of a metric the exporter makes itself, in the same shape."""
-    return {
-        "device": metric.device,
-        "source": HEALTH_SEED_ID,
-        "metric": metric.name,
-        "kind": str(metric.kind),
-        "unit": metric.unit,
-        "scale": 1.0,
-        "help": metric.help,
-        "labels": {},
-        "label_names": list(metric.labels),
-        "states": {},
-        "bits": {},
-    }
+    channel = Channel(HEALTH_SEED_ID, metric.name, metric.kind, metric.help, None, unit=metric.unit)
+    return {**describe(channel, metric.device, ()), "label_names": list(metric.labels)}
 
 
 def _expansion_labels(channel: Channel[Any]) -> tuple[str, ...]:
     """The labels one value gains on its way out: enum state, alarm bit, array index, text."""
-    if channel.kind is Kind.ENUM:
-        return ("state",)
-    if channel.kind is Kind.BITFIELD:
-        return ("bit", "alarm")
-    if channel.kind is Kind.ARRAY:
-        return (channel.index_label,)
-    if channel.kind is Kind.INFO:
-        return (channel.info_label,)
-    return ()
+    return {
+        Kind.ENUM: ("state",),
+        Kind.BITFIELD: ("bit", "alarm"),
+        Kind.ARRAY: (channel.index_label,),
+        Kind.INFO: (channel.info_label,),
+    }.get(channel.kind, ())
 
 
 def scaling(scale: float) -> Callable[[float], float]:
@@ -92,11 +78,6 @@ def scaling(scale: float) -> Callable[[float], float]:
         divisor = round(inverse)
         return lambda raw: raw / divisor + 0.0
     return lambda raw: raw * scale + 0.0
-
-
-def scaled(raw: float, scale: float) -> float:
-    """raw x scale, as ``scaling`` computes it."""
-    return scaling(scale)(raw)
 
 
 def dotted_version(raw: Any) -> str:
@@ -187,7 +168,7 @@ class _Shown:
             if self.channel.kind is Kind.ARRAY:
                 series += [
                     (self.numbered, self._numbered(labels, number), scale(value))
-                    for number, value in enumerate(raw, start=1)
+                    for number, value in enumerate(raw, start=self.channel.first_index)
                     if value not in missing
                 ]
             elif raw in missing:
@@ -243,10 +224,10 @@ class ChannelFamilies:
             (i, _Shown(c, device)) for i, c in enumerate(self.channels) if c.kind is not Kind.INFO
         ]
         #: Info channels by family and constant labels: together they make one series.
-        info: dict[tuple[str, tuple[str, ...]], list[tuple[int, Channel[Any]]]] = {}
+        info: dict[tuple[str, object], list[tuple[int, Channel[Any]]]] = {}
         for i, c in enumerate(self.channels):
             if c.kind is Kind.INFO:
-                info.setdefault((c.metric, c.label_values), []).append((i, c))
+                info.setdefault((c.metric, c.labels), []).append((i, c))
         self._info = tuple(tuple(members) for members in info.values())
 
     def add(
@@ -263,27 +244,15 @@ class ChannelFamilies:
             series = shown.series_of(sorted_labels, index)
             if series:  # a family with no series is not shown
                 families.series(shown.family, escape).extend(series)
-        for members in self._info:
-            for values, raws in given:
-                self._add_info(families, members, values, raws)
-
-    def _add_info(
-        self,
-        families: Families,
-        members: tuple[tuple[int, Channel[Any]], ...],
-        values: tuple[str, ...],
-        raws: Sequence[Any],
-    ) -> None:
-        """The one series the info channels ``members`` make of a device, if any has a text."""
-        texts = {
-            channel.info_label: _info_text(channel, raws[index])
-            for index, channel in members
-            if raws[index] is not None
-        }
-        if texts:
+        for members in self._info:  # one series per device, if any member has a text
             channel = members[0][1]
-            labels = zip(self.device_labels, values, strict=True)
-            families.info(channel).add({**dict(labels), **dict(channel.labels), **texts})
+            for values, raws in given:
+                texts = {
+                    c.info_label: _info_text(c, raws[i]) for i, c in members if raws[i] is not None
+                }
+                if texts:
+                    labels = dict(zip(self.device_labels, values, strict=True))
+                    families.info(channel).add({**labels, **dict(channel.labels), **texts})
 
 
 #: A device's label values (sorted by label name) and its channels' raw values.
@@ -334,11 +303,11 @@ class HealthMetric:
         family.escape = needs_escaping(v for _, values, _ in family.series for v in values)
         return family
 
-    def info(self, series: Iterable[Mapping[str, str]]) -> InfoFamily:
-        """An info family: one series with value 1 per mapping of label names to texts."""
+    def info(self, series: Iterable[Sequence[str]]) -> InfoFamily:
+        """An info family: one series with value 1 per label values (texts)."""
         family = InfoFamily(FamilyShape("info", self.name, self.help))
-        for labels in series:
-            family.add(dict(labels))
+        for values in series:
+            family.add(dict(zip(self.labels, values, strict=True)))
         return family
 
 
@@ -353,13 +322,4 @@ BUILD_INFO = HealthMetric(
 
 def build_info(version: str, revision: str, branch: str, python_version: str) -> InfoFamily:
     """``ess_exporter_build_info``: one series with value 1."""
-    return BUILD_INFO.info(
-        [
-            {
-                "version": version,
-                "revision": revision,
-                "branch": branch,
-                "python_version": python_version,
-            }
-        ]
-    )
+    return BUILD_INFO.info([(version, revision, branch, python_version)])

@@ -9,7 +9,6 @@ the entry and the reason.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -87,6 +86,8 @@ class Channel(Generic[Location]):
     bits: Mapping[int, str] = field(default_factory=dict)
     info_label: str = ""
     index_label: str = ""
+    #: The ``index_label`` of an array's first value (cells count from 1, hours from 0).
+    first_index: int = 1
     #: Raw values that mean "not reported" (e.g. 65535); such a value is not exported.
     missing_values: frozenset[float] = frozenset()
     #: How an info value is written: "" as sent, "version" as a dotted a.b.c.d number.
@@ -95,13 +96,9 @@ class Channel(Generic[Location]):
     #: fill the same series (each model sends the value in its own message).
     variant: str = ""
 
-    @functools.cached_property
+    @property
     def label_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.labels)
-
-    @functools.cached_property
-    def label_values(self) -> tuple[str, ...]:
-        return tuple(value for _, value in self.labels)
 
 
 @dataclass(frozen=True)
@@ -192,10 +189,18 @@ def _parse_channel(
         bits=bits,
         info_label=_label_name(entry, "label") if kind is Kind.INFO else "",
         index_label=_label_name(entry, "index_label") if kind is Kind.ARRAY else "",
+        first_index=_first_index(entry),
         missing_values=frozenset(missing),
         text_format=_one_of(entry, "format", TEXT_FORMATS) if kind is Kind.INFO else "",
         variant=str(entry.get("variant", "")),
     )
+
+
+def _first_index(entry: Mapping[str, Any]) -> int:
+    first = entry.get("first_index", 1)
+    if first not in (0, 1) or isinstance(first, bool):
+        raise ValueError("first_index must be 0 or 1")
+    return int(first)
 
 
 def _one_of(entry: Mapping[str, Any], key: str, choices: Collection[str], default: str = "") -> str:

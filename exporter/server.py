@@ -15,12 +15,13 @@ allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small off
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import html
 import itertools
 import logging
 import math
 import resource
-import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -45,96 +46,13 @@ IDLE_SECONDS = 60.0
 TLS_HANDSHAKE_SECONDS = 10.0
 #: The longest request line and header line read (aiohttp's default).
 MAX_LINE_BYTES = 8190
+#: The headers of a 401: the credentials Prometheus is asked for.
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ess-exporter"'}
 #: The answer to a request that cannot be parsed (HTTP 400).
 UNREADABLE_REQUEST = (
     "Bad Request: cannot parse the request (malformed, too many headers, or a request line "
     f"or header longer than {MAX_LINE_BYTES} bytes)\n"
 )
-
-
-class ExporterApp:
-    """What every endpoint answers, as an aiohttp request handler.
-
-    ``collectors`` are always on ``/metrics``; each of ``modules`` (devices read when
-    scraped) adds its configured devices there and answers ``/probe?module=<name>``.
-    ``collectors`` are synchronous: they are collected and written on a worker thread, so a
-    large ``/metrics`` does not hold up the event loop.
-    """
-
-    def __init__(
-        self,
-        *,
-        collectors: Iterable[Collector],
-        modules: Iterable[ScrapeModule] = (),
-        web_config: WebConfig | None = None,
-    ) -> None:
-        self._collectors = list(collectors)
-        self._modules = {module.name: module for module in modules}
-        self._web_config = web_config or WebConfig()
-
-    async def __call__(self, request: web.BaseRequest) -> web.Response:
-        response = await self._route(request)
-        for name, value in self._web_config.headers:
-            response.headers[name] = value
-        return response
-
-    async def _route(self, request: web.BaseRequest) -> web.Response:
-        limit = self._web_config.rate_limit
-        if limit is not None and not limit.allow():
-            return _text(429, "Too many requests\n")
-        if not await self._authorized(request.headers.get("Authorization")):
-            return web.Response(
-                status=401,
-                text="Unauthorized\n",
-                headers={"WWW-Authenticate": 'Basic realm="ess-exporter"'},
-            )
-        path = request.path
-        if path in ("/metrics", "/probe") and request.method != "GET":
-            return _not_get(request.method)
-        try:
-            if path == "/metrics":
-                return await self._metrics(request)
-            if path == "/probe":
-                return await self._probe(request)
-        except BadRequest as exc:
-            return _text(400, f"{exc}\n")
-        if path in ("/-/healthy", "/-/ready"):
-            return _text(200, "Healthy\n")
-        if path == "/":
-            return _landing_page(self._modules.values())
-        return _text(404, "Not found\n")
-
-    async def _authorized(self, header: str | None) -> bool:
-        """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
-        if self._web_config.admits_at_once(header):
-            return True
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._web_config.authorized, header)
-
-    async def _metrics(self, request: web.BaseRequest) -> web.Response:
-        timeout = _scrape_timeout(request)
-        scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
-        accept, encoding = _wanted(request)
-
-        def write() -> tuple[list[tuple[str, str]], bytes]:
-            own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
-            families = itertools.chain(own, itertools.chain.from_iterable(scraped))
-            return exposition.answer(families, accept, encoding)
-
-        headers, body = await asyncio.get_running_loop().run_in_executor(None, write)
-        return web.Response(body=body, headers=headers)
-
-    async def _probe(self, request: web.BaseRequest) -> web.Response:
-        params = {name: request.query.getall(name)[-1] for name in request.query}
-        # Without a module, the first one registered (as with blackbox_exporter's default).
-        name = params.get("module") or next(iter(self._modules), "")
-        module = self._modules.get(name)
-        if module is None:
-            known = ", ".join(sorted(self._modules)) or "none"
-            raise BadRequest(f"unknown module {name!r} (known: {known})")
-        families = await module.probe(params, _scrape_timeout(request))
-        headers, body = exposition.answer(families, *_wanted(request))
-        return web.Response(body=body, headers=headers)
 
 
 def _wanted(request: web.BaseRequest) -> tuple[str | None, str | None]:
@@ -147,13 +65,10 @@ def _scrape_timeout(request: web.BaseRequest) -> float | None:
     header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
     if not header:
         return None
-    try:
-        allowed = float(header)
-    except ValueError:
-        allowed = math.nan
-    if not math.isfinite(allowed):
-        raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
-    return allowed - TIMEOUT_OFFSET_SECONDS
+    with contextlib.suppress(ValueError):
+        if math.isfinite(allowed := float(header)):
+            return allowed - TIMEOUT_OFFSET_SECONDS
+    raise BadRequest(f"bad X-Prometheus-Scrape-Timeout-Seconds {header!r}")
 
 
 def _not_get(method: str) -> web.Response:
@@ -163,10 +78,6 @@ def _not_get(method: str) -> web.Response:
         return web.Response(status=200, headers=allow)
     body = f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n"
     return web.Response(status=405, text=body, headers=allow)
-
-
-def _text(status: int, body: str) -> web.Response:
-    return web.Response(status=status, text=body, charset="utf-8")
 
 
 def _landing_page(modules: Collection[ScrapeModule]) -> web.Response:
@@ -185,7 +96,7 @@ def _landing_page(modules: Collection[ScrapeModule]) -> web.Response:
 {sections}
 </body></html>
 """
-    return web.Response(text=body, content_type="text/html", charset="utf-8")
+    return web.Response(text=body, content_type="text/html")  # charset: UTF-8, the default
 
 
 def _module_section(module: ScrapeModule) -> str:
@@ -210,17 +121,13 @@ class _Connection(web.RequestHandler):
     def __init__(self, server: HttpServer, **options: Any) -> None:
         super().__init__(server.aiohttp_server, **options)
         self._http_server = server
-        # Kept to report the close: aiohttp forgets its transport once it closes it.
-        self._socket: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self._socket = transport
-        self._http_server.opened(transport)
+        self._http_server.opened(self, transport)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._socket is not None:
-            self._http_server.closed(self._socket)
+        self._http_server.closed(self)
         super().connection_lost(exc)
 
     def handle_error(
@@ -233,46 +140,43 @@ class _Connection(web.RequestHandler):
         if message is None:  # the exporter failed (500) or ran out of time (504)
             return super().handle_error(request, status, exc)
         log.debug("unreadable request from %s", request.remote)
-        response = _text(status, UNREADABLE_REQUEST)
+        response = web.Response(status=status, text=UNREADABLE_REQUEST)
         response.force_close()
         return response
 
 
-def default_connection_limit() -> int:
-    """Half of the process's open-file limit: the other half is left for device
-    connections, the broker's and files."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return 65536
-    return max(64, soft // 2)
-
-
 class HttpServer:
-    """Serves an ``ExporterApp`` on ``loop``; listens from construction on.
+    """The exporter's endpoints, served on ``loop``; listens from construction on.
 
-    One ``_Connection`` per client, at most ``max_connections`` of them open, and only
-    clients whose certificate the web config admits. A connection past the limit closes the
-    longest-open one that has no request in flight, or itself when every other one is busy.
+    ``collectors`` are always on ``/metrics``, collected and written on a worker thread (they
+    are synchronous); each of ``modules`` adds its devices there and answers
+    ``/probe?module=<name>``. One ``_Connection`` per client whose certificate the web config
+    admits; one past ``max_connections`` closes the longest-open one with no request in
+    flight, or itself when every other one is busy.
     """
 
     def __init__(
         self,
-        app: ExporterApp,
         host: str,
         port: int,
-        web_config: WebConfig,
         loop: EventLoopThread,
+        web_config: WebConfig | None = None,
         *,
+        collectors: Iterable[Collector],
+        modules: Iterable[ScrapeModule] = (),
         idle_seconds: float = IDLE_SECONDS,
         max_connections: int | None = None,
     ) -> None:
-        self._app = app
-        self._web_config = web_config
-        self._limit = default_connection_limit() if max_connections is None else max_connections
+        self._collectors = list(collectors)
+        self._modules = {module.name: module for module in modules}
+        self._web_config = web_config = web_config or WebConfig()
+        if max_connections is None:  # half the open-file limit: the rest is for devices and files
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            max_connections = 65536 if soft == resource.RLIM_INFINITY else max(64, soft // 2)
+        self._limit = max_connections
         self._loop = loop
-        self._stopped = threading.Event()
         #: Open connections, the longest-open first, each with its requests in flight.
-        self._in_flight: dict[asyncio.BaseTransport, int] = {}
+        self._in_flight: dict[web.RequestHandler, int] = {}
         #: aiohttp's low-level server, the manager of every connection.
         self.aiohttp_server = web.Server(self._serve, loop=loop.loop)
 
@@ -297,18 +201,10 @@ class HttpServer:
                 ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if tls else None,
             )
         )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.sockets[0].getsockname()[1])
-
-    def serve_forever(self) -> None:
-        """Wait until ``stop`` (the loop serves on its own thread)."""
-        self._stopped.wait()
+        self.port = int(self._server.sockets[0].getsockname()[1])
 
     def stop(self) -> None:
         self._loop.run(self._close())
-        self._stopped.set()
 
     async def _close(self) -> None:
         self._server.close()
@@ -316,28 +212,80 @@ class HttpServer:
         await self._server.wait_closed()
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
-        transport = request.transport
-        self._count(transport, 1)
+        self._count(request.protocol, 1)
         try:
-            return await self._app(request)
+            response = await self._route(request)
         finally:
-            self._count(transport, -1)
+            self._count(request.protocol, -1)
+        response.headers.update(self._web_config.headers)
+        return response
 
-    def _count(self, transport: asyncio.BaseTransport | None, change: int) -> None:
-        if transport in self._in_flight:
-            self._in_flight[transport] += change
+    async def _route(self, request: web.BaseRequest) -> web.Response:
+        limit = self._web_config.rate_limit
+        if limit is not None and not limit.allow():
+            return web.Response(status=429, text="Too many requests\n")
+        if not await self._authorized(request.headers.get("Authorization")):
+            return web.Response(status=401, text="Unauthorized\n", headers=_CHALLENGE)
+        path = request.path
+        if path in ("/metrics", "/probe") and request.method != "GET":
+            return _not_get(request.method)
+        try:
+            if path == "/metrics":
+                return await self._metrics(request)
+            if path == "/probe":
+                return await self._probe(request)
+        except BadRequest as exc:
+            return web.Response(status=400, text=f"{exc}\n")
+        if path in ("/-/healthy", "/-/ready"):
+            return web.Response(status=200, text="Healthy\n")
+        if path == "/":
+            return _landing_page(self._modules.values())
+        return web.Response(status=404, text="Not found\n")
 
-    def opened(self, transport: asyncio.BaseTransport) -> None:
+    async def _authorized(self, header: str | None) -> bool:
+        """bcrypt is slow by design: a header not seen before is checked on a worker thread."""
+        if self._web_config.admits_at_once(header):
+            return True
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._web_config.authorized, header)
+
+    async def _metrics(self, request: web.BaseRequest) -> web.Response:
+        timeout = _scrape_timeout(request)
+        scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
+        # Lazy: the collectors are asked on the worker thread, as the answer is written.
+        own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
+        write = functools.partial(exposition.answer, itertools.chain(own, *scraped))
+        loop = asyncio.get_running_loop()
+        headers, body = await loop.run_in_executor(None, write, *_wanted(request))
+        return web.Response(body=body, headers=headers)
+
+    async def _probe(self, request: web.BaseRequest) -> web.Response:
+        params = {name: request.query.getall(name)[-1] for name in request.query}
+        # Without a module, the first one registered (as with blackbox_exporter's default).
+        name = params.get("module") or next(iter(self._modules), "")
+        module = self._modules.get(name)
+        if module is None:
+            known = ", ".join(sorted(self._modules)) or "none"
+            raise BadRequest(f"unknown module {name!r} (known: {known})")
+        families = await module.probe(params, _scrape_timeout(request))
+        headers, body = exposition.answer(families, *_wanted(request))
+        return web.Response(body=body, headers=headers)
+
+    def _count(self, connection: web.RequestHandler, change: int) -> None:
+        if connection in self._in_flight:
+            self._in_flight[connection] += change
+
+    def opened(self, connection: _Connection, transport: asyncio.BaseTransport) -> None:
         if not self._web_config.admits(transport.get_extra_info("peercert")):
             peer = transport.get_extra_info("peername") or ("a client",)
             log.warning("client certificate of %s names none of client_allowed_sans", peer[0])
             transport.close()
             return
-        self._in_flight[transport] = 0
+        self._in_flight[connection] = 0
         if len(self._in_flight) > self._limit:
-            idle = next((t for t, busy in self._in_flight.items() if not busy), transport)
+            idle = next((c for c, busy in self._in_flight.items() if not busy), connection)
             log.debug("%d connections open: closing the longest-open idle one", self._limit)
-            idle.close()
+            idle.force_close()
 
-    def closed(self, transport: asyncio.BaseTransport) -> None:
-        self._in_flight.pop(transport, None)
+    def closed(self, connection: _Connection) -> None:
+        self._in_flight.pop(connection, None)

@@ -23,13 +23,10 @@ Unknown keys are refused.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
-import secrets
 import ssl
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +37,8 @@ import bcrypt
 
 from exporter.config import ConfigError, Reader, read_document
 
-_TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
+_TLS = "tls_server_config"
+_TOP_KEYS = (_TLS, "http_server_config", "basic_auth_users", "rate_limit")
 _TLS_KEYS = (
     "cert",
     "key",
@@ -63,8 +61,6 @@ _CLIENT_AUTH = {
     "RequireAnyClientCert": ssl.CERT_REQUIRED,
     "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
-#: client_allowed_sans needs a certificate on every connection.
-_SANS_NEED = ("RequireAnyClientCert", "RequireAndVerifyClientCert")
 _VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
@@ -100,76 +96,70 @@ _HEADERS: dict[str, frozenset[str] | None] = {
 }
 #: bcrypt reads at most this many bytes of a password; longer ones are refused, never cut.
 _BCRYPT_MAX_BYTES = 72
+#: ``$2b$10$`` (the cost, 04..31) and 53 characters of salt and hash.
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}")
+#: A duration as Go writes one (``1m30s``, ``100ms``), or ``0``.
+_DURATION = re.compile(r"0|(\d+(\.\d+)?(ms|s|m|h|d))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 class RateLimit:
-    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds."""
+    """A token bucket: ``burst`` requests at once, then one per ``interval`` seconds.
+
+    Asked on the server's event loop only, so it needs no lock.
+    """
 
     def __init__(self, interval: float, burst: int) -> None:
         self._interval = interval
         self._burst = burst
         self._tokens = float(burst)
         self._at = time.monotonic()
-        self._lock = threading.Lock()
 
     def allow(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
-            self._at = now
-            if self._tokens < 1:
-                return False
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._interval)
+        self._at = now
+        if allowed := self._tokens >= 1:
             self._tokens -= 1
-            return True
+        return allowed
 
 
-@dataclass
+@dataclass(frozen=True)
 class WebConfig:
     tls: ssl.SSLContext | None = None
     #: A client certificate must name one of these (DNS, IP, e-mail or URI) when set.
     allowed_sans: frozenset[str] = frozenset()
     headers: tuple[tuple[str, str], ...] = ()
-    users: dict[str, bytes] = field(default_factory=dict)
+    users: Mapping[str, bytes] = field(default_factory=dict)
     rate_limit: RateLimit | None = None
     # bcrypt is slow by design; a header that passed once is remembered by its digest.
     _accepted: set[bytes] = field(default_factory=set, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _dummy_hash: bytes = field(default=b"", repr=False)
 
     def admits_at_once(self, header: str | None) -> bool:
         """Whether a request with this Authorization header passes without a bcrypt check:
         no users are configured, or the header passed before."""
-        if not self.users:
-            return True
-        with self._lock:
-            return _digest(header) in self._accepted
+        return not self.users or _digest(header) in self._accepted
 
     def authorized(self, header: str | None) -> bool:
         """Whether a request with this Authorization header may pass.
 
         A name that is not a user, or a password bcrypt cannot take, costs one bcrypt
-        check all the same: the answer's timing does not tell user names apart.
+        check all the same, against the most costly user's hash (the cost is the 10 of
+        ``$2b$10$``): the answer's timing does not tell user names apart.
         """
         if self.admits_at_once(header):
             return True
         user, password = _basic_credentials(header)
         hashed = self.users.get(user)
         if hashed is None or len(password) > _BCRYPT_MAX_BYTES:
-            bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], self._dummy())
+            costliest = max(self.users.values(), key=lambda known: known[4:6])
+            bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], costliest)
             return False
         if not bcrypt.checkpw(password, hashed):
             return False
-        with self._lock:
-            self._accepted.add(_digest(header))
+        self._accepted.add(_digest(header))
         return True
-
-    def _dummy(self) -> bytes:
-        """A hash of a random password, as costly to check as the most costly user's (the
-        cost is the 10 of ``$2b$10$...``)."""
-        if not self._dummy_hash:
-            rounds = max(int(hashed.split(b"$")[2]) for hashed in self.users.values())
-            self._dummy_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
-        return self._dummy_hash
 
     def admits(self, certificate: Mapping[str, Any] | None) -> bool:
         """Whether a verified client certificate names one of ``allowed_sans``."""
@@ -191,7 +181,7 @@ def _basic_credentials(header: str | None) -> tuple[str, bytes]:
         decoded = base64.b64decode(header[6:], validate=True)
         user, _, password = decoded.partition(b":")
         return user.decode(), password
-    except (binascii.Error, UnicodeError, ValueError):
+    except ValueError:  # binascii.Error and UnicodeError are ValueErrors
         return "", b""
 
 
@@ -199,40 +189,30 @@ def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
     problems = Reader(path)
     top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
-    config = WebConfig(users=_users(problems, top.get("basic_auth_users")))
-    config.headers = _headers(problems, top.get("http_server_config"))
-    config.rate_limit = _rate_limit(problems, top.get("rate_limit"))
-    tls = problems.section(top.get("tls_server_config"), "tls_server_config", _TLS_KEYS)
-    if tls:
-        config.tls = _tls_context(problems, tls)
-        config.allowed_sans = _allowed_sans(problems, tls)
+    tls = problems.section(top.get(_TLS), _TLS, _TLS_KEYS)
+    config = WebConfig(
+        tls=_tls_context(problems, tls) if tls else None,
+        allowed_sans=_allowed_sans(problems, tls),
+        headers=_headers(problems, top.get("http_server_config")),
+        users=_users(problems, top.get("basic_auth_users")),
+        rate_limit=_rate_limit(problems, top.get("rate_limit")),
+    )
     if problems.problems:
         raise ConfigError(problems.problems)
     return config
 
 
 def _users(problems: Reader, data: Any) -> dict[str, bytes]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
+    if not isinstance(data, dict | None):
         problems.problem("basic_auth_users", "must map user names to bcrypt hashes")
         return {}
     users = {}
-    for user, hashed in data.items():
-        if not isinstance(hashed, str) or not _is_bcrypt(hashed):
-            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
-        else:
+    for user, hashed in (data or {}).items():
+        if isinstance(hashed, str) and _BCRYPT_HASH.fullmatch(hashed):
             users[str(user)] = hashed.encode()
+        else:
+            problems.problem(f"basic_auth_users.{user}", "must be a bcrypt hash")
     return users
-
-
-def _is_bcrypt(text: str) -> bool:
-    """``$2b$10$`` and 53 characters of salt and hash; the cost is 04..31."""
-    match = _BCRYPT_HASH.fullmatch(text)
-    return match is not None and 4 <= int(match[1]) <= 31
-
-
-_BCRYPT_HASH = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 
 
 def _headers(problems: Reader, data: Any) -> tuple[tuple[str, str], ...]:
@@ -253,36 +233,21 @@ def _headers(problems: Reader, data: Any) -> tuple[tuple[str, str], ...]:
 
 def _rate_limit(problems: Reader, data: Any) -> RateLimit | None:
     section = problems.section(data, "rate_limit", ("interval", "burst"))
-    if not section:
-        return None
-    interval = _seconds(section.get("interval", "0s"))
+    interval = str(section.get("interval", "0"))
     burst = section.get("burst", 0)
-    if interval is None:
+    if not _DURATION.fullmatch(interval):
         problems.problem("rate_limit.interval", "must be a duration such as 100ms, 1s or 1m")
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
         problems.problem("rate_limit.burst", "must be a whole number >= 0")
         return None
-    return RateLimit(interval, burst) if interval else None
-
-
-def _seconds(text: Any) -> float | None:
-    """``1m30s``, ``100ms``, ``0`` -> seconds; None when it is not a duration."""
-    text = str(text)
-    if text == "0":
-        return 0.0
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text:
-        return None
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-
-
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+    parts = _DURATION_PART.findall(interval)
+    seconds = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+    return RateLimit(seconds, burst) if seconds else None
 
 
 def _tls_context(problems: Reader, tls: Mapping[str, Any]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    for step in (_load_certificate, _client_auth, _versions, _ciphers, _curve):
+    for step in (_load_certificate, _client_auth, _versions, _ciphers):
         step(problems, tls, context)
     return context
 
@@ -290,22 +255,19 @@ def _tls_context(problems: Reader, tls: Mapping[str, Any]) -> ssl.SSLContext:
 def _load_certificate(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     for inline, file_key in (("cert", "cert_file"), ("key", "key_file")):
         if (inline in tls) == (file_key in tls):
-            problems.problem(
-                f"tls_server_config.{file_key}", f"needs exactly one of {file_key} or {inline}"
-            )
+            problems.problem(f"{_TLS}.{file_key}", f"needs exactly one of {file_key} or {inline}")
             return
     try:
         with tempfile.TemporaryDirectory() as folder:
             cert, key = (
-                problems.file(tls, f"{name}_file", "tls_server_config")
-                or _written(folder, name, tls.get(name))
+                problems.file(tls, f"{name}_file", _TLS) or _written(folder, name, tls.get(name))
                 for name in ("cert", "key")
             )
             if cert and key:
                 context.load_cert_chain(cert, key)
     except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
         reason = getattr(exc, "reason", None) or exc.strerror or exc
-        problems.problem("tls_server_config", f"certificate and key do not load together: {reason}")
+        problems.problem(_TLS, f"certificate and key do not load together: {reason}")
 
 
 def _written(folder: str, name: str, text: Any) -> Path | None:
@@ -319,31 +281,27 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
 
 
 def _client_auth(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    kind = tls.get("client_auth_type", "NoClientCert")
+    kind = str(tls.get("client_auth_type", "NoClientCert"))
     has_ca = "client_ca_file" in tls or "client_ca" in tls
     if kind not in _CLIENT_AUTH:
-        problems.problem(
-            "tls_server_config.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}"
-        )
+        problems.problem(f"{_TLS}.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}")
     elif kind == "NoClientCert" and has_ca:
-        problems.problem(
-            "tls_server_config.client_ca_file", "set, but client_auth_type is NoClientCert"
-        )
+        problems.problem(f"{_TLS}.client_ca_file", "set, but client_auth_type is NoClientCert")
     elif kind != "NoClientCert" and not has_ca:
         problems.problem(
-            "tls_server_config.client_auth_type",
+            f"{_TLS}.client_auth_type",
             f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
         )
     elif kind != "NoClientCert":
         try:
-            ca_file = problems.file(tls, "client_ca_file", "tls_server_config")
+            ca_file = problems.file(tls, "client_ca_file", _TLS)
             if ca_file is not None:
                 context.load_verify_locations(cafile=ca_file)
             elif isinstance(tls.get("client_ca"), str):
                 context.load_verify_locations(cadata=tls["client_ca"])
             context.verify_mode = _CLIENT_AUTH[kind]
         except (ssl.SSLError, OSError, ValueError) as exc:
-            problems.problem("tls_server_config.client_ca_file", f"cannot load: {exc}")
+            problems.problem(f"{_TLS}.client_ca_file", f"cannot load: {exc}")
 
 
 def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
@@ -351,57 +309,54 @@ def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext)
         ("min_version", "TLS12", "minimum_version"),
         ("max_version", "TLS13", "maximum_version"),
     ):
-        name = tls.get(key, default)
+        name = str(tls.get(key, default))
         if name not in _VERSIONS:
-            problems.problem(f"tls_server_config.{key}", f"must be one of {', '.join(_VERSIONS)}")
+            problems.problem(f"{_TLS}.{key}", f"must be one of {', '.join(_VERSIONS)}")
             continue
         try:
             setattr(context, attribute, _VERSIONS[name])
         except (ValueError, ssl.SSLError) as exc:
-            problems.problem(f"tls_server_config.{key}", f"not available here: {exc}")
+            problems.problem(f"{_TLS}.{key}", f"not available here: {exc}")
     if context.minimum_version > context.maximum_version:
-        problems.problem("tls_server_config.min_version", "is above max_version")
+        problems.problem(f"{_TLS}.min_version", "is above max_version")
 
 
 def _ciphers(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    if not problems.flag(tls, "prefer_server_cipher_suites", "tls_server_config", default=True):
+    if not problems.flag(tls, "prefer_server_cipher_suites", _TLS, default=True):
         context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
-    suites = _names(problems, tls, "cipher_suites", _CIPHER_SUITES)
-    if suites:
-        context.set_ciphers(":".join(_CIPHER_SUITES[name] for name in suites))
+    if suites := _known(problems, tls, "cipher_suites", _CIPHER_SUITES):
+        context.set_ciphers(":".join(suites))
+    if curves := _known(problems, tls, "curve_preferences", _CURVES):
+        context.set_ecdh_curve(curves[0])
 
 
-def _names(
+def _known(
     problems: Reader, tls: Mapping[str, Any], key: str, known: Mapping[str, str]
 ) -> list[str]:
-    """A list of names out of ``known`` in ``tls_server_config``; others are problems."""
+    """The OpenSSL names of a list of Go names out of ``known``; others are problems."""
     value = tls.get(key) or []
     if not isinstance(value, list):
-        problems.problem(f"tls_server_config.{key}", "must be a list")
+        problems.problem(f"{_TLS}.{key}", "must be a list")
         return []
-    for name in value:
+    names = [str(name) for name in value]
+    for name in names:
         if name not in known:
             problems.problem(
-                f"tls_server_config.{key}",
+                f"{_TLS}.{key}",
                 f"unknown or unsupported {name!r}; known: {', '.join(sorted(known))}",
             )
-    return [name for name in value if name in known]
-
-
-def _curve(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
-    curves = _names(problems, tls, "curve_preferences", _CURVES)
-    if curves:
-        context.set_ecdh_curve(_CURVES[curves[0]])
+    return [known[name] for name in names if name in known]
 
 
 def _allowed_sans(problems: Reader, tls: Mapping[str, Any]) -> frozenset[str]:
     sans = tls.get("client_allowed_sans") or []
     if not isinstance(sans, list) or not all(isinstance(s, str) for s in sans):
-        problems.problem("tls_server_config.client_allowed_sans", "must be a list of names")
+        problems.problem(f"{_TLS}.client_allowed_sans", "must be a list of names")
         return frozenset()
-    if sans and tls.get("client_auth_type") not in _SANS_NEED:
+    # Only a certificate asked of every client can name one of them.
+    if sans and _CLIENT_AUTH.get(str(tls.get("client_auth_type"))) != ssl.CERT_REQUIRED:
         problems.problem(
-            "tls_server_config.client_allowed_sans",
-            f"needs client_auth_type {' or '.join(_SANS_NEED)}",
+            f"{_TLS}.client_allowed_sans",
+            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
         )
     return frozenset(sans)

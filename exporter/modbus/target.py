@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
-from exporter.refu.target import IDLE_CLOSE_SECONDS, Address, TargetHealth
+from exporter.refu.target import IDLE_CLOSE_SECONDS, Address
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,14 @@ Values = TypeVar("Values")
 
 @dataclass(frozen=True)
 class ScrapeResult(Generic[Values]):
-    """How one scrape went; ``values`` is None when it failed."""
+    """How one scrape went, what it read (None when it failed), and the target's counts."""
 
     up: bool
     duration_seconds: float
-    values: Values | None = None
+    values: Values | None
+    requests: int
+    exceptions: int
+    errors: Mapping[str, int]
 
 
 class ModbusTarget(Generic[Values]):
@@ -46,21 +49,17 @@ class ModbusTarget(Generic[Values]):
         self._clock = clock
         #: When the target was last handed out or finished a scrape (``clock`` time).
         self.last_used = clock()
-        self._reader: ModbusReader | None = None
+        self._reader = ModbusReader(address.host, address.port, address.unit_id)
         self._lock = asyncio.Lock()
         self._idle_close: asyncio.TimerHandle | None = None
         self.requests = 0
         self.exceptions = 0
         self.errors = dict.fromkeys(self.failure_reasons, 0)
 
-    def health(self, result: ScrapeResult[Values]) -> TargetHealth:
-        """``result`` with this target's running counts."""
-        up, duration = result.up, result.duration_seconds
-        return TargetHealth(up, duration, self.requests, self.exceptions, dict(self.errors))
-
     async def scrape(self, timeout: float) -> ScrapeResult[Values]:
         """Read the device within ``timeout`` seconds; never raises for device trouble."""
         started = time.perf_counter()
+        values: Values | None = None
         try:
             async with asyncio.timeout(timeout), self._lock:
                 try:
@@ -68,20 +67,21 @@ class ModbusTarget(Generic[Values]):
                 except BaseException:
                     # Cut off mid-request (timeout) or broken: the connection's state is
                     # unknown, so the next scrape starts on a fresh one.
-                    self._disconnect()
+                    self._reader.close()
                     raise
-            result = ScrapeResult(True, time.perf_counter() - started, values)
         except TimeoutError:
-            result = self._failed(started, "timeout", f"no complete answer within {timeout:g} s")
+            self._failed("timeout", f"no complete answer within {timeout:g} s")
         except DeviceError as exc:
-            result = self._failed(started, exc.reason, exc.detail)
+            self._failed(exc.reason, exc.detail)
         except Exception as exc:
             # Whatever else an answer can provoke must not take other targets down with it.
             log.debug("scrape of %s %s failed", self.device, self.address.shown, exc_info=True)
-            result = self._failed(started, "invalid_response", f"{type(exc).__name__}: {exc}")
+            self._failed("invalid_response", f"{type(exc).__name__}: {exc}")
+        duration = time.perf_counter() - started
         self._schedule_idle_close()
         self.last_used = self._clock()
-        return result
+        counts = self.requests, self.exceptions, dict(self.errors)
+        return ScrapeResult(values is not None, duration, values, *counts)
 
     async def _read_all(self) -> Values:
         """What one scrape reads; raises DeviceError (or anything) when it cannot."""
@@ -89,8 +89,6 @@ class ModbusTarget(Generic[Values]):
 
     async def read_registers(self, register: int, count: int) -> list[int]:
         """``count`` holding registers from ``register``; raises ExceptionAnswer."""
-        if self._reader is None:
-            self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()
         self.requests += 1
         try:
@@ -99,25 +97,19 @@ class ModbusTarget(Generic[Values]):
             self.exceptions += 1
             raise
 
-    def _failed(self, started: float, reason: str, detail: str) -> ScrapeResult[Values]:
+    def _failed(self, reason: str, detail: str) -> None:
         self.errors[reason] += 1
         log.warning(
             "scrape of %s %s failed: reason=%s: %s", self.device, self.address.shown, reason, detail
         )
-        return ScrapeResult(False, time.perf_counter() - started)
-
-    def _disconnect(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
 
     def _schedule_idle_close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
         loop = asyncio.get_running_loop()
-        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._disconnect)
+        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._reader.close)
 
     def close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
-        self._disconnect()
+        self._reader.close()

@@ -64,15 +64,20 @@ class MessageCache:
         *,
         forget_before: float,
         replace: bool = False,
+        newest_by: FieldPath | None = None,
     ) -> bool:
         """Merge an entry's report; False when the system has ``max_entries`` others.
 
         A new entry that finds no room first evicts the entries of its message last
-        heard from before ``forget_before`` (stale ones, no longer exported anyway).
+        heard from before ``forget_before`` (stale ones, no longer exported anyway). With
+        ``newest_by``, a report whose value there is lower than the kept one's is history
+        and changes nothing.
         """
         with self._lock:
             entries = self._systems.setdefault(serial, SystemState()).entries
             kept = entries.setdefault(message, {})
+            if newest_by and _older(report, kept.get(entry), newest_by):
+                return True
             if entry not in kept and len(kept) >= self._max_entries:
                 kept = entries[message] = {n: r for n, r in kept.items() if r.at >= forget_before}
                 if len(kept) >= self._max_entries:
@@ -89,6 +94,14 @@ class MessageCache:
                 )
                 for serial, system in self._systems.items()
             }
+
+
+def _older(report: Report, reported: Reported | None, newest_by: FieldPath) -> bool:
+    """Whether ``report`` is older than what is kept, by the number at ``newest_by``."""
+    if reported is None:
+        return False
+    new, old = report.fields.get(newest_by, 0), reported.fields.get(newest_by, 0)
+    return isinstance(new, int | float) and isinstance(old, int | float) and new < old
 
 
 def _kept(reported: Reported | None, report: Report, at: float, replace: bool) -> Reported:

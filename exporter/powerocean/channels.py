@@ -10,6 +10,9 @@ last.
 Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33. A route with a
 ``model`` applies to systems of that model only, and a system's model is what its frames
 say: a header's product id, the component inventory's product type, else its serial prefix.
+
+``integrated_energy`` names the power fields the exporter integrates into energy counters
+(channels of the message ``INTEGRATED_ENERGY``) where the device keeps none.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ FieldPath = tuple[str | int, ...]
 
 #: The ``message`` of a channel only the Open API reports (its field is the quota key).
 OPEN_API_QUOTA = "OPEN_API_QUOTA"
+#: The ``message`` of the energy the exporter integrates from power (its field: the flow).
+INTEGRATED_ENERGY = "INTEGRATED_ENERGY"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Field:
     message: str
     path: FieldPath
     quota: str = ""
+    #: The value is the sum of the repeated numbers at ``path``.
+    summed: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,9 @@ class Route:
     entry_label: str = ""
     entry_key: tuple[str, ...] = ()
     entry_names: Mapping[int, str] = field(default_factory=dict)
+    #: A field of the entry that orders its reports: one lower than the kept report's is
+    #: history (an older day of statistics) and does not replace it.
+    newest_by: str = ""
     complete: bool = False
     lasting: bool = False
 
@@ -117,14 +127,24 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
-class ModelRules:
-    """How a system's model is told: product type codes and serial prefixes per model."""
+class PowerFlow:
+    """An energy flow integrated from a power field: ``sign`` * the power at ``path`` in
+    ``message`` (a route name), where positive; ``complete``: a report leaving it out says 0."""
 
-    product_types: Mapping[int, str] = field(default_factory=dict)
-    serial_prefixes: tuple[tuple[str, str], ...] = ()
+    flow: str
+    message: str
+    path: FieldPath
+    sign: int
+    complete: bool
 
-    def from_serial(self, serial: str) -> str:
-        return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
+
+@dataclass(frozen=True)
+class EnergyIntegration:
+    """What ``integrated_energy`` lists, and the longest gap between two reports of a
+    power that is still integrated (a longer one is not bridged)."""
+
+    flows: tuple[PowerFlow, ...] = ()
+    max_gap_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -136,8 +156,11 @@ class PowerOceanMapping:
     commands: Mapping[tuple[str, int, int], Route]
     #: Commands known to carry nothing the exporter shows, by name; not counted as unknown.
     ignored: Mapping[tuple[int, int], str]
-    models: ModelRules
+    #: How a system's model is told: by product type code, and by serial prefix.
+    product_types: Mapping[int, str]
+    serial_prefixes: tuple[tuple[str, str], ...]
     open_api: OpenApiLayout
+    energy: EnergyIntegration = EnergyIntegration()
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -148,6 +171,10 @@ class PowerOceanMapping:
         return self.commands.get((model, cmd_func, cmd_id)) or self.commands.get(
             ("", cmd_func, cmd_id)
         )
+
+    def model_of_serial(self, serial: str) -> str:
+        """The model a serial's prefix tells; the default ("") when none does."""
+        return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
 
     def routes_of(self, schema: str) -> tuple[Route, ...]:
         """The routes whose messages are parsed with ``schema``."""
@@ -174,14 +201,18 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         if other is not route:
             raise MappingError(f"{path}: messages.{name}: same command as {other.name}")
     _check_channels(path, mapping.channels, routes)
-    rules = ModelRules(
-        {code: model for model, (codes, _) in models.items() for code in codes},
-        tuple((prefix, model) for model, (_, prefixes) in models.items() for prefix in prefixes),
+    product_types = {code: model for model, (codes, _) in models.items() for code in codes}
+    prefixes = tuple(
+        (p, model) for model, (_, model_prefixes) in models.items() for p in model_prefixes
     )
     with naming(f"{path}: open_api"):
         open_api = _open_api_layout(mapping.document.get("open_api") or {})
     ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
-    return PowerOceanMapping(mapping, routes, commands, ignored, rules, open_api)
+    with naming(f"{path}: integrated_energy"):
+        energy = _energy_integration(mapping.document.get("integrated_energy") or {}, routes)
+    return PowerOceanMapping(
+        mapping, routes, commands, ignored, product_types, prefixes, open_api, energy
+    )
 
 
 def _each(
@@ -205,14 +236,13 @@ def _check_channels(
     for channel in channels:
         message = channel.location.message
         with naming(f"{path}: {channel.seed_id}"):
-            if message == OPEN_API_QUOTA:
+            if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
                 continue
             route = by_schema.get(message)
             if route is None:
                 raise ValueError(f"message {message!r} has no route")
-            _check_path(
-                _entry(route.message_type, route.entries), channel.location.path, channel.kind
-            )
+            entry = _entry(route.message_type, route.entries)
+            _check_path(entry, channel.location.path, channel.kind, channel.location.summed)
             if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
                 raise ValueError(f"{channel.metric} mixes different entry labels")
 
@@ -227,6 +257,29 @@ def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
         pack_list=str(packs.get("list", "")),
         pack_serial=str(packs.get("serial", "")),
     )
+
+
+def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
+    """The ``integrated_energy`` section: ``max_gap_seconds`` and its ``flows``, each a
+    ``flow`` name and a ``message`` (a route) whose numeric ``field`` holds a power in W,
+    integrated where ``sign`` (1 or -1) times it is positive."""
+    flows = []
+    for index, item in enumerate(spec.get("flows") or []):
+        with naming(f"flows[{index}]"):
+            route = routes.get(item["message"])
+            if route is None or route.entry_label:
+                raise ValueError(f"{item['message']!r} is not a message of a system")
+            path = _steps(item["field"])
+            _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
+            if item.get("sign", 1) not in (1, -1):
+                raise ValueError("sign must be 1 or -1")
+            flows.append(
+                PowerFlow(str(item["flow"]), route.name, path, item.get("sign", 1), route.complete)
+            )
+    max_gap = spec.get("max_gap_seconds", EnergyIntegration.max_gap_seconds)
+    if not isinstance(max_gap, int | float) or max_gap <= 0:
+        raise ValueError("max_gap_seconds must be a positive number")
+    return EnergyIntegration(tuple(flows), float(max_gap))
 
 
 def _command(text: str) -> tuple[int, int]:
@@ -256,10 +309,17 @@ def _parse_field(entry: Mapping[str, Any]) -> Field:
     message, path, quota = entry["message"], entry["field"], entry.get("quota", "")
     if not all(isinstance(text, str) for text in (message, path, quota)) or not path:
         raise ValueError("'message', 'field' and 'quota' must be text")
-    if message == OPEN_API_QUOTA:
-        return Field(message, (path,), quota or path)
-    steps = tuple(int(step) if step.isdigit() else step for step in path.split("."))
-    return Field(message, steps, quota)
+    if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
+        return Field(message, (path,), quota or path if message == OPEN_API_QUOTA else "")
+    summed = entry.get("sum", False)
+    if not isinstance(summed, bool):
+        raise ValueError("'sum' must be true or false")
+    return Field(message, _steps(path), quota, summed)
+
+
+def _steps(path: str) -> FieldPath:
+    """``"mpptHeartBeat.0.mpptPv.1.vol"`` -> its steps, positions as numbers."""
+    return tuple(int(step) if step.isdigit() else step for step in path.split("."))
 
 
 def _route(name: str, spec: Any, models: Collection[str]) -> Route:
@@ -278,11 +338,12 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         raise ValueError(f"{schema!r} is not a message of the schema")
     entry = _entry(message_type, spec.get("entries", ""))
     entry_key = tuple(list_of(spec, "entry_key", str, "field names"))
-    unknown = [
-        k for k in (*entry_key, spec.get("tells_model")) if k and k not in entry.fields_by_name
-    ]
+    named = (*entry_key, spec.get("tells_model"), spec.get("newest_by"))
+    unknown = [k for k in named if k and k not in entry.fields_by_name]
     if unknown or bool(entry_key) != bool(spec.get("entry_label")):
-        raise ValueError(f"'entry_key' and 'tells_model' need fields of the entry: {unknown}")
+        raise ValueError(
+            f"'entry_key', 'tells_model' and 'newest_by' need fields of the entry: {unknown}"
+        )
     return Route(
         name,
         (cmd_func, cmd_id),
@@ -294,6 +355,7 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         entry_label=spec.get("entry_label", ""),
         entry_key=entry_key,
         entry_names=dict(spec.get("entry_names") or {}),
+        newest_by=spec.get("newest_by", ""),
         complete=bool(spec.get("complete", False)),
         lasting=bool(spec.get("lasting", False)),
     )
@@ -311,9 +373,11 @@ def _entry(message_type: type[Message], entries: str) -> Descriptor:
     return field.message_type
 
 
-def _check_path(message: Descriptor | None, path: FieldPath, kind: Kind) -> None:
+def _check_path(
+    message: Descriptor | None, path: FieldPath, kind: Kind, summed: bool = False
+) -> None:
     """``path`` names fields of ``message`` and the messages inside it, each repeated one
-    followed by a position, and ends at a scalar: a repeated one for an array only."""
+    followed by a position, and ends at a scalar: a repeated one for an array or a sum only."""
     steps = iter(path)
     field: FieldDescriptor | None = None
     for step in steps:
@@ -327,5 +391,5 @@ def _check_path(message: Descriptor | None, path: FieldPath, kind: Kind) -> None
         message = field.message_type
         if message is not None and field.is_repeated and not isinstance(next(steps, ""), int):
             raise ValueError(f"a position must follow the repeated message {step!r}")
-    if field is None or message is not None or field.is_repeated != (kind is Kind.ARRAY):
+    if field is None or message is not None or field.is_repeated != (kind is Kind.ARRAY or summed):
         raise ValueError(f"{'.'.join(map(str, path))} does not end at a field of kind {kind}")

@@ -50,7 +50,7 @@ class Report:
     """
 
     fields: dict[FieldPath, Value]
-    lists: tuple[FieldPath, ...] = ()
+    lists: list[FieldPath] = field(default_factory=list)
     unknown: dict[FieldPath, RawField] = field(default_factory=dict)
 
 
@@ -92,28 +92,22 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
 
 def decode_message(message: _message.Message) -> Report:
     """The fields ``message`` carried on the wire."""
-    fields: dict[FieldPath, Value] = {}
-    lists: list[FieldPath] = []
-    unknown: dict[FieldPath, RawField] = {}
-    _flatten(message, (), fields, lists, unknown)
-    return Report(fields, tuple(lists), unknown)
+    report = Report({})
+    _flatten(message, (), report)
+    return report
 
 
-def _flatten(
-    message: _message.Message,
-    prefix: FieldPath,
-    fields: dict[FieldPath, Value],
-    lists: list[FieldPath],
-    unknown: dict[FieldPath, RawField],
-) -> None:
+def _flatten(message: _message.Message, prefix: FieldPath, report: Report) -> None:
+    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``."""
+    fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
         if descriptor.message_type is not None and descriptor.is_repeated:
-            lists.append(path)
+            report.lists.append(path)
             for index, item in enumerate(value):
-                _flatten(item, (*path, index), fields, lists, unknown)
+                _flatten(item, (*path, index), report)
         elif descriptor.message_type is not None:
-            _flatten(value, path, fields, lists, unknown)
+            _flatten(value, path, report)
         elif descriptor.is_repeated:
             fields[path] = tuple(value)
         elif descriptor.type == FieldDescriptor.TYPE_BYTES:
@@ -122,7 +116,7 @@ def _flatten(
             fields[path] = value
     unknowns = unknown_fields(message)
     if unknowns:
-        _keep_unknown(message, unknowns, prefix, fields, unknown)
+        _keep_unknown(message, unknowns, prefix, report)
 
 
 def _text(value: bytes) -> str:
@@ -131,14 +125,11 @@ def _text(value: bytes) -> str:
 
 
 def _keep_unknown(
-    message: _message.Message,
-    unknowns: list[Any],
-    prefix: FieldPath,
-    fields: dict[FieldPath, Value],
-    unknown: dict[FieldPath, RawField],
+    message: _message.Message, unknowns: list[Any], prefix: FieldPath, report: Report
 ) -> None:
-    """Fields the schema does not name go to ``unknown``; a number field of the schema
-    sent with another wire type goes to ``fields`` all the same."""
+    """Fields the schema does not name go to the report's ``unknown``; a number field of
+    the schema sent with another wire type goes to its ``fields`` all the same."""
+    fields = report.fields
     by_number = message.DESCRIPTOR.fields_by_number
     for item in unknowns:
         named = by_number.get(item.field_number)
@@ -146,7 +137,7 @@ def _keep_unknown(
         if named is not None and named.type in _NUMERIC:
             number = number_of_wire_type(item.wire_type, item.data)
         if named is None or number is None:
-            unknown[(*prefix, f"#{item.field_number}")] = (item.wire_type, item.data)
+            report.unknown[(*prefix, f"#{item.field_number}")] = (item.wire_type, item.data)
             continue
         path = (*prefix, named.name)
         if named.is_repeated:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from exporter.exposition import AnyFamily
 from exporter.metrics import ChannelFamilies, Families, HealthMetric
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache, Reported, SystemState
-from exporter.powerocean.channels import FieldPath, PowerOceanChannel, PowerOceanMapping
+from exporter.powerocean.channels import (
+    INTEGRATED_ENERGY,
+    FieldPath,
+    PowerOceanChannel,
+    PowerOceanMapping,
+)
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
@@ -26,8 +31,9 @@ POWEROCEAN_SYSTEM = HealthMetric(
     "powerocean",
     "powerocean_system_info",
     Kind.INFO,
-    "A configured PowerOcean system and its name (the serial when none is configured).",
-    ("serial", "name"),
+    "A configured PowerOcean system, its name (the serial when none is configured) and its"
+    ' model ("unknown" until a frame or the serial tells it).',
+    ("serial", "name", "model"),
 )
 POWEROCEAN_UP = HealthMetric(
     "powerocean",
@@ -114,73 +120,38 @@ POWEROCEAN_HEALTH = (
 )
 
 
-@dataclass
-class PowerOceanHealth:
-    """The state of the MQTT connection and of every system's messages, for one scrape."""
+class IngestState(Protocol):
+    """What the ingest keeps besides the cache: its counts, and the integrated energy."""
 
-    connected: bool
-    connection: ConnectionCounts
-    dropped: Mapping[str, int]
-    received: Mapping[tuple[str, str], int]
-    #: The configured name of each system, by serial.
-    names: Mapping[str, str] = field(default_factory=dict)
-    up: dict[str, bool] = field(default_factory=dict)
-    last_message: dict[tuple[str, str], float] = field(default_factory=dict)
-    last_pack_message: dict[tuple[str, str], float] = field(default_factory=dict)
-
-
-def powerocean_health(health: PowerOceanHealth) -> Iterator[AnyFamily]:
-    yield POWEROCEAN_SYSTEM.info(
-        {"serial": serial, "name": name} for serial, name in sorted(health.names.items())
-    )
-    yield POWEROCEAN_UP.family([((serial,), float(up)) for serial, up in sorted(health.up.items())])
-    yield POWEROCEAN_LAST_MESSAGE.family(sorted(health.last_message.items()))
-    yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(health.last_pack_message.items()))
-    yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(health.received.items()))
-    yield POWEROCEAN_DECODE_ERRORS.family(
-        [((reason,), n) for reason, n in sorted(health.dropped.items())]
-    )
-    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(health.connected))])
-    counts = health.connection
-    yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
-    yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
-    logins = counts.login_attempts - counts.login_failures
-    yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
-    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
-
-
-class IngestCounts(Protocol):
     def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
 
+    def energy(self) -> dict[str, Reported]: ...
 
-class ConnectionCounts(Protocol):
+    def model_of(self, serial: str) -> str: ...
+
+
+class ConnectionState(Protocol):
+    """What is exported of the transport: whether it is connected, and its counts."""
+
     connects: int
     disconnects: int
     login_attempts: int
     login_failures: int
     published_requests: int
 
-
-class ConnectionState(ConnectionCounts, Protocol):
     @property
     def connected(self) -> bool: ...
 
 
-class _NoConnection:
-    """Stands for the transport where there is none (benchmarks): never connected."""
-
-    connected = False
-    connects = disconnects = login_attempts = login_failures = published_requests = 0
-
-
 class PowerOceanCollector:
-    """Exports every system of ``devices`` (serial -> name)."""
+    """Exports every system of ``devices`` (serial -> name), and the state of ``connection``
+    (none in benchmarks and tests that feed the cache themselves)."""
 
     def __init__(
         self,
         mapping: PowerOceanMapping,
         cache: MessageCache,
-        ingest: IngestCounts,
+        ingest: IngestState,
         connection: ConnectionState | None,
         *,
         devices: Devices,
@@ -189,67 +160,79 @@ class PowerOceanCollector:
     ) -> None:
         self._cache = cache
         self._ingest = ingest
-        self._connection: ConnectionState = connection or _NoConnection()
+        self._connection = connection
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
+        self._mapping = mapping
         self._lasting = {name for name, route in mapping.routes.items() if route.lasting}
         self._system_groups = _system_groups(mapping)
         self._entry_groups = _entry_groups(mapping)
 
     def collect(self) -> Iterator[AnyFamily]:
-        """Each system's families, from what its reports hold now."""
+        """Each system's families, from what its reports hold now, then the health ones."""
         now = self._clock()
         systems = self._cache.snapshot()
         dropped, received = self._ingest.counts()
-        health = PowerOceanHealth(
-            connected=self._connection.connected,
-            connection=self._connection,
-            dropped=dropped,
-            received=received,
-            names=self._devices.names(),
-        )
-        system_rows: list[list[Device]] = [[] for _ in self._system_groups]
-        entry_rows: list[list[Device]] = [[] for _ in self._entry_groups]
-        for serial in sorted(health.names):
-            system = systems.get(serial, SystemState())
-            health.last_message.update(((serial, m), r.at) for m, r in system.messages.items())
-            shown = {
-                message: reported
-                for message, reported in system.messages.items()
-                if message in self._lasting or self._fresh(reported, now)
-            }
-            health.up[serial] = any(message not in self._lasting for message in shown)
-            if not health.up[serial]:
-                continue
-            for group, rows in zip(self._system_groups, system_rows, strict=True):
-                raws = group.raws(shown)
-                if raws is not None:
-                    rows.append(((serial,), raws))
-            for entries, rows in zip(self._entry_groups, entry_rows, strict=True):
-                fresh = self._fresh_entries(entries, system, now)
-                if entries.label == "pack":
-                    health.last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                rows += (((serial, name), entries.raws(r)) for name, r in fresh.items())
+        names = self._devices.names()
+        #: The reports shown of each system that is up.
+        shown = {s: reports for s in sorted(names) if (reports := self._shown(systems.get(s), now))}
+        for serial, energy in self._ingest.energy().items():
+            if serial in shown:
+                shown[serial][INTEGRATED_ENERGY] = energy
         families = Families()
-        channels = [g.channels for g in self._system_groups]
-        channels += [g.channels for g in self._entry_groups]
-        for of_group, rows in zip(channels, [*system_rows, *entry_rows], strict=True):
-            of_group.add(families, rows)
+        for group in self._system_groups:
+            rows = [((s,), raws) for s, r in shown.items() if (raws := group.raws(r)) is not None]
+            group.channels.add(families, rows)
+        last_pack_message: dict[tuple[str, str], float] = {}
+        for entries in self._entry_groups:
+            (message,) = entries.messages
+            entry_rows: list[Device] = []
+            for serial in shown:
+                kept = systems[serial].entries.get(message, {})
+                fresh = {n: r for n, r in kept.items() if entries.lasting or self._fresh(r, now)}
+                if entries.label == "pack":
+                    last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
+                entry_rows += (((serial, n), entries.read(message, r)) for n, r in fresh.items())
+            entries.channels.add(families, entry_rows)
         yield from families
-        yield from powerocean_health(health)
+        last_message = [
+            ((serial, message), reported.at)
+            for serial in names
+            for message, reported in systems.get(serial, SystemState()).messages.items()
+        ]
+        yield POWEROCEAN_SYSTEM.info(
+            [(serial, name, self._model_of(serial)) for serial, name in sorted(names.items())]
+        )
+        yield POWEROCEAN_UP.family([((s,), float(s in shown)) for s in sorted(names)])
+        yield POWEROCEAN_LAST_MESSAGE.family(sorted(last_message))
+        yield POWEROCEAN_PACK_LAST_MESSAGE.family(sorted(last_pack_message.items()))
+        yield POWEROCEAN_MESSAGES_RECEIVED.family(sorted(received.items()))
+        yield POWEROCEAN_DECODE_ERRORS.family([((r,), n) for r, n in sorted(dropped.items())])
+        if self._connection is not None:
+            yield from _connection_health(self._connection)
 
-    def _fresh_entries(
-        self, group: EntryGroup, system: SystemState, now: float
-    ) -> dict[str, Reported]:
-        return {
-            name: reported
-            for name, reported in system.entries.get(group.message, {}).items()
-            if group.lasting or self._fresh(reported, now)
-        }
+    def _model_of(self, serial: str) -> str:
+        return self._ingest.model_of(serial) or self._mapping.model_of_serial(serial) or "unknown"
+
+    def _shown(self, system: SystemState | None, now: float) -> dict[str, Reported]:
+        """The reports of ``system`` to show, by message: the lasting ones and the fresh
+        periodic ones; none when no periodic one is fresh (the system is down)."""
+        messages = system.messages if system else {}
+        shown = {m: r for m, r in messages.items() if m in self._lasting or self._fresh(r, now)}
+        return shown if any(message not in self._lasting for message in shown) else {}
 
     def _fresh(self, reported: Reported, now: float) -> bool:
         return now - reported.at <= self._stale_after
+
+
+def _connection_health(counts: ConnectionState) -> Iterator[AnyFamily]:
+    yield POWEROCEAN_MQTT_CONNECTED.family([((), float(counts.connected))])
+    yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
+    yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
+    logins = counts.login_attempts - counts.login_failures
+    yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
+    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
 
 
 #: A device's label values and its channels' raw values.
@@ -267,28 +250,32 @@ class MessageField:
     path: FieldPath
     complete: bool = False
 
-    def value(self, reported: Reported, channel: PowerOceanChannel) -> Value | None:
-        return reported.fields.get(self.path, self.missing(channel))
-
     def missing(self, channel: PowerOceanChannel) -> Value | None:
         """The value of a field the report left out."""
         return 0 if self.complete and channel.kind is not Kind.ARRAY else None
 
 
-class SystemGroup:
-    """A system's channels that are read from the same messages."""
+class ChannelGroup:
+    """Channels read from the same messages: a system's, labelled by its serial, or those of
+    the entries one message keeps (packs, components ...), labelled by serial and ``label``."""
 
     def __init__(
         self,
         messages: tuple[str, ...],
-        channels: list[tuple[PowerOceanChannel, tuple[MessageField, ...]]],
+        channels: Sequence[tuple[PowerOceanChannel, tuple[MessageField, ...]]],
+        label: str = "",
+        lasting: bool = False,
     ) -> None:
         self.messages = messages
+        self.label = label
+        self.lasting = lasting
         self.fields = tuple(fields for _, fields in channels)
-        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial",))
-        #: Each channel's (path, missing value) in each message, by message.
+        self._summed = [i for i, (c, _) in enumerate(channels) if c.location.summed]
+        device_labels = ("serial", label) if label else ("serial",)
+        self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
+        #: Each channel's path and value when left out (``MessageField.missing``), by message.
         self._reads = {
-            message: _reads([(c, fields[m]) for c, fields in channels])
+            message: tuple((fields[m].path, fields[m].missing(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
@@ -299,49 +286,29 @@ class SystemGroup:
         if not sent:
             return None
         if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
-            return _read(shown[sent[0]], self._reads[sent[0]])
-        return [
-            _latest(shown, fields, channel)
-            for channel, fields in zip(self.channels.channels, self.fields, strict=True)
-        ]
+            return self.read(sent[0], shown[sent[0]])
+        return self._summing(
+            [
+                _latest(shown, fields, channel)
+                for channel, fields in zip(self.channels.channels, self.fields, strict=True)
+            ]
+        )
+
+    def read(self, message: str, reported: Reported) -> list[Value | None]:
+        """The raw value of each channel in one report of ``message`` (or of an entry)."""
+        fields = reported.fields
+        return self._summing([fields.get(path, missing) for path, missing in self._reads[message]])
+
+    def _summing(self, raws: list[Value | None]) -> list[Value | None]:
+        """``raws`` with the lists of summed channels (``Field.summed``) added up."""
+        for index in self._summed:
+            value = raws[index]
+            if isinstance(value, tuple):
+                raws[index] = sum(value)
+        return raws
 
 
-class EntryGroup:
-    """The entries one message keeps (packs, components ...), and the channels they fill."""
-
-    def __init__(
-        self,
-        message: str,
-        label: str,
-        lasting: bool,
-        channels: list[tuple[PowerOceanChannel, MessageField]],
-    ) -> None:
-        self.message = message
-        self.label = label
-        self.lasting = lasting
-        self.channels = ChannelFamilies([channel for channel, _ in channels], ("serial", label))
-        self._reads = _reads(channels)
-
-    def raws(self, reported: Reported) -> list[Value | None]:
-        """The raw value of each channel in one entry's report."""
-        return _read(reported, self._reads)
-
-
-#: Where a channel is read in a report: its path, and its value when the report left it out.
-_Reads = tuple[tuple[FieldPath, "Value | None"], ...]
-
-
-def _reads(channels: Sequence[tuple[PowerOceanChannel, MessageField]]) -> _Reads:
-    return tuple((field.path, field.missing(channel)) for channel, field in channels)
-
-
-def _read(reported: Reported, reads: _Reads) -> list[Value | None]:
-    """The raw value of each channel in one report."""
-    fields = reported.fields
-    return [fields.get(path, missing) for path, missing in reads]
-
-
-def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
+def _system_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     """The system channels (not of an entry) grouped by the messages they are read from."""
     entry_schemas = {r.schema for r in mapping.routes.values() if r.entry_label}
     groups: dict[tuple[str, ...], list[tuple[PowerOceanChannel, tuple[MessageField, ...]]]] = {}
@@ -351,12 +318,14 @@ def _system_groups(mapping: PowerOceanMapping) -> list[SystemGroup]:
         fields = _fields(mapping, channel)
         messages = tuple(field.message for field in fields)
         groups.setdefault(messages, []).append((channel, fields))
-    return [SystemGroup(messages, channels) for messages, channels in groups.items()]
+    return [ChannelGroup(messages, channels) for messages, channels in groups.items()]
 
 
 def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[MessageField, ...]:
     """Every message a system channel may be read from: app messages, then the Open API's."""
     field = channel.location
+    if field.message == INTEGRATED_ENERGY:
+        return (MessageField(INTEGRATED_ENERGY, field.path),)
     fields = [
         MessageField(route.name, field.path, route.complete)
         for route in mapping.routes_of(field.message)
@@ -366,28 +335,29 @@ def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Mes
     return tuple(fields)
 
 
-def _entry_groups(mapping: PowerOceanMapping) -> list[EntryGroup]:
+def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
+    """The channels of each message's entries, and of the Open API's packs."""
     groups = [
-        EntryGroup(
-            route.name,
-            route.entry_label,
-            route.lasting,
+        ChannelGroup(
+            (route.name,),
             [
-                (c, MessageField(route.name, c.location.path, route.complete))
+                (c, (MessageField(route.name, c.location.path, route.complete),))
                 for c in mapping.channels
                 if c.location.message == route.schema
             ],
+            route.entry_label,
+            route.lasting,
         )
         for route in mapping.routes.values()
         if route.entry_label
     ]
     pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
     quota_packs = [
-        (c, MessageField(QUOTA_PACKS, (c.location.quota,)))
+        (c, (MessageField(QUOTA_PACKS, (c.location.quota,)),))
         for c in mapping.channels
         if c.location.message in pack_schemas and c.location.quota and not c.variant
     ]
-    return [*groups, EntryGroup(QUOTA_PACKS, "pack", False, quota_packs)]
+    return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
 def _latest(
@@ -401,4 +371,4 @@ def _latest(
             continue
         if where.complete or where.path in reported.fields:
             best = (reported, where)
-    return None if best is None else best[1].value(best[0], channel)
+    return None if best is None else best[0].fields.get(best[1].path, best[1].missing(channel))

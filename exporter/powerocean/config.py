@@ -66,10 +66,8 @@ def read_powerocean_section(reader: Reader, data: Any) -> PowerOceanConfig:
     open_api = _open_api(reader, section["open_api"]) if "open_api" in section else None
     if [broker, login, open_api].count(None) != 2:
         reader.problem(where, "needs exactly one of 'broker', 'login' or 'open_api'")
-    if open_api is not None and section.get("devices") is None:
-        devices: dict[str, str] = {}  # the account's device list
-    else:
-        devices = _powerocean_devices(reader, section.get("devices"))
+    listed = open_api is not None and section.get("devices") is None  # the account's list
+    devices = {} if listed else _powerocean_devices(reader, section.get("devices"))
     return PowerOceanConfig(
         devices=devices,
         broker=broker,
@@ -121,9 +119,10 @@ def _open_api(reader: Reader, data: Any) -> OpenApiConfig:
 
 
 def _api_url(reader: Reader, section: Mapping[str, Any], where: str, default: str) -> str:
-    """An EcoFlow API's base URL: https, with no user or password in it."""
-    url = section.get("api_url", default)
-    if not isinstance(url, str) or urlsplit(url).scheme != "https":
+    """An EcoFlow API's base URL: https, with a host and no user, password or query."""
+    url = str(section.get("api_url", default))
+    split = urlsplit(url)
+    if split.scheme != "https" or not split.hostname or split.query or split.fragment:
         reader.problem(f"{where}.api_url", "must be an https:// URL")
         return default
     reader.no_credentials_in(url, f"{where}.api_url")

@@ -19,18 +19,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
-from exporter.config import Secret
-from exporter.powerocean.config import PowerOceanConfig
+from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.devices import Devices
-from exporter.powerocean.login import BrokerCredentials, LoginError, login
-from exporter.powerocean.open_api import OpenApiClient, OpenApiError
+from exporter.powerocean.https import ApiError
+from exporter.powerocean.login import BrokerCredentials, login
+from exporter.powerocean.open_api import OpenApiClient
 from exporter.powerocean.wire import build_energy_stream_keepalive, build_get_all_request
 
 log = logging.getLogger(__name__)
@@ -62,46 +62,31 @@ LOGIN_REJECTED_BACKOFF = Backoff(300.0, 3600.0)
 OPEN_API_REJECTED_BACKOFF = Backoff(3600.0, 3600.0, jitter=0.05)
 
 
-@dataclass(frozen=True)
-class _Target:
-    """Where and as whom to connect for one session."""
-
-    host: str
-    port: int
-    tls: bool
-    ca_file: Path | None
-    username: str | None
-    password: Secret | None
-    client_id: str
-    user_id: str  # goes into the topics
-
-    def plain_port_hint(self, exc: Exception) -> str:
-        """A hint when a TLS handshake broke off, as it does against a plain MQTT port."""
-        broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
-        if self.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
-            return " (a plain MQTT port? then use mqtt://)"
-        return ""
-
-    def where(self) -> tuple[str, str]:
-        """``host:port``, and a hint when plain MQTT may have met a TLS port."""
-        return f"{self.host}:{self.port}", "" if self.tls else " (a TLS port? then use mqtts://)"
-
-
-def _target_at(
-    url: str,
-    ca_file: Path | None,
-    username: str | None,
-    password: Secret | None,
-    client_id: str,
-    user_id: str,
-) -> _Target:
-    """The target at ``mqtt[s]://host[:port]``; raises ValueError for another URL."""
-    split = urlsplit(url)
-    if split.scheme not in ("mqtt", "mqtts") or not split.hostname:
-        raise ValueError(f"not an mqtt:// or mqtts:// URL: {url!r}")
+def _configured_broker(broker: BrokerConfig) -> BrokerCredentials:
+    """The broker at ``mqtt[s]://host[:port]`` (the configuration checked the scheme)."""
+    split = urlsplit(broker.url)
     tls = split.scheme == "mqtts"
-    port = split.port or (8883 if tls else 1883)
-    return _Target(split.hostname, port, tls, ca_file, username, password, client_id, user_id)
+    return BrokerCredentials(
+        host=split.hostname or "",
+        port=split.port or (8883 if tls else 1883),
+        tls=tls,
+        username=broker.username,
+        password=broker.password,
+        client_id=f"ess-exporter-{uuid.uuid4().hex[:12]}",
+        user_id=broker.username or "exporter",
+        ca_file=broker.ca_file,
+    )
+
+
+def _port_hint(broker: BrokerCredentials, exc: Exception | None = None) -> str:
+    """A hint when the scheme may not fit the port: plain MQTT got no answer (``exc`` None),
+    as from a TLS port, or a TLS handshake broke off, as against a plain MQTT port."""
+    if exc is None:
+        return "" if broker.tls else " (a TLS port? then use mqtts://)"
+    broken = isinstance(exc, ssl.SSLError | ConnectionResetError)
+    if broker.tls and broken and not isinstance(exc, ssl.SSLCertVerificationError):
+        return " (a plain MQTT port? then use mqtt://)"
+    return ""
 
 
 @dataclass
@@ -109,14 +94,15 @@ class _Session:
     """State of one paho client, shared by its callbacks and the supervisor."""
 
     client: mqtt.Client
-    target: _Target
+    broker: BrokerCredentials
     accepted: bool = False  # CONNACK said yes
     subscribed: bool = False  # SUBACK arrived: payloads flow
     ended: bool = False
 
 
-class PowerOceanConnection:
-    """Keeps one MQTT session alive and hands every device payload to ``on_payload``.
+class PowerOceanConnection(threading.Thread):
+    """The supervisor thread: keeps one MQTT session alive and hands every device payload to
+    ``on_payload``. ``start()`` never blocks and never raises for I/O.
 
     ``on_payload(topic, payload)`` runs on paho's network thread; it must be quick.
     """
@@ -130,23 +116,17 @@ class PowerOceanConnection:
         open_api: OpenApiClient | None = None,
         backoff: Backoff = RECONNECT_BACKOFF,
     ) -> None:
+        super().__init__(name="powerocean-mqtt", daemon=True)
         self._config = config
         self._devices = devices if devices is not None else Devices(config.devices)
         self._open_api = open_api
         self._on_payload = on_payload
         self._backoff = backoff
         self._login_backoff = OPEN_API_REJECTED_BACKOFF if open_api else LOGIN_REJECTED_BACKOFF
-        self._broker_target: _Target | None = None
-        if config.broker:
-            broker = config.broker
-            client_id = f"ess-exporter-{uuid.uuid4().hex[:12]}"
-            user_id = broker.username or "exporter"
-            self._broker_target = _target_at(
-                broker.url, broker.ca_file, broker.username, broker.password, client_id, user_id
-            )
-        self._credentials: BrokerCredentials | None = None
+        #: The broker to connect to while it accepts us: the configured one, or the one the
+        #: app login handed out (until the broker refuses its credentials).
+        self._broker = _configured_broker(config.broker) if config.broker else None
         self._session: _Session | None = None
-        self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._counter_lock = threading.Lock()
@@ -162,18 +142,13 @@ class PowerOceanConnection:
         session = self._session
         return session is not None and session.subscribed and not session.ended
 
-    def start(self) -> None:
-        """Start connecting in the background; never blocks and never raises for I/O."""
-        self._thread = threading.Thread(target=self._run, name="powerocean-mqtt", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
         """Disconnect and wait for the threads to end; safe to call more than once."""
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
+        if self.is_alive():
             # The supervisor may be inside a login or a connect, each bounded by the timeout.
-            self._thread.join(timeout=2 * self._config.timeout_seconds + 5)
+            self.join(timeout=2 * self._config.timeout_seconds + 5)
 
     def _count(self, name: str) -> None:
         with self._counter_lock:
@@ -181,13 +156,13 @@ class PowerOceanConnection:
 
     # -- supervisor thread -------------------------------------------------------------
 
-    def _run(self) -> None:
+    def run(self) -> None:
         failures = 0  # consecutive attempts that did not get connected
         rejections = 0  # consecutive permanent login failures
         while not self._stopping.is_set():
             try:
-                target = self._target()
-            except LoginError as exc:
+                broker = self._broker or self._log_in()
+            except ApiError as exc:
                 if exc.permanent:
                     delay = self._login_backoff.delay(rejections)
                     rejections += 1
@@ -198,7 +173,7 @@ class PowerOceanConnection:
                 self._stopping.wait(delay)
                 continue
             rejections = 0
-            if self._run_session(target):
+            if self._run_session(broker):
                 failures = 0
             if self._stopping.is_set():
                 break
@@ -207,73 +182,31 @@ class PowerOceanConnection:
             log.info("PowerOcean: connecting again in %.1f s", delay)
             self._stopping.wait(delay)
 
-    def _target(self) -> _Target:
-        """Where to connect: the configured broker, or one a login hands out (LoginError)."""
-        if self._broker_target is not None:
-            return self._broker_target
-        if self._open_api is not None:
-            return self._open_api_target(self._open_api)
-        config = self._config.login
-        assert config is not None  # the config has exactly one of broker, login and open_api
-        if self._credentials is None:
-            self._count("login_attempts")
-            try:
-                self._credentials = login(config, self._config.timeout_seconds)
-            except LoginError:
-                self._count("login_failures")
-                raise
-        creds = self._credentials
+    def _log_in(self) -> BrokerCredentials:
+        """The broker the app login or the Open API's certification hands out (and, with no
+        devices configured, the Open API's device list); raises ApiError."""
+        self._count("login_attempts")
         try:
-            return _target_at(
-                creds.url,
-                config.ca_file,
-                creds.username,
-                creds.password,
-                creds.client_id,
-                creds.user_id,
-            )
-        except ValueError as exc:
-            self._credentials = None
-            raise LoginError(f"EcoFlow certification: {exc}", permanent=False) from None
-
-    def _open_api_target(self, api: OpenApiClient) -> _Target:
-        """Broker credentials from the Open API's certification (and the device list when
-        no devices are configured); its errors count as login errors."""
-        try:
+            if self._open_api is None:
+                assert self._config.login is not None  # exactly one of broker, login, open_api
+                self._broker = login(self._config.login, self._config.timeout_seconds)
+                return self._broker
             if not self._config.devices and not self._devices.names():
-                listed = api.device_list()
-                self._devices.replace({d.serial: d.name or d.serial for d in listed})
-                log.info("PowerOcean: the Open API lists %d devices", len(listed))
-            self._count("login_attempts")
-            creds = api.certification()
-        except OpenApiError as exc:
+                self._devices.replace(self._open_api.device_list())
+                log.info("PowerOcean: the Open API lists %d devices", len(self._devices.names()))
+            return self._open_api.certification()
+        except ApiError:
             self._count("login_failures")
-            raise LoginError(f"EcoFlow Open API: {exc}", exc.permanent) from None
-        ca_file = self._config.open_api.ca_file if self._config.open_api else None
-        # A fixed client id: the broker limits how many different ones an account uses.
-        client_id = f"ess-exporter-{creds.account}"[:64]
-        return _Target(
-            creds.host,
-            creds.port,
-            creds.tls,
-            ca_file,
-            creds.account,
-            creds.password,
-            client_id,
-            creds.account,
-        )
+            raise
 
-    def _run_session(self, target: _Target) -> bool:
+    def _run_session(self, broker: BrokerCredentials) -> bool:
         """Connect once and serve until the connection ends; True if it was accepted."""
         try:
-            session = _Session(self._new_client(target), target)
-            session.client.user_data_set(session)
-            session.client.connect(target.host, target.port, keepalive=MQTT_KEEPALIVE_SECONDS)
+            session = self._new_session(broker)
+            session.client.connect(broker.host, broker.port, keepalive=MQTT_KEEPALIVE_SECONDS)
         except (OSError, ValueError) as exc:  # refused, timeout, TLS verification, bad CA file
-            hint = target.plain_port_hint(exc)
-            log.warning(
-                "PowerOcean broker %s:%d: no connection: %s%s", target.host, target.port, exc, hint
-            )
+            hint = _port_hint(broker, exc)
+            log.warning("PowerOcean broker %s: no connection: %s%s", broker.address, exc, hint)
             return False
         self._session = session
         session.client.loop_start()
@@ -298,8 +231,10 @@ class PowerOceanConnection:
             if not session.accepted:
                 timeout = accept_by - time.monotonic()
                 if timeout <= 0:
-                    where, hint = session.target.where()
-                    log.warning("PowerOcean broker %s: no answer to CONNECT%s", where, hint)
+                    hint = _port_hint(session.broker)
+                    log.warning(
+                        "PowerOcean broker %s: no answer to CONNECT%s", session.broker.address, hint
+                    )
                     return
             if session.subscribed and interval > 0 and self._open_api is None:
                 now = time.monotonic()
@@ -309,79 +244,76 @@ class PowerOceanConnection:
                 timeout = next_keepalive - now
             self._wake.wait(timeout)
 
-    def _new_client(self, target: _Target) -> mqtt.Client:
+    def _new_session(self, broker: BrokerCredentials) -> _Session:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=target.client_id,
+            client_id=broker.client_id,
             clean_session=True,
             protocol=mqtt.MQTTv311,
             reconnect_on_failure=False,  # the supervisor reconnects, with fresh credentials
         )
         client.connect_timeout = self._config.timeout_seconds
-        if target.username is not None:
-            password = target.password.reveal() if target.password else None
-            client.username_pw_set(target.username, password)
-        if target.tls:
-            client.tls_set_context(ssl.create_default_context(cafile=target.ca_file))
-        client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
+        if broker.username is not None:
+            password = broker.password.reveal() if broker.password else None
+            client.username_pw_set(broker.username, password)
+        if broker.tls:
+            client.tls_set_context(ssl.create_default_context(cafile=broker.ca_file))
+        session = _Session(client, broker)
+        client.on_connect = lambda _c, _u, _f, reason, _p: self._on_connect(session, reason)
+        client.on_subscribe = lambda _c, _u, _m, reasons, _p: self._on_subscribe(session, reasons)
+        client.on_disconnect = lambda _c, _u, _f, reason, _p: self._on_disconnect(session, reason)
+        client.on_message = lambda _c, _u, message: self._on_message(message)
+        return session
 
     # -- paho callbacks (network thread: they must not raise) ---------------------------
 
-    def _on_connect(
-        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
-    ) -> None:
+    def _on_connect(self, session: _Session, reason: ReasonCode) -> None:
         if reason.is_failure:
             session.ended = True
             log.warning("PowerOcean broker refused the connection: %s", reason)
             if reason.value in _CREDENTIALS_REFUSED and self._config.login:
                 log.info("PowerOcean: the broker refused the login's credentials; logging in again")
-                self._credentials = None
+                self._broker = None
             self._wake.set()
             return
         session.accepted = True
         self._count("connects")
-        target = session.target
-        log.info("PowerOcean broker %s:%d connected", target.host, target.port)
+        broker = session.broker
+        log.info("PowerOcean broker %s connected", broker.address)
         if self._open_api is not None:  # the quota stream; nothing is ever published
-            topics = [(f"/open/{target.user_id}/{serial}/quota", 1) for serial in self._devices]
+            topics = [(f"/open/{broker.user_id}/{serial}/quota", 1) for serial in self._devices]
         else:
             topics = [(f"/app/device/property/{serial}", 1) for serial in self._devices]
         if not topics:
             log.warning("PowerOcean: no devices to subscribe to")
             return
-        client.subscribe(topics)
+        session.client.subscribe(topics)
         if self._config.request_all_on_connect and self._open_api is None:
             self._publish(session, "get", build_get_all_request)
 
-    def _on_subscribe(
-        self, client: mqtt.Client, session: _Session, mid: int, reasons: list[Any], props: Any
-    ) -> None:
+    def _on_subscribe(self, session: _Session, reasons: list[ReasonCode]) -> None:
         refused = [str(r) for r in reasons if r.is_failure]
         if refused:
             log.error("PowerOcean broker refused subscriptions: %s", ", ".join(refused))
         session.subscribed = True
         self._wake.set()
 
-    def _on_disconnect(
-        self, client: mqtt.Client, session: _Session, flags: Any, reason: Any, props: Any
-    ) -> None:
+    def _on_disconnect(self, session: _Session, reason: ReasonCode) -> None:
         if session.accepted and not session.ended:
             self._count("disconnects")
             if not self._stopping.is_set():
                 log.warning("PowerOcean broker connection lost: %s", reason)
         elif not session.ended and not self._stopping.is_set():
-            where, hint = session.target.where()
+            hint = _port_hint(session.broker)
             log.warning(
-                "PowerOcean broker %s: closed before accepting the connection%s", where, hint
+                "PowerOcean broker %s: closed before accepting the connection%s",
+                session.broker.address,
+                hint,
             )
         session.ended = True
         self._wake.set()
 
-    def _on_message(self, client: mqtt.Client, session: _Session, message: Any) -> None:
+    def _on_message(self, message: Any) -> None:
         try:
             self._on_payload(message.topic, message.payload)
         except Exception:
@@ -390,7 +322,7 @@ class PowerOceanConnection:
     def _publish(self, session: _Session, verb: str, build: Callable[[int], bytes]) -> None:
         """Publish a request frame to every device; ``verb`` is ``get`` or ``set``."""
         for serial in self._devices:
-            topic = f"/app/{session.target.user_id}/{serial}/thing/property/{verb}"
+            topic = f"/app/{session.broker.user_id}/{serial}/thing/property/{verb}"
             info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._count("published_requests")

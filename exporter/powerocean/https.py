@@ -5,7 +5,7 @@ from the threads of the MQTT supervisor and the quota poller, never from the exp
 event loop. So each call runs aiohttp on an event loop of its own for its duration
 (``asyncio.run``) and opens one connection: nothing is shared between threads, and a
 stalled API holds up only the thread that asked. Every call ends within ``timeout``
-seconds, redirects included. Failures below HTTP raise :class:`HttpsError` with a short
+seconds, redirects included. Failures below HTTP raise :class:`ApiError` with a short
 reason that quotes nothing of the request (no header, no body).
 """
 
@@ -14,88 +14,98 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from yarl import URL
+
+from exporter.config import scrub
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 10
+#: The most bytes of an answer that are read; the rest is cut off.
+_MAX_ANSWER = 4_000_000
+#: Messages are cut to this length, after the secrets are scrubbed out of them.
+MAX_MESSAGE = 200
 
 
-class HttpsError(Exception):
-    """The request got no HTTP answer: network, TLS, timeout, or a refused redirect."""
+class ApiError(Exception):
+    """A failed call to an EcoFlow API.
 
+    ``permanent`` means retrying soon will not help (wrong password, key or region, a model
+    the API does not serve). ``code`` is the API's error code, or "" when the call failed
+    below the API (HTTP, network).
+    """
 
-@dataclass(frozen=True)
-class Request:
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | None = None
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    location: str  # the Location header, "" without one
-    body: bytes  # at most the ``max_bytes`` asked for
+    def __init__(self, message: str, permanent: bool, code: str = "") -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
 
 
 def fetch(
-    request: Request,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None = None,
     *,
-    context: ssl.SSLContext,
+    where: str,
+    secrets: Iterable[str],
+    ca_file: Path | None,
     timeout: float,
-    max_bytes: int,
     same_origin_redirects: bool = False,
-) -> Answer:
-    """Send ``request`` and return the answer, whatever its status.
+) -> tuple[int, str, bytes]:
+    """Send a request and return the answer, whatever its status: the status, the Location
+    header ("" without one) and the body (cut off after 4 MB).
 
     With ``same_origin_redirects`` a redirect is followed within the request's scheme, host
-    and port, and one elsewhere raises HttpsError: headers such as ``Authorization`` never
-    travel to another host or over plain http. Without it a redirect is an answer too.
+    and port, and one elsewhere is refused: headers such as ``Authorization`` never travel
+    to another host or over plain http. Without it a redirect is an answer too. When no
+    answer comes, the ApiError names ``where`` and none of ``secrets``.
     """
-    exchange = _exchange(request, context, timeout, max_bytes, same_origin_redirects)
     try:
-        return asyncio.run(exchange)
+        context = ssl.create_default_context(cafile=ca_file)
+    except OSError as exc:  # also ssl.SSLError
+        raise ApiError(f"{where}: cannot load ca_file: {exc}", True) from None
+
+    async def exchange() -> tuple[int, str, bytes]:
+        middlewares = (_refuse_other_origins,) if same_origin_redirects else ()
+        async with (
+            asyncio.timeout(timeout),
+            aiohttp.ClientSession(middlewares=middlewares) as session,
+            session.request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                ssl=context,
+                allow_redirects=same_origin_redirects,
+            ) as response,
+        ):
+            try:
+                content = await response.content.readexactly(_MAX_ANSWER)
+            except asyncio.IncompleteReadError as short:  # the usual case: a shorter answer
+                content = short.partial
+            return response.status, response.headers.get("Location", ""), content
+
+    try:
+        return asyncio.run(exchange())
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-        raise HttpsError(_reason(exc, timeout)) from None
+        message = scrub(f"{where}: {_reason(exc, timeout)}", secrets)
+        raise ApiError(message[:MAX_MESSAGE], False) from None
 
 
-async def _exchange(
-    request: Request, context: ssl.SSLContext, timeout: float, max_bytes: int, follow: bool
-) -> Answer:
-    async with asyncio.timeout(timeout), aiohttp.ClientSession() as session:
-        for _ in range(_MAX_REDIRECTS + 1):
-            answer = await _send(session, request, context, max_bytes)
-            if not (follow and answer.status in _REDIRECTS and answer.location):
-                return answer
-            request = _redirected(request, answer)
-    raise HttpsError(f"more than {_MAX_REDIRECTS} redirects")
-
-
-async def _send(
-    session: aiohttp.ClientSession, request: Request, context: ssl.SSLContext, max_bytes: int
-) -> Answer:
-    async with session.request(
-        request.method,
-        request.url,
-        headers=dict(request.headers),
-        data=request.body,
-        ssl=context,
-        allow_redirects=False,
-    ) as response:
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) >= max_bytes:
-                break
-        return Answer(
-            response.status, response.headers.get("Location", ""), bytes(body[:max_bytes])
-        )
+async def _refuse_other_origins(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Lets aiohttp follow a redirect only within the request's origin."""
+    response = await handler(request)
+    target = request.url.join(URL(response.headers.get("Location", "")))
+    if response.status in _REDIRECTS and target.origin() != request.url.origin():
+        response.close()
+        raise aiohttp.ClientError(f"refused a redirect (HTTP {response.status}) to another origin")
+    return response
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
@@ -107,20 +117,14 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _redirected(request: Request, answer: Answer) -> Request:
-    """The request a redirect asks for, if it stays within the origin."""
-    url = urljoin(request.url, answer.location)
-    if _origin(url) != _origin(request.url):
-        raise HttpsError(f"refused a redirect (HTTP {answer.status}) to another origin")
-    if answer.status == 303 or (answer.status in (301, 302) and request.method == "POST"):
-        return Request("GET", url, request.headers)  # as browsers do: the body stays behind
-    return replace(request, url=url)
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    split = urlsplit(url)
-    scheme = split.scheme.lower()
-    return scheme, split.hostname, split.port or (443 if scheme == "https" else 80)
+def answer_text(data: Mapping[str, Any], key: str, where: str) -> str:
+    """The text (or whole number) an answer holds under ``key``; ApiError when there is none."""
+    value = data.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise ApiError(f"{where}: the answer has no {key}", False)
+    return value
 
 
 def _reason(exc: BaseException, timeout: float) -> str:

@@ -14,11 +14,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
+from dataclasses import replace
 
-from exporter.powerocean.cache import MessageCache
-from exporter.powerocean.channels import PowerOceanMapping
+from exporter.powerocean.cache import MessageCache, Reported
+from exporter.powerocean.channels import EnergyIntegration, FieldPath, PowerOceanMapping
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
-from exporter.powerocean.wire import DecodeError, Frame, serial_from_topic, split_payload
+from exporter.powerocean.energy import EnergyCounters
+from exporter.powerocean.wire import EMS, DecodeError, Frame, serial_from_topic, split_payload
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class CacheWriter:
 
     Every drop reason in ``reasons`` is counted from the start, so its series exists before
     the first drop. An entry (pack, component ...) that finds no room evicts the entries of
-    its message silent for ``stale_after``.
+    its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
+    arrive.
     """
 
     def __init__(
@@ -57,8 +60,10 @@ class CacheWriter:
         *,
         stale_after: float,
         clock: Callable[[], float],
+        energy: EnergyIntegration | None = None,
     ) -> None:
         self._cache = cache
+        self._energy = EnergyCounters(energy or EnergyIntegration())
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -71,19 +76,42 @@ class CacheWriter:
         with self._counts_lock:
             return dict(self._dropped), dict(self._received)
 
+    def model_of(self, serial: str) -> str:
+        """The model the system's frames told ("": none)."""
+        return ""
+
+    def energy(self) -> dict[str, Reported]:
+        """The integrated energy of each system (``energy.EnergyCounters.snapshot``)."""
+        return self._energy.snapshot()
+
     def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
-        self._cache.update(serial, message, report, self._clock(), replace=replace)
+        now = self._clock()
+        self._cache.update(serial, message, report, now, replace=replace)
+        self._energy.add(serial, message, report.fields, now)
         self._receive(serial, message)
 
     def _store_entries(
-        self, serial: str, message: str, entries: Iterable[tuple[str, Report]], *, replace: bool
+        self,
+        serial: str,
+        message: str,
+        entries: Iterable[tuple[str, Report]],
+        *,
+        replace: bool,
+        newest_by: FieldPath | None = None,
     ) -> None:
         """Store each (entry name, report); any that finds no room is "too_many_entries"."""
-        update = self._cache.update_entry
         now = self._clock()
-        forget_before = now - self._stale_after
         stored = [
-            update(serial, message, name, report, now, forget_before=forget_before, replace=replace)
+            self._cache.update_entry(
+                serial,
+                message,
+                name,
+                report,
+                now,
+                forget_before=now - self._stale_after,
+                replace=replace,
+                newest_by=newest_by,
+            )
             for name, report in entries
         ]
         if not all(stored):
@@ -101,7 +129,8 @@ class CacheWriter:
 
 class SystemModels:
     """Decodes frames with the routes of their system's model, and learns each system's
-    model from what its frames tell: a header's product id, the product type in the
+    model from what its frames tell: the product id of a header from the EMS (other
+    components, such as the IoT module, name their own product), the product type in the
     component inventory (a get-all sends the inventory first), else the serial's prefix.
 
     Only ``serials`` (all when None) are remembered, so frames naming other serials
@@ -115,33 +144,35 @@ class SystemModels:
 
     def decode(self, frame: Frame) -> DecodedFrame:
         """``frame`` decoded with the route for its system's model."""
-        if frame.header.product_id:
+        if frame.header.src == EMS:
             self._learn(frame.serial, frame.header.product_id >> 8)
         route = self._mapping.route(self.model_of(frame.serial), frame.cmd_func, frame.cmd_id)
         decoded = decode_frame(frame, route)
         if route is not None and route.tells_model:
             for _, report in decoded.reports:
                 product_type = report.fields.get((route.tells_model,))
-                if isinstance(product_type, int) and product_type:
+                if isinstance(product_type, int):
                     self._learn(frame.serial, product_type)
         return decoded
 
     def model_of(self, serial: str) -> str:
-        """The model a frame told, else what the serial's prefix says."""
-        told = self._told.get(serial)
-        return self._mapping.models.from_serial(serial) if told is None else told
+        """The model a frame told, else what the serial's prefix says ("": neither)."""
+        return self._told.get(serial) or self._mapping.model_of_serial(serial)
 
     def _learn(self, serial: str, product_type: int) -> None:
-        """Remember what a product type code says (a code of no listed model: the default)."""
-        if self._serials is None or serial in self._serials:
-            self._told[serial] = self._mapping.models.product_types.get(product_type, "")
+        """Remember the model a product type code names; a code no model lists is ignored."""
+        model = self._mapping.product_types.get(product_type)
+        if model and (self._serials is None or serial in self._serials):
+            self._told[serial] = model
 
 
 class Ingest(CacheWriter):
     """Decodes payloads of the configured ``devices`` into ``cache``.
 
-    A frame whose header names a serial other than its topic's, or a serial that is
-    not configured, is dropped as "foreign_serial".
+    A frame belongs to the system its topic names, whatever serial its header carries
+    (a component or a sub-device reporting through the system may name its own, as the
+    peers' clients, which go by the topic, take for granted); a topic naming a system
+    that is not configured is dropped as "foreign_serial".
     """
 
     def __init__(
@@ -153,9 +184,19 @@ class Ingest(CacheWriter):
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
+        super().__init__(
+            cache,
+            devices,
+            DROP_REASONS,
+            stale_after=stale_after,
+            clock=clock,
+            energy=mapping.energy,
+        )
         self._mapping = mapping
         self._models = SystemModels(mapping, devices)
+
+    def model_of(self, serial: str) -> str:
+        return self._models.model_of(serial)
 
     def __call__(self, topic: str, payload: bytes) -> None:
         try:
@@ -173,9 +214,9 @@ class Ingest(CacheWriter):
 
     def _store_frame(self, frame: Frame, system: str) -> str:
         """Decode and store one frame; returns why it was dropped, or "" when it was stored."""
-        if frame.serial != system or system not in self._devices:
+        if system not in self._devices:
             return "foreign_serial"
-        decoded = self._models.decode(frame)
+        decoded = self._models.decode(replace(frame, serial=system))
         route = decoded.route
         if route is None:
             ignored = (frame.cmd_func, frame.cmd_id) in self._mapping.ignored
@@ -186,5 +227,8 @@ class Ingest(CacheWriter):
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
         else:
             self._store(system, route.name, _ARRIVAL)
-            self._store_entries(system, route.name, decoded.reports, replace=route.complete)
+            newest_by = (route.newest_by,) if route.newest_by else None
+            self._store_entries(
+                system, route.name, decoded.reports, replace=route.complete, newest_by=newest_by
+            )
         return ""

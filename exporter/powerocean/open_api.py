@@ -1,4 +1,5 @@
-"""EcoFlow developer ("Open") API over HTTPS, read-only: broker credentials, devices, quotas.
+"""EcoFlow developer ("Open") API over HTTPS, read-only: broker credentials, devices, quotas,
+and the thread that asks for the quotas of devices whose quota stream went silent.
 
 Every request is signed with the access key and secret key from EcoFlow's developer portal:
 HMAC-SHA256 over the flattened, sorted parameters followed by the access key, a nonce and a
@@ -11,18 +12,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
-import ssl
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from exporter.config import Secret, join_address, scrub
+from exporter.config import Secret, scrub
 from exporter.powerocean.config import DEFAULT_OPEN_API
-from exporter.powerocean.https import HttpsError, Request, fetch, json_object
+from exporter.powerocean.https import MAX_MESSAGE, ApiError, answer_text, fetch, json_object
+from exporter.powerocean.login import BrokerCredentials, certified_broker
+from exporter.powerocean.quota import QuotaIngest, quota_keys
+
+log = logging.getLogger(__name__)
 
 CERTIFICATION_PATH = "/iot-open/sign/certification"
 DEVICE_LIST_PATH = "/iot-open/sign/device/list"
@@ -30,9 +35,8 @@ QUOTA_ALL_PATH = "/iot-open/sign/device/quota/all"
 
 T = TypeVar("T")
 
-_MAX_ANSWER_BYTES = 4_000_000
-_MAX_TEXT = 200
-_BROKER_PROTOCOLS = {"mqtts": True, "mqtt": False}
+#: How long a device the API refused for good (1006) is left alone.
+PERMANENT_PAUSE_SECONDS = 3600.0
 
 #: code -> (message, permanent). 8521 is also seen now and then with a right key, so it is retried.
 _KNOWN_CODES: dict[str, tuple[str, bool]] = {
@@ -42,65 +46,13 @@ _KNOWN_CODES: dict[str, tuple[str, bool]] = {
 }
 
 
-class OpenApiError(Exception):
-    """A failed Open API call.
-
-    ``permanent`` means retrying soon will not help (wrong key or region, model not served).
-    ``code`` is the API's error code, or "" when the call failed below the API (HTTP, network).
-    """
-
-    def __init__(self, message: str, permanent: bool, code: str = "") -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.code = code
-
-
-@dataclass(frozen=True)
-class OpenApiCredentials:
-    """The MQTT broker and account the certification endpoint hands out."""
-
-    account: str
-    password: Secret
-    host: str
-    port: int
-    tls: bool
-
-    @property
-    def url(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://{join_address(self.host, self.port)}"
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    serial: str
-    name: str
-    online: bool
-    product: str
-
-
-def flatten(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Parameters as ``(key, value)`` pairs: ``a.b`` for objects, ``a[0]`` for lists."""
-    return [pair for key, value in params.items() for pair in _flatten(str(key), value)]
-
-
-def _flatten(key: str, value: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for child, item in value.items():
-            yield from _flatten(f"{key}.{child}", item)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _flatten(f"{key}[{index}]", item)
-    elif value is None or isinstance(value, bool):
-        yield key, json.dumps(value)  # signed as JSON writes them: true, false, null
-    else:
-        yield key, str(value)
-
-
 def sign_string(
     params: Mapping[str, Any], access_key: str, nonce: str | int, timestamp: str | int
 ) -> str:
     """The text that is signed: sorted ``k=v`` pairs, then access key, nonce and timestamp."""
-    pairs = [f"{key}={value}" for key, value in sorted(flatten(params), key=lambda p: p[0])]
+    flat = sorted(quota_keys(params), key=lambda pair: pair[0])
+    # Words as JSON writes them (true, false, null), everything else as Python writes it.
+    pairs = [f"{key}={json.dumps(v) if v is None or isinstance(v, bool) else v}" for key, v in flat]
     auth = [f"accessKey={access_key.strip()}", f"nonce={nonce}", f"timestamp={timestamp}"]
     return "&".join(pairs + auth)
 
@@ -134,65 +86,76 @@ class OpenApiClient:
         self,
         api_url: str,
         access_key: str,
-        secret_key: Secret | str,
+        secret_key: Secret,
         *,
         timeout: float,
         ca_file: Path | None = None,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = new_nonce,
     ) -> None:
-        self._base_url = _base_url(api_url)
+        if urlsplit(api_url).scheme != "https":  # the configuration checked the rest
+            raise ValueError("api_url must be an https URL such as " + DEFAULT_OPEN_API)
+        self._base_url = api_url.rstrip("/")
         self._access_key = access_key.strip()
-        secret = secret_key if isinstance(secret_key, str) else secret_key.reveal()
-        self._secret_key = secret.strip()
-        if not self._access_key or not self._secret_key:
-            raise ValueError("the access key and the secret key must not be empty")
+        self._secret_key = secret_key.reveal().strip()
         self._timeout = timeout
-        try:
-            self._context = ssl.create_default_context(cafile=ca_file)
-        except OSError as exc:  # also ssl.SSLError
-            raise OpenApiError(f"EcoFlow Open API: cannot load ca_file: {exc}", True) from None
+        self._ca_file = ca_file
         self._clock = clock
         self._nonce = nonce
-        self._keys = (self._access_key, self._secret_key)
 
-    def certification(self) -> OpenApiCredentials:
+    def certification(self) -> BrokerCredentials:
         """The MQTT broker credentials for this key pair."""
-        data = self._get(CERTIFICATION_PATH, {}, "certification", dict, "data")
-        return _credentials(data, "certification")
+        where = "EcoFlow Open API certification"
+        data = self._get(CERTIFICATION_PATH, {}, where, dict, "data")
+        account = answer_text(data, "certificateAccount", where)
+        # A fixed client id: the broker limits how many different ones an account uses.
+        return certified_broker(data, where, f"ess-exporter-{account}"[:64], account, self._ca_file)
 
-    def device_list(self) -> list[DeviceInfo]:
-        """The account's own devices (shared ones are not listed)."""
-        data = self._get(DEVICE_LIST_PATH, {}, "device list", list, "device list")
-        return [device for device in map(_device, data) if device is not None]
+    def device_list(self) -> dict[str, str]:
+        """The account's own devices (shared ones are not listed): serial -> name, the serial
+        when the device has no name; entries without a serial are skipped."""
+        data = self._get(DEVICE_LIST_PATH, {}, "EcoFlow Open API device list", list, "device list")
+        entries = [e for e in data if isinstance(e, dict) and isinstance(e.get("sn"), str)]
+        return {e["sn"]: str(e.get("deviceName") or e["sn"]) for e in entries if e["sn"]}
 
     def quota_all(self, serial: str) -> dict[str, Any]:
         """All quota values of one device, the ``data`` map as the API sends it."""
-        return self._get(QUOTA_ALL_PATH, {"sn": serial}, f"quota of {serial}", dict, "quota map")
+        where = f"EcoFlow Open API quota of {serial}"
+        return self._get(QUOTA_ALL_PATH, {"sn": serial}, where, dict, "quota map")
 
     def _get(
-        self, path: str, params: dict[str, str], step: str, data_type: type[T], what: str
+        self, path: str, params: dict[str, str], where: str, data_type: type[T], what: str
     ) -> T:
-        """Send a signed GET; return the answer's ``data``, ``what`` the ``step`` asked for, if
-        it is a ``data_type``; raise OpenApiError otherwise."""
+        """Send a signed GET; return the answer's ``data`` (``what`` was asked for) if its
+        ``code`` is "0" and the data is a ``data_type``; raise ApiError naming ``where``."""
         url = self._base_url + path + (f"?{urlencode(params)}" if params else "")
-        request = Request("GET", url, self._signed_headers(params))
-        try:
-            answer = fetch(
-                request, context=self._context, timeout=self._timeout, max_bytes=_MAX_ANSWER_BYTES
-            )
-        except HttpsError as exc:  # network failures are transient
-            raise OpenApiError(f"EcoFlow Open API {step}: {self._clean(exc)}", False) from None
-        if 300 <= answer.status < 400:
-            where = f" to {self._clean(answer.location)}" if answer.location else ""
-            raise OpenApiError(
-                f"EcoFlow Open API {step}: redirected (HTTP {answer.status}{where}), "
-                "which is not followed: check api_url",
-                False,
-            )
-        data = self._data(answer.status, answer.body, step)
-        if not isinstance(data, data_type):
-            raise OpenApiError(f"EcoFlow Open API {step}: the answer has no {what}", False)
+        status, location, body = fetch(
+            "GET",
+            url,
+            self._signed_headers(params),
+            where=where,
+            secrets=(self._access_key, self._secret_key),
+            ca_file=self._ca_file,
+            timeout=self._timeout,
+        )
+        if 300 <= status < 400:
+            to = f" to {self._clean(location)}" if location else ""
+            message = f"redirected (HTTP {status}{to}), which is not followed: check api_url"
+            raise ApiError(f"{where}: {message}", False)
+        parsed = json_object(body) or {}
+        code = str(parsed["code"]) if "code" in parsed else None
+        if code in _KNOWN_CODES:
+            message, permanent = _KNOWN_CODES[code]
+            raise ApiError(f"{where}: {message}", permanent, code)
+        if code not in (None, "0"):
+            code, text = self._clean(code), self._clean(parsed.get("message", ""))
+            raise ApiError(f"{where} rejected: code {code}: {text}", False, code)
+        if status != 200:
+            raise ApiError(f"{where}: HTTP {status}", False)
+        if code is None:
+            raise ApiError(f"{where}: the answer is not the API's JSON", False)
+        if not isinstance(data := parsed.get("data"), data_type):
+            raise ApiError(f"{where}: the answer has no {what}", False)
         return data
 
     def _signed_headers(self, params: Mapping[str, Any]) -> dict[str, str]:
@@ -202,66 +165,61 @@ class OpenApiClient:
         sign = signature(params, self._access_key, self._secret_key, nonce, timestamp)
         return {"accessKey": self._access_key, "nonce": nonce, "timestamp": timestamp, "sign": sign}
 
-    def _data(self, status: int, raw: bytes, step: str) -> Any:
-        """The ``data`` of an answer whose ``code`` is "0"; every other answer raises."""
-        answer = json_object(raw) or {}
-        code = str(answer["code"]) if "code" in answer else None
-        where = f"EcoFlow Open API {step}"
-        if code in _KNOWN_CODES:
-            message, permanent = _KNOWN_CODES[code]
-            raise OpenApiError(f"{where}: {message}", permanent, code)
-        if code not in (None, "0"):
-            code, text = self._clean(code), self._clean(answer.get("message", ""))
-            raise OpenApiError(f"{where} rejected: code {code}: {text}", False, code)
-        if status != 200:
-            raise OpenApiError(f"{where}: HTTP {status}", False)
-        if code is None:
-            raise OpenApiError(f"{where}: the answer is not the API's JSON", False)
-        return answer.get("data")
-
     def _clean(self, text: Any) -> str:
         """Text from an answer, fit for a message: keys blanked first, then shortened."""
-        return scrub(str(text), self._keys)[:_MAX_TEXT]
+        return scrub(str(text), (self._access_key, self._secret_key))[:MAX_MESSAGE]
 
 
-def _base_url(api_url: str) -> str:
-    """``api_url`` without a trailing slash, if it is an https URL; else a configuration error."""
-    split = urlsplit(api_url.strip())
-    if split.scheme != "https" or not split.hostname or split.query or split.fragment:
-        raise ValueError("api_url must be an https URL such as " + DEFAULT_OPEN_API)
-    if split.username or split.password:
-        raise ValueError("api_url must not carry a user or password")
-    return api_url.strip().rstrip("/")
+class QuotaPoller(threading.Thread):
+    """A thread that fills silent quota streams from ``quota/all``.
 
+    The Open API's MQTT stream is sparse and some values freeze unless something asks, so a
+    device that sent nothing on the stream for ``interval`` seconds is asked for its whole
+    quota map, at most once per ``interval`` (never below the limits others observed). A
+    device the API will not serve (1006) is asked again after an hour only.
+    """
 
-def _credentials(data: dict[str, Any], step: str) -> OpenApiCredentials:
-    tls = _BROKER_PROTOCOLS.get(str(data.get("protocol")))
-    port = str(data.get("port"))
-    if tls is None or not port.isdigit() or not 0 < int(port) < 65536:
-        raise OpenApiError(f"EcoFlow Open API {step}: unusable broker address in the answer", False)
-    return OpenApiCredentials(
-        account=_text(data, "certificateAccount", step),
-        password=Secret(_text(data, "certificatePassword", step)),
-        host=_text(data, "url", step),
-        port=int(port),
-        tls=tls,
-    )
+    def __init__(
+        self,
+        api: OpenApiClient,
+        sink: QuotaIngest,
+        devices: Iterable[str],
+        *,
+        interval: float,
+    ) -> None:
+        super().__init__(name="powerocean-quota", daemon=True)
+        self._api = api
+        self._sink = sink
+        self._devices = devices
+        self._interval = interval
+        #: When each device may be asked again, at the earliest.
+        self._not_before: dict[str, float] = {}
+        self._stopping = threading.Event()
 
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(timeout=5)
 
-def _text(data: dict[str, Any], key: str, step: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise OpenApiError(f"EcoFlow Open API {step}: the answer has no {key}", False)
-    return value
+    def run(self) -> None:
+        # Looks every second (cheap: nothing is asked before it is due), so a device that
+        # the Open API's device list adds is asked for at once.
+        while not self._stopping.is_set():
+            for serial in list(self._devices):
+                quiet_until = self._sink.last_stream(serial) + self._interval
+                due = max(quiet_until, self._not_before.get(serial, 0.0))
+                if not self._stopping.is_set() and time.time() >= due:
+                    self._ask(serial)
+            self._stopping.wait(1.0)
 
-
-def _device(entry: Any) -> DeviceInfo | None:
-    """One entry of the device list; entries without a serial are skipped."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("sn"), str) or not entry["sn"]:
-        return None
-    return DeviceInfo(
-        serial=entry["sn"],
-        name=str(entry.get("deviceName") or ""),
-        online=str(entry.get("online")).lower() in ("1", "true"),
-        product=str(entry.get("productName") or ""),
-    )
+    def _ask(self, serial: str) -> None:
+        self._not_before[serial] = time.time() + self._interval
+        try:
+            quotas = self._api.quota_all(serial)
+        except ApiError as exc:
+            if exc.permanent:
+                pause = max(self._interval, PERMANENT_PAUSE_SECONDS)
+                self._not_before[serial] = time.time() + pause
+            log.error("PowerOcean %s: Open API quota/all failed: %s", serial[:64], exc)
+            return
+        self._sink.quota_all(serial, quotas)

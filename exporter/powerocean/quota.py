@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
@@ -66,8 +67,7 @@ class QuotaIngest(CacheWriter):
 
     def stream(self, topic: str, payload: bytes) -> None:
         """One message of ``/open/<account>/<serial>/quota`` (paho's network thread)."""
-        segments = topic.split("/")
-        serial = segments[-2] if len(segments) >= 2 else ""
+        serial = topic.rpartition("/")[0].rpartition("/")[2]  # the segment before "quota"
         if serial not in self._devices:
             self._drop("foreign_serial", topic)
             return
@@ -82,7 +82,7 @@ class QuotaIngest(CacheWriter):
             self._store_packs(serial, self._stream_packs(param))
         elif command in self._layout.stream_commands:
             prefix = self._layout.stream_commands[command]  # type: ignore[index]
-            quotas = ((prefix + key, value) for key, value in _flatten(param))
+            quotas = ((prefix + key, value) for key, value in quota_keys(param))
             self._store(serial, QUOTA_STREAM, _report(quotas, self._system_keys))
         else:
             self._drop("unknown_command", topic)
@@ -99,7 +99,7 @@ class QuotaIngest(CacheWriter):
             if prefix and key.startswith(prefix)
         }
         system = {k: v for k, v in quotas.items() if not (prefix and k.startswith(prefix))}
-        self._store(serial, QUOTA_ALL, _report(_flatten(system), self._system_keys), replace=True)
+        self._store(serial, QUOTA_ALL, _report(quota_keys(system), self._system_keys), replace=True)
         self._store_packs(serial, {name: pack for name, pack in packs.items() if pack})
 
     def _stream_packs(self, param: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -111,45 +111,39 @@ class QuotaIngest(CacheWriter):
     def _store_packs(self, serial: str, packs: Mapping[str, Mapping[str, Any]]) -> None:
         if not packs:
             return
-        reports = [(name, _report(_flatten(pack), self._pack_keys)) for name, pack in packs.items()]
+        reports = [
+            (name, _report(quota_keys(pack), self._pack_keys)) for name, pack in packs.items()
+        ]
         self._store_entries(serial, QUOTA_PACKS, reports, replace=False)
         self._receive(serial, QUOTA_PACKS)
 
 
 def _json_object(raw: Any) -> dict[str, Any] | None:
-    """A JSON object from bytes or text, else None."""
-    if isinstance(raw, dict):
-        return raw
-    if not isinstance(raw, bytes | str) or len(raw) > MAX_PAYLOAD_BYTES:
-        return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    """A JSON object from bytes or text (or one parsed already), else None."""
+    value = raw
+    if isinstance(raw, bytes | str) and len(raw) <= MAX_PAYLOAD_BYTES:
+        with contextlib.suppress(ValueError):  # UnicodeDecodeError is one too
+            value = json.loads(raw)
     return value if isinstance(value, dict) else None
 
 
-def _flatten(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
-    """Nested objects and lists as quota keys: ``a.b``, ``a[0].b``."""
+def quota_keys(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested objects and lists as quota keys: ``a.b``, ``a[0].b``. The Open API flattens the
+    parameters it signs the same way."""
     if isinstance(value, dict):
         for name, item in value.items():
-            yield from _flatten(item, f"{key}.{name}" if key else str(name))
+            yield from quota_keys(item, f"{key}.{name}" if key else str(name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _flatten(item, f"{key}[{index}]")
+            yield from quota_keys(item, f"{key}[{index}]")
     else:
         yield key, value
 
 
 def _report(quotas: Iterable[tuple[str, Any]], channels: Mapping[str, PowerOceanChannel]) -> Report:
     """The values of the quota keys some channel reads, as numbers (or texts for info)."""
-    fields: dict[tuple[str | int, ...], Value] = {}
-    for key, raw in quotas:
-        channel = channels.get(key)
-        value = None if channel is None else _value(channel, raw)
-        if value is not None:
-            fields[(key,)] = value
-    return Report(fields)
+    values = ((key, _value(channels[key], raw)) for key, raw in quotas if key in channels)
+    return Report({(key,): value for key, value in values if value is not None})
 
 
 def _value(channel: PowerOceanChannel, raw: Any) -> Value | None:

@@ -26,7 +26,7 @@ SkipReason = Literal["blank_header", "no_serial"]
 APP = 32
 #: src/dest of a device pushing its state.
 DEVICE = 2
-_EMS = 96  # src/dest of the EMS, also the cmd_func of its messages
+EMS = 96  # src/dest of the EMS, also the cmd_func of its messages
 _ENERGY_STREAM_SWITCH = 97
 #: The app a request says it comes from (``from`` is a Python keyword, so set it apart).
 _FROM_APP = "ios"
@@ -163,10 +163,10 @@ def build_energy_stream_keepalive(seq_ms: int) -> bytes:
     header = Header(
         pdata=EnergyStreamSwitch(ems_open_energy_stream=True).SerializeToString(),
         src=APP,
-        dest=_EMS,
+        dest=EMS,
         d_src=1,
         d_dest=1,
-        cmd_func=_EMS,
+        cmd_func=EMS,
         cmd_id=_ENERGY_STREAM_SWITCH,
         need_ack=1,
         version=3,

@@ -18,7 +18,7 @@ from exporter.model import Kind
 from exporter.modules import BadRequest
 from exporter.refu.config import DEFAULT_MODBUS_PORT
 from exporter.refu.pool import TargetPool
-from exporter.refu.target import Address, RefuTarget, TargetHealth
+from exporter.refu.target import Address, RefuTarget, ScrapeResult
 
 REFU_UP = HealthMetric(
     "refu",
@@ -67,7 +67,7 @@ REFU_HEALTH = (
 )
 
 
-def refu_health(targets: Sequence[tuple[str, TargetHealth]]) -> Iterator[Family]:
+def refu_health(targets: Sequence[tuple[str, ScrapeResult]]) -> Iterator[Family]:
     """Health of the scraped REFU targets, one series per target."""
     yield REFU_UP.family([((name,), float(h.up)) for name, h in targets])
     yield REFU_SCRAPE_DURATION.family([((name,), h.duration_seconds) for name, h in targets])
@@ -122,32 +122,22 @@ class RefuCollector:
             results = [await targets[0][1].scrape(timeout)]
         else:
             results = await asyncio.gather(*(target.scrape(timeout) for _, target in targets))
+        scraped = [(name, result) for (name, _), result in zip(targets, results, strict=True)]
         families = Families()
         channels = self._channels.channels
         self._channels.add(
-            families,
-            [
-                ((name,), [result.values.get(c) for c in channels])
-                for (name, _), result in zip(targets, results, strict=True)
-            ],
+            families, [((name,), [r.values.get(c) for c in channels]) for name, r in scraped]
         )
-        health = [
-            (name, target.health(result))
-            for (name, target), result in zip(targets, results, strict=True)
-        ]
-        return [*families, *refu_health(health)]
+        return [*families, *refu_health(scraped)]
 
     def links(self) -> list[tuple[str, str]]:
-        return [
-            (f"{name}: {target.address}", _probe_query(target.address))
-            for name, target in self._targets
-        ]
+        """The ``/probe`` query of each configured target, with its name and address."""
+        links = []
+        for name, target in self._targets:
+            address = target.address
+            query = {"module": self.name, "target": str(address), "unit_id": address.unit_id}
+            links.append((f"{name}: {address}", urlencode(query)))
+        return links
 
     def _within(self, allowed: float | None) -> float:
         return self._timeout if allowed is None else max(0.1, min(self._timeout, allowed))
-
-
-def _probe_query(address: Address) -> str:
-    return urlencode(
-        {"module": RefuCollector.name, "target": str(address), "unit_id": address.unit_id}
-    )

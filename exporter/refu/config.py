@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,28 +37,24 @@ def read_refu_section(
     reader: Reader, data: Any, settings: Mapping[str, SettingCheck]
 ) -> RefuConfig:
     section = reader.section(data, "refu", section_keys(RefuConfig))
-    timeout = reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1)
-    max_gap = reader.whole_number(section, "max_gap", "refu", 10, 0, 124)
-    probe_max = reader.whole_number(section, "probe_targets_max", "refu", 1024, 1, 1_000_000)
-    probe_idle = reader.number(section, "probe_idle_seconds", "refu", 600, minimum=1)
-    targets_data = section.get("targets", [])
-    if not isinstance(targets_data, list):
+    entries = section.get("targets", [])
+    if not isinstance(entries, list):
         reader.problem("refu.targets", "must be a list")
-        targets_data = []
+        entries = []
     targets = [
         target
-        for index, entry in enumerate(targets_data)
+        for index, entry in enumerate(entries)
         if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
     ]
-    names = [t.name for t in targets]
-    for name in sorted({n for n in names if names.count(n) > 1}):
+    names = Counter(target.name for target in targets)
+    for name in sorted(name for name, count in names.items() if count > 1):
         reader.problem("refu.targets", f"name {name!r} is used twice")
     return RefuConfig(
-        timeout_seconds=timeout,
-        max_gap=max_gap,
+        timeout_seconds=reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1),
+        max_gap=reader.whole_number(section, "max_gap", "refu", 10, 0, 124),
         targets=tuple(targets),
-        probe_targets_max=probe_max,
-        probe_idle_seconds=probe_idle,
+        probe_targets_max=reader.whole_number(section, "probe_targets_max", "refu", 1024, 1, 10**6),
+        probe_idle_seconds=reader.number(section, "probe_idle_seconds", "refu", 600, minimum=1),
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from exporter.refu.channels import RefuChannel, RefuMapping
@@ -42,21 +42,15 @@ class Address:
 
 
 @dataclass(frozen=True)
-class TargetHealth:
-    """How the last scrape of one REFU target went, and its running counts."""
+class ScrapeResult:
+    """How one scrape of a REFU target went, what it read, and the target's running counts."""
 
     up: bool
     duration_seconds: float
+    values: Mapping[RefuChannel, Any]
     requests: int
     exceptions: int
     errors: Mapping[str, int]
-
-
-@dataclass
-class ScrapeResult:
-    up: bool
-    duration_seconds: float
-    values: dict[RefuChannel, Any] = field(default_factory=dict)
 
 
 class RefuTarget:
@@ -81,21 +75,17 @@ class RefuTarget:
         self._mapping_plan = tuple(plan)
         self._plan = list(plan)
         self._planned_at = clock()
-        self._reader: ModbusReader | None = None
+        self._reader = ModbusReader(address.host, address.port, address.unit_id)
         self._lock = asyncio.Lock()
         self._idle_close: asyncio.TimerHandle | None = None
         self.requests = 0
         self.exceptions = 0
         self.errors = dict.fromkeys(FAILURE_REASONS, 0)
 
-    def health(self, result: ScrapeResult) -> TargetHealth:
-        """``result`` with this target's running counts."""
-        up, duration = result.up, result.duration_seconds
-        return TargetHealth(up, duration, self.requests, self.exceptions, dict(self.errors))
-
     async def scrape(self, timeout: float) -> ScrapeResult:
         """Read every channel within ``timeout`` seconds; never raises for device trouble."""
         started = time.perf_counter()
+        values: dict[RefuChannel, Any] | None = None
         try:
             async with asyncio.timeout(timeout), self._lock:
                 try:
@@ -103,32 +93,30 @@ class RefuTarget:
                 except BaseException:
                     # Cut off mid-request (timeout) or broken: the connection's state is
                     # unknown, so the next scrape starts on a fresh one.
-                    self._disconnect()
+                    self._reader.close()
                     raise
-            result = ScrapeResult(True, time.perf_counter() - started, values)
         except TimeoutError:
-            result = self._failed(started, "timeout", f"no complete answer within {timeout:g} s")
+            self._failed("timeout", f"no complete answer within {timeout:g} s")
         except DeviceError as exc:
-            result = self._failed(started, exc.reason, exc.detail)
+            self._failed(exc.reason, exc.detail)
         except Exception as exc:
             # Whatever else an answer can provoke must not take other targets down with it.
             log.debug("scrape of REFU %s failed", self.address.shown, exc_info=True)
-            result = self._failed(started, "invalid_response", f"{type(exc).__name__}: {exc}")
+            self._failed("invalid_response", f"{type(exc).__name__}: {exc}")
+        duration = time.perf_counter() - started
         self._schedule_idle_close()
         self.last_used = self._clock()
-        return result
+        counts = self.requests, self.exceptions, dict(self.errors)
+        return ScrapeResult(values is not None, duration, values or {}, *counts)
 
-    def _failed(self, started: float, reason: str, detail: str) -> ScrapeResult:
+    def _failed(self, reason: str, detail: str) -> None:
         self.errors[reason] += 1
         log.warning("scrape of REFU %s failed: reason=%s: %s", self.address.shown, reason, detail)
-        return ScrapeResult(False, time.perf_counter() - started)
 
     async def _read_all(self) -> dict[RefuChannel, Any]:
         if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(self._mapping_plan)
             self._planned_at = self._clock()
-        if self._reader is None:
-            self._reader = ModbusReader(self.address.host, self.address.port, self.address.unit_id)
         await self._reader.connect()
 
         read: dict[RefuChannel, Any] = {}
@@ -163,18 +151,13 @@ class RefuTarget:
         )
         return []
 
-    def _disconnect(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-
     def _schedule_idle_close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
         loop = asyncio.get_running_loop()
-        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._disconnect)
+        self._idle_close = loop.call_later(IDLE_CLOSE_SECONDS, self._reader.close)
 
     def close(self) -> None:
         if self._idle_close is not None:
             self._idle_close.cancel()
-        self._disconnect()
+        self._reader.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import threading
 
 import click
 
@@ -38,7 +39,7 @@ def run_demo(host: str, port: int) -> None:
         running.callback(exporter.stop)
         exporter.start()  # before the banner: Ctrl+C after it finds everything running
         _banner(host, exporter.port, refu.port, broker.url, sunspec.port)
-        exporter.http.serve_forever()
+        threading.Event().wait()  # until Ctrl+C
 
 
 def _config(refu_port: int, broker_url: str, sunspec_port: int) -> Config:

@@ -79,13 +79,10 @@ class SunSpecCollector:
                 by_group.setdefault(group, []).append(((name, *numbers), raws))
         for group, devices in by_group.items():
             group.families.add(families, devices)
-        health = [
-            (name, target.health(result))
-            for (name, target), result in zip(targets, results, strict=True)
-        ]
+        scraped = [(name, result) for (name, _), result in zip(targets, results, strict=True)]
         return [
             *families,
-            *SUNSPEC_HEALTH.families(health),
+            *SUNSPEC_HEALTH.families(scraped),
             SUNSPEC_MODEL.info(_chain_labels(targets, results)),
         ]
 
@@ -102,14 +99,10 @@ class SunSpecCollector:
 def _chain_labels(
     targets: Sequence[tuple[str, SunSpecTarget]],
     results: Sequence[ScrapeResult[SunSpecValues]],
-) -> list[dict[str, str]]:
+) -> list[tuple[str, str, str, str]]:
+    """The labels of ``SUNSPEC_MODEL``, one set per model of each chain read."""
     return [
-        {
-            "target": name,
-            "model": str(entry.id),
-            "name": entry.model.name if entry.model else "",
-            "register": str(entry.register),
-        }
+        (name, str(entry.id), entry.model.name if entry.model else "", str(entry.register))
         for (name, _), result in zip(targets, results, strict=True)
         if result.values
         for entry in result.values.chain.models

@@ -151,25 +151,19 @@ def test_unknown_users_take_as_long_as_wrong_passwords(guarded):
     assert 0.5 < unknown / known < 2, (known, unknown)
 
 
-def test_headers_from_the_web_config_are_sent(tmp_path):
+def test_headers_from_the_web_config_are_sent(exporter_process, tmp_path):
     web = tmp_path / "web.yml"
     web.write_text("http_server_config: {headers: {X-Frame-Options: deny}}\n")
-    process = ExporterProcess("--web.config.file", str(web))
-    try:
-        process.wait_until_served()
-        with urllib.request.urlopen(f"{process.url}/-/healthy", timeout=5) as response:
-            assert response.headers["X-Frame-Options"] == "deny"
-    finally:
-        process.stop()
+    process = exporter_process("--web.config.file", str(web))
+    process.wait_until_served()
+    with urllib.request.urlopen(f"{process.url}/-/healthy", timeout=5) as response:
+        assert response.headers["X-Frame-Options"] == "deny"
 
 
-def test_rate_limit_answers_429_beyond_the_burst(tmp_path):
+def test_rate_limit_answers_429_beyond_the_burst(exporter_process, tmp_path):
     web = tmp_path / "web.yml"
     web.write_text("rate_limit: {interval: 1m, burst: 3}\n")
-    process = ExporterProcess("--web.config.file", str(web))
-    try:
-        process.wait_until_served()  # the first of the burst
-        statuses = [get(f"{process.url}/-/healthy")[0] for _ in range(4)]
-    finally:
-        process.stop()
+    process = exporter_process("--web.config.file", str(web))
+    process.wait_until_served()  # the first of the burst
+    statuses = [get(f"{process.url}/-/healthy")[0] for _ in range(4)]
     assert statuses == [200, 200, 429, 429]

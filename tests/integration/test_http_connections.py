@@ -14,10 +14,9 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
-from exporter.server import ExporterApp, HttpServer
+from exporter.server import HttpServer
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from exporter.webconfig import WebConfig
 from tests.support.scrape import parse
 
 BURST = 300  # 60 times the listen queue the server used to have
@@ -88,8 +87,7 @@ def server_with() -> Iterator:
     def start(**limits: float) -> tuple[HttpServer, Gate, EventLoopThread]:
         loop = EventLoopThread("test-http")
         gate = Gate()
-        app = ExporterApp(collectors=[], modules=[gate])
-        server = HttpServer(app, "127.0.0.1", 0, WebConfig(), loop, **limits)
+        server = HttpServer("127.0.0.1", 0, loop, collectors=[], modules=[gate], **limits)
         started.append((server, loop))
         return server, gate, loop
 

@@ -16,7 +16,8 @@ import trustme
 from exporter.config import Secret
 from exporter.powerocean.config import BrokerConfig, LoginConfig, PowerOceanConfig
 from exporter.powerocean.connection import Backoff, PowerOceanConnection
-from exporter.powerocean.login import LoginError, login
+from exporter.powerocean.https import ApiError
+from exporter.powerocean.login import login
 from exporter.powerocean.proto.powerocean_pb2 import Header, HeaderMessage
 from exporter.simulate import free_port
 from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, LOGIN_PATH, FakeEcoFlowApi
@@ -237,7 +238,7 @@ def test_wrong_password_is_permanent_and_not_hammered(
     with FakeEcoFlowApi(
         tmp_path, email=EMAIL, password=ACCOUNT_PASSWORD, broker_port=free_port()
     ) as api:
-        with pytest.raises(LoginError) as raised:
+        with pytest.raises(ApiError) as raised:
             login(login_config(api, wrong), timeout=2)
         assert raised.value.permanent
         assert "1002" in str(raised.value) and "wrong password" in str(raised.value)
@@ -271,7 +272,7 @@ def test_transient_login_errors_use_the_short_backoff(tmp_path: Path, ca: trustm
         ) as api,
     ):
         api.error_status = 503
-        with pytest.raises(LoginError) as raised:
+        with pytest.raises(ApiError) as raised:
             login(login_config(api), timeout=2)
         assert not raised.value.permanent and "HTTP 503" in str(raised.value)
 
@@ -291,7 +292,7 @@ def test_login_timeout_is_transient(tmp_path: Path) -> None:
             EMAIL, Secret(ACCOUNT_PASSWORD), f"https://{HOST}:{silent.getsockname()[1]}"
         )
         began = time.monotonic()
-        with pytest.raises(LoginError) as raised:
+        with pytest.raises(ApiError) as raised:
             login(config, timeout=0.3)
     assert not raised.value.permanent
     assert time.monotonic() - began < 2

@@ -22,7 +22,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.samples import Sample
 
 from exporter.configfile import Config
-from exporter.metrics import dotted_version, scaled
+from exporter.metrics import dotted_version, scaling
 from exporter.model import Kind
 from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
@@ -67,6 +67,8 @@ def set_path(message: Message, path: tuple[str | int, ...], value: Any) -> Any:
     else:
         if isinstance(leaf, str):
             value = str(value)
+        elif isinstance(leaf, bool):
+            value = True
         elif isinstance(leaf, int) and isinstance(value, float):
             value = int(value)
         setattr(node, str(path[-1]), value)
@@ -79,7 +81,7 @@ def distinct_value(channel: PowerOceanChannel, seed: int) -> Any:
         return sorted(channel.states)[-1]
     if channel.kind is Kind.INFO:
         return f"text-{seed}" if channel.info_label == "pack_serial" else seed
-    if channel.kind is Kind.ARRAY:
+    if channel.kind is Kind.ARRAY or channel.location.summed:
         return [seed + 1, seed + 2, seed + 3]  # whole numbers fit int and float lists
     return seed + 0.5 if channel.metric.endswith(("_watts", "_volts", "_celsius")) else seed + 7
 
@@ -103,11 +105,15 @@ def filled_messages(offset: int) -> tuple[dict[str, Message], dict[PowerOceanCha
         if route.entry_label and route.entry_label != "pack":
             set_path(target, (route.entry_key[0],), entry_name(route))
         channels = [c for c in MAPPING.channels if c.location.message == schema and not c.variant]
+        filled: dict[tuple[str | int, ...], Any] = {}  # a field two channels read is set once
         for index, channel in enumerate(channels):
+            path = channel.location.path
             value = distinct_value(channel, offset + index * 10)
             if channel.info_label == "pack_serial":
                 value = PACKS[0] if offset < 1000 else PACKS[1]
-            values[channel] = set_path(target, channel.location.path, value)
+            if path not in filled:
+                filled[path] = set_path(target, path, value)
+            values[channel] = filled[path]
         messages[route.name] = message
     return messages, values
 
@@ -141,17 +147,19 @@ def payload(messages: dict[str, Message], serial: str = SERIAL, **kwargs: Any) -
 def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **labels: str) -> None:
     labels = {**labels, **dict(channel.labels)}
     name = channel.metric
+    if channel.location.summed:
+        value = sum(value)
     if channel.kind in (Kind.GAUGE, Kind.COUNTER):
         assert math.isclose(
-            result.value(name, **labels), scaled(value, channel.scale), rel_tol=1e-6
+            result.value(name, **labels), scaling(channel.scale)(value), rel_tol=1e-6
         ), channel.seed_id
     elif channel.kind is Kind.ENUM:
         for raw, state in channel.states.items():
             assert result.value(name, state=state, **labels) == float(raw == value), channel.seed_id
     elif channel.kind is Kind.ARRAY:
-        for index, item in enumerate(value, start=1):
+        for index, item in enumerate(value, start=channel.first_index):
             got = result.value(name, **{channel.index_label: str(index)}, **labels)
-            assert math.isclose(got, scaled(item, channel.scale), rel_tol=1e-6), channel.seed_id
+            assert math.isclose(got, scaling(channel.scale)(item), rel_tol=1e-6), channel.seed_id
     elif channel.kind is Kind.INFO:
         text = dotted_version(value) if channel.text_format == "version" else str(value)
         assert result.value(name, **{channel.info_label: text}, **labels) == 1, channel.seed_id
@@ -524,24 +532,22 @@ def test_the_state_report_sets_run_state_soc_and_energy_counters(broker, exporte
     assert r.value("powerocean_battery_discharged_energy_joules_total") == 1_400_000 * 3600
 
 
-def test_a_frame_naming_another_serial_creates_no_series(broker, exporter_on):
+def test_a_frame_belongs_to_the_system_of_its_topic_whatever_its_header_names(broker, exporter_on):
+    """A component or sub-device may name its own serial in the header; the topic names the
+    system. Nothing a header says creates series for another serial."""
     exporter = exporter_on(powerocean_config(broker))
-    stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=500.0)
     with Subscriber(broker) as device:
         for index in range(50):
-            injected = build_payload(f"R371INJECTED{index:04d}", [(96, 33, stream)])
-            device.publish(topic(), injected)
-        device.publish(topic(), payload({"JTS1_ENERGY_STREAM_REPORT": stream}))
-        r = wait_scrape(
-            exporter,
-            lambda r: (
-                r.value("powerocean_decode_errors_total", reason="foreign_serial") == 50
-                and r.has("powerocean_load_power_watts")
-            ),
-        )
+            stream = pb.JTS1_ENERGY_STREAM_REPORT(sysLoadPwr=500.0 + index)
+            device.publish(topic(), build_payload(f"R371INJECTED{index:04d}", [(96, 33, stream)]))
+        received = ("powerocean_messages_received_total", "JTS1_ENERGY_STREAM_REPORT")
+        r = wait_scrape(exporter, lambda r: r.value(received[0], message=received[1]) == 50)
+    assert r.value(received[0], message=received[1]) == 50
+    assert r.value("powerocean_load_power_watts", serial=SERIAL) == 549.0
+    assert r.value("powerocean_decode_errors_total", reason="foreign_serial") == 0
     serials = {s.labels["serial"] for s in r.samples if "serial" in s.labels}
     assert serials == {SERIAL}
-    assert r.value("powerocean_system_info", serial=SERIAL, name=SERIAL) == 1
+    assert r.value("powerocean_system_info", serial=SERIAL, name=SERIAL, model="plus") == 1
 
 
 def test_packs_are_bounded_and_a_stale_pack_disappears(broker, exporter_on):

@@ -56,8 +56,8 @@ class FakeOpenApi(JsonHttpsServer):
     ``calls`` counts requests per path, ``rejections`` answers per error code. Setting
     ``error_status`` makes every answer that HTTP error; ``fail_next`` (codes, or (code,
     message) pairs) answers the next requests with those whatever they ask; ``redirect_to``
-    answers every request with a 302 there. ``max_skew`` (seconds) bounds how far a timestamp
-    may be from now (None: any).
+    answers every request with a 302 there, ``raw_answer`` (status, body) with that.
+    ``max_skew`` (seconds) bounds how far a timestamp may be from now (None: any).
     """
 
     def __init__(
@@ -92,6 +92,7 @@ class FakeOpenApi(JsonHttpsServer):
         self.error_status: int | None = None
         self.fail_next: list[str | tuple[str, str]] = []
         self.redirect_to: str | None = None
+        self.raw_answer: tuple[int, bytes] | None = None
         self.calls: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -118,6 +119,8 @@ class FakeOpenApi(JsonHttpsServer):
             forced = self.fail_next.pop(0) if self.fail_next else None
         if self.redirect_to is not None:
             return 302, {"code": "302", "message": "moved"}, {"Location": self.redirect_to}
+        if self.raw_answer is not None:
+            return *self.raw_answer, {}
         status, answer = self._answer(method, split.path, split.query, headers, forced)
         return status, answer, {}
 

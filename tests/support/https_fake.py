@@ -17,8 +17,8 @@ import trustme
 
 from tests.support.mosquitto import HOST, write_ca, write_server_cert
 
-#: (HTTP status, JSON answer, extra response headers)
-Reply = tuple[int, dict[str, Any], dict[str, str]]
+#: (HTTP status, JSON answer or the raw bytes of another, extra response headers)
+Reply = tuple[int, dict[str, Any] | bytes, dict[str, str]]
 
 
 class JsonHttpsServer:
@@ -79,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake: JsonHttpsServer = self.server.fake  # type: ignore[attr-defined]
         status, answer, headers = fake.reply(self.command, self.path, self.headers, body)
-        data = json.dumps(answer).encode()
+        data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

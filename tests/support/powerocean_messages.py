@@ -90,3 +90,49 @@ def battery_report(packs: int = 2, cells: int = 16) -> pb.JTS1_BP_STA_REPORT:
             for pack in range(packs)
         ]
     )
+
+
+#: A single-phase J327 ("Power Ocean 2 Single Phase"), as its public capture shows it.
+J327_SERIAL = "J327ZTEST0000001"
+#: Header product ids: the EMS (product type 86, detail 1) and the IoT module (83/4).
+J327_EMS, J327_IOT = 0x5601, 0x5304
+
+
+def j327_payload(day: int) -> bytes:
+    """A J327's push: 96/1 with phase A only (B and C present but empty), 96/8 with only
+    its IEEE 2030.5 fields, 254/32 statistics for ``day``, and three commands no peer
+    names (53/14, 241/36, 96/26), with the headers' sources and product ids."""
+    beat = pb.JTS1_EMS_HEARTBEAT(
+        pcsAPhase=pb.pcsPhase(
+            volt=244.75, amp=5.75, actPwr=1353.5, reactPwr=4.875, apparentPwr=1401.0
+        )
+    )
+    beat.pcsBPhase.SetInParent()
+    beat.pcsCPhase.SetInParent()
+    change = pb.JTS1_EMS_CHANGE_REPORT(ieee20305_connect_stat=1, ieee20305_ctrl_stat=1)
+    statistics = pb.EnergyTotalReport(
+        watth_seq=94,
+        watth_item=[pb.EnergyItem(timestamp=day, watth_type=1, watth=[0] * 7 + [380, 1960])],
+    )
+    frames = [
+        (96, 96, 1, J327_EMS, beat.SerializeToString()),
+        (96, 96, 8, J327_EMS, change.SerializeToString()),
+        (96, 254, 32, J327_EMS, statistics.SerializeToString()),
+        (53, 53, 14, J327_IOT, tag(2, 0) + varint(142_869_520)),
+        (96, 241, 36, J327_EMS, tag(1, 0) + varint(213)),
+        (96, 96, 26, J327_EMS, tag(1, 0) + varint(1)),
+    ]
+    headers = [
+        pb.Header(
+            pdata=pdata,
+            src=src,
+            dest=32,
+            cmd_func=cmd_func,
+            cmd_id=cmd_id,
+            product_id=product_id,
+            need_ack=1,
+            module_sn=J327_SERIAL,
+        )
+        for src, cmd_func, cmd_id, product_id, pdata in frames
+    ]
+    return pb.HeaderMessage(header=headers).SerializeToString()

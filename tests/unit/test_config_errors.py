@@ -142,6 +142,11 @@ BROKEN_WEB_CONFIGS = [
         "RequireAnyClientCert, RequireAndVerifyClientCert",
     ),
     (
+        TLS + "client_auth_type: [RequireAndVerifyClientCert]}",
+        "tls_server_config.client_auth_type",
+        "must be one of ",
+    ),
+    (
         TLS + "client_auth_type: RequireAndVerifyClientCert}",
         "tls_server_config.client_auth_type",
         "RequireAndVerifyClientCert needs client_ca_file or client_ca "

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.exposition import Family, InfoFamily
-from exporter.metrics import UNDOCUMENTED, ChannelFamilies, Families, dotted_version, scaled
+from exporter.metrics import UNDOCUMENTED, ChannelFamilies, Families, dotted_version, scaling
 from exporter.model import Channel, Kind
 
 
@@ -48,7 +48,7 @@ def parsed(families: Families) -> dict[tuple[str, tuple], float]:
 def test_a_gauge_is_scaled_exactly():
     ch = channel(Kind.GAUGE, "refu_x_ratio", unit="ratio", scale=0.01)
     assert exposition((ch, 82)) == {("refu_x_ratio", (("target", "t1"),)): 0.82}
-    assert scaled(82, 0.01) == 0.82  # not 0.8200000000000001
+    assert scaling(0.01)(82) == 0.82  # not 0.8200000000000001
 
 
 def test_a_counter_keeps_its_total_name_and_constant_labels():
@@ -158,8 +158,8 @@ def test_every_scrape_shows_only_the_values_of_that_scrape():
 
 
 def test_zero_is_never_negative():
-    assert str(scaled(0, -0.1)) == "0.0"
-    assert str(scaled(0, -3)) == "0.0"
+    assert str(scaling(-0.1)(0)) == "0.0"
+    assert str(scaling(-3)(0)) == "0.0"
 
 
 def test_a_channel_no_device_reported_makes_no_family():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from exporter.powerocean.open_api import flatten, new_nonce, sign_string, signature
+from exporter.powerocean.open_api import new_nonce, sign_string, signature
 
 AK, SK = "AKtestExporter0001", "SKtestSecret0000000000000000001"
 SERIAL = "HJ31ZZZ0000000001"
@@ -106,18 +106,10 @@ def test_flatten_nested_lists_objects_and_json_words() -> None:
         "nothing": None,
         "ratio": 0.5,
     }
-    assert flatten(params) == [
-        ("a.b.c[0]", "true"),
-        ("a.b.c[1]", "false"),
-        ("a.b.c[2]", "null"),
-        ("a.list[0][0]", "1"),
-        ("a.list[0][1]", "2"),
-        ("a.list[1].x", "y"),
-        ("flag", "true"),
-        ("off", "false"),
-        ("nothing", "null"),
-        ("ratio", "0.5"),
-    ]
+    assert sign_string(params, "K", "1", "2") == (
+        "a.b.c[0]=true&a.b.c[1]=false&a.b.c[2]=null&a.list[0][0]=1&a.list[0][1]=2&a.list[1].x=y"
+        "&flag=true&nothing=null&off=false&ratio=0.5&accessKey=K&nonce=1&timestamp=2"
+    )
 
 
 def test_values_are_signed_raw_and_sorted_by_ascii_key() -> None:

@@ -43,7 +43,7 @@ def test_a_report_flattens_nested_and_repeated_messages() -> None:
     assert report.fields[("pcsBPhase", "volt")] == pytest.approx(237.25)
     assert report.fields[("mpptHeartBeat", 0, "mpptPv", 2, "pwr")] == 883.0
     assert report.fields[("mpptHeartBeat", 0, "mpptTempVal")] == (57.5, 57.25, 55.5)
-    assert report.lists == (("mpptHeartBeat",), ("mpptHeartBeat", 0, "mpptPv"))
+    assert report.lists == [("mpptHeartBeat",), ("mpptHeartBeat", 0, "mpptPv")]
 
 
 def test_an_empty_submessage_reports_nothing_below_it() -> None:
@@ -164,10 +164,28 @@ def test_a_system_is_routed_by_its_serial_until_a_frame_tells_its_model() -> Non
 
 def test_a_header_product_id_tells_the_model() -> None:
     models = SystemModels(MAPPING)
-    header = pb.Header(cmd_func=96, cmd_id=1, module_sn=SERIAL, product_id=DC_FIT_TYPE << 8)
+    header = pb.Header(src=96, cmd_func=96, cmd_id=1, module_sn=SERIAL, product_id=DC_FIT_TYPE << 8)
     [decoded] = decode(pb.HeaderMessage(header=[header]).SerializeToString(), models)
     assert decoded.route is not None and decoded.route.name == "DCFIT_EMS_HEARTBEAT"
     assert models.model_of(SERIAL) == "dc_fit"
+
+
+@pytest.mark.parametrize(
+    ("src", "product_id"),
+    [
+        (53, 0x5304),  # a J327's IoT module names its own product (type 83) in 53/14
+        (53, DC_FIT_TYPE << 8),  # a component other than the EMS: not the system's product
+        (96, 254),  # an Ocean 2's header: product type 0
+        (96, 0x9901),  # a product type no model lists
+    ],
+)
+def test_only_a_known_product_of_the_ems_changes_the_model(src: int, product_id: int) -> None:
+    models = SystemModels(MAPPING)
+    header = pb.Header(
+        src=src, cmd_func=53, cmd_id=14, module_sn="J327TEST0001", product_id=product_id
+    )
+    decode(pb.HeaderMessage(header=[header]).SerializeToString(), models)
+    assert models.model_of("J327TEST0001") == "single_phase"  # still what the serial says
 
 
 def test_the_component_inventory_tells_the_model_for_the_frames_after_it() -> None:
@@ -182,10 +200,12 @@ def test_the_component_inventory_tells_the_model_for_the_frames_after_it() -> No
 def test_only_the_given_serials_are_remembered() -> None:
     models = SystemModels(MAPPING, serials={SERIAL})
     for serial in (SERIAL, "R371OTHER0000001"):
-        header = pb.Header(cmd_func=96, cmd_id=1, module_sn=serial, product_id=DC_FIT_TYPE << 8)
+        header = pb.Header(
+            src=96, cmd_func=96, cmd_id=1, module_sn=serial, product_id=DC_FIT_TYPE << 8
+        )
         decode(pb.HeaderMessage(header=[header]).SerializeToString(), models)
     assert models.model_of(SERIAL) == "dc_fit"
-    assert models.model_of("R371OTHER0000001") == ""
+    assert models.model_of("R371OTHER0000001") == "plus"  # from its serial only
 
 
 def test_mutated_messages_decode_without_raising() -> None:

@@ -79,3 +79,12 @@ def test_new_reports_show_at_the_next_scrape_and_silent_systems_go_away():
     assert f'serial="{SERIALS[1]}",pack=' not in silent
     assert f'powerocean_grid_power_watts{{serial="{SERIALS[0]}"}}' in silent
     assert f'powerocean_grid_power_watts{{serial="{SERIALS[1]}"}}' not in silent
+
+
+def test_a_topic_naming_a_system_not_configured_is_dropped():
+    fleet = Fleet()
+    model, publisher = fleet.systems[SERIALS[0]]
+    fleet.ingest("/app/device/property/R371NOTOURS0001", publisher.payload(model.messages(1.0)))
+    dropped, _ = fleet.ingest.counts()
+    assert dropped["foreign_serial"] == 7  # every frame of the get-all
+    assert "R371NOTOURS0001" not in exposed(list(fleet.collector().collect()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.metrics import scaled
+from exporter.metrics import scaling
 from exporter.model import Channel, Kind
 from exporter.refu.channels import Register, RegisterType, WordOrder
 from exporter.refu.plan import plan_reads
@@ -146,4 +146,4 @@ def test_blocks_of_each_function_read_their_own_answers():
     ],
 )
 def test_the_scale_gives_the_value_in_the_base_unit(raw, scale, value):
-    assert scaled(raw, scale) == value
+    assert scaling(scale)(raw) == value

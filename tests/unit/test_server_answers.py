@@ -10,8 +10,7 @@ import pytest
 from prometheus_client.core import GaugeMetricFamily
 
 from exporter.eventloop import EventLoopThread
-from exporter.server import ExporterApp, HttpServer
-from exporter.webconfig import WebConfig
+from exporter.server import HttpServer
 from tests.support.scrape import PROMETHEUS_ACCEPT
 
 
@@ -23,8 +22,7 @@ class OneGauge:
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
     loop = EventLoopThread("test-http")
-    app = ExporterApp(collectors=[OneGauge()])
-    server = HttpServer(app, "127.0.0.1", 0, WebConfig(), loop)
+    server = HttpServer("127.0.0.1", 0, loop, collectors=[OneGauge()])
     yield server.port
     server.stop()
     loop.stop()

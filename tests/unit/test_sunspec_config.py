@@ -31,12 +31,11 @@ def test_targets_are_read_with_default_port_and_unit(tmp_path):
             SunSpecTargetConfig("storage", "192.0.2.21", 1502, 3),
         ),
     )
-    assert config.has_devices
 
 
 def test_no_section_is_no_targets(tmp_path):
     config, _ = load(tmp_path, "refu: {}\n")
-    assert config.sunspec == SunSpecConfig() and not config.has_devices
+    assert config.sunspec == SunSpecConfig()
 
 
 @pytest.mark.parametrize(
