@@ -16,6 +16,7 @@ from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
+from exporter.modbus.target import Address
 from exporter.modules import Collector, ScrapeModule
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
@@ -29,7 +30,6 @@ from exporter.powerocean.quota import QuotaIngest
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
-from exporter.refu.target import Address
 from exporter.server import HttpServer
 from exporter.sunspec.collector import sunspec_module
 from exporter.webconfig import WebConfig

@@ -65,7 +65,7 @@ class ModbusHealth:
                 device,
                 f"{device}_modbus_exceptions_total",
                 Kind.COUNTER,
-                f"Modbus exception answers from {what}; a refused read is split and read again.",
+                f"Modbus exception answers from {what}; the refused block is split and read again.",
                 ("target",),
             ),
             HealthMetric(

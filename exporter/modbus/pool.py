@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from typing import Generic, Protocol, TypeVar
 
 from exporter.config import parse_address
+from exporter.modbus.target import Address
 from exporter.modules import BadRequest
-from exporter.refu.target import Address
 
 
 class Kept(Protocol):

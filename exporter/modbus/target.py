@@ -2,9 +2,9 @@
 keeps within a timeout and never raises for device trouble.
 
 A device package subclasses ``ModbusTarget`` with what one scrape reads (``_read_all``),
-asking for registers with ``read_registers``, which counts the requests and exception
-answers. Scrapes of one target wait for each other and share one connection, closed when
-a scrape is cut off (its state is unknown) or after ``IDLE_CLOSE_SECONDS`` unused.
+asking for registers with ``read``, which counts the requests and exception answers.
+Scrapes of one target wait for each other and share one connection, closed when a scrape
+is cut off (its state is unknown) or after ``IDLE_CLOSE_SECONDS`` unused.
 """
 
 from __future__ import annotations
@@ -17,9 +17,31 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from exporter.refu.client import READ_FAILURES, DeviceError, ExceptionAnswer, ModbusReader
-from exporter.refu.target import IDLE_CLOSE_SECONDS, Address
 
-log = logging.getLogger(__name__)
+#: Longest target name a log line shows: a /probe target is chosen by the client.
+LOGGED_NAME_CHARS = 64
+#: A connection unused this long is closed, so an idle exporter holds no device socket.
+IDLE_CLOSE_SECONDS = 120.0
+#: What a target learned of its device (a split read, a chain) is learned afresh this
+#: often: firmware may change.
+RELEARN_PLAN_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+    unit_id: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def shown(self) -> str:
+        """The address for log lines: printable and at most ``LOGGED_NAME_CHARS`` long."""
+        text = str(self).encode("unicode_escape").decode("ascii")
+        return text if len(text) <= LOGGED_NAME_CHARS else text[: LOGGED_NAME_CHARS - 3] + "..."
+
 
 #: What one scrape of a device reads.
 Values = TypeVar("Values")
@@ -38,7 +60,8 @@ class ScrapeResult(Generic[Values]):
 
 
 class ModbusTarget(Generic[Values]):
-    """Reads one device on demand; ``device`` names its kind in log lines."""
+    """Reads one device on demand; ``device`` names its kind in log lines, which go to the
+    logger of the device package's module (``exporter.refu.target``)."""
 
     device = "Modbus device"
     #: Reasons a scrape fails; each is exported from the start so that rate() works.
@@ -46,6 +69,7 @@ class ModbusTarget(Generic[Values]):
 
     def __init__(self, address: Address, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.address = address
+        self._log = logging.getLogger(type(self).__module__)
         self._clock = clock
         #: When the target was last handed out or finished a scrape (``clock`` time).
         self.last_used = clock()
@@ -75,7 +99,9 @@ class ModbusTarget(Generic[Values]):
             self._failed(exc.reason, exc.detail)
         except Exception as exc:
             # Whatever else an answer can provoke must not take other targets down with it.
-            log.debug("scrape of %s %s failed", self.device, self.address.shown, exc_info=True)
+            self._log.debug(
+                "scrape of %s %s failed", self.device, self.address.shown, exc_info=True
+            )
             self._failed("invalid_response", f"{type(exc).__name__}: {exc}")
         duration = time.perf_counter() - started
         self._schedule_idle_close()
@@ -87,19 +113,20 @@ class ModbusTarget(Generic[Values]):
         """What one scrape reads; raises DeviceError (or anything) when it cannot."""
         raise NotImplementedError
 
-    async def read_registers(self, register: int, count: int) -> list[int]:
-        """``count`` holding registers from ``register``; raises ExceptionAnswer."""
+    async def read(self, function: int, register: int, count: int) -> list[int]:
+        """``count`` registers (or bits) from ``register`` with the read ``function``;
+        raises ExceptionAnswer."""
         await self._reader.connect()
         self.requests += 1
         try:
-            return await self._reader.read(3, register, count)
+            return await self._reader.read(function, register, count)
         except ExceptionAnswer:
             self.exceptions += 1
             raise
 
     def _failed(self, reason: str, detail: str) -> None:
         self.errors[reason] += 1
-        log.warning(
+        self._log.warning(
             "scrape of %s %s failed: reason=%s: %s", self.device, self.address.shown, reason, detail
         )
 

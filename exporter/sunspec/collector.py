@@ -16,10 +16,9 @@ from exporter.exposition import AnyFamily
 from exporter.metrics import Families, HealthMetric
 from exporter.modbus.health import ModbusHealth
 from exporter.modbus.pool import TargetPool, probed_address
-from exporter.modbus.target import ScrapeResult
+from exporter.modbus.target import Address, ScrapeResult
 from exporter.model import Kind
 from exporter.refu.config import DEFAULT_MODBUS_PORT
-from exporter.refu.target import Address
 from exporter.sunspec.channels import SunSpecMapping, load_sunspec_mapping
 from exporter.sunspec.config import SunSpecConfig
 from exporter.sunspec.points import Group

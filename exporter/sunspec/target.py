@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from exporter.modbus.target import ModbusTarget
+from exporter.modbus.target import RELEARN_PLAN_SECONDS, Address, ModbusTarget
 from exporter.refu.client import DeviceError, ExceptionAnswer
-from exporter.refu.target import RELEARN_PLAN_SECONDS, Address
 from exporter.sunspec.chain import END_ID, Chain, discover
 from exporter.sunspec.channels import SunSpecMapping
 from exporter.sunspec.plan import ChainRead, ReadPlan, plan_reads, registers_read
@@ -63,7 +63,7 @@ class SunSpecTarget(ModbusTarget[SunSpecValues]):
         while index < len(self._reads):
             read = self._reads[index]
             try:
-                words = await self.read_registers(read.start, read.count)
+                words = await self.read(3, read.start, read.count)
             except ExceptionAnswer as answer:
                 if not answer.permanent:
                     raise answer.as_error() from None
@@ -85,7 +85,7 @@ class SunSpecTarget(ModbusTarget[SunSpecValues]):
         return SunSpecValues(plan.chain, instances)
 
     async def _learn(self) -> ReadPlan:
-        chain = await discover(self.read_registers, self._mapping.models)
+        chain = await discover(functools.partial(self.read, 3), self._mapping.models)
         plan = plan_reads(chain)
         unknown = [
             m.id for m in chain.models if m.model is None and m.id not in self._mapping.unread
