@@ -177,7 +177,6 @@ def simulate() -> None:
 )
 def simulate_refu(listen: str, delay: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
-    import asyncio
 
     from exporter.config import parse_address
     from exporter.refu.config import DEFAULT_MODBUS_PORT
@@ -185,9 +184,9 @@ def simulate_refu(listen: str, delay: float) -> None:
 
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = RefuSimulator(host, port, delay_seconds=delay)
-    click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(simulator.serve_forever())
+    with contextlib.suppress(KeyboardInterrupt), simulator:
+        click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
+        threading.Event().wait()  # until Ctrl+C
 
 
 @simulate.command("sunspec")

@@ -11,14 +11,14 @@ from exporter.app import Exporter
 from exporter.configfile import Config
 from exporter.refu.channels import RefuMapping
 from exporter.simulate import free_port
-from exporter.simulate.refu import RefuSimulator
 from tests.support.exporter_process import ExporterProcess, start_run
 from tests.support.exporters import start_exporter
+from tests.support.refu_simulator import ControlledRefuSimulator
 
 
 @pytest.fixture
-def refu_sim() -> Iterator[RefuSimulator]:
-    simulator = RefuSimulator("127.0.0.1", free_port())
+def refu_sim() -> Iterator[ControlledRefuSimulator]:
+    simulator = ControlledRefuSimulator("127.0.0.1", free_port())
     simulator.freeze(at=1000.0)
     simulator.start()
     yield simulator

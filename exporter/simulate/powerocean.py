@@ -7,8 +7,8 @@ safety parameters (96/16) and state (96/17), sends explicit zeros where the firm
 does, leaves zeros out of the energy stream, and sends partial reports mid-session.
 ``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
 them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives. ``quota_all`` and ``quota_stream`` show the same
-messages as the EcoFlow Open API reports them.
+at once when a get-all request arrives. ``quota_stream`` shows the same messages as the
+EcoFlow Open API streams them.
 """
 
 from __future__ import annotations
@@ -30,14 +30,10 @@ from google.protobuf import text_format
 from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.powerocean.channels import (
-    PowerOceanChannel,
-    PowerOceanMapping,
-    load_powerocean_mapping,
-)
+from exporter.powerocean.channels import PowerOceanMapping, load_powerocean_mapping
 from exporter.powerocean.codec import decode_message
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.wire import APP, DEVICE, xor
+from exporter.powerocean.wire import APP, DEVICE
 
 log = logging.getLogger(__name__)
 
@@ -113,36 +109,14 @@ _COMPONENTS = text_format.Parse(
 _UNNAMED_HEARTBEAT_FIELDS = bytes.fromhex("b00101 b80101 c50c00005744 cd0c00004844")
 
 
-def varint(value: int) -> bytes:
-    """``value`` as a protobuf varint (a negative one as its 64-bit two's complement)."""
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def build_payload(
-    serial: str, messages: list[tuple[int, int, Message]], *, xor_seq: int | None = None
-) -> bytes:
-    """Build a device push: one header per ``(cmd_func, cmd_id, message)``.
-
-    With ``xor_seq`` the headers carry ``seq=xor_seq, enc_type=1`` and every pdata
-    is XOR-encoded with ``xor_seq & 0xFF``; ``xor_seq`` must fit in an int32.
-    """
+def build_payload(serial: str, messages: list[tuple[int, int, Message]]) -> bytes:
+    """Build a device push: one header per ``(cmd_func, cmd_id, message)``."""
     envelope = pb.HeaderMessage()
-    for cmd_func, cmd_id, inner in messages:
-        header = envelope.header.add(
-            src=DEVICE, dest=APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=serial
+    for cmd_func, cmd_id, message in messages:
+        pdata = message.SerializeToString()
+        envelope.header.add(
+            src=DEVICE, dest=APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=serial, pdata=pdata
         )
-        pdata = inner.SerializeToString()
-        if xor_seq is not None:
-            header.enc_type = 1
-            header.seq = xor_seq
-            pdata = xor(pdata, xor_seq)
-        header.pdata = pdata
     return envelope.SerializeToString()
 
 
@@ -350,25 +324,13 @@ class DcFitModel(PowerOceanModel):
 MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
 
 
-def quota_all(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> dict[str, Any]:
-    """The Open API's quota/all map of ``messages``: states as text, one JSON text per pack
-    under ``pack_prefix`` and its serial."""
-    quotas: dict[str, Any] = {}
-    for (_, pack), values in _quota_maps(mapping, messages, states_as_text=True).items():
-        if pack:
-            quotas[mapping.open_api.pack_prefix + pack] = json.dumps(values)
-        else:
-            quotas.update(values)
-    return quotas
-
-
 def quota_stream(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> list[bytes]:
     """The Open API's MQTT quota messages of ``messages``: one per command, as
     ``{"cmdFunc", "cmdId", "param"}`` JSON."""
     layout = mapping.open_api
     params: dict[tuple[int, int], dict[str, Any]] = {}
     packs = []
-    for (command, pack), values in _quota_maps(mapping, messages, states_as_text=False).items():
+    for (command, pack), values in quota_maps(mapping, messages).items():
         if pack:
             packs.append({layout.pack_serial: base64.b64encode(pack.encode()).decode(), **values})
         elif command in layout.stream_commands:
@@ -383,8 +345,8 @@ def quota_stream(mapping: PowerOceanMapping, messages: Mapping[str, Message]) ->
     ]
 
 
-def _quota_maps(
-    mapping: PowerOceanMapping, messages: Mapping[str, Message], *, states_as_text: bool
+def quota_maps(
+    mapping: PowerOceanMapping, messages: Mapping[str, Message]
 ) -> dict[tuple[tuple[int, int], str], dict[str, Any]]:
     """Quota key -> value of ``messages``, by command and pack serial ("" for the system).
 
@@ -396,39 +358,22 @@ def _quota_maps(
         route = mapping.routes.get(type(message).DESCRIPTOR.name)
         if route is None or route.model:
             continue
-        channels = [
-            c
+        paths = {
+            c.location.quota: c.location.path
             for c in mapping.channels
             if c.location.message == route.name and c.location.quota and not c.variant
-        ]
+        }
         for entry in getattr(message, route.entries) if route.entries else [message]:
             fields = decode_message(entry).fields
             found = {
-                c.location.quota: _shown(c, fields[c.location.path], states_as_text)
-                for c in channels
-                if c.location.path in fields
+                key: list(value) if isinstance(value, tuple) else value
+                for key, path in paths.items()
+                if (value := fields.get(path)) is not None
             }
             if found:
                 pack = route.entry_name(fields) if route.entry_label else ""
                 maps.setdefault((route.command, pack), {}).update(found)
     return maps
-
-
-#: Enum keys quota/all sends as state names, and the prefix of those names.
-_HTTP_STATE_PREFIXES = {
-    "ems_change_report.pcsRunSta": "RUNSTA_",
-    "ems_change_report.emsWordMode": "WORKMODE_",
-}
-
-
-def _shown(channel: PowerOceanChannel, value: Any, states_as_text: bool) -> Any:
-    """A value as the Open API sends it: lists as lists, some states by name over HTTP."""
-    if isinstance(value, tuple):
-        return list(value)
-    prefix = _HTTP_STATE_PREFIXES.get(channel.location.quota)
-    if states_as_text and prefix and value in channel.states:
-        return prefix + channel.states[value]
-    return value
 
 
 def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:

@@ -3,11 +3,11 @@
 ``RefuModel`` says what the exporter should show at a given time (volts, amperes, watts,
 ratios, joules, state numbers, bit words); ``RefuSimulator`` encodes those values into the
 registers of the REFU mapping and serves them. Like an exporter-facing device it only
-answers reads: every other function code is refused with ILLEGAL_FUNCTION.
+answers reads: a write is refused with ILLEGAL_FUNCTION.
 
-The simulator packs words with ``struct`` and never uses the exporter's decoding, so a
-test that compares a scrape with ``expected()`` checks the exporter's word order, sign
-and scale against an independent encoder.
+The simulator encodes words on its own and never uses the exporter's decoding, so a
+test that compares a scrape with the simulated values checks the exporter's word order,
+sign and scale against an independent encoder.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
-import threading
 import time
-from collections.abc import Sequence
 
 from pymodbus.constants import ExcCodes
-from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
-from pymodbus.pdu.register_message import ReadWriteMultipleRegistersRequest
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -31,14 +27,9 @@ from exporter.refu.channels import (
     READ_FUNCTIONS,
     RefuMapping,
     Register,
-    RegisterType,
     WordOrder,
     load_refu_mapping,
 )
-
-#: Registers inside the input block that no channel uses; a real device may or may not
-#: accept a read spanning them, the simulator does unless told to ``refuse`` them.
-UNUSED_INPUT_REGISTERS = (0x119, 0x134)
 
 _PERIOD = 3600.0  # s, one charge/discharge cycle: a time-lapse of a day
 _PEAK_POWER = 5000.0  # W
@@ -101,7 +92,6 @@ class RefuModel:
             "PcsAllowedCharge": charge_limit,
             "PcsAllowedDischarge": discharge_limit,
             "BatteryState": 5 if fault else 3,
-            "BatteryMode": 0,
             "BatteryVoltage": voltage,
             "BatteryCurrent": current,
             "BatteryPower": battery_power,
@@ -110,7 +100,7 @@ class RefuModel:
             "AllowedDischargeCurrent": discharge_limit / voltage,
             "AllowedCharge": -charge_limit,
             "AllowedDischarge": discharge_limit,
-            "BatteryChargeEnergy": _CHARGED_START + _charged(phase) * _EFFICIENCY,
+            "BatteryChargeEnergy": _CHARGED_START + _discharged(phase - math.pi) * _EFFICIENCY,
             "BatteryDischargeEnergy": _DISCHARGED_START + _discharged(phase) / _EFFICIENCY,
             "BatteryOperationStatus": 1 | 2,
             "BatteryHighestVoltage": cell + 0.015,
@@ -121,8 +111,6 @@ class RefuModel:
             "BatteryFault1": _FAULT_FAULT1 if fault else 0,
             "BatteryGroupControlStatus": 0x0003,
             "SetWorkState": 1,
-            "SetSystemErrorReset": 0,
-            "SetOperationMode": 0,
             "SetActivePower": power,
             "SetReactivePower": reactive,
         }
@@ -151,13 +139,10 @@ def _lobe_energy(angle: float) -> float:
 
 
 def _discharged(phase: float) -> float:
+    """Energy of the positive lobes up to ``phase``; the charged energy is the same, half a
+    cycle later."""
     cycles, rest = divmod(phase, 2 * math.pi)
     return cycles * _lobe_energy(math.pi) + _lobe_energy(min(rest, math.pi))
-
-
-def _charged(phase: float) -> float:
-    cycles, rest = divmod(phase, 2 * math.pi)
-    return cycles * _lobe_energy(math.pi) + _lobe_energy(max(rest - math.pi, 0.0))
 
 
 def raw_value(channel: Channel[Register], value: float) -> int:
@@ -165,64 +150,20 @@ def raw_value(channel: Channel[Register], value: float) -> int:
     return round(value / channel.scale)
 
 
-#: How ``struct`` packs each register type the simulator serves, most significant byte first.
-_PACKING = {
-    RegisterType.UINT16: ">H",
-    RegisterType.INT16: ">h",
-    RegisterType.UINT32: ">I",
-    RegisterType.INT32: ">i",
-}
-
-
 def encode(register: Register, raw: int) -> list[int]:
     """The words of a raw value: two's complement, in the register's word order."""
+    count, signed = register.type.words, register.type.signed
     try:
-        packed = struct.pack(_PACKING[register.type], raw)
-    except struct.error:
+        packed = raw.to_bytes(2 * count, "big", signed=signed)
+    except OverflowError:
         raise ValueError(f"{raw} does not fit a {register.type.value} register") from None
-    words = list(struct.unpack(f">{len(packed) // 2}H", packed))
+    words = list(struct.unpack(f">{count}H", packed))
     return words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
 
 
-class _Refused(ModbusPDU):
-    """A request the device does not serve: answered with ILLEGAL_FUNCTION, changing nothing."""
-
-    def decode(self, data: bytes) -> None:
-        # The layout of an unknown request is unknown; most start with address and count.
-        if len(data) >= 4:
-            self.address, self.count = struct.unpack(">HH", data[:4])
-
-    async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
-        return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_FUNCTION)
-
-
-#: Without these the server cannot decode a function code pymodbus does not know: it would
-#: answer with function code 0 and never show the request to ``trace_pdu``.
-_UNKNOWN_FUNCTIONS: list[type[ModbusPDU]] = [
-    type(f"_Refused{code}", (_Refused,), {"function_code": code})
-    for code in range(1, 0x80)
-    if code not in DecodePDU.pdu_table
-]
-
-
-def _refusal(request: ModbusPDU) -> ModbusPDU:
-    refused = _Refused(dev_id=request.dev_id, transaction_id=request.transaction_id)
-    refused.function_code = request.function_code
-    return refused
-
-
-def _span(request: ModbusPDU) -> tuple[int, int]:
-    """First address and number of registers or bits a request names."""
-    if isinstance(request, ReadWriteMultipleRegistersRequest):
-        return request.write_address, request.write_count
-    return request.address, request.count or len(request.bits) or 1
-
-
 class RefuSimulator:
-    """A REFU ESS on a Modbus TCP server, answering every unit id.
+    """A REFU ESS on a Modbus TCP server, answering every unit id; it refuses writes.
 
-    ``refuse`` holds (function, first address, last address) ranges: a read touching one
-    answers ILLEGAL_ADDRESS, like a device rejecting a read that spans an unused register.
     ``delay_seconds`` (settable while running) stalls every read of a defined register.
     """
 
@@ -234,88 +175,40 @@ class RefuSimulator:
         mapping: RefuMapping | None = None,
         model: RefuModel | None = None,
         delay_seconds: float = 0.0,
-        refuse: Sequence[tuple[int, int, int]] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.mapping = mapping or load_refu_mapping()
         self.model = model or RefuModel(epoch=time.time())
         self.delay_seconds = delay_seconds
-        self.refuse = tuple(refuse)
-        #: (function code, address, count) of every request received, refused ones included.
-        self.requests: list[tuple[int, int, int]] = []
-        #: Client connections open now, and the most that were ever open at once.
-        self.connections = 0
-        self.max_connections = 0
-        self._channels = {c.seed_id: c for c in self.mapping.register_channels}
-        for channel in self._channels.values():
+        #: The register channels served, by seed id.
+        self.channels = {c.seed_id: c for c in self.mapping.register_channels}
+        for channel in self.channels.values():
             if channel.location.function not in (3, 4):
                 raise ValueError(f"{channel.seed_id}: the simulator serves registers 3 and 4 only")
         self._device = self._build_device()
-        self._lock = threading.Lock()
-        self._pins: dict[str, float] = {}
-        self._frozen_at: float | None = None
         #: The loop thread and the server of ``start``, while running.
         self._running: tuple[EventLoopThread, ModbusTcpServer] | None = None
 
-    # -- values
-
-    def pin(self, seed_id: str, value: float) -> None:
-        """Fix a channel's exported value until ``unpin``; raises if the register cannot hold it."""
-        channel = self._channels.get(seed_id)
-        if channel is None:
-            raise KeyError(f"no register channel {seed_id!r}")
-        encode(channel.location, raw_value(channel, value))
-        with self._lock:
-            self._pins[seed_id] = value
-
-    def unpin(self, seed_id: str) -> None:
-        with self._lock:
-            self._pins.pop(seed_id, None)
-
-    def freeze(self, at: float | None) -> None:
-        """Stop the model's clock at ``at`` (None lets it run again)."""
-        with self._lock:
-            self._frozen_at = at
-
-    def expected(self) -> dict[str, float | int]:
-        """What every register channel should read as now: its value, rounded to the
-        register's resolution (the raw number times the scale)."""
-        result: dict[str, float | int] = {}
-        for seed_id, raw in self._raws().items():
-            scale = self._channels[seed_id].scale
-            result[seed_id] = raw if scale == 1 else raw * scale
-        return result
-
-    def _raws(self) -> dict[str, int]:
-        with self._lock:
-            at = time.time() if self._frozen_at is None else self._frozen_at
-            pins = dict(self._pins)
+    def values(self, at: float) -> dict[str, float]:
+        """The exported value of every register channel at ``at``, by seed id."""
         modelled = self.model.values(at)
         # Model values carry the seed's names; seed ids may carry the device as prefix.
         prefix = f"{self.mapping.model.device}."
-        return {
-            seed_id: raw_value(
-                channel, pins.get(seed_id, modelled.get(seed_id.removeprefix(prefix), 0))
-            )
-            for seed_id, channel in self._channels.items()
-        }
+        return {seed_id: modelled.get(seed_id.removeprefix(prefix), 0) for seed_id in self.channels}
 
     # -- the Modbus device
 
     def _build_device(self) -> SimDevice:
-        addresses: dict[int, set[int]] = {3: set(), 4: set(UNUSED_INPUT_REGISTERS)}
-        for channel in self._channels.values():
-            register = channel.location
-            addresses[register.function].update(range(register.register, register.end))
-
-        def registers(function: int) -> list[SimData]:
-            if not addresses[function]:  # pymodbus rejects an empty address space
+        def space(function: int) -> list[SimData]:
+            """The registers from the lowest to the highest one of ``function``. Unused ones
+            between (0x119 and 0x134 of the input registers) read as 0: a real device may or
+            may not accept a read spanning them, the simulator does."""
+            used = [c.location for c in self.channels.values() if c.location.function == function]
+            if not used:  # pymodbus rejects an empty address space
                 return [SimData(0, datatype=DataType.INVALID)]
-            return [
-                SimData(address, datatype=DataType.REGISTERS, readonly=True)
-                for address in sorted(addresses[function])
-            ]
+            first, end = min(r.register for r in used), max(r.end for r in used)
+            return [SimData(first, count=end - first, datatype=DataType.REGISTERS)]
 
         # No coils and no discrete inputs: each space needs an entry, the action refuses them.
         return SimDevice(
@@ -323,8 +216,8 @@ class RefuSimulator:
             simdata=(
                 [SimData(0, datatype=DataType.BITS)],
                 [SimData(0, datatype=DataType.BITS)],
-                registers(3),
-                registers(4),
+                space(3),
+                space(4),
             ),
             action=self._action,
         )
@@ -338,58 +231,36 @@ class RefuSimulator:
         current_registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        """Runs on every read of defined registers (``_trace_pdu`` keeps writes away)."""
+        """Runs on every request that touches defined addresses, before the datastore acts:
+        refuses writes, fills the registers read with the values of now."""
+        if function_code not in READ_FUNCTIONS:
+            return ExcCodes.ILLEGAL_FUNCTION
         if self.delay_seconds > 0:
             await asyncio.sleep(self.delay_seconds)
         if function_code not in (3, 4):
             return ExcCodes.ILLEGAL_ADDRESS
-        last = address + count - 1
-        for function, first, final in self.refuse:
-            if function == function_code and first <= last and address <= final:
-                return ExcCodes.ILLEGAL_ADDRESS
-        for seed_id, raw in self._raws().items():
-            register = self._channels[seed_id].location
+        for seed_id, value in self.values(time.time()).items():
+            channel = self.channels[seed_id]
+            register = channel.location
             if register.function == function_code:
                 offset = register.register - start_address
-                current_registers[offset : offset + register.type.words] = encode(register, raw)
+                words = encode(register, raw_value(channel, value))
+                current_registers[offset : offset + register.type.words] = words
         return None
-
-    def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
-        """Record each request; swap any that is not a read for a refusal."""
-        if sending:
-            return pdu
-        self.requests.append((pdu.function_code, *_span(pdu)))
-        return pdu if pdu.function_code in READ_FUNCTIONS else _refusal(pdu)
-
-    def _trace_connect(self, connected: bool) -> None:
-        self.connections += 1 if connected else -1
-        self.max_connections = max(self.max_connections, self.connections)
 
     # -- running
 
+    def _server(self) -> ModbusTcpServer:
+        """The Modbus TCP server of this device, not yet listening."""
+        return ModbusTcpServer(self._device, address=(self.host, self.port))
+
     async def _listen(self) -> ModbusTcpServer:
-        server = ModbusTcpServer(
-            self._device,
-            address=(self.host, self.port),
-            trace_pdu=self._trace_pdu,
-            trace_connect=self._trace_connect,
-            custom_pdu=_UNKNOWN_FUNCTIONS,
-        )
+        server = self._server()
         await server.serve_forever(background=True)
         return server
 
-    async def serve_forever(self) -> None:
-        """Serve until this task is cancelled."""
-        server = await self._listen()
-        try:
-            await server.serving
-        finally:
-            await server.shutdown()
-
     def start(self) -> None:
         """Serve on a background thread; returns once the port accepts connections."""
-        if self._running is not None:
-            raise RuntimeError("the simulator is already running")
         loop = EventLoopThread("refu-simulator")
         try:
             self._running = loop, loop.run(self._listen())

@@ -15,9 +15,9 @@ from exporter.configfile import Config
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, OpenApiConfig, PowerOceanConfig
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
-from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher, quota_all
+from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.exporter_process import ExporterProcess
-from tests.support.fake_open_api import FakeOpenApi, SilentServer, device
+from tests.support.fake_open_api import FakeOpenApi, SilentServer, device, quota_all
 from tests.support.mosquitto import Mosquitto
 from tests.support.polling import until
 from tests.support.scrape import Scrape, scrape, scrape_until

@@ -27,10 +27,11 @@ from exporter.model import Kind
 from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload, varint
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber
 from tests.support.paths import PROJECT_ROOT
+from tests.support.powerocean_messages import varint, xor_encoded
 from tests.support.scrape import PROMETHEUS_ACCEPT, Scrape, scrape_until
 
 MAPPING = load_powerocean_mapping()
@@ -140,8 +141,8 @@ def entry_labels(channel: PowerOceanChannel) -> dict[str, str]:
     return {route.entry_label: str(entry_name(route))}
 
 
-def payload(messages: dict[str, Message], serial: str = SERIAL, **kwargs: Any) -> bytes:
-    return build_payload(serial, [(*COMMANDS[name], m) for name, m in messages.items()], **kwargs)
+def payload(messages: dict[str, Message], serial: str = SERIAL) -> bytes:
+    return build_payload(serial, [(*COMMANDS[name], m) for name, m in messages.items()])
 
 
 def assert_exported(result: Scrape, channel: PowerOceanChannel, value: Any, **labels: str) -> None:
@@ -307,7 +308,7 @@ def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
         device.publish(topic(), good_payload[: len(good_payload) // 2])
         device.publish(topic(), b"\x0a" * 10_000_000)
         device.publish(topic(), unknown)
-        device.publish(topic(), payload(good, xor_seq=0x1234567))
+        device.publish(topic(), xor_encoded(payload(good), 0x1234567))
         result = wait_scrape(
             exporter,
             lambda r: (

@@ -34,11 +34,11 @@ from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
-from exporter.simulate.refu import RefuSimulator
 from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER, SunSpecSimulator
 from tests.support.dashboards import DASHBOARDS, queries
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import stop_process
+from tests.support.refu_simulator import ControlledRefuSimulator
 
 ROOT = PROJECT_ROOT
 PROMETHEUS_DIR = ROOT / "prometheus"
@@ -138,7 +138,7 @@ def test_stack_prometheus_config_passes_promtool_check():
 class Stack:
     prometheus_url: str
     exporter: Exporter
-    refu: RefuSimulator
+    refu: ControlledRefuSimulator
     sunspec: list[SunSpecSimulator]
     log: Path
 
@@ -197,7 +197,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     assert Path(PROMETHEUS).exists(), "prometheus (Debian package prometheus) is needed"
     directory = tmp_path_factory.mktemp("prometheus")
     with contextlib.ExitStack() as cleanup:
-        refu = RefuSimulator("127.0.0.1", free_port())
+        refu = ControlledRefuSimulator("127.0.0.1", free_port())
         refu.pin("refu.BatteryFault1", FAULT_WORD)
         refu.pin("refu.BatteryAlarm1", ALARM_WORD)
         refu.start()

@@ -14,10 +14,10 @@ import pytest
 from exporter.model import Kind
 from exporter.refu.channels import Register, load_refu_mapping
 from exporter.simulate import free_port
-from exporter.simulate.refu import RefuSimulator
 from tests.support.exporters import refu_config
 from tests.support.paths import PROJECT_ROOT, REFU_TYPES_MAPPING
 from tests.support.polling import until
+from tests.support.refu_simulator import ControlledRefuSimulator
 from tests.support.scrape import Scrape, get, scrape
 
 MAPPING = load_refu_mapping()
@@ -148,7 +148,7 @@ def test_a_32_bit_counter_above_65535_reads_low_word_first(refu_sim, exporter_fo
 
 def test_every_register_type_and_word_order_reads_as_the_device_sends_it(exporter_for):
     mapping = load_refu_mapping(REFU_TYPES_MAPPING)
-    with RefuSimulator("127.0.0.1", free_port(), mapping=mapping) as sim:
+    with ControlledRefuSimulator("127.0.0.1", free_port(), mapping=mapping) as sim:
         sim.pin("refu.EnergyOut", 0x0001_0002 * 3600)  # uint32, most significant word first
         sim.pin("refu.GridBalance", -70_000)  # int32, most significant word first
         sim.pin("refu.Stored", 70_000 * 3600)  # int32, least significant word first
@@ -213,7 +213,9 @@ def test_probes_show_new_values_under_the_target_name_asked_for(refu_sim, export
 
 def test_a_refused_block_is_split_and_the_rest_still_exported(exporter_for):
     port = free_port()
-    with RefuSimulator("127.0.0.1", port, refuse=[(4, 0x119, 0x119), (3, 0x203, 0x20A)]) as sim:
+    with ControlledRefuSimulator(
+        "127.0.0.1", port, refuse=[(4, 0x119, 0x119), (3, 0x203, 0x20A)]
+    ) as sim:
         sim.freeze(at=1000.0)
         exporter = exporter_for(refu_config(sim))
         first = metrics_of(exporter)
@@ -256,7 +258,7 @@ def test_a_device_that_is_down_answers_in_time_with_up_0(exporter_for, refu_sim)
 
 def test_a_stalled_device_is_cut_off_at_the_scrape_timeout(exporter_for, refu_sim):
     port = free_port()
-    with RefuSimulator("127.0.0.1", port, delay_seconds=30) as stalled:
+    with ControlledRefuSimulator("127.0.0.1", port, delay_seconds=30) as stalled:
         exporter = exporter_for(refu_config(refu_sim, stalled, timeout=10))
         started = time.monotonic()
         result = scrape(
@@ -276,7 +278,7 @@ def test_a_stalled_device_is_cut_off_at_the_scrape_timeout(exporter_for, refu_si
 def test_different_targets_are_scraped_in_parallel(exporter_for, refu_sim):
     with (
         ThreadPoolExecutor(1) as scraper,
-        RefuSimulator("127.0.0.1", free_port(), delay_seconds=60) as stalled,
+        ControlledRefuSimulator("127.0.0.1", free_port(), delay_seconds=60) as stalled,
     ):
         exporter = exporter_for(refu_config(stalled, refu_sim, timeout=30))
         scraping = scraper.submit(metrics_of, exporter)
@@ -290,7 +292,7 @@ def test_different_targets_are_scraped_in_parallel(exporter_for, refu_sim):
 
 
 def test_concurrent_scrapes_of_one_target_share_one_connection(exporter_for):
-    with RefuSimulator("127.0.0.1", free_port(), delay_seconds=0.2) as sim:
+    with ControlledRefuSimulator("127.0.0.1", free_port(), delay_seconds=0.2) as sim:
         exporter = exporter_for(refu_config(sim))
         results: list[Scrape] = []
         threads = [

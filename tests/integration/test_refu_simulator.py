@@ -19,6 +19,7 @@ from exporter.refu.channels import RefuMapping, Register, WordOrder, load_refu_m
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuModel, RefuSimulator
 from tests.support.paths import REFU_TYPES_MAPPING
+from tests.support.refu_simulator import ControlledRefuSimulator
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = 1, 2
 KWH = 3_600_000
@@ -39,11 +40,11 @@ def source(mapping: RefuMapping) -> dict[str, str]:
 
 @pytest.fixture
 def make_simulator(mapping: RefuMapping) -> Iterator:
-    started: list[RefuSimulator] = []
+    started: list[ControlledRefuSimulator] = []
 
-    def make(**options: Any) -> RefuSimulator:
+    def make(**options: Any) -> ControlledRefuSimulator:
         options.setdefault("mapping", mapping)
-        simulator = RefuSimulator(port=free_port(), model=RefuModel(), **options)
+        simulator = ControlledRefuSimulator(port=free_port(), model=RefuModel(), **options)
         simulator.freeze(1000.0)
         simulator.start()
         started.append(simulator)
@@ -55,12 +56,12 @@ def make_simulator(mapping: RefuMapping) -> Iterator:
 
 
 @pytest.fixture
-def simulator(make_simulator) -> RefuSimulator:
+def simulator(make_simulator) -> ControlledRefuSimulator:
     return make_simulator()
 
 
 @pytest.fixture
-def client(simulator: RefuSimulator) -> Iterator[ModbusTcpClient]:
+def client(simulator: ControlledRefuSimulator) -> Iterator[ModbusTcpClient]:
     with ModbusTcpClient(simulator.host, port=simulator.port, timeout=2, retries=0) as modbus:
         yield modbus
 

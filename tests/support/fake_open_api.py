@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import secrets
 import socket
 import threading
@@ -22,7 +23,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import trustme
+from google.protobuf.message import Message
 
+from exporter.powerocean.channels import PowerOceanMapping
+from exporter.simulate.powerocean import quota_maps
 from tests.support.https_fake import JsonHttpsServer, Reply
 from tests.support.mosquitto import HOST
 
@@ -36,6 +40,12 @@ NOT_SERVED = ("1006", "current device is not allowed to get device info")
 
 Answer = tuple[int, dict[str, Any]]
 
+#: Enum keys quota/all sends as state names, and the prefix of those names.
+HTTP_STATE_PREFIXES = {
+    "ems_change_report.pcsRunSta": "RUNSTA_",
+    "ems_change_report.emsWordMode": "WORKMODE_",
+}
+
 
 def device(serial: str, name: str = "", online: bool = True, product: str = "PowerOcean") -> dict:
     """One entry of the device list, as the API sends it."""
@@ -45,6 +55,22 @@ def device(serial: str, name: str = "", online: bool = True, product: str = "Pow
         "online": int(online),
         "productName": product,
     }
+
+
+def quota_all(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> dict[str, Any]:
+    """The API's quota/all map of ``messages``: some states as text, one JSON text per pack
+    under ``pack_prefix`` and its serial."""
+    quotas: dict[str, Any] = {}
+    for (_, pack), values in quota_maps(mapping, messages).items():
+        if pack:
+            quotas[mapping.open_api.pack_prefix + pack] = json.dumps(values)
+        else:
+            quotas.update(values)
+    for channel in mapping.channels:
+        key = channel.location.quota
+        if key in HTTP_STATE_PREFIXES and not channel.variant and quotas.get(key) in channel.states:
+            quotas[key] = HTTP_STATE_PREFIXES[key] + channel.states[quotas[key]]
+    return quotas
 
 
 class FakeOpenApi(JsonHttpsServer):

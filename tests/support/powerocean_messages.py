@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.simulate.powerocean import varint
+from exporter.powerocean.wire import xor
 
 SERIAL = "R371ZTEST0000001"
 TOPIC = f"/app/device/property/{SERIAL}"
+
+
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf varint (a negative one as its 64-bit two's complement)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def tag(number: int, wire_type: int) -> bytes:
@@ -18,6 +29,16 @@ def frame_of(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
     """A payload of one frame of ``SERIAL`` holding ``pdata`` as it is."""
     header = pb.Header(pdata=pdata, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=SERIAL)
     return pb.HeaderMessage(header=[header]).SerializeToString()
+
+
+def xor_encoded(payload: bytes, seq: int) -> bytes:
+    """``payload`` as firmware encodes it: every header carries ``seq`` and ``enc_type=1``,
+    every pdata is XOR-encoded with ``seq & 0xFF``; ``seq`` must fit in an int32."""
+    envelope = pb.HeaderMessage.FromString(payload)
+    for header in envelope.header:
+        header.enc_type, header.seq = 1, seq
+        header.pdata = xor(header.pdata, seq)
+    return envelope.SerializeToString()
 
 
 def energy_stream() -> pb.JTS1_ENERGY_STREAM_REPORT:

@@ -14,8 +14,8 @@ from exporter.powerocean.codec import decode_frame, decode_message
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import Frame
-from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload, varint
-from tests.support.powerocean_messages import SERIAL, TOPIC, change_report, heartbeat, tag
+from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload
+from tests.support.powerocean_messages import SERIAL, TOPIC, change_report, heartbeat, tag, varint
 
 MAPPING = load_powerocean_mapping()
 

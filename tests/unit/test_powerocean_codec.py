@@ -11,8 +11,8 @@ from exporter.powerocean.codec import decode_frame, decode_message
 from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import Frame, split_payload
-from exporter.simulate.powerocean import PowerOceanModel, build_payload, varint
-from tests.support.powerocean_messages import SERIAL, frame_of, heartbeat, tag
+from exporter.simulate.powerocean import PowerOceanModel, build_payload
+from tests.support.powerocean_messages import SERIAL, frame_of, heartbeat, tag, varint
 
 MAPPING = load_powerocean_mapping()
 

@@ -8,8 +8,8 @@ from exporter.powerocean.dump import describe, raw_fields
 from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import split_payload
-from exporter.simulate.powerocean import build_payload, varint
-from tests.support.powerocean_messages import SERIAL, battery_report, frame_of, tag
+from exporter.simulate.powerocean import build_payload
+from tests.support.powerocean_messages import SERIAL, battery_report, frame_of, tag, varint
 
 MAPPING = load_powerocean_mapping()
 

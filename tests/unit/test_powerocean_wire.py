@@ -24,6 +24,7 @@ from tests.support.powerocean_messages import (
     change_report,
     energy_stream,
     heartbeat,
+    xor_encoded,
 )
 
 MESSAGES: list[tuple[int, int, Message]] = [
@@ -85,7 +86,7 @@ def test_battery_packs_and_sentinels() -> None:
 
 @pytest.mark.parametrize("seq", [0x1234_5678, 0x100, 1, -5])
 def test_xor_frames_decode(seq: int) -> None:
-    payload = build_payload(SERIAL, [(96, 33, energy_stream())], xor_seq=seq)
+    payload = xor_encoded(build_payload(SERIAL, [(96, 33, energy_stream())]), seq)
     [frame] = split_payload(payload, None).frames
 
     plain = energy_stream().SerializeToString()
@@ -196,7 +197,7 @@ def test_empty_and_blank_payloads() -> None:
 
 def test_only_decode_error_escapes() -> None:
     rng = random.Random(7)
-    valid = build_payload(SERIAL, MESSAGES, xor_seq=99)
+    valid = xor_encoded(build_payload(SERIAL, MESSAGES), 99)
     for _ in range(3000):
         if rng.random() < 0.5:
             payload = rng.randbytes(rng.randrange(0, 300))
