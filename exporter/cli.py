@@ -199,18 +199,15 @@ def simulate_refu(listen: str, delay: float) -> None:
 )
 def simulate_sunspec(listen: str, chain: str) -> None:
     """Serve a SunSpec inverter over Modbus TCP, with changing values; answers reads only."""
-    import asyncio
-
     from exporter.config import parse_address
     from exporter.refu.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.sunspec import CHAINS, SunSpecSimulator
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = SunSpecSimulator(host, port, chain=CHAINS[chain])
-    click.echo(f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(simulator.serve_forever())
+    with contextlib.suppress(KeyboardInterrupt), simulator:
+        click.echo(f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
+        threading.Event().wait()  # until Ctrl+C
 
 
 @simulate.command("powerocean")

@@ -6,7 +6,7 @@ storage model (1, 101, 124 from register 0, so that the exporter must look past 
 ``InverterModel`` says what the points hold at a given time, in SunSpec units; a point it
 leaves out sends its type's "not implemented" value. The simulator lays the models out
 from the raw model definitions and packs values with ``struct``: it never uses the
-exporter's decoding, so a test comparing a scrape with ``expected()`` checks the exporter's
+exporter's decoding, so a test comparing a scrape with what it sends checks the exporter's
 word order, signs and scale factors against an independent encoder. It answers reads only.
 """
 
@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 import struct
-import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pymodbus.constants import ExcCodes
-from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -33,7 +31,7 @@ from exporter.sunspec.channels import shipped_definitions
 #: "SunS" and the end marker's ID.
 _MARKER, _END = (0x5375, 0x6E53), 0xFFFF
 #: How each type is packed (big-endian), and the number it sends when not implemented.
-_PACKING = {
+PACKING = {
     "int16": (">h", -0x8000),
     "uint16": (">H", 0xFFFF),
     "count": (">H", 0xFFFF),
@@ -215,30 +213,35 @@ class InverterModel:
 
 
 @dataclass(frozen=True)
-class _Point:
+class SimulatedPoint:
+    """A point of a model as the simulator lays it out: name, type, registers, scale factor."""
+
     name: str
     type: str
     size: int
     scale_factor: str | None
 
 
-def _layouts() -> dict[int, list[_Point]]:
+def _layouts() -> dict[int, list[SimulatedPoint]]:
     """The top-level points of every model definition, in register order."""
     vendor = load_yaml(default_mapping_path("sunspec").read_text(encoding="utf-8"))
     definitions = [*shipped_definitions(), *vendor["vendor_models"]]
     return {
         d["id"]: [
-            _Point(p["name"], p["type"], int(p["size"]), p.get("sf")) for p in d["group"]["points"]
+            SimulatedPoint(p["name"], p["type"], int(p["size"]), p.get("sf"))
+            for p in d["group"]["points"]
         ]
         for d in definitions
     }
 
 
-def _encode(point: _Point, value: Any, scale_factor: int | None) -> list[int]:
+def _encode(point: SimulatedPoint, value: Any, scale_factor: int | None) -> list[int]:
+    """The registers of a value (in SunSpec units: ``scale_factor`` makes it the number
+    sent); None sends the type's "not implemented" value."""
     if point.type == "string":
         text = b"" if value is None else str(value).encode()
         return list(struct.unpack(f">{point.size}H", text.ljust(2 * point.size, b"\0")))
-    layout, missing = _PACKING[point.type]
+    layout, missing = PACKING[point.type]
     if value is None:
         raw = missing
     elif point.scale_factor and scale_factor is not None:
@@ -249,13 +252,13 @@ def _encode(point: _Point, value: Any, scale_factor: int | None) -> list[int]:
     return list(struct.unpack(f">{len(packed) // 2}H", packed))
 
 
-class SunSpecSimulator:
-    """A SunSpec device on a Modbus TCP server, answering every unit id.
+#: One model of the simulated chain: its id, the register of its header, its length, points.
+ChainEntry = tuple[int, int, int, list[SimulatedPoint]]
 
-    ``pin`` fixes a point's value; ``raw=True`` fixes the number sent instead (a changed
-    scale factor then changes the value). Only holding registers of the chain exist. A read
-    of more than ``max_read`` registers is refused (ILLEGAL_VALUE), as some devices do.
-    """
+
+class SunSpecSimulator:
+    """A SunSpec device on a Modbus TCP server, answering every unit id; it answers reads
+    of its holding registers only (the chain, from its base register)."""
 
     def __init__(
         self,
@@ -264,13 +267,12 @@ class SunSpecSimulator:
         *,
         chain: ChainSpec = REFUSTORE_88K,
         model: InverterModel | None = None,
-        max_read: int = 125,
     ) -> None:
-        self.host, self.port, self.chain, self.max_read = host, port, chain, max_read
+        self.host, self.port, self.chain = host, port, chain
         self.model = model or InverterModel(chain, epoch=time.time())
         layouts = _layouts()
-        #: Each model's first register and points (none for a model with no definition).
-        self.layout: list[tuple[int, int, int, list[_Point]]] = []
+        #: The models of the chain (a model with no definition has no points: zeros).
+        self.layout: list[ChainEntry] = []
         register = chain.base + len(_MARKER)
         for model_id, length in chain.models:
             points = [
@@ -280,92 +282,25 @@ class SunSpecSimulator:
             self.layout.append((model_id, register, length, points))
             register += 2 + length
         self.end = register + 2  # past the end marker
-        #: (function code, register, count) of every request received.
-        self.requests: list[tuple[int, int, int]] = []
-        self._lock = threading.Lock()
-        self._pins: dict[tuple[int, str], tuple[Any, bool]] = {}
-        self._frozen_at: float | None = None
         self._running: tuple[EventLoopThread, ModbusTcpServer] | None = None
 
-    # -- values
+    def values(self, at: float) -> dict[int, dict[str, Any]]:
+        """The value of every point at ``at``, in SunSpec units, by model and point name."""
+        return self.model.values(at)
 
-    def pin(self, model_id: int, point: str, value: Any, *, raw: bool = False) -> None:
-        with self._lock:
-            self._pins[model_id, point] = (value, raw)
-
-    def unpin(self, model_id: int, point: str) -> None:
-        with self._lock:
-            self._pins.pop((model_id, point), None)
-
-    def freeze(self, at: float | None) -> None:
-        """Stop the model's clock at ``at`` (None lets it run again)."""
-        with self._lock:
-            self._frozen_at = at
-
-    def _now(self) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], tuple[Any, bool]]]:
-        with self._lock:
-            at = time.time() if self._frozen_at is None else self._frozen_at
-            pins = dict(self._pins)
-        return self.model.values(at), pins
-
-    def registers(self) -> list[int]:
-        """The whole map from the base register: marker, models, end marker."""
-        values, pins = self._now()
+    def registers(self, at: float) -> list[int]:
+        """The whole map at ``at``, from the base register: marker, models, end marker."""
+        values = self.values(at)
         words = list(_MARKER)
         for model_id, _, length, points in self.layout:
-            body: list[int] = []
             given = values.get(model_id, {})
-            for point in points[2:]:  # after ID and L
-                value, raw = pins.get((model_id, point.name), (given.get(point.name), False))
-                sf = self._scale_factor(model_id, point, given, pins)
-                body += _encode(point, value, None if raw else sf)
+            body = [
+                word
+                for point in points[2:]  # after ID and L
+                for word in _encode(point, given.get(point.name), scale_factor(point, given))
+            ]
             words += [model_id, length, *body, *[0] * (length - len(body))]
         return [*words, _END, 0]
-
-    def expected(self) -> dict[str, Any]:
-        """What each point should read as now, by seed id (``103.W``): the number sent times
-        ten to the power of its scale factor, or the text; points not implemented are left out."""
-        values, pins = self._now()
-        registers = self.registers()
-        result: dict[str, Any] = {}
-        for model_id, register, _, points in self.layout:
-            given = values.get(model_id, {})
-            at = register + 2 - self.chain.base
-            for point in points[2:]:
-                words = registers[at : at + point.size]
-                at += point.size
-                value = self._sent(point, words)
-                if value is None or point.type in ("sunssf", "pad"):
-                    continue
-                sf = self._scale_factor(model_id, point, given, pins)
-                if point.scale_factor and sf is None:
-                    continue
-                if sf is not None and point.scale_factor:
-                    value = value * 10**sf if sf >= 0 else value / 10**-sf
-                result[f"{model_id}.{point.name}"] = value
-        return result
-
-    def _scale_factor(
-        self,
-        model_id: int,
-        point: _Point,
-        given: Mapping[str, Any],
-        pins: Mapping[tuple[int, str], tuple[Any, bool]],
-    ) -> int | None:
-        if not point.scale_factor:
-            return None
-        value, _ = pins.get((model_id, point.scale_factor), (given.get(point.scale_factor), False))
-        return None if value is None else int(value)
-
-    @staticmethod
-    def _sent(point: _Point, words: Sequence[int]) -> Any:
-        """The number or text ``words`` send, None for "not implemented"."""
-        if point.type == "string":
-            text = struct.pack(f">{len(words)}H", *words).rstrip(b"\0").decode()
-            return text or None
-        layout, missing = _PACKING[point.type]
-        (raw,) = struct.unpack(layout, struct.pack(f">{len(words)}H", *words))
-        return None if raw == missing else raw
 
     # -- the Modbus device
 
@@ -387,41 +322,28 @@ class SunSpecSimulator:
         current_registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        """Runs on every request for defined registers: refuses all but reads of holding
+        registers, fills the registers read with the values of now."""
         if function_code != 3 or set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION
-        if count > self.max_read:
-            return ExcCodes.ILLEGAL_VALUE
-        registers = self.registers()
         offset = start_address - self.chain.base
+        registers = self.registers(time.time())
         current_registers[:] = registers[offset : offset + len(current_registers)]
         return None
 
-    def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
-        if not sending:
-            self.requests.append((pdu.function_code, pdu.address, pdu.count))
-        return pdu
-
     # -- running
 
+    def _server(self) -> ModbusTcpServer:
+        """The Modbus TCP server of this device, not yet listening."""
+        return ModbusTcpServer(self._device(), address=(self.host, self.port))
+
     async def _listen(self) -> ModbusTcpServer:
-        server = ModbusTcpServer(
-            self._device(), address=(self.host, self.port), trace_pdu=self._trace_pdu
-        )
+        server = self._server()
         await server.serve_forever(background=True)
         return server
 
-    async def serve_forever(self) -> None:
-        """Serve until this task is cancelled."""
-        server = await self._listen()
-        try:
-            await server.serving
-        finally:
-            await server.shutdown()
-
     def start(self) -> None:
         """Serve on a background thread; returns once the port accepts connections."""
-        if self._running is not None:
-            raise RuntimeError("the simulator is already running")
         loop = EventLoopThread("sunspec-simulator")
         try:
             self._running = loop, loop.run(self._listen())
@@ -443,3 +365,10 @@ class SunSpecSimulator:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def scale_factor(point: SimulatedPoint, values: Mapping[str, Any]) -> int | None:
+    """The power of ten of ``point`` among the ``values`` of its model (None: none, or its
+    scale factor is not implemented)."""
+    exponent = values.get(point.scale_factor) if point.scale_factor else None
+    return None if exponent is None else int(exponent)

@@ -34,11 +34,12 @@ from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
-from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER, SunSpecSimulator
+from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER
 from tests.support.dashboards import DASHBOARDS, queries
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import stop_process
 from tests.support.refu_simulator import ControlledRefuSimulator
+from tests.support.sunspec_simulator import ControlledSunSpecSimulator
 
 ROOT = PROJECT_ROOT
 PROMETHEUS_DIR = ROOT / "prometheus"
@@ -139,7 +140,7 @@ class Stack:
     prometheus_url: str
     exporter: Exporter
     refu: ControlledRefuSimulator
-    sunspec: list[SunSpecSimulator]
+    sunspec: list[ControlledSunSpecSimulator]
     log: Path
 
     def api(self, path: str, **params: str) -> dict[str, Any]:
@@ -203,7 +204,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         refu.start()
         cleanup.callback(refu.stop)
         sunspec = [
-            SunSpecSimulator("127.0.0.1", free_port(), chain=chain)
+            ControlledSunSpecSimulator("127.0.0.1", free_port(), chain=chain)
             for chain in (REFUSTORE_88K, STORAGE_INVERTER)
         ]
         sunspec[0].pin(103, "Evt1", SUNSPEC_EVENTS)

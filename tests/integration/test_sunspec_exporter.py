@@ -14,11 +14,12 @@ from exporter.configfile import Config
 from exporter.model import Kind
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
-from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER, ChainSpec, SunSpecSimulator
+from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER, ChainSpec
 from exporter.sunspec.channels import load_sunspec_mapping
 from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
 from tests.support.polling import until
 from tests.support.scrape import Scrape, scrape
+from tests.support.sunspec_simulator import ControlledSunSpecSimulator
 
 MAPPING = load_sunspec_mapping()
 CHANNELS = {c.seed_id: (c, g) for g in MAPPING.groups() for c in g.channels}
@@ -35,25 +36,27 @@ RUNNING_AT = 1000.0
 
 def simulator(
     port: int = 0, chain: ChainSpec = REFUSTORE_88K, max_read: int = 125
-) -> SunSpecSimulator:
-    sim = SunSpecSimulator("127.0.0.1", port or free_port(), chain=chain, max_read=max_read)
+) -> ControlledSunSpecSimulator:
+    sim = ControlledSunSpecSimulator(
+        "127.0.0.1", port or free_port(), chain=chain, max_read=max_read
+    )
     sim.freeze(sim.model.epoch + RUNNING_AT)
     return sim
 
 
 @pytest.fixture
-def refustore() -> Iterator[SunSpecSimulator]:
+def refustore() -> Iterator[ControlledSunSpecSimulator]:
     with simulator() as sim:
         yield sim
 
 
 @pytest.fixture
-def storage() -> Iterator[SunSpecSimulator]:
+def storage() -> Iterator[ControlledSunSpecSimulator]:
     with simulator(chain=STORAGE_INVERTER) as sim:
         yield sim
 
 
-def sunspec_config(*sims: SunSpecSimulator, timeout: float = 3.0) -> Config:
+def sunspec_config(*sims: ControlledSunSpecSimulator, timeout: float = 3.0) -> Config:
     targets = tuple(
         SunSpecTargetConfig(f"inverter-{i}", "127.0.0.1", sim.port, 1)
         for i, sim in enumerate(sims, 1)
@@ -157,7 +160,7 @@ def test_a_changed_scale_factor_is_applied_on_the_next_scrape(exporter_for, refu
     assert probe(exporter, refustore.port).value("sunspec_inverter_ac_power_watts") == 5000
     refustore.pin(103, "W_SF", -1)
     assert probe(exporter, refustore.port).value("sunspec_inverter_ac_power_watts") == 50
-    refustore.pin(103, "W_SF", 0x8000 - 0x10000)  # not implemented: the scale is unknown
+    refustore.pin(103, "W_SF", None)  # not implemented (0x8000): the scale is unknown
     assert not probe(exporter, refustore.port).has("sunspec_inverter_ac_power_watts")
 
 
