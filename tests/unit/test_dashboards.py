@@ -21,8 +21,8 @@ from tests.support.paths import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
 PROVISIONING = ROOT / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
-DATASOURCE_INPUT = "datasource"
-DATASOURCE = "${datasource}"
+DATASOURCE_INPUT = "DS_PROMETHEUS"
+DATASOURCE = "${DS_PROMETHEUS}"
 PROMETHEUS = {"type": "prometheus", "uid": DATASOURCE}
 METRIC_NAME = re.compile(r"\b(?:refu|powerocean|sunspec|ess_exporter)_[a-z0-9_]+\b")
 #: A range written as a number ([5m], [1d]) rather than a Grafana interval variable.
