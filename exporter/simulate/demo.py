@@ -17,6 +17,8 @@ from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
+from exporter.simulate.sunspec import SunSpecSimulator
+from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
 
 DEMO_SERIAL = "R371ZD1AZH000001"
 LOOPBACK = "127.0.0.1"
@@ -26,22 +28,26 @@ def run_demo(host: str, port: int) -> None:
     """Serve until interrupted; prints where to look. Ctrl+C stops everything at once."""
     with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
         refu = running.enter_context(RefuSimulator(LOOPBACK, free_port(LOOPBACK)))
+        sunspec = running.enter_context(SunSpecSimulator(LOOPBACK, free_port(LOOPBACK)))
         broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
         broker.start()
         running.callback(broker.stop)
         powerocean = PowerOceanPublisher(broker.url, DEMO_SERIAL)
         powerocean.start()
         running.callback(powerocean.stop)
-        exporter = _exporter(_config(refu.port, broker.url), host, port)
+        exporter = _exporter(_config(refu.port, broker.url, sunspec.port), host, port)
         running.callback(exporter.stop)
         exporter.start()  # before the banner: Ctrl+C after it finds everything running
-        _banner(host, exporter.port, refu.port, broker.url)
+        _banner(host, exporter.port, refu.port, broker.url, sunspec.port)
         threading.Event().wait()  # until Ctrl+C
 
 
-def _config(refu_port: int, broker_url: str) -> Config:
-    """The exporter's configuration for the two simulators."""
+def _config(refu_port: int, broker_url: str, sunspec_port: int) -> Config:
+    """The exporter's configuration for the simulators."""
     return Config(
+        sunspec=SunSpecConfig(
+            targets=(SunSpecTargetConfig("refustore-sim", LOOPBACK, sunspec_port, 1),)
+        ),
         refu=RefuConfig(
             targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
@@ -64,7 +70,7 @@ def _exporter(config: Config, host: str, port: int) -> Exporter:
         ) from None
 
 
-def _banner(host: str, port: int, refu_port: int, broker_url: str) -> None:
+def _banner(host: str, port: int, refu_port: int, broker_url: str, sunspec_port: int) -> None:
     exporter = join_address(host or "localhost", port)
     where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
     click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
@@ -72,5 +78,8 @@ def _banner(host: str, port: int, refu_port: int, broker_url: str) -> None:
     click.echo(f"Exporter:        http://{exporter}/metrics{where}")
     click.echo(
         f"One REFU probe:  http://{exporter}/probe?module=refu&target={LOOPBACK}:{refu_port}"
+    )
+    click.echo(
+        f"SunSpec probe:   http://{exporter}/probe?module=sunspec&target={LOOPBACK}:{sunspec_port}"
     )
     click.echo("Press Ctrl+C to stop.")

@@ -39,7 +39,7 @@ DATASOURCE_INPUT = "DS_PROMETHEUS"
 DATASOURCE_VARIABLE = ("datasource", "Data source", "prometheus")
 DATASOURCE = "${datasource}"
 PROMETHEUS = {"type": "prometheus", "uid": DATASOURCE}
-METRIC_NAME = re.compile(r"\b(?:refu|powerocean|ess_exporter)_[a-z0-9_]+\b")
+METRIC_NAME = re.compile(r"\b(?:refu|powerocean|sunspec|ess_exporter)_[a-z0-9_]+\b")
 #: A range written as a number ([5m], [1d]) rather than a Grafana interval variable.
 FIXED_RANGE = re.compile(r"\[\s*\d+[smhdwy]")
 RATE_RANGE = re.compile(r"\b(i?rate)\s*\((?P<inner>[^\[]*)\[(?P<range>[^\]]*)\]")
