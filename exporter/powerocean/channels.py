@@ -271,25 +271,31 @@ def _refused_models(spec: Any) -> dict[str, tuple[str, ...]]:
 
 def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
     """The ``integrated_energy`` section: ``max_gap_seconds`` and its ``flows``, each a
-    ``flow`` name and a ``message`` (a route) whose numeric ``field`` holds a power in W,
-    integrated where ``sign`` (1 or -1) times it is positive."""
+    ``flow`` name and a ``message`` (a route, or OPEN_API_QUOTA with a quota key as
+    ``field``) whose numeric ``field`` holds a power in W, integrated where ``sign`` (1 or
+    -1) times it is positive."""
     flows = []
     for index, item in enumerate(spec.get("flows") or []):
         with naming(f"flows[{index}]"):
-            route = routes.get(item["message"])
-            if route is None or route.entry_label:
-                raise ValueError(f"{item['message']!r} is not a message of a system")
-            path = _steps(item["field"])
-            _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
-            if item.get("sign", 1) not in (1, -1):
-                raise ValueError("sign must be 1 or -1")
-            flows.append(
-                PowerFlow(str(item["flow"]), route.name, path, item.get("sign", 1), route.complete)
-            )
+            flows.append(_power_flow(item, routes))
     max_gap = spec.get("max_gap_seconds", EnergyIntegration.max_gap_seconds)
     if not isinstance(max_gap, int | float) or max_gap <= 0:
         raise ValueError("max_gap_seconds must be a positive number")
     return EnergyIntegration(tuple(flows), float(max_gap))
+
+
+def _power_flow(item: Mapping[str, Any], routes: Mapping[str, Route]) -> PowerFlow:
+    sign = item.get("sign", 1)
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
+    if item["message"] == OPEN_API_QUOTA:
+        return PowerFlow(str(item["flow"]), OPEN_API_QUOTA, (str(item["field"]),), sign, False)
+    route = routes.get(item["message"])
+    if route is None or route.entry_label:
+        raise ValueError(f"{item['message']!r} is not a message of a system")
+    path = _steps(item["field"])
+    _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
+    return PowerFlow(str(item["flow"]), route.name, path, sign, route.complete)
 
 
 def _command(text: str) -> tuple[int, int]:

@@ -180,6 +180,21 @@ def test_a_silent_stream_is_filled_by_quota_all_within_one_interval(api, exporte
     assert stamp == pytest.approx(time.time(), abs=5)
 
 
+def test_the_open_api_mode_integrates_energy_from_the_polled_power(api, exporters):
+    api.set_quota(SERIAL, quota_all(MAPPING, device_state()))
+    api.update_quota(SERIAL, sysLoadPwr=1800.0, sysGridPwr=-600.0)
+    exporter = exporters(open_api_config(api, poll=POLL_SECONDS))
+    house = "powerocean_integrated_energy_joules_total"
+    started = time.monotonic()
+    result = scrape_until(exporter.port, lambda r: r.values(house, flow="house") > [1800.0 * 3])
+    elapsed = time.monotonic() - started
+    joules = result.value(house, serial=SERIAL, flow="house")
+    assert 1800.0 * 3 < joules <= 1800.0 * elapsed  # constant power: 1800 W x the polled span
+    export = result.value(house, serial=SERIAL, flow="grid_export")
+    assert export == pytest.approx(joules / 3, rel=1e-6)  # 600 W, polled at the same times
+    assert result.value(house, serial=SERIAL, flow="grid_import") == 0
+
+
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
