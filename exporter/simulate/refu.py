@@ -18,10 +18,8 @@ import struct
 import time
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from exporter.eventloop import EventLoopThread
 from exporter.model import Channel
 from exporter.refu.channels import (
     READ_FUNCTIONS,
@@ -30,6 +28,7 @@ from exporter.refu.channels import (
     WordOrder,
     load_refu_mapping,
 )
+from exporter.simulate.modbus import ModbusSimulator
 
 _PERIOD = 3600.0  # s, one charge/discharge cycle: a time-lapse of a day
 _PEAK_POWER = 5000.0  # W
@@ -161,7 +160,7 @@ def encode(register: Register, raw: int) -> list[int]:
     return words[::-1] if register.word_order is WordOrder.LSW_FIRST else words
 
 
-class RefuSimulator:
+class RefuSimulator(ModbusSimulator):
     """A REFU ESS on a Modbus TCP server, answering every unit id; it refuses writes.
 
     ``delay_seconds`` (settable while running) stalls every read of a defined register.
@@ -176,8 +175,7 @@ class RefuSimulator:
         model: RefuModel | None = None,
         delay_seconds: float = 0.0,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.mapping = mapping or load_refu_mapping()
         self.model = model or RefuModel(epoch=time.time())
         self.delay_seconds = delay_seconds
@@ -187,8 +185,9 @@ class RefuSimulator:
             if channel.location.function not in (3, 4):
                 raise ValueError(f"{channel.seed_id}: the simulator serves registers 3 and 4 only")
         self._device = self._build_device()
-        #: The loop thread and the server of ``start``, while running.
-        self._running: tuple[EventLoopThread, ModbusTcpServer] | None = None
+
+    def device(self) -> SimDevice:
+        return self._device
 
     def values(self, at: float) -> dict[str, float]:
         """The exported value of every register channel at ``at``, by seed id."""
@@ -247,39 +246,3 @@ class RefuSimulator:
                 words = encode(register, raw_value(channel, value))
                 current_registers[offset : offset + register.type.words] = words
         return None
-
-    # -- running
-
-    def _server(self) -> ModbusTcpServer:
-        """The Modbus TCP server of this device, not yet listening."""
-        return ModbusTcpServer(self._device, address=(self.host, self.port))
-
-    async def listen(self) -> ModbusTcpServer:
-        """Start serving on the running loop; returns the server once it listens."""
-        server = self._server()
-        await server.serve_forever(background=True)
-        return server
-
-    def start(self) -> None:
-        """Serve on a background thread; returns once the port accepts connections."""
-        loop = EventLoopThread("refu-simulator")
-        try:
-            self._running = loop, loop.run(self.listen())
-        except BaseException:
-            loop.stop()
-            raise
-
-    def stop(self) -> None:
-        """Shut the server down and end its thread; calling it again does nothing."""
-        running, self._running = self._running, None
-        if running is not None:
-            loop, server = running
-            loop.run(server.shutdown())
-            loop.stop()
-
-    def __enter__(self) -> RefuSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()

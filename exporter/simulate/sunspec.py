@@ -20,12 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from exporter.config import load_yaml
-from exporter.eventloop import EventLoopThread
 from exporter.model import default_mapping_path
+from exporter.simulate.modbus import ModbusSimulator
 from exporter.sunspec.channels import shipped_definitions
 
 #: "SunS" and the end marker's ID.
@@ -256,7 +255,7 @@ def _encode(point: SimulatedPoint, value: Any, scale_factor: int | None) -> list
 ChainEntry = tuple[int, int, int, list[SimulatedPoint]]
 
 
-class SunSpecSimulator:
+class SunSpecSimulator(ModbusSimulator):
     """A SunSpec device on a Modbus TCP server, answering every unit id; it answers reads
     of its holding registers only (the chain, from its base register)."""
 
@@ -268,7 +267,8 @@ class SunSpecSimulator:
         chain: ChainSpec = REFUSTORE_88K,
         model: InverterModel | None = None,
     ) -> None:
-        self.host, self.port, self.chain = host, port, chain
+        super().__init__(host, port)
+        self.chain = chain
         self.model = model or InverterModel(chain, epoch=time.time())
         layouts = _layouts()
         #: The models of the chain (a model with no definition has no points: zeros).
@@ -282,7 +282,6 @@ class SunSpecSimulator:
             self.layout.append((model_id, register, length, points))
             register += 2 + length
         self.end = register + 2  # past the end marker
-        self._running: tuple[EventLoopThread, ModbusTcpServer] | None = None
 
     def values(self, at: float) -> dict[int, dict[str, Any]]:
         """The value of every point at ``at``, in SunSpec units, by model and point name."""
@@ -304,7 +303,7 @@ class SunSpecSimulator:
 
     # -- the Modbus device
 
-    def _device(self) -> SimDevice:
+    def device(self) -> SimDevice:
         count = self.end - self.chain.base
         holding = [
             SimData(self.chain.base, count=count, datatype=DataType.REGISTERS, readonly=True)
@@ -330,41 +329,6 @@ class SunSpecSimulator:
         registers = self.registers(time.time())
         current_registers[:] = registers[offset : offset + len(current_registers)]
         return None
-
-    # -- running
-
-    def _server(self) -> ModbusTcpServer:
-        """The Modbus TCP server of this device, not yet listening."""
-        return ModbusTcpServer(self._device(), address=(self.host, self.port))
-
-    async def _listen(self) -> ModbusTcpServer:
-        server = self._server()
-        await server.serve_forever(background=True)
-        return server
-
-    def start(self) -> None:
-        """Serve on a background thread; returns once the port accepts connections."""
-        loop = EventLoopThread("sunspec-simulator")
-        try:
-            self._running = loop, loop.run(self._listen())
-        except BaseException:
-            loop.stop()
-            raise
-
-    def stop(self) -> None:
-        """Shut the server down and end its thread; calling it again does nothing."""
-        running, self._running = self._running, None
-        if running is not None:
-            loop, server = running
-            loop.run(server.shutdown())
-            loop.stop()
-
-    def __enter__(self) -> SunSpecSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def scale_factor(point: SimulatedPoint, values: Mapping[str, Any]) -> int | None:

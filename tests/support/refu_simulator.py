@@ -108,7 +108,7 @@ class ControlledRefuSimulator(RefuSimulator):
 
     def _server(self) -> ModbusTcpServer:
         return ModbusTcpServer(
-            self._device,
+            self.device(),
             address=(self.host, self.port),
             trace_pdu=self._trace_pdu,
             trace_connect=self._trace_connect,

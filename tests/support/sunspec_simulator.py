@@ -95,7 +95,7 @@ class ControlledSunSpecSimulator(SunSpecSimulator):
 
     def _server(self) -> ModbusTcpServer:
         return ModbusTcpServer(
-            self._device(), address=(self.host, self.port), trace_pdu=self._trace_pdu
+            self.device(), address=(self.host, self.port), trace_pdu=self._trace_pdu
         )
 
     def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
