@@ -15,10 +15,11 @@ import ipaddress
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, quote_plus, urlsplit
 
 import yaml
@@ -81,6 +82,14 @@ def _secret_forms(secrets: Iterable[str]) -> set[str]:
     return forms
 
 
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Named = TypeVar("Named", bound=_HasName)
+
+
 class Reader:
     """Walks the YAML document, collecting problems instead of stopping at the first."""
 
@@ -134,6 +143,22 @@ class Reader:
             self.problem(f"{where}.{key}", "must be non-empty text")
             return ""
         return value
+
+    def targets(
+        self, section: Mapping[str, Any], where: str, parse: Callable[[Any, str], Named | None]
+    ) -> list[Named]:
+        """The list ``targets`` of ``section``: each entry as ``parse(entry, its key)`` makes
+        it (None: refused, with the problem noted), and no two with one name."""
+        entries = section.get("targets", [])
+        if not isinstance(entries, list):
+            self.problem(f"{where}.targets", "must be a list")
+            entries = []
+        parsed = [parse(entry, f"{where}.targets[{index}]") for index, entry in enumerate(entries)]
+        targets = [target for target in parsed if target is not None]
+        names = Counter(target.name for target in targets)
+        for name in sorted(name for name, count in names.items() if count > 1):
+            self.problem(f"{where}.targets", f"name {name!r} is used twice")
+        return targets
 
     def no_credentials_in(self, url: str, key: str) -> None:
         """A URL must not hold a user or password: secrets come from files or the environment."""

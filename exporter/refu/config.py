@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,18 +36,9 @@ def read_refu_section(
     reader: Reader, data: Any, settings: Mapping[str, SettingCheck]
 ) -> RefuConfig:
     section = reader.section(data, "refu", section_keys(RefuConfig))
-    entries = section.get("targets", [])
-    if not isinstance(entries, list):
-        reader.problem("refu.targets", "must be a list")
-        entries = []
-    targets = [
-        target
-        for index, entry in enumerate(entries)
-        if (target := _refu_target(reader, entry, f"refu.targets[{index}]", settings))
-    ]
-    names = Counter(target.name for target in targets)
-    for name in sorted(name for name, count in names.items() if count > 1):
-        reader.problem("refu.targets", f"name {name!r} is used twice")
+    targets = reader.targets(
+        section, "refu", lambda entry, where: _refu_target(reader, entry, where, settings)
+    )
     return RefuConfig(
         timeout_seconds=reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1),
         max_gap=reader.whole_number(section, "max_gap", "refu", 10, 0, 124),

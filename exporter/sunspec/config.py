@@ -39,18 +39,7 @@ def read_sunspec_section(reader: Reader, data: Any) -> SunSpecConfig:
     timeout = reader.number(section, "timeout_seconds", "sunspec", 3.0, minimum=0.1)
     probe_max = reader.whole_number(section, "probe_targets_max", "sunspec", 1024, 1, 1_000_000)
     probe_idle = reader.number(section, "probe_idle_seconds", "sunspec", 600, minimum=1)
-    entries = section.get("targets", [])
-    if not isinstance(entries, list):
-        reader.problem("sunspec.targets", "must be a list")
-        entries = []
-    targets = [
-        target
-        for index, entry in enumerate(entries)
-        if (target := _target(reader, entry, f"sunspec.targets[{index}]"))
-    ]
-    names = [t.name for t in targets]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        reader.problem("sunspec.targets", f"name {name!r} is used twice")
+    targets = reader.targets(section, "sunspec", lambda entry, where: _target(reader, entry, where))
     return SunSpecConfig(timeout, tuple(targets), probe_max, probe_idle)
 
 
