@@ -37,7 +37,7 @@ def read_refu_section(
 ) -> RefuConfig:
     section = reader.section(data, "refu", section_keys(RefuConfig))
     targets = reader.targets(
-        section, "refu", lambda entry, where: _refu_target(reader, entry, where, settings)
+        section, "refu", lambda entry, where: read_target(reader, entry, where, settings)
     )
     return RefuConfig(
         timeout_seconds=reader.number(section, "timeout_seconds", "refu", 3.0, minimum=0.1),
@@ -48,9 +48,11 @@ def read_refu_section(
     )
 
 
-def _refu_target(
+def read_target(
     reader: Reader, data: Any, where: str, settings: Mapping[str, SettingCheck]
 ) -> RefuTargetConfig | None:
+    """A Modbus target entry: ``name``, ``address`` and ``unit_id``, and the per-target
+    ``settings`` keys (SunSpec targets have none); None when it cannot be used."""
     entry = reader.section(data, where, {"name", "address", "unit_id", *settings})
     name = reader.text(entry, "name", where)
     if name and not name.isprintable():

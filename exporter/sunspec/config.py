@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.config import Reader, parse_address, section_keys
-from exporter.refu.config import DEFAULT_MODBUS_PORT
+from exporter.config import Reader, section_keys
+from exporter.refu.config import read_target
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,7 @@ def read_sunspec_section(reader: Reader, data: Any) -> SunSpecConfig:
 
 
 def _target(reader: Reader, data: Any, where: str) -> SunSpecTargetConfig | None:
-    entry = reader.section(data, where, ("name", "address", "unit_id"))
-    name = reader.text(entry, "name", where)
-    if name and not name.isprintable():
-        reader.problem(f"{where}.name", "must not contain control characters")
-    address = reader.text(entry, "address", where)
-    unit_id = reader.whole_number(entry, "unit_id", where, 1, 0, 255)
-    if not address:
+    target = read_target(reader, data, where, settings={})
+    if target is None:
         return None
-    try:
-        host, port = parse_address(address, DEFAULT_MODBUS_PORT)
-    except ValueError as exc:
-        reader.problem(f"{where}.address", str(exc))
-        return None
-    return SunSpecTargetConfig(name, host, port, unit_id)
+    return SunSpecTargetConfig(target.name, target.host, target.port, target.unit_id)
