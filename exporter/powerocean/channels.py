@@ -7,9 +7,10 @@ safety parameters (96/16) and state (96/17) with one field numbering. A channel 
 a schema message and a path inside it, and is read from whichever message reported it
 last.
 
-Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33. A route with a
-``model`` applies to systems of that model only, and a system's model is what its frames
-say: a header's product id, the component inventory's product type, else its serial prefix.
+Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33, an Ocean 2 its
+own commands. A route with a ``model`` applies to systems of that model only, and a system's
+model is what its frames say: a header's product id, the component inventory's product type,
+a command only that model sends, else its serial prefix.
 
 ``integrated_energy`` names the power fields the exporter integrates into energy counters
 (channels of the message ``INTEGRATED_ENERGY``) where the device keeps none.
@@ -60,6 +61,15 @@ class Field:
     quota: str = ""
     #: The value is the sum of the repeated numbers at ``path``.
     summed: bool = False
+    #: Paths read when the kept report holds nothing at ``path``, in this order.
+    fallbacks: tuple[FieldPath, ...] = ()
+    #: Serial prefixes of units that send the value with the opposite sign.
+    sign_inverted_on: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[FieldPath, ...]:
+        """``path`` and its fallbacks: the value is at the first the report holds."""
+        return (self.path, *self.fallbacks)
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,11 @@ class Route:
     entry_label: str = ""
     entry_key: tuple[str, ...] = ()
     entry_names: Mapping[int, str] = field(default_factory=dict)
+    #: Repeated messages (by path, without positions) whose elements say which they are
+    #: in a field of their own (a phase number): kept by that number, not by position,
+    #: and merged field by field, so an element a report leaves out or sends in part
+    #: keeps what it reported before.
+    keyed_lists: Mapping[FieldPath, str] = field(default_factory=dict)
     #: A field of the entry that orders its reports: one lower than the kept report's is
     #: history (an older day of statistics) and does not replace it.
     newest_by: str = ""
@@ -127,13 +142,23 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
+class ToldModel:
+    """What tells a model: product type codes, serial prefixes, commands only it sends."""
+
+    codes: tuple[int, ...]
+    prefixes: tuple[str, ...]
+    commands: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
 class PowerFlow:
-    """An energy flow integrated from a power field: ``sign`` * the power at ``path`` in
-    ``message`` (a route name), where positive; ``complete``: a report leaving it out says 0."""
+    """An energy flow integrated from a power field: ``sign`` * the power at the first of
+    ``paths`` the kept ``message`` (a route name) holds, where positive; ``complete``: a
+    report leaving it out says 0."""
 
     flow: str
     message: str
-    path: FieldPath
+    paths: tuple[FieldPath, ...]
     sign: int
     complete: bool
 
@@ -161,6 +186,8 @@ class PowerOceanMapping:
     serial_prefixes: tuple[tuple[str, str], ...]
     open_api: OpenApiLayout
     energy: EnergyIntegration = EnergyIntegration()
+    #: Commands only one model sends, and that model.
+    model_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -200,19 +227,41 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         other = commands.setdefault((route.model, *route.command), route)
         if other is not route:
             raise MappingError(f"{path}: messages.{name}: same command as {other.name}")
-    _check_channels(path, mapping.channels, routes)
-    product_types = {code: model for model, (codes, _) in models.items() for code in codes}
-    prefixes = tuple(
-        (p, model) for model, (_, model_prefixes) in models.items() for p in model_prefixes
-    )
+    _check_channels(path, mapping.channels, routes, models)
+    product_types = {code: model for model, told in models.items() for code in told.codes}
+    prefixes = tuple((p, model) for model, told in models.items() for p in told.prefixes)
+    model_commands = _model_commands(path, models, commands)
     with naming(f"{path}: open_api"):
         open_api = _open_api_layout(mapping.document.get("open_api") or {})
     ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
     with naming(f"{path}: integrated_energy"):
         energy = _energy_integration(mapping.document.get("integrated_energy") or {}, routes)
     return PowerOceanMapping(
-        mapping, routes, commands, ignored, product_types, prefixes, open_api, energy
+        mapping,
+        routes,
+        commands,
+        ignored,
+        product_types,
+        prefixes,
+        open_api,
+        energy,
+        model_commands,
     )
+
+
+def _model_commands(
+    path: Path, models: Mapping[str, ToldModel], routes: Collection[tuple[str, int, int]]
+) -> dict[tuple[int, int], str]:
+    """The commands only one model sends, each routed for that model, and the model."""
+    told: dict[tuple[int, int], str] = {}
+    for model, what in models.items():
+        with naming(f"{path}: models.{model}"):
+            for command in what.commands:
+                if (model, *command) not in routes:
+                    raise ValueError(f"{_text(command)} has no message of model {model!r}")
+                if told.setdefault(command, model) != model:
+                    raise ValueError(f"{_text(command)} tells model {told[command]!r} already")
+    return told
 
 
 def _each(
@@ -227,24 +276,36 @@ def _each(
 
 
 def _check_channels(
-    path: Path, channels: Sequence[PowerOceanChannel], routes: Mapping[str, Route]
+    path: Path,
+    channels: Sequence[PowerOceanChannel],
+    routes: Mapping[str, Route],
+    models: Mapping[str, ToldModel],
 ) -> None:
-    """Each channel names a field of its message (or of the message's entries) that fits
-    its kind, and a metric is labelled by one kind of entry."""
+    """Each channel names fields of its message (or of the message's entries) that fit
+    its kind, a metric is labelled by one kind of entry, and the serial prefixes a sign
+    is inverted on are those of the channel's model."""
     by_schema = {route.schema: route for route in routes.values()}
     entry_labels: dict[str, str] = {}
     for channel in channels:
-        message = channel.location.message
+        location = channel.location
         with naming(f"{path}: {channel.seed_id}"):
-            if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
+            if location.message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
                 continue
-            route = by_schema.get(message)
+            route = by_schema.get(location.message)
             if route is None:
-                raise ValueError(f"message {message!r} has no route")
+                raise ValueError(f"message {location.message!r} has no route")
             entry = _entry(route.message_type, route.entries)
-            _check_path(entry, channel.location.path, channel.kind, channel.location.summed)
+            for field_path in location.paths:
+                _check_path(entry, field_path, channel.kind, location.summed)
             if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
                 raise ValueError(f"{channel.metric} mixes different entry labels")
+            told = models.get(channel.variant)
+            foreign = [p for p in location.sign_inverted_on if not told or p not in told.prefixes]
+            if foreign:
+                raise ValueError(
+                    f"'sign_inverted_on' {foreign} are not serial prefixes of model"
+                    f" {channel.variant!r}"
+                )
 
 
 def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
@@ -269,17 +330,23 @@ def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) ->
             route = routes.get(item["message"])
             if route is None or route.entry_label:
                 raise ValueError(f"{item['message']!r} is not a message of a system")
-            path = _steps(item["field"])
-            _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
+            paths = _paths(item["field"])
+            for path in paths:
+                _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
             if item.get("sign", 1) not in (1, -1):
                 raise ValueError("sign must be 1 or -1")
             flows.append(
-                PowerFlow(str(item["flow"]), route.name, path, item.get("sign", 1), route.complete)
+                PowerFlow(str(item["flow"]), route.name, paths, item.get("sign", 1), route.complete)
             )
     max_gap = spec.get("max_gap_seconds", EnergyIntegration.max_gap_seconds)
     if not isinstance(max_gap, int | float) or max_gap <= 0:
         raise ValueError("max_gap_seconds must be a positive number")
     return EnergyIntegration(tuple(flows), float(max_gap))
+
+
+def _text(command: tuple[int, int]) -> str:
+    """(96, 7) -> ``"96/7"``."""
+    return f"{command[0]}/{command[1]}"
 
 
 def _command(text: str) -> tuple[int, int]:
@@ -290,12 +357,15 @@ def _command(text: str) -> tuple[int, int]:
     return int(cmd_func), int(cmd_id)
 
 
-def _model(name: str, spec: Any) -> tuple[list[int], list[str]]:
-    """A ``models`` entry: the product type codes and serial prefixes that tell the model."""
+def _model(name: str, spec: Any) -> ToldModel:
+    """A ``models`` entry."""
     if not isinstance(spec, dict):
         raise ValueError("must be a mapping")
-    codes = list_of(spec, "product_types", int, "whole numbers")
-    return codes, list_of(spec, "serial_prefixes", str, "texts")
+    return ToldModel(
+        tuple(list_of(spec, "product_types", int, "whole numbers")),
+        tuple(list_of(spec, "serial_prefixes", str, "texts")),
+        tuple(map(_command, list_of(spec, "commands", str, "cmd_func/cmd_id texts"))),
+    )
 
 
 def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
@@ -307,14 +377,26 @@ def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
 
 def _parse_field(entry: Mapping[str, Any]) -> Field:
     message, path, quota = entry["message"], entry["field"], entry.get("quota", "")
-    if not all(isinstance(text, str) for text in (message, path, quota)) or not path:
-        raise ValueError("'message', 'field' and 'quota' must be text")
+    if not isinstance(message, str) or not isinstance(quota, str):
+        raise ValueError("'message' and 'quota' must be text")
     if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
+        if not isinstance(path, str) or not path:
+            raise ValueError("'field' must be text")
         return Field(message, (path,), quota or path if message == OPEN_API_QUOTA else "")
     summed = entry.get("sum", False)
     if not isinstance(summed, bool):
         raise ValueError("'sum' must be true or false")
-    return Field(message, _steps(path), quota, summed)
+    first, *fallbacks = _paths(path)
+    inverted = tuple(list_of(entry, "sign_inverted_on", str, "serial prefixes"))
+    return Field(message, first, quota, summed, tuple(fallbacks), inverted)
+
+
+def _paths(field: Any) -> tuple[FieldPath, ...]:
+    """A ``field``: a path, or a list of them, the first the report holds counting."""
+    paths = field if isinstance(field, list) else [field]
+    if not paths or not all(isinstance(path, str) and path for path in paths):
+        raise ValueError("'field' must be a path or a list of paths")
+    return tuple(map(_steps, paths))
 
 
 def _steps(path: str) -> FieldPath:
@@ -355,10 +437,45 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         entry_label=spec.get("entry_label", ""),
         entry_key=entry_key,
         entry_names=dict(spec.get("entry_names") or {}),
+        keyed_lists=_keyed_lists(entry, spec.get("keyed_lists") or {}),
         newest_by=spec.get("newest_by", ""),
         complete=bool(spec.get("complete", False)),
         lasting=bool(spec.get("lasting", False)),
     )
+
+
+def _keyed_lists(entry: Descriptor, spec: Any) -> dict[FieldPath, str]:
+    """``keyed_lists``: each path of a repeated message (names only) and the whole-number
+    field of its elements that says which element it is."""
+    if not isinstance(spec, dict):
+        raise ValueError("'keyed_lists' must map paths to field names")
+    keyed: dict[FieldPath, str] = {}
+    for path, key in spec.items():
+        steps = tuple(str(path).split("."))
+        message: Descriptor | None = entry
+        field = None
+        for step in steps:
+            field = message.fields_by_name.get(step) if message else None
+            if field is None:
+                raise ValueError(f"keyed_lists: no field {step!r} on the way to {path!r}")
+            message = field.message_type
+        key_field = message.fields_by_name.get(key) if message else None
+        if not (field and field.is_repeated and message and key_field):
+            raise ValueError(f"keyed_lists: {path!r} is not a repeated message with {key!r}")
+        if key_field.cpp_type not in _WHOLE_NUMBERS or key_field.is_repeated:
+            raise ValueError(f"keyed_lists: {key!r} of {path!r} is not a whole number")
+        keyed[steps] = str(key)
+    return keyed
+
+
+_WHOLE_NUMBERS = frozenset(
+    {
+        FieldDescriptor.CPPTYPE_INT32,
+        FieldDescriptor.CPPTYPE_INT64,
+        FieldDescriptor.CPPTYPE_UINT32,
+        FieldDescriptor.CPPTYPE_UINT64,
+    }
+)
 
 
 def _entry(message_type: type[Message], entries: str) -> Descriptor:

@@ -5,12 +5,15 @@ message becomes a ``Report``: every field present on the wire, zeros included, b
 in the message. A field the message leaves out is not in the report, so whoever keeps the
 state can tell "not sent" from "sent as 0". Firmware versions disagree on float versus
 integer for some fields: a number sent with another wire type than the schema's is kept
-all the same.
+all the same. An element of a keyed list (``Route.keyed_lists``) is kept at the number it
+names (0 when it names none), not at its position.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from google.protobuf import message as _message
@@ -60,7 +63,8 @@ class DecodedFrame:
 
     ``route`` is None for a command the schema does not know. ``reports`` holds one
     ``(entry, Report)`` per entry for a route with entries (battery packs, components
-    ...), else one ``("", Report)``. ``error`` is set when the inner message could not
+    ...), else one ``("", Report)``; ``unknown`` then holds the fields around the entries
+    that the schema does not name, raw. ``error`` is set when the inner message could not
     be parsed.
     """
 
@@ -68,6 +72,7 @@ class DecodedFrame:
     route: Route | None
     reports: list[tuple[str, Report]]
     error: Literal["bad_message"] | None = None
+    unknown: dict[FieldPath, RawField] = field(default_factory=dict)
 
 
 def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
@@ -79,35 +84,55 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
         message.ParseFromString(frame.pdata)
     except _message.DecodeError:
         return DecodedFrame(frame, route, [], "bad_message")
+    keyed = route.keyed_lists
     if not route.entry_label:
-        return DecodedFrame(frame, route, [("", decode_message(message))])
+        return DecodedFrame(frame, route, [("", decode_message(message, keyed))])
     entries = []
     for item in getattr(message, route.entries) if route.entries else [message]:
-        report = decode_message(item)
+        report = decode_message(item, keyed)
         name = route.entry_name(report.fields)
         if name:  # an entry that names nothing is an empty placeholder
             entries.append((name, report))
-    return DecodedFrame(frame, route, entries)
+    around = Report({})
+    if route.entries and (unknowns := unknown_fields(message)):
+        _keep_unknown(message, unknowns, (), around)
+    return DecodedFrame(frame, route, entries, unknown=around.unknown)
 
 
-def decode_message(message: _message.Message) -> Report:
-    """The fields ``message`` carried on the wire."""
+_NOT_KEYED: Mapping[FieldPath, str] = MappingProxyType({})
+
+
+def decode_message(
+    message: _message.Message, keyed: Mapping[FieldPath, str] = _NOT_KEYED
+) -> Report:
+    """The fields ``message`` carried on the wire; ``keyed``: its keyed lists."""
     report = Report({})
-    _flatten(message, (), report)
+    _flatten(message, (), report, keyed, ())
     return report
 
 
-def _flatten(message: _message.Message, prefix: FieldPath, report: Report) -> None:
-    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``."""
+def _flatten(
+    message: _message.Message,
+    prefix: FieldPath,
+    report: Report,
+    keyed: Mapping[FieldPath, str],
+    names: FieldPath,
+) -> None:
+    """Adds the fields of ``message``, at ``prefix`` in the whole message (``names``
+    without positions), to ``report``."""
     fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
         if descriptor.message_type is not None and descriptor.is_repeated:
-            report.lists.append(path)
-            for index, item in enumerate(value):
-                _flatten(item, (*path, index), report)
+            here = (*names, descriptor.name)
+            key = keyed.get(here) if keyed else None
+            if key is None:
+                report.lists.append(path)
+            for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
+                number = index if key is None else getattr(item, key)
+                _flatten(item, (*path, number), report, keyed, here)
         elif descriptor.message_type is not None:
-            _flatten(value, path, report)
+            _flatten(value, path, report, keyed, (*names, descriptor.name))
         elif descriptor.is_repeated:
             fields[path] = tuple(value)
         elif descriptor.type == FieldDescriptor.TYPE_BYTES:

@@ -16,7 +16,7 @@ from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
 
 from exporter.powerocean.channels import FieldPath
-from exporter.powerocean.codec import DecodedFrame, Report, Value
+from exporter.powerocean.codec import DecodedFrame, RawField, Report, Value
 from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type, unknown_fields
 
 _RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
@@ -52,6 +52,8 @@ def describe(
                 f"{decoded.route.entry_label}={name}": _report_json(report)
                 for name, report in decoded.reports
             }
+            if decoded.unknown:
+                entry["unknown_fields"] = _unknown_json(decoded.unknown)
         elif decoded.reports:
             entry.update(_report_json(decoded.reports[0][1]))
         out.append(entry)
@@ -101,10 +103,12 @@ def _report_json(report: Report) -> dict[str, Any]:
         "fields": {_dotted(path): _json_value(value) for path, value in report.fields.items()}
     }
     if report.unknown:
-        shown["unknown_fields"] = {
-            _dotted(path): _raw_value(*raw) for path, raw in report.unknown.items()
-        }
+        shown["unknown_fields"] = _unknown_json(report.unknown)
     return shown
+
+
+def _unknown_json(unknown: Mapping[FieldPath, RawField]) -> dict[str, Any]:
+    return {_dotted(path): _raw_value(*raw) for path, raw in unknown.items()}
 
 
 def _dotted(path: FieldPath) -> str:
