@@ -1,5 +1,5 @@
 """The Ocean 2 through Mosquitto: each block of its 254/39 and its modules (254/46), its
-partial reports, the sign its units send, and decode."""
+partial reports, the sign its units send, and the same metrics as a PowerOcean's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 
 from exporter.app import Exporter
 from exporter.configfile import Config
+from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
+from exporter.simulate.powerocean import MODELS, build_payload
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber
 from tests.support.powerocean_messages import (
@@ -206,6 +208,92 @@ def test_every_unit_shows_the_signs_of_a_powerocean(broker):
         assert r.value("powerocean_phase_active_power_watts", **system, phase="A") == -4296.5
         assert r.value("powerocean_battery_power_watts", **system) == -4570, serial
         assert r.value("powerocean_load_power_watts", **system) == 4570, serial
+
+
+#: The power flows, and what else a PowerOcean and an Ocean 2 both report, by metric name.
+FLOWS = (
+    "powerocean_load_power_watts",
+    "powerocean_grid_power_watts",
+    "powerocean_solar_power_watts",
+    "powerocean_battery_power_watts",
+)
+SHARED = (
+    *FLOWS,
+    "powerocean_battery_state_of_charge_ratio",
+    "powerocean_battery_remaining_energy_joules",
+    "powerocean_inverter_active_power_watts",
+    "powerocean_phase_active_power_watts",
+    "powerocean_grid_meter_power_watts",
+    "powerocean_battery_pack_power_watts",
+    "powerocean_battery_pack_state_of_charge_ratio",
+    "powerocean_battery_pack_real_state_of_charge_ratio",
+    "powerocean_battery_pack_current_amperes",
+    "powerocean_battery_pack_remaining_energy_joules",
+)
+#: Simulated moments, and the sign of the house load, grid, solar and battery power then.
+MOMENTS = {
+    "exporting": (900.0, (1, -1, 1, 1)),  # the battery charges at its limit, the rest goes out
+    "discharging": (2700.0, (1, 0, 0, -1)),  # at night the battery runs the house
+}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_simulated_ocean2_and_powerocean_side_by_side(broker, moment):
+    """The same moment from a simulated PowerOcean Plus, an Ocean 2 and an RE42 Ocean 2 (the
+    inverter's power of the other sign on the wire): the same metrics, series and signs;
+    the power flows the same, within the Ocean 2's whole watts."""
+    offset, signs = MOMENTS[moment]
+    at = 1_796_083_200 + offset
+    systems = {"R371ZTEST0000001": "plus", "RE11ZTEST0000001": "ocean2"}
+    systems["RE42ZTEST0000001"] = "ocean2"
+    routes = load_powerocean_mapping().routes
+    exporter = exporting(broker, *systems)
+    try:
+        with Subscriber(broker) as device:
+            for serial, name in systems.items():
+                messages = MODELS[name].make(serial).messages(at)
+                frames = [(*routes[message].command, m) for message, m in messages.items()]
+                device.publish(f"/app/device/property/{serial}", build_payload(serial, frames))
+            r = scrape_until(
+                exporter.port,
+                lambda r: all(
+                    r.has("powerocean_battery_pack_power_watts", serial=s) for s in systems
+                ),
+            )
+    finally:
+        exporter.stop()
+    powerocean, *ocean2s = systems
+    flows = [r.value(name, serial=powerocean) for name in FLOWS]
+    assert [sign(value) for value in flows] == list(signs)
+    for name in SHARED:
+        expected = by_labels(r, name, powerocean)
+        for serial in ocean2s:
+            shown = by_labels(r, name, serial)
+            assert shown and set(shown) <= set(expected), (name, serial)
+            for labels, value in shown.items():
+                assert sign(value) == sign(expected[labels]), (name, serial, labels)
+                if name in FLOWS:
+                    assert value == pytest.approx(expected[labels], abs=0.5), (name, serial)
+
+
+def sign(value: float) -> int:
+    return (value > 0) - (value < 0)
+
+
+def by_labels(r: Scrape, name: str, serial: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """The samples of ``name`` of ``serial`` by their other labels; packs by position."""
+    found = [s for s in r.samples if s.name == name and s.labels["serial"] == serial]
+    packs = sorted({s.labels["pack"] for s in found if "pack" in s.labels})
+    return {
+        tuple(
+            sorted(
+                (k, str(packs.index(v)) if k == "pack" else v)
+                for k, v in s.labels.items()
+                if k != "serial"
+            )
+        ): s.value
+        for s in found
+    }
 
 
 #: Every field of 254/39 and 254/46 the public sources name, as the schema names them.
