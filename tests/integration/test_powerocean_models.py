@@ -35,6 +35,7 @@ def test_a_single_phase_j327(broker):
     )
     exporter = start_exporter(config)
     try:
+        scrape_until(exporter.port, lambda r: r.values("powerocean_mqtt_connected") == [1])
         with Subscriber(broker) as device:
             device.publish(f"/app/device/property/{J327_SERIAL}", j327_payload(TODAY))
             r = scrape_until(exporter.port, lambda r: r.has("powerocean_energy_today_joules"))
