@@ -63,8 +63,7 @@ class DecodedFrame:
 
     ``route`` is None for a command the schema does not know. ``reports`` holds one
     ``(entry, Report)`` per entry for a route with entries (battery packs, components
-    ...), else one ``("", Report)``; ``unknown`` then holds the fields around the entries
-    that the schema does not name, raw. ``error`` is set when the inner message could not
+    ...), else one ``("", Report)``. ``error`` is set when the inner message could not
     be parsed.
     """
 
@@ -72,7 +71,6 @@ class DecodedFrame:
     route: Route | None
     reports: list[tuple[str, Report]]
     error: Literal["bad_message"] | None = None
-    unknown: dict[FieldPath, RawField] = field(default_factory=dict)
 
 
 def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
@@ -93,10 +91,7 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
         name = route.entry_name(report.fields)
         if name:  # an entry that names nothing is an empty placeholder
             entries.append((name, report))
-    around = Report({})
-    if route.entries and (unknowns := unknown_fields(message)):
-        _keep_unknown(message, unknowns, (), around)
-    return DecodedFrame(frame, route, entries, unknown=around.unknown)
+    return DecodedFrame(frame, route, entries)
 
 
 _NOT_KEYED: Mapping[FieldPath, str] = MappingProxyType({})
@@ -118,27 +113,31 @@ def _flatten(
     keyed: Mapping[FieldPath, str],
     names: FieldPath,
 ) -> None:
-    """Adds the fields of ``message``, at ``prefix`` in the whole message (``names``
-    without positions), to ``report``."""
+    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``;
+    ``names``: ``prefix`` without positions, where ``keyed`` lists are looked up (empty
+    when there are none)."""
     fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
-        if descriptor.message_type is not None and descriptor.is_repeated:
-            here = (*names, descriptor.name)
-            key = keyed.get(here) if keyed else None
-            if key is None:
-                report.lists.append(path)
-            for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
-                number = index if key is None else getattr(item, key)
-                _flatten(item, (*path, number), report, keyed, here)
-        elif descriptor.message_type is not None:
-            _flatten(value, path, report, keyed, (*names, descriptor.name))
-        elif descriptor.is_repeated:
-            fields[path] = tuple(value)
-        elif descriptor.type == FieldDescriptor.TYPE_BYTES:
-            fields[path] = _text(value)
-        else:
-            fields[path] = value
+        if descriptor.message_type is None:
+            if descriptor.is_repeated:
+                fields[path] = tuple(value)
+            elif descriptor.type == FieldDescriptor.TYPE_BYTES:
+                fields[path] = _text(value)
+            else:
+                fields[path] = value
+            continue
+        here = (*names, descriptor.name) if keyed else ()
+        if not descriptor.is_repeated:
+            _flatten(value, path, report, keyed, here)
+            continue
+        key = keyed.get(here) if keyed else None
+        if key is None:
+            report.lists.append(path)
+        for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
+            _flatten(
+                item, (*path, index if key is None else getattr(item, key)), report, keyed, here
+            )
     unknowns = unknown_fields(message)
     if unknowns:
         _keep_unknown(message, unknowns, prefix, report)

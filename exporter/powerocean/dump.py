@@ -15,8 +15,8 @@ from google.protobuf import message as _message
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
 
-from exporter.powerocean.channels import FieldPath
-from exporter.powerocean.codec import DecodedFrame, RawField, Report, Value
+from exporter.powerocean.channels import FieldPath, Route
+from exporter.powerocean.codec import DecodedFrame, Report, Value
 from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type, unknown_fields
 
 _RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
@@ -52,8 +52,9 @@ def describe(
                 f"{decoded.route.entry_label}={name}": _report_json(report)
                 for name, report in decoded.reports
             }
-            if decoded.unknown:
-                entry["unknown_fields"] = _unknown_json(decoded.unknown)
+            around = _around_entries(decoded.route, frame.pdata)
+            if around:
+                entry["unknown_fields"] = around
         elif decoded.reports:
             entry.update(_report_json(decoded.reports[0][1]))
         out.append(entry)
@@ -98,17 +99,24 @@ def _raw_bytes(data: bytes, depth: int) -> Any:
     return text if text.isprintable() else data.hex()
 
 
+def _around_entries(route: Route, pdata: bytes) -> dict[str, Any]:
+    """The fields of a message of entries that are not its entries and that the schema
+    does not name (254/46's 1 and 20 around its module), raw."""
+    if not route.entries:  # the message is the entry: its report has them
+        return {}
+    around = unknown_fields(route.message_type.FromString(pdata))
+    return {f"#{field.field_number}": _raw_value(field.wire_type, field.data) for field in around}
+
+
 def _report_json(report: Report) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "fields": {_dotted(path): _json_value(value) for path, value in report.fields.items()}
     }
     if report.unknown:
-        shown["unknown_fields"] = _unknown_json(report.unknown)
+        shown["unknown_fields"] = {
+            _dotted(path): _raw_value(*raw) for path, raw in report.unknown.items()
+        }
     return shown
-
-
-def _unknown_json(unknown: Mapping[FieldPath, RawField]) -> dict[str, Any]:
-    return {_dotted(path): _raw_value(*raw) for path, raw in unknown.items()}
 
 
 def _dotted(path: FieldPath) -> str:

@@ -268,13 +268,3 @@ def test_a_keyed_list_is_reported_by_the_number_its_elements_name() -> None:
     assert report.fields[("inverter", "phases", "phase", 3, "phase")] == 3
     assert report.fields[("inverter", "pv_strings", "pv", 2, "volt")] == 105.25
     assert report.lists == []  # merged element by element, never replaced whole
-
-
-def test_fields_around_the_entries_the_schema_does_not_name_are_kept_raw() -> None:
-    module = ocean2_module(OCEAN2_MODULES[0], 1)
-    [decoded] = decode(ocean2_payload(OCEAN2, (OCEAN2_MODULE, module)))
-    [(name, report)] = decoded.reports
-    assert name == OCEAN2_MODULES[0]
-    assert report.unknown == {("#69",): (5, struct.unpack("<I", struct.pack("<f", 3221.0))[0])}
-    assert set(decoded.unknown) == {("#1",), ("#20",)}
-    assert decoded.unknown[("#1",)] == (0, 30)
