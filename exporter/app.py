@@ -16,7 +16,8 @@ from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
-from exporter.modules import Collector
+from exporter.modbus.target import Address
+from exporter.modules import Collector, ScrapeModule
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
@@ -29,8 +30,8 @@ from exporter.powerocean.quota import QuotaIngest
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
 from exporter.refu.pool import TargetPool
-from exporter.refu.target import Address
 from exporter.server import HttpServer
+from exporter.sunspec.collector import sunspec_module
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,11 @@ class Exporter:
         collectors: list[Collector] = [REGISTRY, _BuildInfo()]
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean))
-        # The devices read when Prometheus scrapes: each a /probe module.
-        modules = [RefuCollector(pool, targets, refu_config.timeout_seconds)]
+        # The devices read when Prometheus scrapes: each a /probe module (the first the default).
+        modules: list[ScrapeModule] = [
+            RefuCollector(pool, targets, refu_config.timeout_seconds),
+            sunspec_module(config.sunspec),
+        ]
         try:
             self.http = HttpServer(
                 host, port, self._loop, web_config, collectors=collectors, modules=modules
@@ -127,6 +131,7 @@ class Exporter:
                 keys.secret_key,
                 timeout=config.timeout_seconds,
                 ca_file=keys.ca_file,
+                refused_models=mapping.open_api.refused_models,
             )
             ingest = QuotaIngest(mapping, cache, devices, stale_after=stale_after)
             connection = PowerOceanConnection(config, ingest.stream, devices=devices, open_api=api)

@@ -106,7 +106,7 @@ def run(
     except OSError as exc:  # port in use, host not resolvable or not local
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         _fail([f"--web.listen-address {listen[:64]!r}: cannot listen: {reason}"])
-    if not config.refu.targets and config.powerocean is None:
+    if not config.refu.targets and not config.sunspec.targets and config.powerocean is None:
         log.warning(
             "%s: no REFU targets and no PowerOcean system configured; serving only /probe "
             "and the exporter's own metrics",
@@ -186,6 +186,27 @@ def simulate_refu(listen: str, delay: float) -> None:
     simulator = RefuSimulator(host, port, delay_seconds=delay)
     with contextlib.suppress(KeyboardInterrupt), simulator:
         click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
+        threading.Event().wait()  # until Ctrl+C
+
+
+@simulate.command("sunspec")
+@click.option("--listen", default="127.0.0.1:5021", help="HOST:PORT")
+@click.option(
+    "--chain",
+    type=click.Choice(["refustore-88k", "storage"]),
+    default="refustore-88k",
+    help="A REFUstore 88K, or a single-phase inverter with a storage model (at register 0).",
+)
+def simulate_sunspec(listen: str, chain: str) -> None:
+    """Serve a SunSpec inverter over Modbus TCP, with changing values; answers reads only."""
+    from exporter.config import parse_address
+    from exporter.refu.config import DEFAULT_MODBUS_PORT
+    from exporter.simulate.sunspec import CHAINS, SunSpecSimulator
+
+    host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
+    simulator = SunSpecSimulator(host, port, chain=CHAINS[chain])
+    with contextlib.suppress(KeyboardInterrupt), simulator:
+        click.echo(f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
         threading.Event().wait()  # until Ctrl+C
 
 

@@ -261,9 +261,8 @@ class HttpServer:
 
     async def _probe(self, request: web.BaseRequest) -> web.Response:
         params = {name: request.query.getall(name)[-1] for name in request.query}
-        # Without a module, the only one there is (as with blackbox_exporter's default).
-        only = next(iter(self._modules)) if len(self._modules) == 1 else ""
-        name = params.get("module") or only
+        # Without a module, the first one registered (as with blackbox_exporter's default).
+        name = params.get("module") or next(iter(self._modules), "")
         module = self._modules.get(name)
         if module is None:
             known = ", ".join(sorted(self._modules)) or "none"

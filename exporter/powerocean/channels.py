@@ -80,7 +80,8 @@ class OpenApiLayout:
     ``param`` of a command in ``stream_commands`` are quota keys once prefixed with its
     value. Packs: quota/all holds one JSON text per pack under ``pack_prefix + serial``;
     the stream sends them as the list ``pack_list`` of ``pack_command``, each entry naming
-    its pack in ``pack_serial`` (base64).
+    its pack in ``pack_serial`` (base64). ``refused_models`` are the models the API answers
+    1006 for, each with its serial prefixes.
     """
 
     stream_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
@@ -88,6 +89,7 @@ class OpenApiLayout:
     pack_command: tuple[int, int] = (0, 0)
     pack_list: str = ""
     pack_serial: str = ""
+    refused_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,8 @@ class ToldModel:
 @dataclass(frozen=True)
 class PowerFlow:
     """An energy flow integrated from a power field: ``sign`` * the power at the first of
-    ``paths`` the kept ``message`` (a route name) holds, where positive; ``complete``: a
-    report leaving it out says 0."""
+    ``paths`` the ``message`` (a route name, or OPEN_API_QUOTA with a quota key as its one
+    path) holds, where positive; ``complete``: a report leaving it out says 0."""
 
     flow: str
     message: str
@@ -317,31 +319,46 @@ def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
         pack_command=_command(packs.get("command", "0/0")),
         pack_list=str(packs.get("list", "")),
         pack_serial=str(packs.get("serial", "")),
+        refused_models=_refused_models(spec.get("refused_models") or {}),
     )
+
+
+def _refused_models(spec: Any) -> dict[str, tuple[str, ...]]:
+    """``refused_models``: a model's name -> its serial prefixes."""
+    if not isinstance(spec, dict):
+        raise ValueError("'refused_models' must map model names to serial prefixes")
+    return {str(name): tuple(list_of(spec, name, str, "serial prefixes")) for name in spec}
 
 
 def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
     """The ``integrated_energy`` section: ``max_gap_seconds`` and its ``flows``, each a
-    ``flow`` name and a ``message`` (a route) whose numeric ``field`` holds a power in W,
-    integrated where ``sign`` (1 or -1) times it is positive."""
+    ``flow`` name and a ``message`` (a route, or OPEN_API_QUOTA with a quota key as
+    ``field``) whose numeric ``field`` (a path, or a list of them, the first the report
+    holds counting) holds a power in W, integrated where ``sign`` (1 or -1) times it is
+    positive."""
     flows = []
     for index, item in enumerate(spec.get("flows") or []):
         with naming(f"flows[{index}]"):
-            route = routes.get(item["message"])
-            if route is None or route.entry_label:
-                raise ValueError(f"{item['message']!r} is not a message of a system")
-            paths = _paths(item["field"])
-            for path in paths:
-                _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
-            if item.get("sign", 1) not in (1, -1):
-                raise ValueError("sign must be 1 or -1")
-            flows.append(
-                PowerFlow(str(item["flow"]), route.name, paths, item.get("sign", 1), route.complete)
-            )
+            flows.append(_power_flow(item, routes))
     max_gap = spec.get("max_gap_seconds", EnergyIntegration.max_gap_seconds)
     if not isinstance(max_gap, int | float) or max_gap <= 0:
         raise ValueError("max_gap_seconds must be a positive number")
     return EnergyIntegration(tuple(flows), float(max_gap))
+
+
+def _power_flow(item: Mapping[str, Any], routes: Mapping[str, Route]) -> PowerFlow:
+    sign = item.get("sign", 1)
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
+    if item["message"] == OPEN_API_QUOTA:
+        return PowerFlow(str(item["flow"]), OPEN_API_QUOTA, ((str(item["field"]),),), sign, False)
+    route = routes.get(item["message"])
+    if route is None or route.entry_label:
+        raise ValueError(f"{item['message']!r} is not a message of a system")
+    paths = _paths(item["field"])
+    for path in paths:
+        _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
+    return PowerFlow(str(item["flow"]), route.name, paths, sign, route.complete)
 
 
 def _text(command: tuple[int, int]) -> str:

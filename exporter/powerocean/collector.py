@@ -101,7 +101,9 @@ POWEROCEAN_REQUESTS_PUBLISHED = HealthMetric(
     "powerocean",
     "powerocean_mqtt_requests_published_total",
     Kind.COUNTER,
-    "Data requests (get-all, energy-stream keepalive) published to the devices.",
+    "Data requests published to the systems, by request: energy_stream (the energy-stream"
+    " switch), get_all (a full state dump), latest_quotas (the app's latestQuotas request).",
+    ("request",),
 )
 
 #: PowerOcean's health metrics, in the order ``ess-exporter metrics`` lists them.
@@ -137,10 +139,12 @@ class ConnectionState(Protocol):
     disconnects: int
     login_attempts: int
     login_failures: int
-    published_requests: int
 
     @property
     def connected(self) -> bool: ...
+
+    @property
+    def published_requests(self) -> Mapping[str, int]: ...
 
 
 class PowerOceanCollector:
@@ -236,7 +240,8 @@ def _connection_health(counts: ConnectionState) -> Iterator[AnyFamily]:
     yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
     logins = counts.login_attempts - counts.login_failures
     yield POWEROCEAN_LOGINS.family([(("ok",), logins), (("failed",), counts.login_failures)])
-    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((), counts.published_requests)])
+    published = sorted(counts.published_requests.items())
+    yield POWEROCEAN_REQUESTS_PUBLISHED.family([((name,), n) for name, n in published])
 
 
 #: A device's label values and its channels' raw values.

@@ -55,6 +55,10 @@ class PowerOceanConfig:
     stale_after_seconds: float = 300.0
     request_all_on_connect: bool = True
     keepalive_seconds: float = 20.0  # 0 switches the energy-stream keepalive off
+    latest_quotas_seconds: float = 30.0  # 0 switches the latestQuotas request off
+    #: A system silent this long is asked again; a connection silent twice this long is
+    #: made anew. 0 switches both off.
+    silent_after_seconds: float = 60.0
     timeout_seconds: float = 10.0
 
 
@@ -76,6 +80,8 @@ def read_powerocean_section(reader: Reader, data: Any) -> PowerOceanConfig:
         stale_after_seconds=reader.number(section, "stale_after_seconds", where, 300, 1),
         request_all_on_connect=reader.flag(section, "request_all_on_connect", where, True),
         keepalive_seconds=reader.number(section, "keepalive_seconds", where, 20),
+        latest_quotas_seconds=reader.number(section, "latest_quotas_seconds", where, 30),
+        silent_after_seconds=reader.number(section, "silent_after_seconds", where, 60),
         timeout_seconds=reader.number(section, "timeout_seconds", where, 10, 0.1),
     )
 

@@ -3,10 +3,10 @@
 A supervisor thread owns the life cycle: it logs in when needed, connects a fresh paho
 client (clean session) and runs paho's network thread until the connection ends, then
 waits with exponential backoff and starts over. Each session subscribes to the device
-topics and sends the only two frames the exporter ever publishes: the get-all request
-after connecting and the energy-stream keepalive while connected. With developer keys
-(Open API) it takes the broker credentials from the API's certification, subscribes to
-the quota topics and publishes nothing.
+topics and publishes the only frames the exporter ever sends, requests for data, when its
+``RequestSchedule`` says; when that finds the connection silent, the session ends and the
+next one logs in afresh. With developer keys (Open API) it takes the broker credentials
+from the API's certification, subscribes to the quota topics and publishes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from exporter.powerocean.devices import Devices
 from exporter.powerocean.https import ApiError
 from exporter.powerocean.login import BrokerCredentials, login
 from exporter.powerocean.open_api import OpenApiClient
-from exporter.powerocean.wire import build_energy_stream_keepalive, build_get_all_request
+from exporter.powerocean.schedule import RequestSchedule
+from exporter.powerocean.wire import DATA_REQUESTS, DataRequest, serial_from_topic
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class _Session:
     accepted: bool = False  # CONNACK said yes
     subscribed: bool = False  # SUBACK arrived: payloads flow
     ended: bool = False
+    silent: bool = False  # ended because no system sent anything, though asked again
+    #: The data requests, from the SUBACK on (none with the Open API).
+    schedule: RequestSchedule | None = None
 
 
 class PowerOceanConnection(threading.Thread):
@@ -134,13 +138,19 @@ class PowerOceanConnection(threading.Thread):
         self.disconnects = 0
         self.login_attempts = 0
         self.login_failures = 0
-        self.published_requests = 0
+        self._published = dict.fromkeys((request.name for request in DATA_REQUESTS), 0)
 
     @property
     def connected(self) -> bool:
         """True while connected and subscribed."""
         session = self._session
         return session is not None and session.subscribed and not session.ended
+
+    @property
+    def published_requests(self) -> dict[str, int]:
+        """Data requests published so far, by request name (every one, from 0)."""
+        with self._counter_lock:
+            return dict(self._published)
 
     def stop(self) -> None:
         """Disconnect and wait for the threads to end; safe to call more than once."""
@@ -200,7 +210,8 @@ class PowerOceanConnection(threading.Thread):
             raise
 
     def _run_session(self, broker: BrokerCredentials) -> bool:
-        """Connect once and serve until the connection ends; True if it was accepted."""
+        """Connect once and serve until the connection ends; True if it was accepted and
+        did not end silent."""
         try:
             session = self._new_session(broker)
             session.client.connect(broker.host, broker.port, keepalive=MQTT_KEEPALIVE_SECONDS)
@@ -216,12 +227,11 @@ class PowerOceanConnection(threading.Thread):
             session.client.disconnect()
             session.client.loop_stop()
             self._session = None
-        return session.accepted
+        return session.accepted and not session.silent
 
     def _serve(self, session: _Session) -> None:
-        """Wait for the session to end, sending the keepalive on time while subscribed."""
-        interval = self._config.keepalive_seconds
-        next_keepalive = 0.0
+        """Wait for the session to end, publishing the data requests on time while
+        subscribed; end it when it has gone silent."""
         accept_by = time.monotonic() + self._config.timeout_seconds
         while True:
             self._wake.clear()  # before looking, so no wake-up is lost
@@ -236,13 +246,31 @@ class PowerOceanConnection(threading.Thread):
                         "PowerOcean broker %s: no answer to CONNECT%s", session.broker.address, hint
                     )
                     return
-            if session.subscribed and interval > 0 and self._open_api is None:
+            if session.schedule is not None:
                 now = time.monotonic()
-                if now >= next_keepalive:
-                    self._publish(session, "set", build_energy_stream_keepalive)
-                    next_keepalive = now + interval
-                timeout = next_keepalive - now
+                if session.schedule.silent(now):
+                    self._end_silent(session)
+                    return
+                for request, serials in session.schedule.due(now):
+                    self._publish(session, request, serials)
+                next_at = session.schedule.next_at()
+                timeout = None if next_at is None else next_at - now
             self._wake.wait(timeout)
+
+    def _end_silent(self, session: _Session) -> None:
+        """End a session whose systems all stayed silent though asked again; the next one
+        logs in afresh (app login) for new broker credentials."""
+        silence = 2 * self._config.silent_after_seconds
+        fresh = " with a new login" if self._config.login else ""
+        log.warning(
+            "PowerOcean: no system sent anything for %.0f s, though asked again; reconnecting%s",
+            silence,
+            fresh,
+        )
+        if self._config.login:
+            self._broker = None
+        session.silent = session.ended = True
+        self._count("disconnects")
 
     def _new_session(self, broker: BrokerCredentials) -> _Session:
         client = mqtt.Client(
@@ -262,7 +290,7 @@ class PowerOceanConnection(threading.Thread):
         client.on_connect = lambda _c, _u, _f, reason, _p: self._on_connect(session, reason)
         client.on_subscribe = lambda _c, _u, _m, reasons, _p: self._on_subscribe(session, reasons)
         client.on_disconnect = lambda _c, _u, _f, reason, _p: self._on_disconnect(session, reason)
-        client.on_message = lambda _c, _u, message: self._on_message(message)
+        client.on_message = lambda _c, _u, message: self._on_message(session, message)
         return session
 
     # -- paho callbacks (network thread: they must not raise) ---------------------------
@@ -288,13 +316,13 @@ class PowerOceanConnection(threading.Thread):
             log.warning("PowerOcean: no devices to subscribe to")
             return
         session.client.subscribe(topics)
-        if self._config.request_all_on_connect and self._open_api is None:
-            self._publish(session, "get", build_get_all_request)
 
     def _on_subscribe(self, session: _Session, reasons: list[ReasonCode]) -> None:
         refused = [str(r) for r in reasons if r.is_failure]
         if refused:
             log.error("PowerOcean broker refused subscriptions: %s", ", ".join(refused))
+        if self._open_api is None:
+            session.schedule = RequestSchedule(self._config, self._devices, time.monotonic())
         session.subscribed = True
         self._wake.set()
 
@@ -313,16 +341,19 @@ class PowerOceanConnection(threading.Thread):
         session.ended = True
         self._wake.set()
 
-    def _on_message(self, message: Any) -> None:
+    def _on_message(self, session: _Session, message: Any) -> None:
+        if session.schedule is not None:
+            session.schedule.heard(serial_from_topic(message.topic), time.monotonic())
         try:
             self._on_payload(message.topic, message.payload)
         except Exception:
             log.exception("PowerOcean payload handler failed on %s", message.topic)
 
-    def _publish(self, session: _Session, verb: str, build: Callable[[int], bytes]) -> None:
-        """Publish a request frame to every device; ``verb`` is ``get`` or ``set``."""
-        for serial in self._devices:
-            topic = f"/app/{session.broker.user_id}/{serial}/thing/property/{verb}"
-            info = session.client.publish(topic, build(time.time_ns() // 1_000_000), qos=1)
-            if info.rc == mqtt.MQTT_ERR_SUCCESS:
-                self._count("published_requests")
+    def _publish(self, session: _Session, request: DataRequest, serials: tuple[str, ...]) -> None:
+        """Publish ``request`` to each system of ``serials``."""
+        for serial in serials:
+            topic = f"/app/{session.broker.user_id}/{serial}/thing/property/{request.verb}"
+            payload = request.build(time.time_ns() // 1_000_000)
+            if session.client.publish(topic, payload, qos=1).rc == mqtt.MQTT_ERR_SUCCESS:
+                with self._counter_lock:
+                    self._published[request.name] += 1

@@ -2,7 +2,8 @@
 
 Each flow of the mapping's ``integrated_energy`` (solar, grid import, ...) is the positive
 part of a power field, signed, as the system's kept message holds it after each report (a
-report sent on change that leaves the power out says it did not change). Between two
+report sent on change that leaves the power out says it did not change; in the Open API's
+mode, where two messages bring one power, as the report carries it). Between two
 consecutive reports the power is taken to change linearly, and the energy of that stretch
 is added at the exporter's clock (the trapezoidal rule, split exactly where the power
 crosses zero). A stretch longer than ``max_gap_seconds`` (the stream stopped, the exporter
@@ -46,7 +47,8 @@ class EnergyCounters:
         self._lock = threading.Lock()
 
     def add(self, serial: str, message: str, fields: Mapping[FieldPath, Value], at: float) -> None:
-        """Integrate the powers of ``message`` up to ``at``; ``fields``: what is kept of it."""
+        """Integrate the powers of ``message`` up to ``at``; ``fields``: what is kept of it
+        (or what a report of it carried; ``ingest.CacheWriter``)."""
         flows = self._flows_of.get(message)
         if not flows:
             return

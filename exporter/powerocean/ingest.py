@@ -49,7 +49,10 @@ class CacheWriter:
     Every drop reason in ``reasons`` is counted from the start, so its series exists before
     the first drop. An entry (pack, component ...) that finds no room evicts the entries of
     its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
-    arrive.
+    arrive: as the message keeps them after each report (a report sent on change that leaves
+    a power out says it did not change), or with ``integrate_kept=False`` only those a report
+    carries (where two messages bring one power, what one keeps may be older than the
+    other's latest).
     """
 
     def __init__(
@@ -61,9 +64,11 @@ class CacheWriter:
         stale_after: float,
         clock: Callable[[], float],
         energy: EnergyIntegration | None = None,
+        integrate_kept: bool = True,
     ) -> None:
         self._cache = cache
         self._energy = EnergyCounters(energy or EnergyIntegration())
+        self._integrate_kept = integrate_kept
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -87,7 +92,7 @@ class CacheWriter:
     def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
         now = self._clock()
         kept = self._cache.update(serial, message, report, now, replace=replace)
-        self._energy.add(serial, message, kept.fields, now)
+        self._energy.add(serial, message, (kept if self._integrate_kept else report).fields, now)
         self._receive(serial, message)
 
     def _store_entries(

@@ -16,7 +16,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -42,8 +42,19 @@ PERMANENT_PAUSE_SECONDS = 3600.0
 _KNOWN_CODES: dict[str, tuple[str, bool]] = {
     "8513": ("wrong region or key (accessKey is invalid): check api_url and the keys", True),
     "8521": ("signature is wrong: check the secret key", False),
-    "1006": ("this model is not served by the Open API; use login mode", True),
 }
+#: The code of a device the Open API does not serve: a model EcoFlow has not opened to it.
+NOT_SERVED = "1006"
+
+
+def not_served_message(refused_models: Mapping[str, Sequence[str]]) -> str:
+    """What 1006 means, naming the models known to get it (model name -> serial prefixes)."""
+    models = ", ".join(f"{name} ({', '.join(p)})" for name, p in refused_models.items())
+    refused = f"; it refuses {models}" if models else ""
+    return (
+        f"the Open API does not serve this device ({NOT_SERVED}){refused}:"
+        " use the app login mode (powerocean.login) instead"
+    )
 
 
 def sign_string(
@@ -79,7 +90,9 @@ class OpenApiClient:
 
     Each call opens one connection and ends within ``timeout`` seconds, and follows no
     redirect: a 3xx answer is an error, so a request never leaves the API's origin
-    or falls back to plain HTTP. ``clock`` (epoch seconds) and ``nonce`` are for tests.
+    or falls back to plain HTTP. ``refused_models`` (model name -> serial prefixes, from the
+    mapping) are named in the error of a device the API does not serve. ``clock`` (epoch
+    seconds) and ``nonce`` are for tests.
     """
 
     def __init__(
@@ -90,6 +103,7 @@ class OpenApiClient:
         *,
         timeout: float,
         ca_file: Path | None = None,
+        refused_models: Mapping[str, Sequence[str]] | None = None,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = new_nonce,
     ) -> None:
@@ -102,6 +116,9 @@ class OpenApiClient:
         self._ca_file = ca_file
         self._clock = clock
         self._nonce = nonce
+        not_served = (not_served_message(refused_models or {}), True)
+        #: What each code the API may answer means, and whether it is permanent.
+        self._known_codes = {**_KNOWN_CODES, NOT_SERVED: not_served}
 
     def certification(self) -> BrokerCredentials:
         """The MQTT broker credentials for this key pair."""
@@ -144,8 +161,8 @@ class OpenApiClient:
             raise ApiError(f"{where}: {message}", False)
         parsed = json_object(body) or {}
         code = str(parsed["code"]) if "code" in parsed else None
-        if code in _KNOWN_CODES:
-            message, permanent = _KNOWN_CODES[code]
+        if code in self._known_codes:
+            message, permanent = self._known_codes[code]
             raise ApiError(f"{where}: {message}", permanent, code)
         if code not in (None, "0"):
             code, text = self._clean(code), self._clean(parsed.get("message", ""))

@@ -17,11 +17,12 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from exporter.model import Kind
 from exporter.powerocean.cache import MessageCache
-from exporter.powerocean.channels import PowerOceanChannel, PowerOceanMapping
+from exporter.powerocean.channels import OPEN_API_QUOTA, PowerOceanChannel, PowerOceanMapping
 from exporter.powerocean.codec import Report, Value
 from exporter.powerocean.ingest import CacheWriter
 from exporter.powerocean.wire import MAX_PAYLOAD_BYTES
@@ -47,7 +48,23 @@ class QuotaIngest(CacheWriter):
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(cache, devices, DROP_REASONS, stale_after=stale_after, clock=clock)
+        # The powers of the Open API's quota keys come in its two kinds of message: each
+        # report's count, not what one of them kept.
+        quota_flows = tuple(
+            replace(flow, message=message)
+            for flow in mapping.energy.flows
+            if flow.message == OPEN_API_QUOTA
+            for message in (QUOTA_ALL, QUOTA_STREAM)
+        )
+        super().__init__(
+            cache,
+            devices,
+            DROP_REASONS,
+            stale_after=stale_after,
+            clock=clock,
+            energy=replace(mapping.energy, flows=quota_flows),
+            integrate_kept=False,
+        )
         self._layout = mapping.open_api
         pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
         #: The channels read from the quota keys of a system, and of a battery pack.

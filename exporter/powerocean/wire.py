@@ -1,5 +1,5 @@
 """The PowerOcean wire: an MQTT payload's envelope of headers, the frames in it, and the
-two requests the exporter publishes.
+three data requests the exporter publishes.
 
 A payload is a ``HeaderMessage``: one header per frame, each naming its command
 (cmd_func, cmd_id), its system and its inner message (``pdata``, XORed by the device).
@@ -8,7 +8,9 @@ What the inner message says is the codec's job (``codec.py``).
 
 from __future__ import annotations
 
+import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +32,8 @@ EMS = 96  # src/dest of the EMS, also the cmd_func of its messages
 _ENERGY_STREAM_SWITCH = 97
 #: The app a request says it comes from (``from`` is a Python keyword, so set it apart).
 _FROM_APP = "ios"
+#: The app the JSON ``latestQuotas`` request says it comes from, as every peer sends it.
+_FROM_APP_JSON = "Android"
 _HEADER_TAG = 0x0A  # HeaderMessage.header: field 1, length-delimited
 _XOR_TABLES = tuple(bytes(byte ^ key for byte in range(256)) for key in range(256))
 
@@ -175,11 +179,43 @@ def build_energy_stream_keepalive(seq_ms: int) -> bytes:
     return _request(header, seq_ms)
 
 
+def build_latest_quotas_request(seq_ms: int) -> bytes:
+    """The app's JSON ``latestQuotas`` request (sent on ``.../thing/property/get``): asks
+    for the latest values, as the app does while it is open."""
+    request = {
+        "from": _FROM_APP_JSON,
+        "id": str(seq_ms),
+        "moduleType": 0,
+        "operateType": "latestQuotas",
+        "params": {},
+        "version": "1.0",
+    }
+    return json.dumps(request, separators=(",", ":")).encode()
+
+
 def _request(header: Header, seq_ms: int) -> bytes:
     """The payload of a request sent at ``seq_ms``, a millisecond clock."""
     header.seq = seq_ms & 0x7FFFFFFF  # seq is an int32 on the wire: its low 31 bits
     setattr(header, "from", _FROM_APP)
     return HeaderMessage(header=[header]).SerializeToString()
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """A request for data the exporter publishes to a system: ``name`` is its ``request``
+    label, ``verb`` the topic it goes to (``/app/<user>/<serial>/thing/property/<verb>``),
+    ``build(seq_ms)`` its payload."""
+
+    name: str
+    verb: Literal["get", "set"]
+    build: Callable[[int], bytes]
+
+
+ENERGY_STREAM = DataRequest("energy_stream", "set", build_energy_stream_keepalive)
+GET_ALL = DataRequest("get_all", "get", build_get_all_request)
+LATEST_QUOTAS = DataRequest("latest_quotas", "get", build_latest_quotas_request)
+#: Every data request, in the order the app sends them after connecting.
+DATA_REQUESTS = (ENERGY_STREAM, GET_ALL, LATEST_QUOTAS)
 
 
 def _looks_truncated(payload: bytes) -> bool:

@@ -17,6 +17,8 @@ from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
+from exporter.simulate.sunspec import SunSpecSimulator
+from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
 
 LOOPBACK = "127.0.0.1"
 
@@ -28,22 +30,26 @@ def run_demo(host: str, port: int, model: str = "plus") -> None:
     serial = simulated.serial
     with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
         refu = running.enter_context(RefuSimulator(LOOPBACK, free_port(LOOPBACK)))
+        sunspec = running.enter_context(SunSpecSimulator(LOOPBACK, free_port(LOOPBACK)))
         broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
         broker.start()
         running.callback(broker.stop)
         powerocean = PowerOceanPublisher(broker.url, serial, model=simulated.make(serial))
         powerocean.start()
         running.callback(powerocean.stop)
-        exporter = _exporter(_config(refu.port, broker.url, serial), host, port)
+        exporter = _exporter(_config(refu.port, broker.url, sunspec.port, serial), host, port)
         running.callback(exporter.stop)
         exporter.start()  # before the banner: Ctrl+C after it finds everything running
-        _banner(host, exporter.port, refu.port, broker.url, serial)
+        _banner(host, exporter.port, refu.port, broker.url, sunspec.port, serial)
         threading.Event().wait()  # until Ctrl+C
 
 
-def _config(refu_port: int, broker_url: str, serial: str) -> Config:
-    """The exporter's configuration for the two simulators."""
+def _config(refu_port: int, broker_url: str, sunspec_port: int, serial: str) -> Config:
+    """The exporter's configuration for the simulators."""
     return Config(
+        sunspec=SunSpecConfig(
+            targets=(SunSpecTargetConfig("refustore-sim", LOOPBACK, sunspec_port, 1),)
+        ),
         refu=RefuConfig(
             targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
@@ -64,7 +70,9 @@ def _exporter(config: Config, host: str, port: int) -> Exporter:
         ) from None
 
 
-def _banner(host: str, port: int, refu_port: int, broker_url: str, serial: str) -> None:
+def _banner(
+    host: str, port: int, refu_port: int, broker_url: str, sunspec_port: int, serial: str
+) -> None:
     exporter = join_address(host or "localhost", port)
     where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
     click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
@@ -72,5 +80,8 @@ def _banner(host: str, port: int, refu_port: int, broker_url: str, serial: str) 
     click.echo(f"Exporter:        http://{exporter}/metrics{where}")
     click.echo(
         f"One REFU probe:  http://{exporter}/probe?module=refu&target={LOOPBACK}:{refu_port}"
+    )
+    click.echo(
+        f"SunSpec probe:   http://{exporter}/probe?module=sunspec&target={LOOPBACK}:{sunspec_port}"
     )
     click.echo("Press Ctrl+C to stop.")

@@ -7,9 +7,10 @@ safety parameters (96/16) and state (96/17), sends explicit zeros where the firm
 does, leaves zeros out of the energy stream, and sends partial reports mid-session.
 ``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
 them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives. ``quota_stream`` shows the same messages as the
-EcoFlow Open API streams them. ``DcFitModel`` and ``Ocean2Model`` are the other models
-``simulate powerocean --model`` runs (``MODELS``), with the same power flows.
+at once when a get-all request arrives. It also pushes the hourly energy statistics (254/32)
+the way the device does, integrated from the same power curve. ``quota_stream`` shows the
+same messages as the EcoFlow Open API streams them. ``DcFitModel`` and ``Ocean2Model`` are
+the other models ``simulate powerocean --model`` runs (``MODELS``), with the same power flows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -40,6 +41,11 @@ from exporter.powerocean.wire import APP, DEVICE
 log = logging.getLogger(__name__)
 
 _DAY = 3600.0  # s: one simulated day per hour
+_HOUR = 3600  # s: one bucket of the energy statistics
+_DEVICE_DAY = 86_400  # s: the statistics' day, a calendar day (UTC, as on the units seen)
+_WEEK_DAYS = 7  # days of statistics the device keeps and pushes after a connect or get-all
+_STATISTICS_SECONDS = 30  # how often the device pushes today's statistics once the week is sent
+_INTEGRATION_STEP = 10.0  # s: the simulator's own integration of its power curve
 _CELLS = 16
 _PACK_WH = 5120.0
 _STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
@@ -122,12 +128,32 @@ def build_payload(serial: str, messages: list[tuple[int, int, Message]]) -> byte
     return envelope.SerializeToString()
 
 
+def _energy(power: Callable[[float], float], start: float, end: float) -> float:
+    """The energy in J of ``power`` (W at a time) from ``start`` to ``end``, 0 if ``end`` is
+    not later: the midpoint rule with steps of at most ``_INTEGRATION_STEP``."""
+    if end <= start:
+        return 0.0
+    steps = math.ceil((end - start) / _INTEGRATION_STEP)
+    step = (end - start) / steps
+    return sum(power(start + (n + 0.5) * step) for n in range(steps)) * step
+
+
 def _nonzero(**values: float) -> dict[str, Any]:
     """An energy stream's values as firmware sends them: a value that is 0 is left out."""
     return {name: value for name, value in values.items() if value}
 
 
 class PowerOceanModel:
+    #: The energy types of its 254/32 statistics, each with the power (W, from ``flows``) it
+    #: counts. A J327 sends types 1, 64 and 128 and no source names them; the simulator's
+    #: choice follows what that capture suggests: 1 counts solar, 64 and 128 both count
+    #: the energy exported to the grid. A model without statistics has none.
+    energy_types: ClassVar[Mapping[int, Callable[[dict[str, float]], float]]] = {
+        1: lambda flows: flows["solar"],
+        64: lambda flows: max(0.0, -flows["grid"]),
+        128: lambda flows: max(0.0, -flows["grid"]),
+    }
+
     def __init__(
         self,
         packs: Sequence[str] = ("HJ31ZDH4ZF1A0001", "HJ31ZDH4ZF1A0002"),
@@ -179,6 +205,19 @@ class PowerOceanModel:
         if tick % 10 == 0:
             sent["JTS1_EMS_STATE_CHANGE_REPORT"] = self._counters(flows, hours)
         return sent
+
+    def energy_item(self, energy_type: int, day: int, until: float) -> pb.EnergyItem:
+        """The statistics of ``energy_type`` for the device day starting at ``day``, as of
+        ``until``: the Wh of each of its 24 hours, integrated from the power curve; an hour
+        not begun yet is 0."""
+        power = self.energy_types[energy_type]
+
+        def watts(at: float) -> float:
+            return power(self.flows(at))
+
+        hours = range(day, day + _DEVICE_DAY, _HOUR)
+        watth = [round(_energy(watts, h, min(h + _HOUR, until)) / 3600) for h in hours]  # J->Wh
+        return pb.EnergyItem(timestamp=day, watth_type=energy_type, watth=watth)
 
     def _stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
         solar = flows["solar"]
@@ -341,7 +380,10 @@ class Ocean2Model(PowerOceanModel):
     (a get-all answer carries every field, zeros included), its lagging copy 7 the last
     frame's block 87 without the house load; the inverter's power every time, its phases'
     and strings' voltage and current, and the summary, every fifth time; one module in turn.
+    No source has seen an Ocean 2 send the 254/32 statistics: it sends none.
     """
+
+    energy_types: ClassVar[Mapping[int, Callable[[dict[str, float]], float]]] = {}
 
     def __init__(self, serial: str = "RE11ZD1AZH000001", epoch: float | None = None) -> None:
         super().__init__([f"RE12{serial[4:-1]}{n}" for n in (1, 2)], epoch)
@@ -611,7 +653,13 @@ class PowerOceanPublisher:
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="powerocean-simulator", daemon=True)
+        self._week_wanted = threading.Event()  # connected, or a get-all arrived
+        self._threads = (
+            threading.Thread(target=self._run, name="powerocean-simulator", daemon=True),
+            threading.Thread(
+                target=self._push_statistics, name="powerocean-simulator-statistics", daemon=True
+            ),
+        )
 
     @property
     def connected(self) -> bool:
@@ -639,12 +687,14 @@ class PowerOceanPublisher:
         port = self._url.port or (8883 if self._url.scheme == "mqtts" else 1883)
         self._client.connect_async(self._url.hostname or "127.0.0.1", port, keepalive=30)
         self._client.loop_start()
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -656,12 +706,47 @@ class PowerOceanPublisher:
             self.publish(self.model.update(time.time(), tick))
             tick += 1
 
+    def _push_statistics(self) -> None:
+        """Push the model's 254/32 statistics as the device does, one energy type of one day
+        a push: after a connect or a get-all today's, then the older days of the week, one
+        push a second; then today's every ``_STATISTICS_SECONDS``. The Open API streams none."""
+        types = list(self.model.energy_types)
+        if self._account or not types:
+            return
+        seq = itertools.count(1)
+        week: list[tuple[int, int]] = []  # (days back, energy type) still to push
+        quiet = 0  # seconds since the last push
+        while not self._stop.wait(1.0):
+            if not self._client.is_connected():
+                continue
+            if self._week_wanted.is_set():
+                self._week_wanted.clear()
+                week = [(back, t) for back in range(_WEEK_DAYS) for t in types]
+            quiet += 1
+            if week:
+                due = [week.pop(0)]
+            elif quiet >= _STATISTICS_SECONDS:
+                due = [(0, t) for t in types]
+            else:
+                continue
+            now = time.time()
+            today = int(now) // _DEVICE_DAY * _DEVICE_DAY
+            for back, energy_type in due:
+                item = self.model.energy_item(energy_type, today - back * _DEVICE_DAY, now)
+                report = pb.EnergyTotalReport(watth_seq=next(seq), watth_item=[item])
+                self.publish({"ENERGY_TOTAL_REPORT": report})
+            quiet = 0
+
     def _on_connect(self, client: mqtt.Client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
             log.warning("simulator: broker refused the connection: %s", reason_code)
             return
         client.subscribe(f"/app/+/{self.serial}/thing/property/#", qos=1)
+        self._week_wanted.set()
 
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        if message.topic.endswith("/thing/property/get"):
+        # The app's latestQuotas asks in JSON for what the stream already sends: only the
+        # protobuf get-all is answered with everything (and the week of statistics).
+        if message.topic.endswith("/thing/property/get") and not message.payload.startswith(b"{"):
             self.publish(self.model.messages(time.time()))
+            self._week_wanted.set()

@@ -254,7 +254,8 @@ class RefuSimulator:
         """The Modbus TCP server of this device, not yet listening."""
         return ModbusTcpServer(self._device, address=(self.host, self.port))
 
-    async def _listen(self) -> ModbusTcpServer:
+    async def listen(self) -> ModbusTcpServer:
+        """Start serving on the running loop; returns the server once it listens."""
         server = self._server()
         await server.serve_forever(background=True)
         return server
@@ -263,7 +264,7 @@ class RefuSimulator:
         """Serve on a background thread; returns once the port accepts connections."""
         loop = EventLoopThread("refu-simulator")
         try:
-            self._running = loop, loop.run(self._listen())
+            self._running = loop, loop.run(self.listen())
         except BaseException:
             loop.stop()
             raise

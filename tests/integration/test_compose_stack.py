@@ -105,8 +105,9 @@ def mounted_config(service: dict[str, Any]) -> Config:
 
 def config_devices(config: Config) -> list[str]:
     refu = [f"refu {t.host}:{t.port} unit {t.unit_id}" for t in config.refu.targets]
+    sunspec = [f"sunspec {t.host}:{t.port} unit {t.unit_id}" for t in config.sunspec.targets]
     powerocean = config.powerocean.devices if config.powerocean else ()
-    return refu + [f"powerocean {serial}" for serial in powerocean]
+    return refu + sunspec + [f"powerocean {serial}" for serial in powerocean]
 
 
 def job_targets(job: dict[str, Any]) -> list[str]:
@@ -121,9 +122,10 @@ def job_targets(job: dict[str, Any]) -> list[str]:
 def job_devices(job: dict[str, Any], services: dict[str, Any]) -> list[str]:
     """A /probe job reads its targets; a /metrics job reads the devices of its exporter's config."""
     if job.get("metrics_path") == "/probe":
-        unit = job.get("params", {}).get("unit_id", ["1"])[0]
+        params = job.get("params", {})
+        module, unit = params.get("module", ["refu"])[0], params.get("unit_id", ["1"])[0]
         return [
-            f"refu {':'.join(map(str, parse_address(t, DEFAULT_MODBUS_PORT)))} unit {unit}"
+            f"{module} {':'.join(map(str, parse_address(t, DEFAULT_MODBUS_PORT)))} unit {unit}"
             for t in job_targets(job)
         ]
     hosts = [parse_address(target, DEFAULT_MODBUS_PORT)[0] for target in job_targets(job)]
@@ -147,7 +149,11 @@ def test_no_device_is_read_by_two_jobs():
         for job in prometheus["scrape_configs"]
         for device in job_devices(job, compose["services"])
     ]
-    assert sorted(everything) == ["powerocean R371ZD1AZH000001", "refu refu-simulator:5020 unit 1"]
+    assert sorted(everything) == [
+        "powerocean R371ZD1AZH000001",
+        "refu refu-simulator:5020 unit 1",
+        "sunspec sunspec-simulator:5021 unit 1",
+    ]
 
 
 def test_the_double_reading_check_finds_a_device_in_two_jobs():
@@ -160,7 +166,13 @@ def test_the_double_reading_check_finds_a_device_in_two_jobs():
 def test_without_the_simulators_profile_nothing_points_at_a_simulator():
     compose = read_yaml(COMPOSE)
     simulated = set(compose["services"]) - set(in_profile(compose, None)["services"])
-    assert simulated == {"refu-simulator", "mqtt", "powerocean-simulator", "simulators-exporter"}
+    assert simulated == {
+        "refu-simulator",
+        "sunspec-simulator",
+        "mqtt",
+        "powerocean-simulator",
+        "simulators-exporter",
+    }
     prometheus = read_yaml(PROMETHEUS)
     for job in prometheus["scrape_configs"]:
         for group in job.get("static_configs", []):
@@ -170,7 +182,7 @@ def test_without_the_simulators_profile_nothing_points_at_a_simulator():
             replacement = str(relabel.get("replacement", ""))
             assert replacement.split(":")[0] not in simulated, job["job_name"]
     config = mounted_config(compose["services"]["exporter"])
-    assert not {t.host for t in config.refu.targets} & simulated
+    assert not {t.host for t in (*config.refu.targets, *config.sunspec.targets)} & simulated
     if config.powerocean and config.powerocean.broker:
         assert urlsplit(config.powerocean.broker.url).hostname not in simulated
 

@@ -56,7 +56,7 @@ def test_the_markdown_command_prints_exactly_docs_metrics_md():
 def test_every_row_has_the_contract_keys(rows):
     for row in rows:
         assert row.keys() >= REQUIRED_KEYS, row["metric"]
-        assert row["device"] in ("refu", "powerocean", "exporter")
+        assert row["device"] in ("refu", "powerocean", "sunspec", "exporter")
         assert row["kind"] in ("gauge", "counter", "enum", "bitfield", "info", "array")
         assert isinstance(row["scale"], float), row["metric"]
 
@@ -79,6 +79,8 @@ def test_label_names_include_what_expansion_adds(rows):
     assert by_source["refu.CurrentL2"]["label_names"] == ["target", "phase"]
     assert by_source["refu.CurrentL2"]["labels"] == {"phase": "L2"}
     assert by_source["statusReportBattery.bpPwr"]["label_names"] == ["serial", "pack"]
+    assert by_source["103.Evt1"]["label_names"] == ["target", "word", "bit", "alarm"]
+    assert by_source["160.module.DCA"]["label_names"] == ["target", "input"]
 
 
 def test_markdown_lists_enum_states_and_alarm_bits():

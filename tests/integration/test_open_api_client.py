@@ -183,12 +183,24 @@ def test_wrong_access_key_gives_region_or_key_message(api: FakeOpenApi) -> None:
     assert (caught.value.code, caught.value.permanent) == ("8513", True)
 
 
-def test_model_not_served_is_permanent(api: FakeOpenApi) -> None:
-    with pytest.raises(ApiError) as caught:
-        client(api).quota_all(PLUS)
-    assert "this model is not served by the Open API; use login mode" in str(caught.value)
-    assert PLUS in str(caught.value)
-    assert (caught.value.code, caught.value.permanent) == ("1006", True)
+def test_model_not_served_is_permanent_and_names_the_refused_models(api: FakeOpenApi) -> None:
+    refused = {"PowerOcean Plus": ["R371", "R372"], "Ocean 2": ["RE11"]}
+    errors = []
+    for models in (None, refused):
+        listing = OpenApiClient(
+            api.url, ACCESS_KEY, SECRET, timeout=TIMEOUT, ca_file=api.ca_file, refused_models=models
+        )
+        with pytest.raises(ApiError) as caught:
+            listing.quota_all(PLUS)
+        errors.append(caught.value)
+    assert [str(error) for error in errors] == [
+        f"EcoFlow Open API quota of {PLUS}: the Open API does not serve this device (1006):"
+        " use the app login mode (powerocean.login) instead",
+        f"EcoFlow Open API quota of {PLUS}: the Open API does not serve this device (1006);"
+        " it refuses PowerOcean Plus (R371, R372), Ocean 2 (RE11):"
+        " use the app login mode (powerocean.login) instead",
+    ]
+    assert [(error.code, error.permanent) for error in errors] == [("1006", True)] * 2
 
 
 def test_unknown_code_is_transient_and_shows_the_message(api: FakeOpenApi) -> None:

@@ -180,6 +180,21 @@ def test_a_silent_stream_is_filled_by_quota_all_within_one_interval(api, exporte
     assert stamp == pytest.approx(time.time(), abs=5)
 
 
+def test_the_open_api_mode_integrates_energy_from_the_polled_power(api, exporters):
+    api.set_quota(SERIAL, quota_all(MAPPING, device_state()))
+    api.update_quota(SERIAL, sysLoadPwr=1800.0, sysGridPwr=-600.0)
+    exporter = exporters(open_api_config(api, poll=POLL_SECONDS))
+    house = "powerocean_integrated_energy_joules_total"
+    started = time.monotonic()
+    result = scrape_until(exporter.port, lambda r: r.values(house, flow="house") > [1800.0 * 3])
+    elapsed = time.monotonic() - started
+    joules = result.value(house, serial=SERIAL, flow="house")
+    assert 1800.0 * 3 < joules <= 1800.0 * elapsed  # constant power: 1800 W x the polled span
+    export = result.value(house, serial=SERIAL, flow="grid_export")
+    assert export == pytest.approx(joules / 3, rel=1e-6)  # 600 W, polled at the same times
+    assert result.value(house, serial=SERIAL, flow="grid_import") == 0
+
+
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
@@ -198,13 +213,20 @@ def test_refused_keys_give_their_message_and_powerocean_up_0(
     assert_no_secrets_logged(process, access_key, secret)
 
 
-def test_a_model_the_api_does_not_serve_says_to_use_login_mode(
+def test_a_model_the_api_does_not_serve_is_named_with_the_others_and_login_mode_advised(
     api, broker, exporter_process, tmp_path
 ):
     api.not_served = {SERIAL}
     config = write_config(tmp_path, api, ACCESS_KEY, SECRET_KEY, poll=30)
     process = exporter_process("--config", str(config))
-    process.wait_for_log("use login mode")
+    line = process.wait_for_log("(1006)")
+    assert "level=error" in line and f"Open API quota of {SERIAL}" in line
+    assert (
+        "the Open API does not serve this device (1006); it refuses PowerOcean Plus (R371, R372,"
+        " R374, HJ3C), PowerOcean single-phase (J327, J32E), PowerOcean EU variant (J32D),"
+        " Ocean 2 (RE11, RE17), PowerPulse (C376): use the app login mode (powerocean.login)"
+        " instead"
+    ) in line
     result = scrape_until(process.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
     assert result.value("powerocean_up", serial=SERIAL) == 0
     assert_no_secrets_logged(process, ACCESS_KEY, SECRET_KEY)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import socket
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +64,12 @@ def only_header(payload: bytes) -> Header:
 def broker_config(
     broker: Mosquitto, ca_file: Path | None = None, **options: Any
 ) -> PowerOceanConfig:
-    options = {"keepalive_seconds": 0, "timeout_seconds": 2.0, **options}
+    options = {
+        "keepalive_seconds": 0,
+        "latest_quotas_seconds": 0,
+        "timeout_seconds": 2.0,
+        **options,
+    }
     return PowerOceanConfig(
         devices={"SN1": "SN1"}, broker=BrokerConfig(url=broker.url, ca_file=ca_file), **options
     )
@@ -95,9 +105,10 @@ def test_payloads_flow_and_requests_are_sent(broker: Mosquitto) -> None:
             assert time.monotonic() - connected_at > 0.8  # one now, then every 0.5 s
         assert not connection.connected
         assert (connection.connects, connection.disconnects) == (1, 1)
-        assert requests.wait_for(lambda items: len(items) == connection.published_requests, WAIT)
+        published = sum(connection.published_requests.values())
+        assert requests.wait_for(lambda items: len(items) == published, WAIT)
         time.sleep(0.7)
-        assert len(requests.inbox.items) == connection.published_requests  # nothing after stop
+        assert len(requests.inbox.items) == published  # nothing after stop
 
     [get_all] = requests.inbox.on(request_topic("exporter", "get"))
     header = only_header(get_all)
@@ -119,7 +130,7 @@ def test_nothing_is_published_when_requests_are_off(broker: Mosquitto) -> None:
             assert inbox.wait_for(lambda items: len(items) == 1, WAIT)
             time.sleep(0.3)
     assert requests.inbox.items == []
-    assert connection.published_requests == 0
+    assert connection.published_requests == {"energy_stream": 0, "get_all": 0, "latest_quotas": 0}
 
 
 def test_a_failing_handler_does_not_stop_delivery(
@@ -174,7 +185,7 @@ def test_broker_restart_reconnects_resubscribes_and_asks_again(broker: Mosquitto
             device.publish(DEVICE_TOPIC, b"after restart")
         assert inbox.wait_for(lambda items: items == [(DEVICE_TOPIC, b"after restart")], WAIT)
         assert (connection.connects, connection.disconnects) == (2, 1)
-        assert connection.published_requests == 2
+        assert connection.published_requests["get_all"] == 2
     # The broker logged both get-all requests it received, one per connection.
     assert broker.log_text().count(f"'{request_topic('exporter', 'get')}'") == 2
 
@@ -216,7 +227,10 @@ def test_login_mode_over_tls(
         Subscriber(broker, [REQUEST_TOPICS], username=TESTER, password=TESTER_PASSWORD) as sub,
     ):
         config = PowerOceanConfig(
-            devices={"SN1": "SN1"}, login=login_config(api), keepalive_seconds=0
+            devices={"SN1": "SN1"},
+            login=login_config(api),
+            keepalive_seconds=0,
+            latest_quotas_seconds=0,
         )
         with running(config, inbox.add) as connection:
             assert until(lambda: connection.connected)
@@ -321,3 +335,142 @@ def test_refused_broker_credentials_trigger_a_new_login(
     assert "refused the connection" in caplog.text
     for secret in (ACCOUNT_PASSWORD, MQTT_PASSWORD, "stale-Pa55-word"):
         assert secret not in caplog.text
+
+
+# -- the data requests, as a subscriber on the broker sees them ----------------------------
+
+#: Intervals short enough for a test; the defaults (20, 30, 60 s) are checked in the config tests.
+KEEPALIVE, LATEST_QUOTAS, SILENT_AFTER = 0.5, 0.75, 1.0
+#: Each data request, as the exporter names it in powerocean_mqtt_requests_published_total.
+ON_CONNECT = ["energy_stream", "get_all", "latest_quotas"]
+
+
+def request_name(topic: str, payload: bytes) -> str:
+    """Which data request a payload on a request topic is."""
+    if topic.endswith("/set"):
+        header = only_header(payload)
+        assert (header.cmd_func, header.cmd_id, header.pdata) == (96, 97, b"\x08\x01")
+        return "energy_stream"
+    if payload.startswith(b"{"):
+        assert json.loads(payload)["operateType"] == "latestQuotas"
+        return "latest_quotas"
+    header = only_header(payload)
+    assert (header.src, header.dest, header.cmd_func, header.pdata) == (32, 32, 0, b"")
+    return "get_all"
+
+
+def requests_to(subscriber: Subscriber, serial: str = "SN1") -> list[tuple[float, str]]:
+    """(arrival, request name) of each request the subscriber saw sent to ``serial``."""
+    return [
+        (at, request_name(topic, payload))
+        for at, topic, payload in subscriber.inbox.arrivals()
+        if topic.split("/")[3] == serial
+    ]
+
+
+def times_of(name: str, seen: list[tuple[float, str]]) -> list[float]:
+    return [at for at, request in seen if request == name]
+
+
+def assert_every(interval: float, times: list[float]) -> None:
+    """Consecutive times are ``interval`` apart, give or take what a busy machine adds."""
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert gaps and all(0.6 * interval <= gap <= interval + 1.5 for gap in gaps), gaps
+
+
+@contextmanager
+def reporting(broker: Mosquitto, serial: str, every: float = 0.2) -> Iterator[None]:
+    """A device that publishes on its topic every ``every`` seconds while the block runs."""
+    done = threading.Event()
+
+    def report(device: Subscriber) -> None:
+        while not done.wait(every):
+            device.publish(f"/app/device/property/{serial}", b"\x0a\x00")
+
+    with Subscriber(broker) as device:
+        thread = threading.Thread(target=report, args=(device,))
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+
+def test_requests_go_out_on_connect_and_then_at_their_intervals(broker: Mosquitto) -> None:
+    with Subscriber(broker, [REQUEST_TOPICS]) as requests:
+        config = broker_config(
+            broker, keepalive_seconds=KEEPALIVE, latest_quotas_seconds=LATEST_QUOTAS
+        )
+        with running(config, Inbox().add) as connection:
+            assert requests.wait_for(
+                lambda _: len(times_of("latest_quotas", requests_to(requests))) >= 5, 10 * WAIT
+            )
+        published = connection.published_requests
+        assert requests.wait_for(lambda items: len(items) == sum(published.values()), WAIT)
+
+    seen = requests_to(requests)
+    assert [name for _, name in seen[:3]] == ON_CONNECT
+    assert len(times_of("get_all", seen)) == 1  # on connect only, while the system reports
+    assert_every(KEEPALIVE, times_of("energy_stream", seen))
+    assert_every(LATEST_QUOTAS, times_of("latest_quotas", seen))
+    assert published == Counter(name for _, name in seen)
+
+
+def test_a_silent_connection_is_asked_again_then_made_anew_with_a_new_login(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    users = {MQTT_USER: MQTT_PASSWORD, TESTER: TESTER_PASSWORD}
+    with (
+        Mosquitto(tmp_path / "broker", users=users) as broker,
+        FakeEcoFlowApi(
+            tmp_path / "api",
+            email=EMAIL,
+            password=ACCOUNT_PASSWORD,
+            broker_port=broker.port,
+            certificate_passwords=[MQTT_PASSWORD],
+        ) as api,
+        Subscriber(broker, [REQUEST_TOPICS], username=TESTER, password=TESTER_PASSWORD) as sub,
+    ):
+        # The periodic requests are due after the test: what it sees is sent on connect
+        # and on silence only.
+        config = PowerOceanConfig(
+            devices={"SN1": "SN1"},
+            login=login_config(api),
+            keepalive_seconds=3600,
+            latest_quotas_seconds=3600,
+            silent_after_seconds=SILENT_AFTER,
+        )
+        with running(config, Inbox().add) as connection:
+            assert sub.wait_for(lambda items: len(items) == 6, 4 * SILENT_AFTER + WAIT)
+            assert api.calls[LOGIN_PATH] == 1  # asked again before reconnecting
+            assert sub.wait_for(lambda items: len(items) == 9, 4 * SILENT_AFTER + WAIT)
+            assert until(lambda: connection.connected)
+        assert api.calls == {LOGIN_PATH: 2, CERTIFICATION_PATH: 2}
+        assert (connection.connects, connection.disconnects) == (2, 2)  # the last one: stop
+
+    seen = requests_to(sub)
+    assert [name for _, name in seen] == ON_CONNECT * 3
+    connected, asked_again, reconnected = (at for at, name in seen if name == "get_all")
+    assert_every(SILENT_AFTER, [connected, asked_again, reconnected])
+    assert connection.published_requests == dict.fromkeys(ON_CONNECT, 3)
+    assert "no system sent anything for 2 s, though asked again; reconnecting with a new login" in (
+        caplog.text
+    )
+
+
+def test_a_silent_system_is_asked_again_while_the_others_report(broker: Mosquitto) -> None:
+    with Subscriber(broker, ["/app/+/+/thing/property/#"]) as requests:
+        config = replace(
+            broker_config(broker, silent_after_seconds=SILENT_AFTER),
+            devices={"SN1": "SN1", "SN2": "SN2"},
+        )
+        with running(config, Inbox().add) as connection, reporting(broker, "SN1"):
+            assert requests.wait_for(
+                lambda _: len(requests_to(requests, "SN2")) >= 4, 5 * SILENT_AFTER + WAIT
+            )
+            assert connection.connected
+        assert (connection.connects, connection.disconnects) == (1, 1)  # no reconnect
+
+    assert len(requests_to(requests, "SN1")) == 1  # the get-all on connect
+    assert_every(SILENT_AFTER, times_of("get_all", requests_to(requests, "SN2")))

@@ -297,6 +297,15 @@ def test_values_flow_again_after_the_broker_restarts(broker, exporter_on):
     assert result.value("powerocean_mqtt_connects_total") >= 2
 
 
+def test_each_data_request_is_counted_by_its_name(broker, exporter_on):
+    exporter = exporter_on(powerocean_config(broker, keepalive_seconds=0.5))
+    requests = "powerocean_mqtt_requests_published_total"
+    result = wait_scrape(exporter, lambda r: r.value(requests, request="energy_stream") >= 3)
+    # get-all and latestQuotas on connect; the next latestQuotas is due after 30 s.
+    assert result.value(requests, request="get_all") == 1
+    assert result.value(requests, request="latest_quotas") == 1
+
+
 def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
     exporter = exporter_on(powerocean_config(broker))
     good, good_values = filled_messages(offset=100)

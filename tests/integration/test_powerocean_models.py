@@ -35,7 +35,8 @@ def test_a_single_phase_j327(broker):
     )
     exporter = start_exporter(config)
     try:
-        scrape_until(exporter.port, lambda r: r.values("powerocean_mqtt_connected") == [1])
+        connected = scrape_until(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+        assert connected.value("powerocean_mqtt_connected") == 1  # subscribed: nothing is lost
         with Subscriber(broker) as device:
             device.publish(f"/app/device/property/{J327_SERIAL}", j327_payload(TODAY))
             r = scrape_until(exporter.port, lambda r: r.has("powerocean_energy_today_joules"))

@@ -41,10 +41,12 @@ from exporter.simulate.powerocean import (
     PowerOceanModel,
     PowerOceanPublisher,
 )
-from tests.support.dashboards import DASHBOARDS, queries
+from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER
+from tests.support.dashboards import DASHBOARDS, load, panels, queries
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import stop_process
 from tests.support.refu_simulator import ControlledRefuSimulator
+from tests.support.sunspec_simulator import ControlledSunSpecSimulator
 
 ROOT = PROJECT_ROOT
 PROMETHEUS_DIR = ROOT / "prometheus"
@@ -67,7 +69,9 @@ VARIABLES = {
 }
 #: Set in the REFU simulator so that the fault and warning tables have something to show.
 FAULT_WORD, ALARM_WORD = 1 << 1, 1 << 6  # "Normal leakage ...", "Normal high temperature"
-METRIC_NAME = re.compile(r"\b(?:refu|powerocean)_[a-z0-9_]+\b")
+#: Set in the simulated 88K, for its events table: GRID_DISCONNECT, and a vendor event.
+SUNSPEC_EVENTS = 1 << 4
+METRIC_NAME = re.compile(r"\b(?:refu|powerocean|sunspec)_[a-z0-9_]+\b")
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -137,6 +141,51 @@ def test_stack_prometheus_config_passes_promtool_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_device_statistics_per_day_show_each_days_last_total(tmp_path: Path):
+    """The dashboard's query over a day change, in promtool: the device's total of a day
+    is that day's bar, also when the new day is lower and the old day's total is still
+    served for a while after midnight (until the device's first frame of the new day)."""
+    dashboard = load(PROJECT_ROOT / "grafana" / "dashboards" / "powerocean.json")
+    [expr] = [
+        target["expr"]
+        for panel in panels(dashboard)
+        if panel["title"] == "Energy per day, device statistics by type"
+        for target in panel["targets"]
+    ]
+    labels = '{serial="S", energy_type="1"}'
+    kwh = 3_600_000
+    case = {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1h",
+                "input_series": [
+                    {  # 23 kWh by the end of day 0; its total again at 24h; day 1: 11.5 kWh
+                        "series": f"powerocean_energy_today_joules{labels}",
+                        "values": f"0+{kwh}x23 {23 * kwh} {kwh // 2}+{kwh // 2}x22",
+                    },
+                    {
+                        "series": f"powerocean_energy_statistics_day_timestamp_seconds{labels}",
+                        "values": "0x24 86400x22",
+                    },
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": substitute(expr.replace("$__interval", "1d")),
+                        "eval_time": eval_time,
+                        "exp_samples": [{"labels": labels, "value": value}],
+                    }
+                    for eval_time, value in (("1d", 23), ("2d", 11.5))
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "per-day.test.yml"
+    test_file.write_text(yaml.safe_dump(case))
+    result = promtool("test", "rules", str(test_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # -- the running stack
 
 
@@ -145,6 +194,7 @@ class Stack:
     prometheus_url: str
     exporter: Exporter
     refu: ControlledRefuSimulator
+    sunspec: list[ControlledSunSpecSimulator]
     log: Path
 
     def api(self, path: str, **params: str) -> dict[str, Any]:
@@ -174,12 +224,12 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, log: Pa
         time.sleep(0.25)
 
 
-def stack_config(exporter: str, refu: str) -> dict[str, Any]:
+def stack_config(exporter: str, refu: str, sunspec: list[str]) -> dict[str, Any]:
     """The stack's prometheus.yml, pointed at loopback addresses and scraping every second.
 
-    The jobs that find the compose stack's simulators by DNS get the loopback simulator
-    instead (refu-probe) or are left out (simulators: the one exporter here serves it all
-    through the ess-exporter job).
+    The jobs that find the compose stack's simulators by DNS get the loopback simulators
+    instead (refu-probe, sunspec-probe) or are left out (simulators: the one exporter here
+    serves it all through the ess-exporter job).
     """
     text = (PROMETHEUS_DIR / "prometheus.yml").read_text(encoding="utf-8")
     config = yaml.safe_load(text.replace("exporter:9640", exporter))
@@ -190,9 +240,10 @@ def stack_config(exporter: str, refu: str) -> dict[str, Any]:
     ]
     for job in config["scrape_configs"]:
         job.update(scrape_interval="1s", scrape_timeout="1s")
-        if job["job_name"] == "refu-probe":
+        probed = {"refu-probe": [refu], "sunspec-probe": sunspec}.get(job["job_name"])
+        if probed:
             del job["dns_sd_configs"]
-            job["static_configs"] = [{"targets": [refu]}]
+            job["static_configs"] = [{"targets": probed}]
     return config
 
 
@@ -206,6 +257,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         refu.pin("refu.BatteryAlarm1", ALARM_WORD)
         refu.start()
         cleanup.callback(refu.stop)
+        sunspec = [
+            ControlledSunSpecSimulator("127.0.0.1", free_port(), chain=chain)
+            for chain in (REFUSTORE_88K, STORAGE_INVERTER)
+        ]
+        sunspec[0].pin(103, "Evt1", SUNSPEC_EVENTS)
+        sunspec[0].pin(103, "EvtVnd1", SUNSPEC_EVENTS)
+        for simulator in sunspec:
+            simulator.start()
+            cleanup.callback(simulator.stop)
         broker = EmbeddedBroker("127.0.0.1", free_port())
         broker.start()
         cleanup.callback(broker.stop)
@@ -231,7 +291,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
         config_file = directory / "prometheus.yml"
         config_file.write_text(
-            yaml.safe_dump(stack_config(f"127.0.0.1:{exporter.port}", f"127.0.0.1:{refu.port}"))
+            yaml.safe_dump(
+                stack_config(
+                    f"127.0.0.1:{exporter.port}",
+                    f"127.0.0.1:{refu.port}",
+                    [f"127.0.0.1:{simulator.port}" for simulator in sunspec],
+                )
+            )
         )
         checked = promtool("check", "config", str(config_file))
         assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -250,7 +316,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
 
         cleanup.callback(stop_process, process, 10)
-        running = Stack(f"http://127.0.0.1:{port}", exporter, refu, log)
+        running = Stack(f"http://127.0.0.1:{port}", exporter, refu, sunspec, log)
         wait_until(lambda: has_data(running, process), 40, "scraped samples", log)
         yield running
 
@@ -262,6 +328,8 @@ READY = (
     "powerocean_battery_pack_cycles_total",
     "powerocean_battery_charged_energy_joules_total",
     "powerocean_messages_received_total",
+    'sunspec_up{job="sunspec-probe"}',
+    "sunspec_inverter_ac_energy_joules_total",
 )
 
 
@@ -321,7 +389,9 @@ def test_an_ocean2_shows_on_every_dashboard_panel_of_values_it_reports(stack: St
 
 def test_every_metric_served_is_in_the_metric_reference(stack: Stack):
     served = {
-        name for name in metric_names(stack) if re.match(r"(refu|powerocean|ess_exporter)_", name)
+        name
+        for name in metric_names(stack)
+        if re.match(r"(refu|powerocean|sunspec|ess_exporter)_", name)
     }
     listed = {row["metric"] for row in metric_rows()}
     assert "refu_up" in served and "powerocean_mqtt_connected" in served
@@ -383,3 +453,10 @@ def test_probe_job_reads_the_refu_through_the_exporter(stack: Stack):
     assert series["metric"]["instance"] == address
     assert series["metric"]["target"] == address
     assert series["value"][1] == "1"
+
+
+def test_probe_job_reads_the_sunspec_inverters_through_the_exporter(stack: Stack):
+    addresses = {f"127.0.0.1:{simulator.port}" for simulator in stack.sunspec}
+    series = stack.series('sunspec_up{job="sunspec-probe"}')
+    assert {s["metric"]["target"] for s in series} == addresses
+    assert all(s["value"][1] == "1" for s in series)

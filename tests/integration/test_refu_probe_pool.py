@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from exporter.configfile import Config
+from exporter.modbus.target import RELEARN_PLAN_SECONDS, Address, ScrapeResult
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import RefuConfig
 from exporter.refu.pool import TargetPool
-from exporter.refu.target import RELEARN_PLAN_SECONDS, Address, ScrapeResult
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.support.lying_modbus import LyingModbusServer
@@ -69,7 +70,7 @@ def test_registers_a_device_refused_are_read_again_an_hour_later_by_the_pools_cl
     now = [1000.0]
     pool = TargetPool(load_refu_mapping(), max_gap=10, clock=lambda: now[0])
 
-    async def scrapes(device: LyingModbusServer) -> list[ScrapeResult]:
+    async def scrapes(device: LyingModbusServer) -> list[ScrapeResult[Any]]:
         host, port = device.address.rsplit(":", 1)
         target = pool.get(Address(host, int(port), 1))
         results = [await target.scrape(10)]  # honest: the whole plan

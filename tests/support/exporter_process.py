@@ -60,6 +60,12 @@ class ExporterProcess:
     def running(self) -> bool:
         return self._process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL: the process ends at once, as in a crash."""
+        self._process.kill()
+        self._process.wait()
+        self._reader.join(timeout=5)
+
     def stop(self) -> int:
         stop_process(self._process)
         self._reader.join(timeout=5)

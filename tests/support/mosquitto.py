@@ -163,21 +163,28 @@ def _password_hash(password: str) -> str:
 
 
 class Inbox:
-    """A thread-safe list of (topic, payload) with waiting."""
+    """A thread-safe list of (topic, payload) with waiting, and when each arrived."""
 
     def __init__(self) -> None:
         self._items: list[Message] = []
+        self._arrivals: list[float] = []
         self._changed = threading.Condition()
 
     def add(self, topic: str, payload: bytes) -> None:
         with self._changed:
             self._items.append((topic, payload))
+            self._arrivals.append(time.monotonic())
             self._changed.notify_all()
 
     @property
     def items(self) -> list[Message]:
         with self._changed:
             return list(self._items)
+
+    def arrivals(self) -> list[tuple[float, str, bytes]]:
+        """Each message with the time it arrived (``time.monotonic()``), in arrival order."""
+        with self._changed:
+            return [(at, *item) for at, item in zip(self._arrivals, self._items, strict=True)]
 
     def on(self, topic: str) -> list[bytes]:
         return [payload for t, payload in self.items if t == topic]

@@ -209,3 +209,27 @@ def test_a_bad_ocean2_key_is_refused_naming_where_and_why(
         load_powerocean_mapping(path)
     assert str(raised.value).startswith(f"{path}: {where}")
     assert reason in str(raised.value)
+
+
+def mapping_with(tmp_path: Path, refused_models: object) -> Path:
+    """A PowerOcean mapping whose Open API section lists ``refused_models``."""
+    messages = {"JTS1_ENERGY_STREAM_REPORT": {"cmd_func": 96, "cmd_id": 33}}
+    open_api = {"refused_models": refused_models}
+    return write(tmp_path, device="powerocean", messages=messages, open_api=open_api)
+
+
+def test_the_open_apis_refused_models_are_read_and_checked(tmp_path):
+    refused = {"PowerOcean Plus": ["R371", "HJ3C"], "Ocean 2": ["RE11"]}
+    path = mapping_with(tmp_path, refused)
+    assert load_powerocean_mapping(path).open_api.refused_models == {
+        "PowerOcean Plus": ("R371", "HJ3C"),
+        "Ocean 2": ("RE11",),
+    }
+    for bad, reason in (
+        (["R371"], "'refused_models' must map model names to serial prefixes"),
+        ({"Ocean 2": "RE11"}, "'Ocean 2' must be a list of serial prefixes"),
+    ):
+        path = mapping_with(tmp_path, bad)
+        with pytest.raises(MappingError) as raised:
+            load_powerocean_mapping(path)
+        assert str(raised.value) == f"{path}: open_api: {reason}"

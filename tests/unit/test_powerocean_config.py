@@ -101,3 +101,37 @@ def test_exactly_one_transport(tmp_path):
     )
     reason = "powerocean: needs exactly one of 'broker', 'login' or 'open_api'"
     assert reason in problems(tmp_path, text)
+
+
+def test_the_data_requests_and_their_defaults(tmp_path):
+    defaults = load(tmp_path, "powerocean:\n" + BROKER + "  devices: [R371A]\n").powerocean
+    assert (
+        defaults.request_all_on_connect,
+        defaults.keepalive_seconds,
+        defaults.latest_quotas_seconds,
+        defaults.silent_after_seconds,
+    ) == (True, 20.0, 30.0, 60.0)
+    text = "  latest_quotas_seconds: 45\n  silent_after_seconds: 0\n"
+    config = load(tmp_path, "powerocean:\n" + BROKER + "  devices: [R371A]\n" + text)
+    assert (config.powerocean.latest_quotas_seconds, config.powerocean.silent_after_seconds) == (
+        45.0,
+        0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ("latest_quotas_seconds: -1", "latest_quotas_seconds: must be a number >= 0, got -1"),
+        (
+            "latest_quotas_seconds: often",
+            "latest_quotas_seconds: must be a number >= 0, got 'often'",
+        ),
+        ("silent_after_seconds: -60", "silent_after_seconds: must be a number >= 0, got -60"),
+        ("silent_after_seconds: true", "silent_after_seconds: must be a number >= 0, got True"),
+    ],
+)
+def test_bad_request_settings_name_file_key_and_reason(tmp_path, setting, reason):
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, "powerocean:\n" + BROKER + "  devices: [R371A]\n  " + setting + "\n")
+    assert error.value.problems == [f"{tmp_path / 'config.yml'}: powerocean.{reason}"]

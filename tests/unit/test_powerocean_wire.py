@@ -13,6 +13,7 @@ from exporter.powerocean.wire import (
     Frame,
     build_energy_stream_keepalive,
     build_get_all_request,
+    build_latest_quotas_request,
     split_payload,
     xor,
 )
@@ -246,3 +247,14 @@ def test_get_all_request() -> None:
     assert getattr(header, "from") == "ios"
     assert header.pdata == b""
     assert (header.cmd_func, header.cmd_id) == (0, 0)
+
+
+def test_latest_quotas_request_is_the_apps_json() -> None:
+    assert json.loads(build_latest_quotas_request(1_700_000_000_123)) == {
+        "from": "Android",
+        "id": "1700000000123",
+        "moduleType": 0,
+        "operateType": "latestQuotas",
+        "params": {},
+        "version": "1.0",
+    }

@@ -1,0 +1,100 @@
+"""When a session of the app protocol asks the PowerOcean systems for data.
+
+The systems push their energy stream (96/33) and other reports freely only while someone asks
+("data freezes unless the app is open"). So once subscribed, a session sends each system what
+the app sends: the energy-stream switch, a get-all and the ``latestQuotas`` request; then the
+switch every ``keepalive_seconds`` and latestQuotas every ``latest_quotas_seconds``. A setting
+of 0, or ``request_all_on_connect: false``, leaves a request out.
+
+Silence is judged per system for asking again, and per connection for reconnecting. A system
+that sent nothing for ``silent_after_seconds`` is sent the requests again, and again each
+``silent_after_seconds`` while it stays silent: requests are addressed to one system, and
+asking again is what wakes a stalled one. A reconnect acts on the connection that every system
+shares, so it is due only when no system sent anything for twice ``silent_after_seconds``:
+each was asked again and stayed silent. A system switched off while others report then costs
+its requests, not a new login and a reconnect every two minutes that would also cut the
+others' streams. (The peer this follows runs one connection per system, where the two are
+the same.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from exporter.powerocean.config import PowerOceanConfig
+from exporter.powerocean.wire import (
+    DATA_REQUESTS,
+    ENERGY_STREAM,
+    GET_ALL,
+    LATEST_QUOTAS,
+    DataRequest,
+)
+
+#: Requests to publish at one moment: each with the systems it goes to, in the app's order.
+Due = list[tuple[DataRequest, tuple[str, ...]]]
+
+
+class RequestSchedule:
+    """The data requests of one session, from ``start`` (when it was subscribed, on the
+    monotonic clock) on.
+
+    ``heard`` is told of every payload a system sends (on paho's network thread); the
+    supervisor asks ``due`` what to publish, ``silent`` whether to reconnect and
+    ``next_at`` when to look again. The tables of systems never change size after
+    construction, so the two threads share them without a lock.
+    """
+
+    def __init__(self, config: PowerOceanConfig, serials: Iterable[str], start: float) -> None:
+        intervals = {
+            ENERGY_STREAM: config.keepalive_seconds,
+            GET_ALL: math.inf if config.request_all_on_connect else 0.0,  # once per session
+            LATEST_QUOTAS: config.latest_quotas_seconds,
+        }
+        #: The requests this session sends, each with its interval.
+        self._intervals = {request: s for request, s in intervals.items() if s > 0}
+        #: When each request is next due for every system: at the start, all of them.
+        self._next = dict.fromkeys(self._intervals, start)
+        self._silent_after = config.silent_after_seconds
+        #: When each system was last heard from, and last asked again (the start is both).
+        self._heard = dict.fromkeys(serials, start)
+        self._asked = dict(self._heard)
+        self._last_heard = start
+
+    def heard(self, serial: str, at: float) -> None:
+        """A payload of ``serial`` arrived at ``at``; other serials are no system of ours."""
+        if serial in self._heard:
+            self._heard[serial] = at
+            self._last_heard = at
+
+    def due(self, now: float) -> Due:
+        """What to publish now; each request handed out is scheduled again."""
+        systems: dict[DataRequest, set[str]] = {}
+        for request, interval in self._intervals.items():
+            if now >= self._next[request]:
+                systems[request] = set(self._heard)
+                self._next[request] = now + interval
+        if self._silent_after > 0:
+            quiet = {serial for serial in self._heard if now >= self._quiet_until(serial)}
+            for serial in quiet:
+                self._asked[serial] = now
+                for request in self._intervals:
+                    systems.setdefault(request, set()).add(serial)
+        return [(r, tuple(sorted(systems[r]))) for r in DATA_REQUESTS if systems.get(r)]
+
+    def silent(self, now: float) -> bool:
+        """True when no system sent anything for twice ``silent_after_seconds``."""
+        return self._silent_after > 0 and now >= self._last_heard + 2 * self._silent_after
+
+    def next_at(self) -> float | None:
+        """When something may be due next; None when nothing ever will be."""
+        times = list(self._next.values())
+        if self._silent_after > 0:
+            times += [self._quiet_until(serial) for serial in self._heard]
+            times.append(self._last_heard + 2 * self._silent_after)
+        soonest = min(times, default=math.inf)
+        return None if math.isinf(soonest) else soonest
+
+    def _quiet_until(self, serial: str) -> float:
+        """When ``serial`` is due to be asked again if it stays silent."""
+        return max(self._heard[serial], self._asked[serial]) + self._silent_after

@@ -1,0 +1,108 @@
+"""The PowerOcean simulator as the exporter sees it through Mosquitto: its energy
+statistics (254/32), pushed the way the device pushes them."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import pytest
+
+from exporter.configfile import Config
+from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
+from exporter.powerocean.proto import powerocean_pb2 as pb
+from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
+from tests.support.exporters import start_exporter
+from tests.support.mosquitto import Message, Mosquitto, Subscriber
+from tests.support.scrape import scrape_until
+
+SERIAL = "J327SIMULATED001"
+HOUR, DAY = 3600, 86400
+#: Each hour of the statistics is whole Wh: half a Wh either way, in J.
+ROUNDING = 0.5 * 3600
+
+
+@pytest.fixture
+def broker(tmp_path):
+    with Mosquitto(tmp_path / "mosquitto") as mosquitto:
+        yield mosquitto
+
+
+def pushed_statistics(messages: list[Message]) -> list[pb.EnergyTotalReport]:
+    """The 254/32 reports among the device's pushes, in the order they came."""
+    return [
+        pb.EnergyTotalReport.FromString(header.pdata)
+        for _, payload in messages
+        for header in pb.HeaderMessage.FromString(payload).header
+        if (header.cmd_func, header.cmd_id) == (254, 32)
+    ]
+
+
+def curve_joules(power: Callable[[float], float], start: float, end: float) -> float:
+    """The energy of ``power`` over the whole seconds from ``start`` to ``end``, a second
+    at a time: rounded down at the start and up at the end, so never less than the
+    stretch holds while the power is not negative."""
+    return sum(power(second + 0.5) for second in range(math.floor(start), math.ceil(end)))
+
+
+def test_the_simulators_statistics_reach_the_exporter_and_follow_its_power_curve(broker):
+    """Today's items first, then the older days of the week, one push each; the exporter
+    shows today's, and each hour holds what the curve gives between the hour's start and
+    the push (which came between the start of the test and the last scrape)."""
+    config = Config(
+        powerocean=PowerOceanConfig(devices={SERIAL: "sim"}, broker=BrokerConfig(url=broker.url))
+    )
+    exporter = start_exporter(config)
+    model = PowerOceanModel()
+    publisher = PowerOceanPublisher(broker.url, SERIAL, model=model)
+    try:
+        scrape_until(exporter.port, lambda r: r.values("powerocean_mqtt_connected") == [1])
+        with Subscriber(broker, [f"/app/device/property/{SERIAL}"]) as device:
+            started = time.time()
+            publisher.start()
+            assert device.wait_for(lambda m: len(pushed_statistics(m)) >= 5, timeout=30)
+            pushes = pushed_statistics(device.inbox.items)
+        received = "powerocean_messages_received_total"
+        r = scrape_until(
+            exporter.port, lambda r: sum(r.values(received, message="ENERGY_TOTAL_REPORT")) >= 5
+        )
+        scraped = time.time()
+    finally:
+        publisher.stop()
+        exporter.stop()
+
+    day = pushes[0].watth_item[0].timestamp
+    assert day in {int(started) // DAY * DAY, int(scraped) // DAY * DAY}
+    sent = [(p.watth_seq, [(i.timestamp, i.watth_type) for i in p.watth_item]) for p in pushes]
+    assert sent[:5] == [
+        (1, [(day, 1)]),
+        (2, [(day, 64)]),
+        (3, [(day, 128)]),
+        (4, [(day - DAY, 1)]),  # the week's older days after today
+        (5, [(day - DAY, 64)]),
+    ]
+    assert r.value("powerocean_energy_statistics_day_timestamp_seconds", energy_type="1") == day
+    flows_of = {1: "solar", 64: "grid_export", 128: "grid_export"}  # the simulator's choice
+    power = {
+        "solar": lambda at: model.flows(at)["solar"],
+        "grid_export": lambda at: max(0.0, -model.flows(at)["grid"]),
+    }
+    for energy_type, flow in flows_of.items():
+        hours = {
+            int(s.labels["hour"]): s.value
+            for s in r.samples
+            if s.name == "powerocean_energy_hourly_joules"
+            and s.labels["energy_type"] == str(energy_type)
+        }
+        assert sorted(hours) == list(range(24))
+        for hour, joules in hours.items():
+            start = day + hour * HOUR
+            least = curve_joules(power[flow], start, min(start + HOUR, started))
+            most = least + curve_joules(
+                power[flow], max(start, started), min(start + HOUR, scraped)
+            )
+            assert least * 0.99 - ROUNDING <= joules <= most * 1.01 + ROUNDING, (flow, hour)
+        today = r.value("powerocean_energy_today_joules", energy_type=str(energy_type))
+        assert today == sum(hours.values())
+    assert r.value("powerocean_energy_today_joules", energy_type="1") > 0
