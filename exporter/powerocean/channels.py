@@ -10,7 +10,9 @@ last.
 Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33, an Ocean 2 its
 own commands. A route with a ``model`` applies to systems of that model only, and a system's
 model is what its frames say: a header's product id, the component inventory's product type,
-a command only that model sends, else its serial prefix.
+a command only that model sends, else its serial prefix. Models differ in what keeps them
+streaming too: a model's ``data_requests`` are the requests its systems are sent (an Ocean 2
+has no energy-stream switch).
 
 ``integrated_energy`` names the power fields the exporter integrates into energy counters
 (channels of the message ``INTEGRATED_ENERGY``) where the device keeps none.
@@ -38,6 +40,7 @@ from exporter.model import (
     naming,
 )
 from exporter.powerocean.proto import powerocean_pb2
+from exporter.powerocean.wire import DATA_REQUESTS, DataRequest
 
 T = TypeVar("T")
 
@@ -144,12 +147,14 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
-class ToldModel:
-    """What tells a model: product type codes, serial prefixes, commands only it sends."""
+class ModelEntry:
+    """A ``models`` entry: what tells the model (product type codes, serial prefixes,
+    commands only it sends), and the data requests its systems are sent."""
 
     codes: tuple[int, ...]
     prefixes: tuple[str, ...]
     commands: tuple[tuple[int, int], ...]
+    requests: tuple[DataRequest, ...] = DATA_REQUESTS
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,8 @@ class PowerOceanMapping:
     energy: EnergyIntegration = EnergyIntegration()
     #: Commands only one model sends, and that model.
     model_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    #: The data requests the systems of each model are sent.
+    model_requests: Mapping[str, tuple[DataRequest, ...]] = field(default_factory=dict)
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -200,6 +207,11 @@ class PowerOceanMapping:
         return self.commands.get((model, cmd_func, cmd_id)) or self.commands.get(
             ("", cmd_func, cmd_id)
         )
+
+    def data_requests(self, model: str) -> tuple[DataRequest, ...]:
+        """The data requests a system of ``model`` is sent: those its ``models`` entry
+        lists, else every one."""
+        return self.model_requests.get(model, DATA_REQUESTS)
 
     def model_of_serial(self, serial: str) -> str:
         """The model a serial's prefix tells; the default ("") when none does."""
@@ -248,11 +260,12 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         open_api,
         energy,
         model_commands,
+        {model: entry.requests for model, entry in models.items()},
     )
 
 
 def _model_commands(
-    path: Path, models: Mapping[str, ToldModel], routes: Collection[tuple[str, int, int]]
+    path: Path, models: Mapping[str, ModelEntry], routes: Collection[tuple[str, int, int]]
 ) -> dict[tuple[int, int], str]:
     """The commands only one model sends, each routed for that model, and the model."""
     told: dict[tuple[int, int], str] = {}
@@ -281,7 +294,7 @@ def _check_channels(
     path: Path,
     channels: Sequence[PowerOceanChannel],
     routes: Mapping[str, Route],
-    models: Mapping[str, ToldModel],
+    models: Mapping[str, ModelEntry],
 ) -> None:
     """Each channel names fields of its message (or of the message's entries) that fit
     its kind, a metric is labelled by one kind of entry, and the serial prefixes a sign
@@ -374,15 +387,26 @@ def _command(text: str) -> tuple[int, int]:
     return int(cmd_func), int(cmd_id)
 
 
-def _model(name: str, spec: Any) -> ToldModel:
+def _model(name: str, spec: Any) -> ModelEntry:
     """A ``models`` entry."""
     if not isinstance(spec, dict):
         raise ValueError("must be a mapping")
-    return ToldModel(
+    return ModelEntry(
         tuple(list_of(spec, "product_types", int, "whole numbers")),
         tuple(list_of(spec, "serial_prefixes", str, "texts")),
         tuple(map(_command, list_of(spec, "commands", str, "cmd_func/cmd_id texts"))),
+        _data_requests(spec) if "data_requests" in spec else DATA_REQUESTS,
     )
+
+
+def _data_requests(spec: Mapping[str, Any]) -> tuple[DataRequest, ...]:
+    """``data_requests``: the names of the requests a model's systems are sent."""
+    names = list_of(spec, "data_requests", str, "request names")
+    unknown = sorted(set(names) - {request.name for request in DATA_REQUESTS})
+    if unknown:
+        known = ", ".join(request.name for request in DATA_REQUESTS)
+        raise ValueError(f"'data_requests': {unknown} are no requests; there are {known}")
+    return tuple(request for request in DATA_REQUESTS if request.name in names)
 
 
 def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:

@@ -9,6 +9,7 @@ import yaml
 
 from exporter.model import MappingError
 from exporter.powerocean.channels import load_powerocean_mapping
+from exporter.powerocean.wire import DATA_REQUESTS
 from exporter.refu.channels import load_refu_mapping
 
 GOOD = {
@@ -97,7 +98,11 @@ def test_a_powerocean_field_path_is_checked_against_the_schema(tmp_path):
     assert load_powerocean_mapping(path).channels[0].location.path == ("sysGridPwr",)
 
 
-OCEAN2 = {"serial_prefixes": ["RE11", "RE42"], "commands": ["254/39"]}
+OCEAN2 = {
+    "serial_prefixes": ["RE11", "RE42"],
+    "commands": ["254/39"],
+    "data_requests": ["latest_quotas", "get_all"],
+}
 TELEMETRY = {
     "cmd_func": 254,
     "cmd_id": 39,
@@ -142,6 +147,11 @@ def test_the_ocean2_keys_load(tmp_path):
     assert mapping.routes["OCEAN2_TELEMETRY"].keyed_lists == {
         ("inverter", "phases", "phase"): "phase"
     }
+    assert [request.name for request in mapping.data_requests("ocean2")] == [
+        "get_all",
+        "latest_quotas",
+    ]
+    assert mapping.data_requests("") == DATA_REQUESTS  # a model naming none takes every one
     power, load = (channel.location for channel in mapping.channels)
     assert power.sign_inverted_on == ("RE42",)
     assert load.paths == (("energy_flow", "home_power"), ("energy_flow_lagging", "home_power"))
@@ -156,6 +166,14 @@ def test_the_ocean2_keys_load(tmp_path):
             PHASE_POWER,
             "models.ocean2",
             "254/46 has no message of model 'ocean2'",
+        ),
+        (
+            {**OCEAN2, "data_requests": ["latest_quotas", "energy_stream_switch"]},
+            TELEMETRY,
+            PHASE_POWER,
+            "models.ocean2",
+            "'data_requests': ['energy_stream_switch'] are no requests; there are"
+            " energy_stream, get_all, latest_quotas",
         ),
         (
             OCEAN2,
