@@ -121,7 +121,12 @@ class Exporter:
         ingest: Ingest | QuotaIngest
         if config.open_api is None:
             ingest = Ingest(mapping, cache, devices, stale_after=stale_after)
-            connection = PowerOceanConnection(config, ingest, devices=devices)
+            connection = PowerOceanConnection(
+                config,
+                ingest,
+                devices=devices,
+                requests_of=lambda serial: mapping.data_requests(ingest.model_of(serial)),
+            )
             self._transports.append(connection)
         else:
             keys = config.open_api

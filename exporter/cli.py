@@ -210,11 +210,15 @@ def simulate_sunspec(listen: str, chain: str) -> None:
         threading.Event().wait()  # until Ctrl+C
 
 
+#: The models ``simulate powerocean`` and ``demo`` run (exporter.simulate.powerocean.MODELS).
+SIMULATED_MODELS = ("plus", "dc-fit", "ocean2")
+
+
 @simulate.command("powerocean")
 @click.option("--broker", required=True, help="mqtt://[user:password@]host:port")
-@click.option("--serial", default="R371ZD1AZH000001")
+@click.option("--serial", help="Default: R371ZD1AZH000001; RE11ZD1AZH000001 for ocean2.")
 @click.option("--interval", type=float, default=2.0, help="Seconds.")
-@click.option("--model", type=click.Choice(["plus", "dc-fit"]), default="plus")
+@click.option("--model", type=click.Choice(SIMULATED_MODELS), default="plus")
 @click.option(
     "--open-api",
     "account",
@@ -222,13 +226,15 @@ def simulate_sunspec(listen: str, chain: str) -> None:
     help="Publish as the Open API does: JSON on /open/ACCOUNT/<serial>/quota.",
 )
 def simulate_powerocean(
-    broker: str, serial: str, interval: float, model: str, account: str | None
+    broker: str, serial: str | None, interval: float, model: str, account: str | None
 ) -> None:
     """Publish a PowerOcean system with two battery packs to an MQTT broker."""
     from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 
+    simulated = MODELS[model]
+    serial = serial or simulated.serial
     publisher = PowerOceanPublisher(
-        broker, serial, interval=interval, model=MODELS[model](), open_api_account=account
+        broker, serial, interval=interval, model=simulated.make(serial), open_api_account=account
     )
     publisher.start()
     click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
@@ -246,10 +252,16 @@ def simulate_powerocean(
     default="127.0.0.1:9640",
     help="Where the exporter listens; another port when 9640 is taken, :PORT for every interface.",
 )
-def demo(listen: str) -> None:
+@click.option(
+    "--model",
+    type=click.Choice(SIMULATED_MODELS),
+    default="plus",
+    help="The simulated PowerOcean system.",
+)
+def demo(listen: str, model: str) -> None:
     """Run the simulators and the exporter on this machine; prints the URL to open."""
     from exporter.simulate.demo import run_demo
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = _listen_address(listen)
-    run_demo(host, port)
+    run_demo(host, port, model)

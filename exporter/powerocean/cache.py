@@ -48,11 +48,13 @@ class MessageCache:
 
     def update(
         self, serial: str, message: str, report: Report, at: float, *, replace: bool = False
-    ) -> None:
-        """Merge ``report`` into the kept ``message``, or with ``replace`` keep it alone."""
+    ) -> Reported:
+        """Merge ``report`` into the kept ``message``, or with ``replace`` keep it alone;
+        returns what is kept now."""
         with self._lock:
             messages = self._systems.setdefault(serial, SystemState()).messages
-            messages[message] = _kept(messages.get(message), report, at, replace)
+            kept = messages[message] = _kept(messages.get(message), report, at, replace)
+            return kept
 
     def update_entry(
         self,

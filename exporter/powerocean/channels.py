@@ -7,9 +7,12 @@ safety parameters (96/16) and state (96/17) with one field numbering. A channel 
 a schema message and a path inside it, and is read from whichever message reported it
 last.
 
-Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33. A route with a
-``model`` applies to systems of that model only, and a system's model is what its frames
-say: a header's product id, the component inventory's product type, else its serial prefix.
+Models differ in layout: a PowerOcean DC Fit sends its own 96/1 and 96/33, an Ocean 2 its
+own commands. A route with a ``model`` applies to systems of that model only, and a system's
+model is what its frames say: a header's product id, the component inventory's product type,
+a command only that model sends, else its serial prefix. Models differ in what keeps them
+streaming too: a model's ``data_requests`` are the requests its systems are sent (an Ocean 2
+has no energy-stream switch).
 
 ``integrated_energy`` names the power fields the exporter integrates into energy counters
 (channels of the message ``INTEGRATED_ENERGY``) where the device keeps none.
@@ -37,6 +40,7 @@ from exporter.model import (
     naming,
 )
 from exporter.powerocean.proto import powerocean_pb2
+from exporter.powerocean.wire import DATA_REQUESTS, DataRequest
 
 T = TypeVar("T")
 
@@ -60,6 +64,15 @@ class Field:
     quota: str = ""
     #: The value is the sum of the repeated numbers at ``path``.
     summed: bool = False
+    #: Paths read when the kept report holds nothing at ``path``, in this order.
+    fallbacks: tuple[FieldPath, ...] = ()
+    #: Serial prefixes of units that send the value with the opposite sign.
+    sign_inverted_on: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[FieldPath, ...]:
+        """``path`` and its fallbacks: the value is at the first the report holds."""
+        return (self.path, *self.fallbacks)
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,11 @@ class Route:
     entry_label: str = ""
     entry_key: tuple[str, ...] = ()
     entry_names: Mapping[int, str] = field(default_factory=dict)
+    #: Repeated messages (by path, without positions) whose elements say which they are
+    #: in a field of their own (a phase number): kept by that number, not by position,
+    #: and merged field by field, so an element a report leaves out or sends in part
+    #: keeps what it reported before.
+    keyed_lists: Mapping[FieldPath, str] = field(default_factory=dict)
     #: A field of the entry that orders its reports: one lower than the kept report's is
     #: history (an older day of statistics) and does not replace it.
     newest_by: str = ""
@@ -129,13 +147,25 @@ PowerOceanChannel = Channel[Field]
 
 
 @dataclass(frozen=True)
+class ModelEntry:
+    """A ``models`` entry: what tells the model (product type codes, serial prefixes,
+    commands only it sends), and the data requests its systems are sent."""
+
+    codes: tuple[int, ...]
+    prefixes: tuple[str, ...]
+    commands: tuple[tuple[int, int], ...]
+    requests: tuple[DataRequest, ...] = DATA_REQUESTS
+
+
+@dataclass(frozen=True)
 class PowerFlow:
-    """An energy flow integrated from a power field: ``sign`` * the power at ``path`` in
-    ``message`` (a route name), where positive; ``complete``: a report leaving it out says 0."""
+    """An energy flow integrated from a power field: ``sign`` * the power at the first of
+    ``paths`` the ``message`` (a route name, or OPEN_API_QUOTA with a quota key as its one
+    path) holds, where positive; ``complete``: a report leaving it out says 0."""
 
     flow: str
     message: str
-    path: FieldPath
+    paths: tuple[FieldPath, ...]
     sign: int
     complete: bool
 
@@ -163,6 +193,10 @@ class PowerOceanMapping:
     serial_prefixes: tuple[tuple[str, str], ...]
     open_api: OpenApiLayout
     energy: EnergyIntegration = EnergyIntegration()
+    #: Commands only one model sends, and that model.
+    model_commands: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    #: The data requests the systems of each model are sent.
+    model_requests: Mapping[str, tuple[DataRequest, ...]] = field(default_factory=dict)
 
     @property
     def channels(self) -> tuple[PowerOceanChannel, ...]:
@@ -173,6 +207,11 @@ class PowerOceanMapping:
         return self.commands.get((model, cmd_func, cmd_id)) or self.commands.get(
             ("", cmd_func, cmd_id)
         )
+
+    def data_requests(self, model: str) -> tuple[DataRequest, ...]:
+        """The data requests a system of ``model`` is sent: those its ``models`` entry
+        lists, else every one."""
+        return self.model_requests.get(model, DATA_REQUESTS)
 
     def model_of_serial(self, serial: str) -> str:
         """The model a serial's prefix tells; the default ("") when none does."""
@@ -202,19 +241,42 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         other = commands.setdefault((route.model, *route.command), route)
         if other is not route:
             raise MappingError(f"{path}: messages.{name}: same command as {other.name}")
-    _check_channels(path, mapping.channels, routes)
-    product_types = {code: model for model, (codes, _) in models.items() for code in codes}
-    prefixes = tuple(
-        (p, model) for model, (_, model_prefixes) in models.items() for p in model_prefixes
-    )
+    _check_channels(path, mapping.channels, routes, models)
+    product_types = {code: model for model, told in models.items() for code in told.codes}
+    prefixes = tuple((p, model) for model, told in models.items() for p in told.prefixes)
+    model_commands = _model_commands(path, models, commands)
     with naming(f"{path}: open_api"):
         open_api = _open_api_layout(mapping.document.get("open_api") or {})
     ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
     with naming(f"{path}: integrated_energy"):
         energy = _energy_integration(mapping.document.get("integrated_energy") or {}, routes)
     return PowerOceanMapping(
-        mapping, routes, commands, ignored, product_types, prefixes, open_api, energy
+        mapping,
+        routes,
+        commands,
+        ignored,
+        product_types,
+        prefixes,
+        open_api,
+        energy,
+        model_commands,
+        {model: entry.requests for model, entry in models.items()},
     )
+
+
+def _model_commands(
+    path: Path, models: Mapping[str, ModelEntry], routes: Collection[tuple[str, int, int]]
+) -> dict[tuple[int, int], str]:
+    """The commands only one model sends, each routed for that model, and the model."""
+    told: dict[tuple[int, int], str] = {}
+    for model, what in models.items():
+        with naming(f"{path}: models.{model}"):
+            for command in what.commands:
+                if (model, *command) not in routes:
+                    raise ValueError(f"{_text(command)} has no message of model {model!r}")
+                if told.setdefault(command, model) != model:
+                    raise ValueError(f"{_text(command)} tells model {told[command]!r} already")
+    return told
 
 
 def _each(
@@ -229,24 +291,36 @@ def _each(
 
 
 def _check_channels(
-    path: Path, channels: Sequence[PowerOceanChannel], routes: Mapping[str, Route]
+    path: Path,
+    channels: Sequence[PowerOceanChannel],
+    routes: Mapping[str, Route],
+    models: Mapping[str, ModelEntry],
 ) -> None:
-    """Each channel names a field of its message (or of the message's entries) that fits
-    its kind, and a metric is labelled by one kind of entry."""
+    """Each channel names fields of its message (or of the message's entries) that fit
+    its kind, a metric is labelled by one kind of entry, and the serial prefixes a sign
+    is inverted on are those of the channel's model."""
     by_schema = {route.schema: route for route in routes.values()}
     entry_labels: dict[str, str] = {}
     for channel in channels:
-        message = channel.location.message
+        location = channel.location
         with naming(f"{path}: {channel.seed_id}"):
-            if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
+            if location.message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
                 continue
-            route = by_schema.get(message)
+            route = by_schema.get(location.message)
             if route is None:
-                raise ValueError(f"message {message!r} has no route")
+                raise ValueError(f"message {location.message!r} has no route")
             entry = _entry(route.message_type, route.entries)
-            _check_path(entry, channel.location.path, channel.kind, channel.location.summed)
+            for field_path in location.paths:
+                _check_path(entry, field_path, channel.kind, location.summed)
             if entry_labels.setdefault(channel.metric, route.entry_label) != route.entry_label:
                 raise ValueError(f"{channel.metric} mixes different entry labels")
+            told = models.get(channel.variant)
+            foreign = [p for p in location.sign_inverted_on if not told or p not in told.prefixes]
+            if foreign:
+                raise ValueError(
+                    f"'sign_inverted_on' {foreign} are not serial prefixes of model"
+                    f" {channel.variant!r}"
+                )
 
 
 def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
@@ -272,8 +346,9 @@ def _refused_models(spec: Any) -> dict[str, tuple[str, ...]]:
 def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
     """The ``integrated_energy`` section: ``max_gap_seconds`` and its ``flows``, each a
     ``flow`` name and a ``message`` (a route, or OPEN_API_QUOTA with a quota key as
-    ``field``) whose numeric ``field`` holds a power in W, integrated where ``sign`` (1 or
-    -1) times it is positive."""
+    ``field``) whose numeric ``field`` (a path, or a list of them, the first the report
+    holds counting) holds a power in W, integrated where ``sign`` (1 or -1) times it is
+    positive."""
     flows = []
     for index, item in enumerate(spec.get("flows") or []):
         with naming(f"flows[{index}]"):
@@ -289,13 +364,19 @@ def _power_flow(item: Mapping[str, Any], routes: Mapping[str, Route]) -> PowerFl
     if sign not in (1, -1):
         raise ValueError("sign must be 1 or -1")
     if item["message"] == OPEN_API_QUOTA:
-        return PowerFlow(str(item["flow"]), OPEN_API_QUOTA, (str(item["field"]),), sign, False)
+        return PowerFlow(str(item["flow"]), OPEN_API_QUOTA, ((str(item["field"]),),), sign, False)
     route = routes.get(item["message"])
     if route is None or route.entry_label:
         raise ValueError(f"{item['message']!r} is not a message of a system")
-    path = _steps(item["field"])
-    _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
-    return PowerFlow(str(item["flow"]), route.name, path, sign, route.complete)
+    paths = _paths(item["field"])
+    for path in paths:
+        _check_path(_entry(route.message_type, ""), path, Kind.GAUGE)
+    return PowerFlow(str(item["flow"]), route.name, paths, sign, route.complete)
+
+
+def _text(command: tuple[int, int]) -> str:
+    """(96, 7) -> ``"96/7"``."""
+    return f"{command[0]}/{command[1]}"
 
 
 def _command(text: str) -> tuple[int, int]:
@@ -306,12 +387,26 @@ def _command(text: str) -> tuple[int, int]:
     return int(cmd_func), int(cmd_id)
 
 
-def _model(name: str, spec: Any) -> tuple[list[int], list[str]]:
-    """A ``models`` entry: the product type codes and serial prefixes that tell the model."""
+def _model(name: str, spec: Any) -> ModelEntry:
+    """A ``models`` entry."""
     if not isinstance(spec, dict):
         raise ValueError("must be a mapping")
-    codes = list_of(spec, "product_types", int, "whole numbers")
-    return codes, list_of(spec, "serial_prefixes", str, "texts")
+    return ModelEntry(
+        tuple(list_of(spec, "product_types", int, "whole numbers")),
+        tuple(list_of(spec, "serial_prefixes", str, "texts")),
+        tuple(map(_command, list_of(spec, "commands", str, "cmd_func/cmd_id texts"))),
+        _data_requests(spec) if "data_requests" in spec else DATA_REQUESTS,
+    )
+
+
+def _data_requests(spec: Mapping[str, Any]) -> tuple[DataRequest, ...]:
+    """``data_requests``: the names of the requests a model's systems are sent."""
+    names = list_of(spec, "data_requests", str, "request names")
+    unknown = sorted(set(names) - {request.name for request in DATA_REQUESTS})
+    if unknown:
+        known = ", ".join(request.name for request in DATA_REQUESTS)
+        raise ValueError(f"'data_requests': {unknown} are no requests; there are {known}")
+    return tuple(request for request in DATA_REQUESTS if request.name in names)
 
 
 def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
@@ -323,14 +418,26 @@ def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:
 
 def _parse_field(entry: Mapping[str, Any]) -> Field:
     message, path, quota = entry["message"], entry["field"], entry.get("quota", "")
-    if not all(isinstance(text, str) for text in (message, path, quota)) or not path:
-        raise ValueError("'message', 'field' and 'quota' must be text")
+    if not isinstance(message, str) or not isinstance(quota, str):
+        raise ValueError("'message' and 'quota' must be text")
     if message in (OPEN_API_QUOTA, INTEGRATED_ENERGY):
+        if not isinstance(path, str) or not path:
+            raise ValueError("'field' must be text")
         return Field(message, (path,), quota or path if message == OPEN_API_QUOTA else "")
     summed = entry.get("sum", False)
     if not isinstance(summed, bool):
         raise ValueError("'sum' must be true or false")
-    return Field(message, _steps(path), quota, summed)
+    first, *fallbacks = _paths(path)
+    inverted = tuple(list_of(entry, "sign_inverted_on", str, "serial prefixes"))
+    return Field(message, first, quota, summed, tuple(fallbacks), inverted)
+
+
+def _paths(field: Any) -> tuple[FieldPath, ...]:
+    """A ``field``: a path, or a list of them, the first the report holds counting."""
+    paths = field if isinstance(field, list) else [field]
+    if not paths or not all(isinstance(path, str) and path for path in paths):
+        raise ValueError("'field' must be a path or a list of paths")
+    return tuple(map(_steps, paths))
 
 
 def _steps(path: str) -> FieldPath:
@@ -371,10 +478,45 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         entry_label=spec.get("entry_label", ""),
         entry_key=entry_key,
         entry_names=dict(spec.get("entry_names") or {}),
+        keyed_lists=_keyed_lists(entry, spec.get("keyed_lists") or {}),
         newest_by=spec.get("newest_by", ""),
         complete=bool(spec.get("complete", False)),
         lasting=bool(spec.get("lasting", False)),
     )
+
+
+def _keyed_lists(entry: Descriptor, spec: Any) -> dict[FieldPath, str]:
+    """``keyed_lists``: each path of a repeated message (names only) and the whole-number
+    field of its elements that says which element it is."""
+    if not isinstance(spec, dict):
+        raise ValueError("'keyed_lists' must map paths to field names")
+    keyed: dict[FieldPath, str] = {}
+    for path, key in spec.items():
+        steps = tuple(str(path).split("."))
+        message: Descriptor | None = entry
+        field = None
+        for step in steps:
+            field = message.fields_by_name.get(step) if message else None
+            if field is None:
+                raise ValueError(f"keyed_lists: no field {step!r} on the way to {path!r}")
+            message = field.message_type
+        key_field = message.fields_by_name.get(key) if message else None
+        if not (field and field.is_repeated and message and key_field):
+            raise ValueError(f"keyed_lists: {path!r} is not a repeated message with {key!r}")
+        if key_field.cpp_type not in _WHOLE_NUMBERS or key_field.is_repeated:
+            raise ValueError(f"keyed_lists: {key!r} of {path!r} is not a whole number")
+        keyed[steps] = str(key)
+    return keyed
+
+
+_WHOLE_NUMBERS = frozenset(
+    {
+        FieldDescriptor.CPPTYPE_INT32,
+        FieldDescriptor.CPPTYPE_INT64,
+        FieldDescriptor.CPPTYPE_UINT32,
+        FieldDescriptor.CPPTYPE_UINT64,
+    }
+)
 
 
 def _entry(message_type: type[Message], entries: str) -> Descriptor:

@@ -5,12 +5,15 @@ message becomes a ``Report``: every field present on the wire, zeros included, b
 in the message. A field the message leaves out is not in the report, so whoever keeps the
 state can tell "not sent" from "sent as 0". Firmware versions disagree on float versus
 integer for some fields: a number sent with another wire type than the schema's is kept
-all the same.
+all the same. An element of a keyed list (``Route.keyed_lists``) is kept at the number it
+names (0 when it names none), not at its position.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from google.protobuf import message as _message
@@ -79,41 +82,62 @@ def decode_frame(frame: Frame, route: Route | None) -> DecodedFrame:
         message.ParseFromString(frame.pdata)
     except _message.DecodeError:
         return DecodedFrame(frame, route, [], "bad_message")
+    keyed = route.keyed_lists
     if not route.entry_label:
-        return DecodedFrame(frame, route, [("", decode_message(message))])
+        return DecodedFrame(frame, route, [("", decode_message(message, keyed))])
     entries = []
     for item in getattr(message, route.entries) if route.entries else [message]:
-        report = decode_message(item)
+        report = decode_message(item, keyed)
         name = route.entry_name(report.fields)
         if name:  # an entry that names nothing is an empty placeholder
             entries.append((name, report))
     return DecodedFrame(frame, route, entries)
 
 
-def decode_message(message: _message.Message) -> Report:
-    """The fields ``message`` carried on the wire."""
+_NOT_KEYED: Mapping[FieldPath, str] = MappingProxyType({})
+
+
+def decode_message(
+    message: _message.Message, keyed: Mapping[FieldPath, str] = _NOT_KEYED
+) -> Report:
+    """The fields ``message`` carried on the wire; ``keyed``: its keyed lists."""
     report = Report({})
-    _flatten(message, (), report)
+    _flatten(message, (), report, keyed, ())
     return report
 
 
-def _flatten(message: _message.Message, prefix: FieldPath, report: Report) -> None:
-    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``."""
+def _flatten(
+    message: _message.Message,
+    prefix: FieldPath,
+    report: Report,
+    keyed: Mapping[FieldPath, str],
+    names: FieldPath,
+) -> None:
+    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``;
+    ``names``: ``prefix`` without positions, where ``keyed`` lists are looked up (empty
+    when there are none)."""
     fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
-        if descriptor.message_type is not None and descriptor.is_repeated:
+        if descriptor.message_type is None:
+            if descriptor.is_repeated:
+                fields[path] = tuple(value)
+            elif descriptor.type == FieldDescriptor.TYPE_BYTES:
+                fields[path] = _text(value)
+            else:
+                fields[path] = value
+            continue
+        here = (*names, descriptor.name) if keyed else ()
+        if not descriptor.is_repeated:
+            _flatten(value, path, report, keyed, here)
+            continue
+        key = keyed.get(here) if keyed else None
+        if key is None:
             report.lists.append(path)
-            for index, item in enumerate(value):
-                _flatten(item, (*path, index), report)
-        elif descriptor.message_type is not None:
-            _flatten(value, path, report)
-        elif descriptor.is_repeated:
-            fields[path] = tuple(value)
-        elif descriptor.type == FieldDescriptor.TYPE_BYTES:
-            fields[path] = _text(value)
-        else:
-            fields[path] = value
+        for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
+            _flatten(
+                item, (*path, index if key is None else getattr(item, key)), report, keyed, here
+            )
     unknowns = unknown_fields(message)
     if unknowns:
         _keep_unknown(message, unknowns, prefix, report)

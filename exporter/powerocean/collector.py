@@ -186,7 +186,9 @@ class PowerOceanCollector:
                 shown[serial][INTEGRATED_ENERGY] = energy
         families = Families()
         for group in self._system_groups:
-            rows = [((s,), raws) for s, r in shown.items() if (raws := group.raws(r)) is not None]
+            rows = [
+                ((s,), raws) for s, r in shown.items() if (raws := group.raws(s, r)) is not None
+            ]
             group.channels.add(families, rows)
         last_pack_message: dict[tuple[str, str], float] = {}
         for entries in self._entry_groups:
@@ -197,7 +199,9 @@ class PowerOceanCollector:
                 fresh = {n: r for n, r in kept.items() if entries.lasting or self._fresh(r, now)}
                 if entries.label == "pack":
                     last_pack_message.update(((serial, p), r.at) for p, r in fresh.items())
-                entry_rows += (((serial, n), entries.read(message, r)) for n, r in fresh.items())
+                entry_rows += (
+                    ((serial, n), entries.read(serial, message, r)) for n, r in fresh.items()
+                )
             entries.channels.add(families, entry_rows)
         yield from families
         last_message = [
@@ -246,18 +250,23 @@ Device = tuple[tuple[str, ...], Sequence["Value | None"]]
 
 @dataclass(frozen=True)
 class MessageField:
-    """Where a channel's value may be kept: a message and the path in its fields.
+    """Where a channel's value may be kept: a message and the paths in its fields, the
+    first it holds counting.
 
     ``complete``: the message is sent without field presence, so a scalar it left out is 0.
     """
 
     message: str
-    path: FieldPath
+    paths: tuple[FieldPath, ...]
     complete: bool = False
 
     def missing(self, channel: PowerOceanChannel) -> Value | None:
         """The value of a field the report left out."""
         return 0 if self.complete and channel.kind is not Kind.ARRAY else None
+
+    def held_by(self, fields: Mapping[FieldPath, Value]) -> bool:
+        """Whether ``fields`` (a kept report) hold the value at one of the paths."""
+        return any(path in fields for path in self.paths)
 
 
 class ChannelGroup:
@@ -276,40 +285,59 @@ class ChannelGroup:
         self.lasting = lasting
         self.fields = tuple(fields for _, fields in channels)
         self._summed = [i for i, (c, _) in enumerate(channels) if c.location.summed]
+        #: The channels some units send with the opposite sign, and those units' prefixes.
+        self._inverted = [
+            (i, c.location.sign_inverted_on)
+            for i, (c, _) in enumerate(channels)
+            if c.location.sign_inverted_on
+        ]
         device_labels = ("serial", label) if label else ("serial",)
         self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
-        #: Each channel's path and value when left out (``MessageField.missing``), by message.
+        #: Each channel's paths and value when left out (``MessageField.missing``), by message.
         self._reads = {
-            message: tuple((fields[m].path, fields[m].missing(c)) for c, fields in channels)
+            message: tuple((fields[m].paths, fields[m].missing(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
-    def raws(self, shown: Mapping[str, Reported]) -> list[Value | None] | None:
-        """The raw value of each channel in the reports ``shown`` of a system; None when it
-        sent none of the group's messages."""
+    def raws(self, serial: str, shown: Mapping[str, Reported]) -> list[Value | None] | None:
+        """The raw value of each channel in the reports ``shown`` of the system ``serial``;
+        None when it sent none of the group's messages."""
         sent = [message for message in self.messages if message in shown]
         if not sent:
             return None
         if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
-            return self.read(sent[0], shown[sent[0]])
-        return self._summing(
+            return self.read(serial, sent[0], shown[sent[0]])
+        return self._finish(
+            serial,
             [
                 _latest(shown, fields, channel)
                 for channel, fields in zip(self.channels.channels, self.fields, strict=True)
-            ]
+            ],
         )
 
-    def read(self, message: str, reported: Reported) -> list[Value | None]:
-        """The raw value of each channel in one report of ``message`` (or of an entry)."""
+    def read(self, serial: str, message: str, reported: Reported) -> list[Value | None]:
+        """The raw value of each channel in one report of ``message`` (or of an entry) of
+        the system ``serial``."""
         fields = reported.fields
-        return self._summing([fields.get(path, missing) for path, missing in self._reads[message]])
+        return self._finish(
+            serial,
+            [
+                fields.get(paths[0], missing) if len(paths) == 1 else _first(fields, paths, missing)
+                for paths, missing in self._reads[message]
+            ],
+        )
 
-    def _summing(self, raws: list[Value | None]) -> list[Value | None]:
-        """``raws`` with the lists of summed channels (``Field.summed``) added up."""
+    def _finish(self, serial: str, raws: list[Value | None]) -> list[Value | None]:
+        """``raws`` with the lists of summed channels (``Field.summed``) added up and the
+        signs of the system's inverted ones (``Field.sign_inverted_on``) turned."""
         for index in self._summed:
             value = raws[index]
             if isinstance(value, tuple):
                 raws[index] = sum(value)
+        for index, prefixes in self._inverted:
+            value = raws[index]
+            if isinstance(value, int | float) and serial.startswith(prefixes):
+                raws[index] = -value
         return raws
 
 
@@ -330,13 +358,13 @@ def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Mes
     """Every message a system channel may be read from: app messages, then the Open API's."""
     field = channel.location
     if field.message == INTEGRATED_ENERGY:
-        return (MessageField(INTEGRATED_ENERGY, field.path),)
+        return (MessageField(INTEGRATED_ENERGY, field.paths),)
     fields = [
-        MessageField(route.name, field.path, route.complete)
+        MessageField(route.name, field.paths, route.complete)
         for route in mapping.routes_of(field.message)
     ]
     if field.quota and not channel.variant:
-        fields += [MessageField(quota, (field.quota,)) for quota in (QUOTA_ALL, QUOTA_STREAM)]
+        fields += [MessageField(quota, ((field.quota,),)) for quota in (QUOTA_ALL, QUOTA_STREAM)]
     return tuple(fields)
 
 
@@ -346,7 +374,7 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
         ChannelGroup(
             (route.name,),
             [
-                (c, (MessageField(route.name, c.location.path, route.complete),))
+                (c, (MessageField(route.name, c.location.paths, route.complete),))
                 for c in mapping.channels
                 if c.location.message == route.schema
             ],
@@ -358,7 +386,7 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     ]
     pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}
     quota_packs = [
-        (c, (MessageField(QUOTA_PACKS, (c.location.quota,)),))
+        (c, (MessageField(QUOTA_PACKS, ((c.location.quota,),)),))
         for c in mapping.channels
         if c.location.message in pack_schemas and c.location.quota and not c.variant
     ]
@@ -374,6 +402,16 @@ def _latest(
         reported = shown.get(where.message)
         if reported is None or (best is not None and reported.at <= best[0].at):
             continue
-        if where.complete or where.path in reported.fields:
+        if where.complete or where.held_by(reported.fields):
             best = (reported, where)
-    return None if best is None else best[0].fields.get(best[1].path, best[1].missing(channel))
+    if best is None:
+        return None
+    reported, where = best
+    return _first(reported.fields, where.paths, where.missing(channel))
+
+
+def _first(
+    fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: Value | None
+) -> Value | None:
+    """The value at the first of ``paths`` that ``fields`` hold, else ``missing``."""
+    return next((fields[path] for path in paths if path in fields), missing)

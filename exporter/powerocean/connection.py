@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,6 +109,7 @@ class PowerOceanConnection(threading.Thread):
     ``on_payload``. ``start()`` never blocks and never raises for I/O.
 
     ``on_payload(topic, payload)`` runs on paho's network thread; it must be quick.
+    ``requests_of(serial)``: the data requests a system takes (every one when not given).
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class PowerOceanConnection(threading.Thread):
         devices: Devices | None = None,
         open_api: OpenApiClient | None = None,
         backoff: Backoff = RECONNECT_BACKOFF,
+        requests_of: Callable[[str], Collection[DataRequest]] = lambda serial: DATA_REQUESTS,
     ) -> None:
         super().__init__(name="powerocean-mqtt", daemon=True)
         self._config = config
@@ -126,6 +128,7 @@ class PowerOceanConnection(threading.Thread):
         self._open_api = open_api
         self._on_payload = on_payload
         self._backoff = backoff
+        self._requests_of = requests_of
         self._login_backoff = OPEN_API_REJECTED_BACKOFF if open_api else LOGIN_REJECTED_BACKOFF
         #: The broker to connect to while it accepts us: the configured one, or the one the
         #: app login handed out (until the broker refuses its credentials).
@@ -322,7 +325,9 @@ class PowerOceanConnection(threading.Thread):
         if refused:
             log.error("PowerOcean broker refused subscriptions: %s", ", ".join(refused))
         if self._open_api is None:
-            session.schedule = RequestSchedule(self._config, self._devices, time.monotonic())
+            session.schedule = RequestSchedule(
+                self._config, self._devices, time.monotonic(), self._requests_of
+            )
         session.subscribed = True
         self._wake.set()
 

@@ -15,7 +15,7 @@ from google.protobuf import message as _message
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.json_format import MessageToDict
 
-from exporter.powerocean.channels import FieldPath
+from exporter.powerocean.channels import FieldPath, Route
 from exporter.powerocean.codec import DecodedFrame, Report, Value
 from exporter.powerocean.wire import WIRE_LENGTH, SkipReason, number_of_wire_type, unknown_fields
 
@@ -52,6 +52,9 @@ def describe(
                 f"{decoded.route.entry_label}={name}": _report_json(report)
                 for name, report in decoded.reports
             }
+            around = _around_entries(decoded.route, frame.pdata)
+            if around:
+                entry["unknown_fields"] = around
         elif decoded.reports:
             entry.update(_report_json(decoded.reports[0][1]))
         out.append(entry)
@@ -94,6 +97,15 @@ def _raw_bytes(data: bytes, depth: int) -> Any:
     except UnicodeDecodeError:
         return data.hex()
     return text if text.isprintable() else data.hex()
+
+
+def _around_entries(route: Route, pdata: bytes) -> dict[str, Any]:
+    """The fields of a message of entries that are not its entries and that the schema
+    does not name (254/46's 1 and 20 around its module), raw."""
+    if not route.entries:  # the message is the entry: its report has them
+        return {}
+    around = unknown_fields(route.message_type.FromString(pdata))
+    return {f"#{field.field_number}": _raw_value(field.wire_type, field.data) for field in around}
 
 
 def _report_json(report: Report) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Energy counters integrated from the power a system reports, where it keeps no counter.
 
 Each flow of the mapping's ``integrated_energy`` (solar, grid import, ...) is the positive
-part of a power field, signed. Between two consecutive reports of it the power is taken
-to change linearly, and the energy of that stretch is added at the exporter's clock (the
-trapezoidal rule, split exactly where the power crosses zero). A stretch longer than
-``max_gap_seconds`` (the stream stopped, the exporter was disconnected) adds nothing:
-the counter does not guess what happened in between. Counters start at 0 with the first
-report of each system after the exporter starts; Prometheus' ``increase()`` copes.
+part of a power field, signed, as the system's kept message holds it after each report (a
+report sent on change that leaves the power out says it did not change; in the Open API's
+mode, where two messages bring one power, as the report carries it). Between two
+consecutive reports the power is taken to change linearly, and the energy of that stretch
+is added at the exporter's clock (the trapezoidal rule, split exactly where the power
+crosses zero). A stretch longer than ``max_gap_seconds`` (the stream stopped, the exporter
+was disconnected) adds nothing: the counter does not guess what happened in between.
+Counters start at 0 with the first report of each system after the exporter starts;
+Prometheus' ``increase()`` copes.
 
 What is kept is one total and one last sample per flow of each system that reported.
 """
@@ -33,10 +36,10 @@ class EnergyCounters:
 
     def __init__(self, integration: EnergyIntegration) -> None:
         self._max_gap = integration.max_gap_seconds
-        self._flows_of: dict[str, list[tuple[str, FieldPath, int, bool]]] = {}
+        self._flows_of: dict[str, list[tuple[str, tuple[FieldPath, ...], int, bool]]] = {}
         for flow in integration.flows:
             self._flows_of.setdefault(flow.message, []).append(
-                (flow.flow, flow.path, flow.sign, flow.complete)
+                (flow.flow, flow.paths, flow.sign, flow.complete)
             )
         self._joules: dict[str, dict[str, float]] = {}
         self._last: dict[tuple[str, str], _Sample] = {}
@@ -44,14 +47,16 @@ class EnergyCounters:
         self._lock = threading.Lock()
 
     def add(self, serial: str, message: str, fields: Mapping[FieldPath, Value], at: float) -> None:
-        """Integrate the powers a report of ``message`` carried, up to ``at``."""
+        """Integrate the powers of ``message`` up to ``at``; ``fields``: what is kept of it
+        (or what a report of it carried; ``ingest.CacheWriter``)."""
         flows = self._flows_of.get(message)
         if not flows:
             return
         with self._lock:
             joules = self._joules.setdefault(serial, {})
-            for flow, path, sign, complete in flows:
-                value = fields.get(path, 0 if complete else None)
+            for flow, paths, sign, complete in flows:
+                held = (fields[path] for path in paths if path in fields)
+                value = next(held, 0 if complete else None)
                 if not isinstance(value, int | float):
                     continue
                 sample = _Sample(at, sign * float(value))

@@ -49,7 +49,10 @@ class CacheWriter:
     Every drop reason in ``reasons`` is counted from the start, so its series exists before
     the first drop. An entry (pack, component ...) that finds no room evicts the entries of
     its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
-    arrive.
+    arrive: as the message keeps them after each report (a report sent on change that leaves
+    a power out says it did not change), or with ``integrate_kept=False`` only those a report
+    carries (where two messages bring one power, what one keeps may be older than the
+    other's latest).
     """
 
     def __init__(
@@ -61,9 +64,11 @@ class CacheWriter:
         stale_after: float,
         clock: Callable[[], float],
         energy: EnergyIntegration | None = None,
+        integrate_kept: bool = True,
     ) -> None:
         self._cache = cache
         self._energy = EnergyCounters(energy or EnergyIntegration())
+        self._integrate_kept = integrate_kept
         self._devices = devices
         self._stale_after = stale_after
         self._clock = clock
@@ -86,8 +91,8 @@ class CacheWriter:
 
     def _store(self, serial: str, message: str, report: Report, *, replace: bool = False) -> None:
         now = self._clock()
-        self._cache.update(serial, message, report, now, replace=replace)
-        self._energy.add(serial, message, report.fields, now)
+        kept = self._cache.update(serial, message, report, now, replace=replace)
+        self._energy.add(serial, message, (kept if self._integrate_kept else report).fields, now)
         self._receive(serial, message)
 
     def _store_entries(
@@ -131,7 +136,8 @@ class SystemModels:
     """Decodes frames with the routes of their system's model, and learns each system's
     model from what its frames tell: the product id of a header from the EMS (other
     components, such as the IoT module, name their own product), the product type in the
-    component inventory (a get-all sends the inventory first), else the serial's prefix.
+    component inventory (a get-all sends the inventory first), a command only one model
+    sends (an Ocean 2's 254/39), else the serial's prefix.
 
     Only ``serials`` (all when None) are remembered, so frames naming other serials
     cannot grow what is kept.
@@ -144,24 +150,25 @@ class SystemModels:
 
     def decode(self, frame: Frame) -> DecodedFrame:
         """``frame`` decoded with the route for its system's model."""
+        product_types, command = self._mapping.product_types, (frame.cmd_func, frame.cmd_id)
         if frame.header.src == EMS:
-            self._learn(frame.serial, frame.header.product_id >> 8)
-        route = self._mapping.route(self.model_of(frame.serial), frame.cmd_func, frame.cmd_id)
+            self._learn(frame.serial, product_types.get(frame.header.product_id >> 8))
+        self._learn(frame.serial, self._mapping.model_commands.get(command))
+        route = self._mapping.route(self.model_of(frame.serial), *command)
         decoded = decode_frame(frame, route)
         if route is not None and route.tells_model:
             for _, report in decoded.reports:
                 product_type = report.fields.get((route.tells_model,))
                 if isinstance(product_type, int):
-                    self._learn(frame.serial, product_type)
+                    self._learn(frame.serial, product_types.get(product_type))
         return decoded
 
     def model_of(self, serial: str) -> str:
         """The model a frame told, else what the serial's prefix says ("": neither)."""
         return self._told.get(serial) or self._mapping.model_of_serial(serial)
 
-    def _learn(self, serial: str, product_type: int) -> None:
-        """Remember the model a product type code names; a code no model lists is ignored."""
-        model = self._mapping.product_types.get(product_type)
+    def _learn(self, serial: str, model: str | None) -> None:
+        """Remember the model a frame told (None: it told none)."""
         if model and (self._serials is None or serial in self._serials):
             self._told[serial] = model
 

@@ -48,7 +48,8 @@ class QuotaIngest(CacheWriter):
         stale_after: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # The powers of the Open API's quota keys come in its two kinds of message.
+        # The powers of the Open API's quota keys come in its two kinds of message: each
+        # report's count, not what one of them kept.
         quota_flows = tuple(
             replace(flow, message=message)
             for flow in mapping.energy.flows
@@ -62,6 +63,7 @@ class QuotaIngest(CacheWriter):
             stale_after=stale_after,
             clock=clock,
             energy=replace(mapping.energy, flows=quota_flows),
+            integrate_kept=False,
         )
         self._layout = mapping.open_api
         pack_schemas = {r.schema for r in mapping.routes.values() if r.entry_label == "pack"}

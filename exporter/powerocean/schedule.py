@@ -4,7 +4,9 @@ The systems push their energy stream (96/33) and other reports freely only while
 ("data freezes unless the app is open"). So once subscribed, a session sends each system what
 the app sends: the energy-stream switch, a get-all and the ``latestQuotas`` request; then the
 switch every ``keepalive_seconds`` and latestQuotas every ``latest_quotas_seconds``. A setting
-of 0, or ``request_all_on_connect: false``, leaves a request out.
+of 0, or ``request_all_on_connect: false``, leaves a request out. A system is sent only the
+requests its model takes (the mapping's ``data_requests``): an Ocean 2 has no energy-stream
+switch. Its model is asked each time, so one a frame tells later is heeded from then on.
 
 Silence is judged per system for asking again, and per connection for reconnecting. A system
 that sent nothing for ``silent_after_seconds`` is sent the requests again, and again each
@@ -20,7 +22,7 @@ the same.)
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.wire import (
@@ -42,10 +44,17 @@ class RequestSchedule:
     ``heard`` is told of every payload a system sends (on paho's network thread); the
     supervisor asks ``due`` what to publish, ``silent`` whether to reconnect and
     ``next_at`` when to look again. The tables of systems never change size after
-    construction, so the two threads share them without a lock.
+    construction, so the two threads share them without a lock. ``requests_of(serial)``
+    are the requests a system takes (every one when not given).
     """
 
-    def __init__(self, config: PowerOceanConfig, serials: Iterable[str], start: float) -> None:
+    def __init__(
+        self,
+        config: PowerOceanConfig,
+        serials: Iterable[str],
+        start: float,
+        requests_of: Callable[[str], Collection[DataRequest]] = lambda serial: DATA_REQUESTS,
+    ) -> None:
         intervals = {
             ENERGY_STREAM: config.keepalive_seconds,
             GET_ALL: math.inf if config.request_all_on_connect else 0.0,  # once per session
@@ -60,6 +69,7 @@ class RequestSchedule:
         self._heard = dict.fromkeys(serials, start)
         self._asked = dict(self._heard)
         self._last_heard = start
+        self._requests_of = requests_of
 
     def heard(self, serial: str, at: float) -> None:
         """A payload of ``serial`` arrived at ``at``; other serials are no system of ours."""
@@ -80,7 +90,12 @@ class RequestSchedule:
                 self._asked[serial] = now
                 for request in self._intervals:
                     systems.setdefault(request, set()).add(serial)
-        return [(r, tuple(sorted(systems[r]))) for r in DATA_REQUESTS if systems.get(r)]
+        due: Due = []
+        for request in DATA_REQUESTS:  # each to the systems that take it
+            takers = [s for s in systems.get(request, ()) if request in self._requests_of(s)]
+            if takers:
+                due.append((request, tuple(sorted(takers))))
+        return due
 
     def silent(self, now: float) -> bool:
         """True when no system sent anything for twice ``silent_after_seconds``."""

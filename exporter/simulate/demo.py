@@ -15,34 +15,36 @@ from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
-from exporter.simulate.powerocean import PowerOceanPublisher
+from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
 from exporter.simulate.sunspec import SunSpecSimulator
 from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
 
-DEMO_SERIAL = "R371ZD1AZH000001"
 LOOPBACK = "127.0.0.1"
 
 
-def run_demo(host: str, port: int) -> None:
-    """Serve until interrupted; prints where to look. Ctrl+C stops everything at once."""
+def run_demo(host: str, port: int, model: str = "plus") -> None:
+    """Serve until interrupted; prints where to look. Ctrl+C stops everything at once.
+    ``model``: the simulated PowerOcean system's (a key of ``MODELS``)."""
+    simulated = MODELS[model]
+    serial = simulated.serial
     with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
         refu = running.enter_context(RefuSimulator(LOOPBACK, free_port(LOOPBACK)))
         sunspec = running.enter_context(SunSpecSimulator(LOOPBACK, free_port(LOOPBACK)))
         broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
         broker.start()
         running.callback(broker.stop)
-        powerocean = PowerOceanPublisher(broker.url, DEMO_SERIAL)
+        powerocean = PowerOceanPublisher(broker.url, serial, model=simulated.make(serial))
         powerocean.start()
         running.callback(powerocean.stop)
-        exporter = _exporter(_config(refu.port, broker.url, sunspec.port), host, port)
+        exporter = _exporter(_config(refu.port, broker.url, sunspec.port, serial), host, port)
         running.callback(exporter.stop)
         exporter.start()  # before the banner: Ctrl+C after it finds everything running
-        _banner(host, exporter.port, refu.port, broker.url, sunspec.port)
+        _banner(host, exporter.port, refu.port, broker.url, sunspec.port, serial)
         threading.Event().wait()  # until Ctrl+C
 
 
-def _config(refu_port: int, broker_url: str, sunspec_port: int) -> Config:
+def _config(refu_port: int, broker_url: str, sunspec_port: int, serial: str) -> Config:
     """The exporter's configuration for the simulators."""
     return Config(
         sunspec=SunSpecConfig(
@@ -51,9 +53,7 @@ def _config(refu_port: int, broker_url: str, sunspec_port: int) -> Config:
         refu=RefuConfig(
             targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
-        powerocean=PowerOceanConfig(
-            devices={DEMO_SERIAL: "demo"}, broker=BrokerConfig(url=broker_url)
-        ),
+        powerocean=PowerOceanConfig(devices={serial: "demo"}, broker=BrokerConfig(url=broker_url)),
     )
 
 
@@ -70,11 +70,13 @@ def _exporter(config: Config, host: str, port: int) -> Exporter:
         ) from None
 
 
-def _banner(host: str, port: int, refu_port: int, broker_url: str, sunspec_port: int) -> None:
+def _banner(
+    host: str, port: int, refu_port: int, broker_url: str, sunspec_port: int, serial: str
+) -> None:
     exporter = join_address(host or "localhost", port)
     where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
     click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
-    click.echo(f"PowerOcean:      {DEMO_SERIAL} publishing to {broker_url}")
+    click.echo(f"PowerOcean:      {serial} publishing to {broker_url}")
     click.echo(f"Exporter:        http://{exporter}/metrics{where}")
     click.echo(
         f"One REFU probe:  http://{exporter}/probe?module=refu&target={LOOPBACK}:{refu_port}"

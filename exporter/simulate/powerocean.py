@@ -9,7 +9,8 @@ does, leaves zeros out of the energy stream, and sends partial reports mid-sessi
 them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
 at once when a get-all request arrives. It also pushes the hourly energy statistics (254/32)
 the way the device does, integrated from the same power curve. ``quota_stream`` shows the
-same messages as the EcoFlow Open API streams them.
+same messages as the EcoFlow Open API streams them. ``DcFitModel`` and ``Ocean2Model`` are
+the other models ``simulate powerocean --model`` runs (``MODELS``), with the same power flows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -359,8 +361,195 @@ class DcFitModel(PowerOceanModel):
         return {name: full[name] for name in names}
 
 
+#: What an Ocean 2's telemetry carries that no peer names: block 64, two floats
+#: (306.5 and 5879.5), as a capture holds it.
+_UNNAMED_OCEAN2_FIELDS = bytes.fromhex("8204 0a 0d00409943 1500bcb745")
+_OCEAN2_CELLS = 5  # a module is 5S, about 16 V
+_OCEAN2_MODULE_WH = 5120.0
+_OCEAN2_STRING_SHARES = (0.6, 0.4)
+
+
+class Ocean2Model(PowerOceanModel):
+    """An Ocean 2: telemetry in nested blocks (254/39) and battery modules (254/46).
+
+    Signs as its firmware sends them: the flow blocks' grid power positive while importing
+    and battery power positive while charging, the summary's battery power the other way
+    round, and the inverter's AC power (total and per phase) positive while feeding AC
+    out, except on RE42 and RE43 units, which send it negative. Mid-session a frame
+    carries what changed: the flow block 87 the fields that changed since the last frame
+    (a get-all answer carries every field, zeros included), its lagging copy 7 the last
+    frame's block 87 without the house load; the inverter's power every time, its phases'
+    and strings' voltage and current, and the summary, every fifth time; one module in turn.
+    No source has seen an Ocean 2 send the 254/32 statistics: it sends none.
+    """
+
+    energy_types: ClassVar[Mapping[int, Callable[[dict[str, float]], float]]] = {}
+
+    def __init__(self, serial: str = "RE11ZD1AZH000001", epoch: float | None = None) -> None:
+        super().__init__([f"RE12{serial[4:-1]}{n}" for n in (1, 2)], epoch)
+        #: The firmware of RE42 and RE43 units sends the inverter's AC power negative.
+        self._ac_sign = -1.0 if serial.startswith(("RE42", "RE43")) else 1.0
+        #: The flow block last sent, and the one before it (block 7 lags one frame).
+        self._sent = pb.Ocean2EnergyFlow()
+        self._lagging = pb.Ocean2EnergyFlow()
+        self._lock = threading.Lock()
+
+    def messages(self, at: float) -> dict[str, Message]:
+        flows, hours = self.flows(at), (at - self.epoch) / 3600
+        flow = self._flow(flows)
+        with self._lock:
+            self._sent = self._lagging = flow
+        telemetry = pb.Ocean2Telemetry(
+            inverter=self._inverter(at, flows, details=True),
+            energy_flow=flow,
+            energy_flow_lagging=flow,
+            summary=self._summary(flows),
+        )
+        telemetry.MergeFromString(_UNNAMED_OCEAN2_FIELDS)
+        modules = [self._module(slot, flows, hours) for slot in range(len(self.packs))]
+        return {
+            "OCEAN2_TELEMETRY": telemetry,
+            "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=modules),
+        }
+
+    def update(self, at: float, tick: int) -> dict[str, Message]:
+        flows, hours = self.flows(at), (at - self.epoch) / 3600
+        flow = self._flow(flows)
+        with self._lock:
+            changed = pb.Ocean2EnergyFlow(
+                **{
+                    field.name: value
+                    for field, value in flow.ListFields()
+                    if getattr(self._sent, field.name) != value
+                }
+            )
+            lagging = pb.Ocean2EnergyFlow()
+            lagging.CopyFrom(self._lagging)
+            lagging.ClearField("home_power")
+            self._sent, self._lagging = flow, changed
+        telemetry = pb.Ocean2Telemetry(
+            inverter=self._inverter(at, flows, details=tick % 5 == 0),
+            energy_flow=changed,
+            energy_flow_lagging=lagging,
+        )
+        if tick % 5 == 0:
+            telemetry.summary.CopyFrom(self._summary(flows))
+        module = self._module(tick % len(self.packs), flows, hours)
+        return {
+            "OCEAN2_TELEMETRY": telemetry,
+            "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=[module]),
+        }
+
+    def _flow(self, flows: dict[str, float]) -> pb.Ocean2EnergyFlow:
+        """Block 87 in whole watts, as the firmware sends it, every field present."""
+        return pb.Ocean2EnergyFlow(
+            home_power=round(flows["load"]),
+            grid_power=round(flows["grid"]),
+            solar_power=round(flows["solar"]),
+            battery_power=round(flows["battery"]),
+            battery_soc=round(flows["soc"]),
+        )
+
+    def _inverter(self, at: float, flows: dict[str, float], *, details: bool) -> pb.Ocean2Inverter:
+        """Block 4; ``details``: with the phases' and strings' voltage and current and the
+        grid phases, which the firmware sends only when they changed."""
+        output = flows["solar"] - flows["battery"]  # W fed out on the AC side
+        frequency = 50.0 + 0.02 * math.sin(at / 7)
+        inverter = pb.Ocean2Inverter(
+            ac_power=self._ac_sign * output,
+            frequency=frequency,
+            grid_meter_power=flows["grid"] + 3.5 * math.sin(at / 5),
+        )
+        for number in (1, 2, 3):
+            volt = 230.0 + number * 0.4 + math.sin(at / 11 + number)
+            power, reactive = output / 3, 40.0 + 10 * number
+            phase = inverter.phases.phase.add(
+                phase=number,
+                act_pwr=self._ac_sign * power,
+                react_pwr=reactive,
+                apparent_pwr=math.hypot(power, reactive),
+            )
+            if details:
+                phase.volt, phase.amp = volt, phase.apparent_pwr / volt
+                inverter.grid_phases.phase.add(
+                    phase=number, volt=volt + 0.3, frequency=frequency, amp=0.0, act_pwr=0.0
+                )
+        for number, share in enumerate(_OCEAN2_STRING_SHARES, start=1):
+            power = flows["solar"] * share
+            string = inverter.pv_strings.pv.add(number=number, pwr=power)
+            if details:
+                string.volt = 360.0 + 20 * share if power else 0.0
+                string.amp = power / string.volt if string.volt else 0.0
+        return inverter
+
+    def _summary(self, flows: dict[str, float]) -> pb.Ocean2Summary:
+        soc = round(flows["soc"])
+        remaining = round(soc / 100 * _OCEAN2_MODULE_WH * len(self.packs))
+        output = flows["solar"] - flows["battery"]
+        return pb.Ocean2Summary(
+            solar_power=flows["solar"],
+            inverter_power=abs(output),
+            inverter_power_signed=-output,
+            feed_in_limit=10000.0,
+            battery_remaining_energy=remaining,
+            soc=soc,
+            battery_remaining_energy_copy=remaining,
+            battery_power_discharging=-flows["battery"],
+        )
+
+    def _module(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        """A module's report, numbered as a PowerOcean pack's; a 5S module of 5 kWh."""
+        slot = index + 1
+        power = flows["battery"] / len(self.packs)
+        soc = flows["soc"] + slot - 1.5  # two modules a little apart
+        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_OCEAN2_CELLS)]
+        volt = sum(cells) / 1000
+        return pb.bpStaReport(
+            bpSn=self.packs[index].encode(),
+            bpDsrc=slot,
+            bpPwr=power,
+            bpSoc=round(soc),
+            bpSoh=100,
+            bpRealSoc=soc,
+            bpRealSoh=100.0,
+            bpRemainWatth=soc / 100 * _OCEAN2_MODULE_WH,
+            bpVol=volt,
+            bpAmp=power / volt,
+            bpCellVol=cells,
+            bpMaxCellVol=max(cells),
+            bpMinCellVol=min(cells),
+            bpTemp=[24.0 + slot, 23.5 + slot, 23.0 + slot, 23.5 + slot, 24.5 + slot],
+            bpMaxCellTemp=24.5 + slot,
+            bpMinCellTemp=23.0 + slot,
+            bpMaxMosTemp=30.0 + abs(power) / 200,
+            bpMinMosTemp=28.0 + abs(power) / 200,
+            bpCycles=6 + slot,
+            bpDesignCap=314_000,
+            bpFullCap=313_886,
+            bpAccuChgCap=int(2_097_579 + 12_000 * hours),
+            bpAccuDsgCap=int(2_075_417 + 11_000 * hours),
+            bpAccuChgEnergy=int(35_466 + 190 * hours),
+            bpAccuDsgEnergy=int(33_879 + 175 * hours),
+            bpEcloundSoc=65535,
+            bpTimestamp=int(time.time()),
+        )
+
+
+@dataclass(frozen=True)
+class SimulatedModel:
+    """A model ``simulate powerocean --model`` runs: how to make it for a serial, and the
+    serial it has unless it is given one."""
+
+    make: Callable[[str], PowerOceanModel]
+    serial: str
+
+
 #: The simulated models, by the name ``simulate powerocean --model`` takes.
-MODELS: dict[str, type[PowerOceanModel]] = {"plus": PowerOceanModel, "dc-fit": DcFitModel}
+MODELS: dict[str, SimulatedModel] = {
+    "plus": SimulatedModel(lambda serial: PowerOceanModel(), "R371ZD1AZH000001"),
+    "dc-fit": SimulatedModel(lambda serial: DcFitModel(), "R371ZD1AZH000001"),
+    "ocean2": SimulatedModel(Ocean2Model, "RE11ZD1AZH000001"),
+}
 
 
 def quota_stream(mapping: PowerOceanMapping, messages: Mapping[str, Message]) -> list[bytes]:

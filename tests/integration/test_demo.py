@@ -10,7 +10,10 @@ import sys
 import time
 import urllib.request
 
+from exporter.cli import SIMULATED_MODELS
 from exporter.simulate import free_port
+from exporter.simulate.powerocean import MODELS
+from tests.support.scrape import scrape_until
 
 DEMO_TIMEOUT_SECONDS = 30
 #: "At once": no connection waited out (an MQTT keepalive is 60 s), with room for a busy machine.
@@ -88,3 +91,26 @@ def test_a_busy_port_gives_one_line_naming_the_option():
         f"--web.listen-address, e.g. --web.listen-address 127.0.0.1:{port + 1}"
     ]
     assert "Press Ctrl+C" not in result.stdout
+
+
+def test_the_demo_runs_an_ocean2():
+    port = free_port()
+    process = start_demo("--web.listen-address", f"127.0.0.1:{port}", "--model", "ocean2")
+    try:
+        [serial] = re.findall(r"PowerOcean: +(\S+)", banner(process))
+        assert serial.startswith("RE11")
+        result = scrape_until(
+            port,
+            lambda r: r.has("powerocean_battery_pack_power_watts", serial=serial),
+            timeout=DEMO_TIMEOUT_SECONDS,
+        )
+    finally:
+        process.kill()
+        process.communicate()
+    assert result.value("powerocean_system_info", serial=serial, model="ocean2") == 1
+    assert result.has("powerocean_battery_power_watts", serial=serial)
+    assert result.has("powerocean_phase_voltage_volts", serial=serial, phase="C")
+
+
+def test_the_command_line_offers_every_simulated_model():
+    assert set(SIMULATED_MODELS) == set(MODELS)

@@ -19,15 +19,23 @@ import pytest
 import trustme
 
 from exporter.config import Secret
+from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, LoginConfig, PowerOceanConfig
 from exporter.powerocean.connection import Backoff, PowerOceanConnection
 from exporter.powerocean.https import ApiError
 from exporter.powerocean.login import login
 from exporter.powerocean.proto.powerocean_pb2 import Header, HeaderMessage
 from exporter.simulate import free_port
+from tests.support.exporters import start_exporter
 from tests.support.fake_ecoflow_api import CERTIFICATION_PATH, LOGIN_PATH, FakeEcoFlowApi
 from tests.support.mosquitto import HOST, Inbox, Mosquitto, Subscriber, mosquitto_broker
 from tests.support.polling import until
+from tests.support.powerocean_messages import (
+    OCEAN2_TELEMETRY,
+    ocean2_full_telemetry,
+    ocean2_payload,
+)
+from tests.support.scrape import scrape_until
 
 FAST = Backoff(0.05, 0.3)
 WAIT = 5.0
@@ -474,3 +482,62 @@ def test_a_silent_system_is_asked_again_while_the_others_report(broker: Mosquitt
 
     assert len(requests_to(requests, "SN1")) == 1  # the get-all on connect
     assert_every(SILENT_AFTER, times_of("get_all", requests_to(requests, "SN2")))
+
+
+# -- by model: what keeps an Ocean 2 streaming ----------------------------------------------
+
+POWEROCEAN_SERIAL, OCEAN2_SERIAL = "HJ31ZTEST0000001", "RE11ZTEST0000001"
+#: A system whose serial prefix tells no model, until its frames tell it is an Ocean 2.
+UNTOLD_SERIAL = "ZZ99ZTEST0000001"
+
+
+def test_an_ocean2_is_sent_latest_quotas_and_no_energy_stream_switch(broker: Mosquitto) -> None:
+    """The exporter, its mapping and its ingest: an Ocean 2 (by its serial's prefix, or by
+    its frames) is sent the get-all and latestQuotas, never the 96/97 it does not have."""
+    serials = (POWEROCEAN_SERIAL, OCEAN2_SERIAL, UNTOLD_SERIAL)
+    config = PowerOceanConfig(
+        devices={serial: serial for serial in serials},
+        broker=BrokerConfig(url=broker.url),
+        keepalive_seconds=KEEPALIVE,
+        latest_quotas_seconds=LATEST_QUOTAS,
+    )
+    with Subscriber(broker, ["/app/+/+/thing/property/#"]) as requests:
+        exporter = start_exporter(Config(powerocean=config))
+        try:
+            assert requests.wait_for(
+                lambda _: len(times_of("energy_stream", requests_to(requests, UNTOLD_SERIAL))) >= 2,
+                10 * WAIT,
+            )
+            requests.publish(
+                f"/app/device/property/{UNTOLD_SERIAL}",
+                ocean2_payload(UNTOLD_SERIAL, (OCEAN2_TELEMETRY, ocean2_full_telemetry())),
+            )
+            scrape_until(
+                exporter.port,
+                lambda r: r.has("powerocean_system_info", serial=UNTOLD_SERIAL, model="ocean2"),
+            )
+            told = time.monotonic()
+
+            def quotas_since_told() -> int:
+                seen = times_of("latest_quotas", requests_to(requests, UNTOLD_SERIAL))
+                return len([at for at in seen if at > told])
+
+            assert requests.wait_for(lambda _: quotas_since_told() >= 4, 10 * WAIT)
+        finally:
+            exporter.stop()
+
+    ocean2 = requests_to(requests, OCEAN2_SERIAL)
+    assert [name for _, name in ocean2[:2]] == ["get_all", "latest_quotas"]
+    assert "energy_stream" not in {name for _, name in ocean2}
+    assert len(times_of("get_all", ocean2)) == 1
+    assert_every(LATEST_QUOTAS, times_of("latest_quotas", ocean2))
+
+    powerocean = requests_to(requests, POWEROCEAN_SERIAL)
+    assert [name for _, name in powerocean[:3]] == ON_CONNECT
+    assert_every(KEEPALIVE, times_of("energy_stream", powerocean))
+
+    untold = requests_to(requests, UNTOLD_SERIAL)
+    assert [name for _, name in untold[:3]] == ON_CONNECT
+    since_told = [at for at in times_of("latest_quotas", untold) if at > told]
+    # A switch on its way while the frame was read arrives before the second latestQuotas.
+    assert all(at < since_told[1] for at in times_of("energy_stream", untold))

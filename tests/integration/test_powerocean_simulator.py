@@ -1,5 +1,5 @@
 """The PowerOcean simulator as the exporter sees it through Mosquitto: its energy
-statistics (254/32), pushed the way the device pushes them."""
+statistics (254/32), pushed the way the device pushes them, and none from an Ocean 2."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from exporter.configfile import Config
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
+from exporter.simulate.powerocean import Ocean2Model, PowerOceanModel, PowerOceanPublisher
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Message, Mosquitto, Subscriber
 from tests.support.scrape import scrape_until
@@ -106,3 +106,32 @@ def test_the_simulators_statistics_reach_the_exporter_and_follow_its_power_curve
         today = r.value("powerocean_energy_today_joules", energy_type=str(energy_type))
         assert today == sum(hours.values())
     assert r.value("powerocean_energy_today_joules", energy_type="1") > 0
+
+
+def test_the_simulated_ocean2_pushes_no_statistics(broker):
+    """No source has seen an Ocean 2 send 254/32: while a simulated PowerOcean next to it
+    pushes its week of statistics, the Ocean 2 pushes its telemetry and modules only."""
+    ocean2 = "RE11SIMULATED001"
+    publishers = [
+        PowerOceanPublisher(broker.url, SERIAL, model=PowerOceanModel()),
+        PowerOceanPublisher(broker.url, ocean2, interval=0.2, model=Ocean2Model(ocean2)),
+    ]
+    topics = {serial: f"/app/device/property/{serial}" for serial in (SERIAL, ocean2)}
+    with Subscriber(broker, topics.values()) as device:
+        for publisher in publishers:
+            publisher.start()
+        try:
+            assert device.wait_for(
+                lambda m: len(pushed_statistics([x for x in m if x[0] == topics[SERIAL]])) >= 3,
+                timeout=30,
+            )
+        finally:
+            for publisher in publishers:
+                publisher.stop()
+    pushed = [(topic, payload) for topic, payload in device.inbox.items if topic == topics[ocean2]]
+    commands = {
+        (header.cmd_func, header.cmd_id)
+        for _, payload in pushed
+        for header in pb.HeaderMessage.FromString(payload).header
+    }
+    assert len(pushed) >= 5 and commands == {(254, 39), (254, 46)}

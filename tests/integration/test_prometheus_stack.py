@@ -28,12 +28,19 @@ import yaml
 
 from exporter.app import Exporter
 from exporter.configfile import Config
+from exporter.powerocean.channels import load_powerocean_mapping
+from exporter.powerocean.collector import POWEROCEAN_HEALTH
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.reference import metric_rows
 from exporter.refu.config import RefuConfig, RefuTargetConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
-from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, PowerOceanPublisher
+from exporter.simulate.powerocean import (
+    DcFitModel,
+    Ocean2Model,
+    PowerOceanModel,
+    PowerOceanPublisher,
+)
 from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER
 from tests.support.dashboards import DASHBOARDS, load, panels, queries
 from tests.support.paths import PROJECT_ROOT
@@ -50,6 +57,7 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SERIAL = "R371ZD1AZH000001"
 DC_FIT_SERIAL = "HC31ZD1AZH000002"
+OCEAN2_SERIAL = "RE11ZD1AZH000003"
 #: What Grafana would put in for the dashboards' variables.
 VARIABLES = {
     "target": ".*",
@@ -73,13 +81,14 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def substitute(expr: str) -> str:
-    """Grafana's ``$var`` / ``${var}`` replaced by concrete values."""
+def substitute(expr: str, **chosen: str) -> str:
+    """Grafana's ``$var`` / ``${var}`` replaced by concrete values (``chosen`` ones first)."""
+    variables = {**VARIABLES, **chosen}
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
-        assert name in VARIABLES, f"unknown variable ${name} in {expr!r}"
-        return VARIABLES[name]
+        assert name in variables, f"unknown variable ${name} in {expr!r}"
+        return variables[name]
 
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, expr)
 
@@ -260,14 +269,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         broker = EmbeddedBroker("127.0.0.1", free_port())
         broker.start()
         cleanup.callback(broker.stop)
-        for serial, model in ((SERIAL, PowerOceanModel()), (DC_FIT_SERIAL, DcFitModel())):
+        systems = {
+            SERIAL: PowerOceanModel(),
+            DC_FIT_SERIAL: DcFitModel(),
+            OCEAN2_SERIAL: Ocean2Model(OCEAN2_SERIAL),
+        }
+        for serial, model in systems.items():
             publisher = PowerOceanPublisher(broker.url, serial, interval=0.5, model=model)
             publisher.start()
             cleanup.callback(publisher.stop)
         config = Config(
             refu=RefuConfig(targets=(RefuTargetConfig("refu-sim", "127.0.0.1", refu.port, 1, {}),)),
             powerocean=PowerOceanConfig(
-                devices={SERIAL: "plus", DC_FIT_SERIAL: "fit"}, broker=BrokerConfig(url=broker.url)
+                devices={SERIAL: "plus", DC_FIT_SERIAL: "fit", OCEAN2_SERIAL: "ocean2"},
+                broker=BrokerConfig(url=broker.url),
             ),
         )
         exporter = Exporter(config, host="127.0.0.1", port=0)
@@ -352,6 +367,24 @@ def test_every_dashboard_query_returns_data(stack: Stack, path: Path):
             f"{where}: no metric {name}" for name in METRIC_NAME.findall(expr) if name not in known
         ]
     assert not problems, "\n".join(problems)
+
+
+def test_an_ocean2_shows_on_every_dashboard_panel_of_values_it_reports(stack: Stack):
+    """The Ocean 2 reports under the PowerOcean's names: each query of the system chosen
+    in $serial that reads only metrics an Ocean 2 reports has its series."""
+    reported = {c.metric for c in load_powerocean_mapping().channels if c.variant == "ocean2"}
+    reported |= {metric.name for metric in POWEROCEAN_HEALTH}
+    problems, asked = [], 0
+    for path in DASHBOARDS:
+        for where, expr in queries(json.loads(path.read_text(encoding="utf-8"))):
+            names = set(METRIC_NAME.findall(expr))
+            if "$serial" not in expr or not names or not names <= reported:
+                continue
+            concrete = label_values_query(substitute(expr, serial=OCEAN2_SERIAL))
+            asked += 1
+            if not stack.query(concrete)["data"]["result"]:
+                problems.append(f"{path.name} {where}: no series for {concrete}")
+    assert asked and not problems, "\n".join(problems)
 
 
 def test_every_metric_served_is_in_the_metric_reference(stack: Stack):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import struct
+
+from google.protobuf.message import Message
+
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import xor
 
@@ -157,3 +161,182 @@ def j327_payload(day: int) -> bytes:
         for src, cmd_func, cmd_id, product_id, pdata in frames
     ]
     return pb.HeaderMessage(header=headers).SerializeToString()
+
+
+def raw_float(number: int, value: float) -> bytes:
+    """Field ``number`` holding ``value`` as a float32, as the schema may not name it."""
+    return tag(number, 5) + struct.pack("<f", value)
+
+
+def raw_message(number: int, body: bytes) -> bytes:
+    """Field ``number`` holding the message ``body``, as the schema may not name it."""
+    return tag(number, 2) + varint(len(body)) + body
+
+
+#: An Ocean 2 (RE11: three-phase), as its public captures show it.
+OCEAN2_SERIAL = "RE11ZTEST0000001"
+#: Its battery modules (RE12: 5S, 5 kWh).
+OCEAN2_MODULES = ("RE12ZTEST0000001", "RE12ZTEST0000002")
+OCEAN2_TELEMETRY, OCEAN2_MODULE = 39, 46
+
+
+def ocean2_payload(serial: str, *frames: tuple[int, Message]) -> bytes:
+    """An Ocean 2's push: a header per ``(cmd_id, message)`` on cmd_func 254, framed as
+    its firmware frames them: from the EMS (src 96) with product id 254 and the serial in
+    fields 24, 25 and 26; 254/39 in version 4 asking for an ack, 254/46 in version 3."""
+    headers = [
+        pb.Header(
+            pdata=message.SerializeToString(),
+            src=96,
+            dest=32,
+            cmd_func=254,
+            cmd_id=cmd_id,
+            product_id=254,
+            version=4 if cmd_id == OCEAN2_TELEMETRY else 3,
+            need_ack=int(cmd_id == OCEAN2_TELEMETRY),
+            module_sn=serial,
+            device_sn=serial,
+            module_sn_copy=serial,
+        )
+        for cmd_id, message in frames
+    ]
+    return pb.HeaderMessage(header=headers).SerializeToString()
+
+
+def ocean2_flow(**values: float) -> pb.Ocean2EnergyFlow:
+    """A flow block; field 6, which no peer names, equals the solar power."""
+    flow = pb.Ocean2EnergyFlow(**values)
+    flow.MergeFromString(raw_float(6, values.get("solar_power", 0.0)))
+    return flow
+
+
+def ocean2_full_telemetry(ac_power: float = 4267.125) -> pb.Ocean2Telemetry:
+    """A get-all answer's 254/39, every field present, zeros and placeholders included, as
+    a single-phase unit captured while it fed 4570 W from its battery into the house:
+    ``ac_power`` with the sign of the unit's firmware (RE11, RE17, RE41: positive while
+    feeding AC out)."""
+    sign = 1.0 if ac_power >= 0 else -1.0
+    inverter = pb.Ocean2Inverter(ac_power=ac_power, frequency=49.90625, grid_meter_power=2.0)
+    inverter.phases.phase.add(volt=0.0, act_pwr=0.0, react_pwr=0.0, apparent_pwr=0.0)
+    inverter.phases.phase.add(
+        phase=1,
+        volt=241.75,
+        amp=17.875,
+        act_pwr=sign * 4296.5,
+        react_pwr=265.25,
+        apparent_pwr=4304.5,
+    )
+    for phase in (2, 3):
+        inverter.phases.phase.add(
+            phase=phase, volt=0.0, amp=0.0, act_pwr=0.0, react_pwr=0.0, apparent_pwr=0.0
+        )
+    inverter.grid_phases.phase.add(volt=0.0, frequency=0.0, act_pwr=0.0)
+    inverter.grid_phases.phase.add(
+        phase=1, volt=241.625, amp=2.375, frequency=49.90625, act_pwr=-29.25
+    )
+    for phase in (2, 3):
+        inverter.grid_phases.phase.add(phase=phase, volt=0.0, amp=0.0, frequency=0.0, act_pwr=0.0)
+    inverter.pv_strings.pv.add(volt=0.0)
+    for number, volt in ((1, 34.0), (2, 28.75), (3, 31.5)):
+        inverter.pv_strings.pv.add(number=number, volt=volt, amp=0.0, pwr=0.0)
+    inverter.MergeFromString(raw_float(5, 791.75))  # no peer names 4.5
+    flow = {"home_power": 4570.0, "grid_power": 0.0, "solar_power": 0.0, "battery_power": -4570.0}
+    telemetry = pb.Ocean2Telemetry(
+        inverter=inverter,
+        energy_flow=ocean2_flow(**flow, battery_soc=81),
+        energy_flow_lagging=ocean2_flow(**flow, battery_soc=81),
+        summary=pb.Ocean2Summary(
+            solar_power=0.0,
+            inverter_power=4281.0,
+            inverter_power_signed=-4319.0,
+            feed_in_limit=10000.0,
+            battery_remaining_energy=12255,
+            soc=81,
+            battery_remaining_energy_copy=12255,
+            battery_power_discharging=4580.0,
+        ),
+    )
+    telemetry.MergeFromString(raw_message(64, raw_float(1, 7489.0) + raw_float(2, 10821.25)))
+    return telemetry
+
+
+def ocean2_inverter_delta() -> pb.Ocean2Telemetry:
+    """A three-phase unit's 254/39 mid-session (solar 1130 W into the house): the phases'
+    and strings' power, not their voltage and current, which did not change."""
+    inverter = pb.Ocean2Inverter(ac_power=1069.0, grid_meter_power=28.375)
+    for phase, power, reactive, apparent in (
+        (1, 342.5, 101.75, 357.25),
+        (2, 348.0, 90.375, 359.5),
+        (3, 357.75, 91.875, 369.5),
+    ):
+        inverter.phases.phase.add(
+            phase=phase, act_pwr=power, react_pwr=reactive, apparent_pwr=apparent
+        )
+    inverter.pv_strings.pv.add(number=1, pwr=550.25)
+    inverter.pv_strings.pv.add(number=2, pwr=609.75)
+    flow = ocean2_flow(home_power=1130.0, solar_power=1130.0)
+    return pb.Ocean2Telemetry(inverter=inverter, energy_flow=flow, energy_flow_lagging=flow)
+
+
+def ocean2_phase_delta() -> pb.Ocean2Telemetry:
+    """A 254/39 with two of three phases, power only, and one string's voltage only."""
+    inverter = pb.Ocean2Inverter()
+    inverter.phases.phase.add(phase=1, act_pwr=51.0, react_pwr=106.75, apparent_pwr=118.25)
+    inverter.phases.phase.add(phase=3, act_pwr=57.0, react_pwr=104.5)
+    inverter.pv_strings.pv.add(number=2, volt=105.25)
+    return pb.Ocean2Telemetry(inverter=inverter)
+
+
+def ocean2_both_flow_blocks() -> pb.Ocean2Telemetry:
+    """A 254/39 carrying both flow blocks, block 7 one cycle behind and without the house
+    load (PV 2570 - battery 310 - export 1770 = house 490 in block 87)."""
+    telemetry = pb.Ocean2Telemetry(
+        inverter=pb.Ocean2Inverter(grid_meter_power=-1966.375),
+        energy_flow_lagging=ocean2_flow(
+            grid_power=-1800.0, solar_power=2590.0, battery_power=310.0
+        ),
+        energy_flow=ocean2_flow(
+            home_power=490.0, grid_power=-1770.0, solar_power=2570.0, battery_power=310.0
+        ),
+    )
+    telemetry.MergeFromString(raw_message(64, raw_float(1, 306.5) + raw_float(2, 5879.5)))
+    return telemetry
+
+
+def ocean2_module(serial: str, number: int, power: float = -2664.125) -> pb.Ocean2ModuleReport:
+    """A battery module's 254/46, numbered as a PowerOcean pack report, as a module of a
+    three-phase unit reported it while discharging; 69 and the frame's 1 and 20, which no
+    peer names, raw."""
+    module = pb.bpStaReport(
+        bpPwr=power,
+        bpSoc=47,
+        bpSoh=100,
+        bpTemp=[41.0, 40.0, 39.0, 38.0, 39.0],
+        bpMaxCellVol=3223.0,
+        bpMinCellVol=3216.0,
+        bpVol=15.975,
+        bpAmp=-168.875,
+        bpCellVol=[3223.0, 3220.0, 3219.0, 3216.0, 3216.0],
+        bpDsrc=number,
+        bpSn=serial.encode(),
+        bpCycles=6,
+        bpAccuChgCap=2_097_579,
+        bpAccuDsgCap=2_075_417,
+        bpDesignCap=314_000,
+        bpFullCap=313_886,
+        bpMaxCellTemp=41.0,
+        bpMinCellTemp=38.0,
+        bpMaxMosTemp=63.0,
+        bpMinMosTemp=61.0,
+        bpEcloundSoc=65535,
+        bpTimestamp=1_785_571_857,
+        bpRealSoc=48.90625,
+        bpRealSoh=100.0,
+        bpRemainWatth=2409.25,
+        bpAccuChgEnergy=35_466,
+        bpAccuDsgEnergy=33_879,
+    )
+    module.MergeFromString(raw_float(69, 3221.0))
+    report = pb.Ocean2ModuleReport(module=[module])
+    report.MergeFromString(tag(1, 0) + varint(30) + raw_message(20, raw_float(1, 240.25)))
+    return report

@@ -9,6 +9,7 @@ import yaml
 
 from exporter.model import MappingError
 from exporter.powerocean.channels import load_powerocean_mapping
+from exporter.powerocean.wire import DATA_REQUESTS
 from exporter.refu.channels import load_refu_mapping
 
 GOOD = {
@@ -95,6 +96,137 @@ def test_a_powerocean_field_path_is_checked_against_the_schema(tmp_path):
         load_powerocean_mapping(path)
     path = write(tmp_path, {**entry, "field": "sysGridPwr"}, device="powerocean", messages=messages)
     assert load_powerocean_mapping(path).channels[0].location.path == ("sysGridPwr",)
+
+
+OCEAN2 = {
+    "serial_prefixes": ["RE11", "RE42"],
+    "commands": ["254/39"],
+    "data_requests": ["latest_quotas", "get_all"],
+}
+TELEMETRY = {
+    "cmd_func": 254,
+    "cmd_id": 39,
+    "model": "ocean2",
+    "schema": "Ocean2Telemetry",
+    "keyed_lists": {"inverter.phases.phase": "phase"},
+}
+PHASE_POWER = {
+    "source": "OCEAN2_TELEMETRY.inverter.phases.phase.1.act_pwr",
+    "message": "Ocean2Telemetry",
+    "field": "inverter.phases.phase.1.act_pwr",
+    "metric": "powerocean_phase_active_power_watts",
+    "unit": "watts",
+    "scale": -1,
+    "sign_inverted_on": ["RE42"],
+    "variant": "ocean2",
+    "help": "phase power",
+}
+
+
+def write_ocean2(tmp_path: Path, *entries: dict, model=OCEAN2, route=TELEMETRY) -> Path:
+    return write(
+        tmp_path,
+        *(entries or [PHASE_POWER]),
+        device="powerocean",
+        models={"ocean2": model},
+        messages={"OCEAN2_TELEMETRY": route},
+    )
+
+
+def test_the_ocean2_keys_load(tmp_path):
+    flow = {
+        **PHASE_POWER,
+        "source": "OCEAN2_TELEMETRY.energy_flow.home_power",
+        "field": ["energy_flow.home_power", "energy_flow_lagging.home_power"],
+        "metric": "powerocean_load_power_watts",
+        "scale": 1,
+        "sign_inverted_on": [],
+    }
+    mapping = load_powerocean_mapping(write_ocean2(tmp_path, PHASE_POWER, flow))
+    assert mapping.model_commands == {(254, 39): "ocean2"}
+    assert mapping.routes["OCEAN2_TELEMETRY"].keyed_lists == {
+        ("inverter", "phases", "phase"): "phase"
+    }
+    assert [request.name for request in mapping.data_requests("ocean2")] == [
+        "get_all",
+        "latest_quotas",
+    ]
+    assert mapping.data_requests("") == DATA_REQUESTS  # a model naming none takes every one
+    power, load = (channel.location for channel in mapping.channels)
+    assert power.sign_inverted_on == ("RE42",)
+    assert load.paths == (("energy_flow", "home_power"), ("energy_flow_lagging", "home_power"))
+
+
+@pytest.mark.parametrize(
+    ("model", "route", "channel", "where", "reason"),
+    [
+        (
+            {**OCEAN2, "commands": ["254/46"]},
+            TELEMETRY,
+            PHASE_POWER,
+            "models.ocean2",
+            "254/46 has no message of model 'ocean2'",
+        ),
+        (
+            {**OCEAN2, "data_requests": ["latest_quotas", "energy_stream_switch"]},
+            TELEMETRY,
+            PHASE_POWER,
+            "models.ocean2",
+            "'data_requests': ['energy_stream_switch'] are no requests; there are"
+            " energy_stream, get_all, latest_quotas",
+        ),
+        (
+            OCEAN2,
+            {**TELEMETRY, "keyed_lists": {"inverter.phases": "phase"}},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'inverter.phases' is not a repeated message with 'phase'",
+        ),
+        (
+            OCEAN2,
+            {**TELEMETRY, "keyed_lists": {"inverter.phases.phase": "volt"}},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'volt' of 'inverter.phases.phase' is not a whole number",
+        ),
+        (
+            OCEAN2,
+            {**TELEMETRY, "keyed_lists": {"inverter.phase.phase": "phase"}},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "no field 'phase' on the way to 'inverter.phase.phase'",
+        ),
+        (
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "sign_inverted_on": ["RE43"]},
+            PHASE_POWER["source"],
+            "'sign_inverted_on' ['RE43'] are not serial prefixes of model 'ocean2'",
+        ),
+        (
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": ["inverter.ac_power", "inverter.acpower"]},
+            PHASE_POWER["source"],
+            "no field 'acpower' in Ocean2Inverter",
+        ),
+        (
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": []},
+            "channels[0]",
+            "'field' must be a path or a list of paths",
+        ),
+    ],
+)
+def test_a_bad_ocean2_key_is_refused_naming_where_and_why(
+    tmp_path, model, route, channel, where, reason
+):
+    path = write_ocean2(tmp_path, channel, model=model, route=route)
+    with pytest.raises(MappingError) as raised:
+        load_powerocean_mapping(path)
+    assert str(raised.value).startswith(f"{path}: {where}")
+    assert reason in str(raised.value)
 
 
 def mapping_with(tmp_path: Path, refused_models: object) -> Path:

@@ -14,7 +14,7 @@ from exporter.powerocean.codec import decode_frame, decode_message
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import Frame
-from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload
+from exporter.simulate.powerocean import DcFitModel, Ocean2Model, PowerOceanModel, build_payload
 from tests.support.powerocean_messages import SERIAL, TOPIC, change_report, heartbeat, tag, varint
 
 MAPPING = load_powerocean_mapping()
@@ -123,13 +123,18 @@ PACKS = ("HJ32ZDH4ZF000001", "HJ32ZDH4ZF000002")
 
 
 @pytest.mark.parametrize(
-    ("model", "serial"), [(PowerOceanModel, SERIAL), (DcFitModel, "HC31ZTEST0000001")]
+    ("system", "serial"),
+    [
+        (PowerOceanModel(packs=PACKS, epoch=0), SERIAL),
+        (DcFitModel(packs=PACKS, epoch=0), "HC31ZTEST0000001"),
+        (Ocean2Model("RE11ZTEST0000001", epoch=0), "RE11ZTEST0000001"),
+    ],
 )
-def test_simulated_updates_keep_what_the_system_said_last(model, serial) -> None:
+def test_simulated_updates_keep_what_the_system_said_last(system, serial) -> None:
     """A get-all, then eleven mid-session pushes (partial 96/17 and one pack at a time on a
-    Plus): each message, and each pack, reads what the last report carrying a field said;
-    a complete message reads its last report alone."""
-    system = model(packs=PACKS, epoch=0)
+    Plus, what changed on an Ocean 2): each message, and each pack, reads what the last
+    report carrying a field said (an Ocean 2's phase and string by the number it names); a
+    complete message reads its last report alone."""
     cache = MessageCache()
     clock = itertools.count()
     ingest = Ingest(MAPPING, cache, {serial}, stale_after=1e9, clock=lambda: float(next(clock)))
@@ -176,3 +181,36 @@ def reported(name: str, message: Message) -> list[tuple[str, dict]]:
     route = MAPPING.routes[name]
     frame = Frame(SERIAL, *route.command, pb.Header(), message.SerializeToString())
     return [(entry, report.fields) for entry, report in decode_frame(frame, route).reports]
+
+
+def test_a_keyed_list_keeps_each_element_by_its_number_and_merges_it() -> None:
+    """An Ocean 2's phases: a report with phases 1 and 3, power only, keeps phase 2 and
+    the phases' voltage; a placeholder naming no phase is kept apart, at 0."""
+    route = MAPPING.routes["OCEAN2_TELEMETRY"]
+    cache = MessageCache()
+    full = pb.Ocean2Telemetry()
+    full.inverter.phases.phase.add(volt=0.0)  # the placeholder of a get-all answer
+    for number in (1, 2, 3):
+        full.inverter.phases.phase.add(phase=number, volt=230.0 + number, act_pwr=100.0)
+    delta = pb.Ocean2Telemetry()
+    delta.inverter.phases.phase.add(phase=3, act_pwr=300.0)
+    delta.inverter.phases.phase.add(phase=1, act_pwr=-100.0)
+    for at, message in enumerate((full, delta)):
+        frame = Frame(SERIAL, *route.command, pb.Header(), message.SerializeToString())
+        [(_, report)] = decode_frame(frame, route).reports
+        cache.update(SERIAL, route.name, report, float(at))
+    fields = cache.snapshot()[SERIAL].messages[route.name].fields
+    phases = {
+        (number, name): value
+        for (*_, number, name), value in fields.items()
+        if name in ("volt", "act_pwr")
+    }
+    assert phases == {
+        (0, "volt"): 0.0,
+        (1, "volt"): 231.0,
+        (1, "act_pwr"): -100.0,
+        (2, "volt"): 232.0,
+        (2, "act_pwr"): 100.0,
+        (3, "volt"): 233.0,
+        (3, "act_pwr"): 300.0,
+    }

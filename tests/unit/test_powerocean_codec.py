@@ -12,7 +12,19 @@ from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import Frame, split_payload
 from exporter.simulate.powerocean import PowerOceanModel, build_payload
-from tests.support.powerocean_messages import SERIAL, frame_of, heartbeat, tag, varint
+from tests.support.powerocean_messages import (
+    OCEAN2_MODULE,
+    OCEAN2_MODULES,
+    OCEAN2_TELEMETRY,
+    SERIAL,
+    frame_of,
+    heartbeat,
+    ocean2_module,
+    ocean2_payload,
+    ocean2_phase_delta,
+    tag,
+    varint,
+)
 
 MAPPING = load_powerocean_mapping()
 
@@ -227,3 +239,32 @@ def test_mutated_messages_decode_without_raising() -> None:
         for entry, report in decoded.reports:
             assert isinstance(entry, str) and bool(entry) == bool(route.entry_label)
             assert all(isinstance(path, tuple) for path in (*report.fields, *report.unknown))
+
+
+OCEAN2 = "RE11ZTEST0000001"
+
+
+def test_a_command_only_an_ocean2_sends_tells_its_model() -> None:
+    """A serial no model lists: a 254/39 is an Ocean 2's, and so are the frames after it."""
+    models = SystemModels(MAPPING)
+    serial = "RE99ZTEST0000001"
+    assert models.model_of(serial) == ""
+    payload = ocean2_payload(serial, (OCEAN2_TELEMETRY, pb.Ocean2Telemetry()))
+    payload += ocean2_payload(serial, (OCEAN2_MODULE, ocean2_module(OCEAN2_MODULES[0], 1)))
+    names = [d.route.name for d in decode(payload, models) if d.route]
+    assert names == ["OCEAN2_TELEMETRY", "OCEAN2_MODULE_REPORT"]
+    assert models.model_of(serial) == "ocean2"
+
+
+@pytest.mark.parametrize("prefix", ["RE11", "RE17", "RE41", "RE42", "RE43"])
+def test_each_ocean2_prefix_is_an_ocean2(prefix: str) -> None:
+    assert MAPPING.model_of_serial(f"{prefix}ZTEST0000001") == "ocean2"
+
+
+def test_a_keyed_list_is_reported_by_the_number_its_elements_name() -> None:
+    [decoded] = decode(ocean2_payload(OCEAN2, (OCEAN2_TELEMETRY, ocean2_phase_delta())))
+    [(_, report)] = decoded.reports
+    assert report.fields[("inverter", "phases", "phase", 3, "act_pwr")] == 57.0
+    assert report.fields[("inverter", "phases", "phase", 3, "phase")] == 3
+    assert report.fields[("inverter", "pv_strings", "pv", 2, "volt")] == 105.25
+    assert report.lists == []  # merged element by element, never replaced whole

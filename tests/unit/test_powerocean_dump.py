@@ -9,7 +9,17 @@ from exporter.powerocean.ingest import SystemModels
 from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.powerocean.wire import split_payload
 from exporter.simulate.powerocean import build_payload
-from tests.support.powerocean_messages import SERIAL, battery_report, frame_of, tag, varint
+from tests.support.powerocean_messages import (
+    OCEAN2_MODULES,
+    OCEAN2_SERIAL,
+    SERIAL,
+    battery_report,
+    frame_of,
+    ocean2_module,
+    ocean2_payload,
+    tag,
+    varint,
+)
 
 MAPPING = load_powerocean_mapping()
 
@@ -65,3 +75,19 @@ def test_a_header_without_serial_is_shown_and_a_blank_one_listed() -> None:
     shown = described(pb.HeaderMessage(header=headers).SerializeToString())
     assert [(f["serial"], f["command"]) for f in shown["frames"]] == [("", "96/33")]
     assert shown["skipped"] == ["blank_header"]
+
+
+def test_the_fields_around_the_entries_the_schema_does_not_name_are_raw() -> None:
+    """An Ocean 2's 254/46: its module, and the module's 69 and the frame's 1 and 20 raw."""
+    payload = ocean2_payload(OCEAN2_SERIAL, (46, ocean2_module(OCEAN2_MODULES[0], 1)))
+    [frame] = described(payload)["frames"]
+    [(name, module)] = frame["entries"].items()
+    assert name == f"pack={OCEAN2_MODULES[0]}"
+    assert module["fields"]["bpPwr"] == -2664.125
+    assert module["unknown_fields"] == {"#69": 3221.0}
+    assert frame["unknown_fields"] == {"#1": 30, "#20": {"1": 240.25}}
+
+
+def test_a_pack_report_has_nothing_raw_around_its_packs() -> None:
+    [frame] = described(frame_of(96, 7, battery_report().SerializeToString()))["frames"]
+    assert "unknown_fields" not in frame

@@ -3,6 +3,8 @@ integrates from the power a system reports."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -14,7 +16,8 @@ from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.energy import positive_area
 from exporter.powerocean.ingest import Ingest
-from exporter.simulate.powerocean import PowerOceanModel, build_payload
+from exporter.powerocean.quota import QuotaIngest
+from exporter.simulate.powerocean import Ocean2Model, PowerOceanModel, build_payload
 
 pb = proto.powerocean_pb2
 SERIAL = "J327TEST0001"
@@ -133,11 +136,18 @@ def integrated(samples: dict) -> dict[str, float]:
     }
 
 
-def test_integrated_counters_match_the_simulated_power_curve_over_a_day():
-    """The simulator's power curve, reported every 10 s for a day: each counter within 1 %
-    of the integral of the curve, taken here second by second."""
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (PowerOceanModel(packs=["J327TESTPACK1"], epoch=TODAY), "JTS1_ENERGY_STREAM_REPORT"),
+        (Ocean2Model(epoch=TODAY), "OCEAN2_TELEMETRY"),
+    ],
+)
+def test_integrated_counters_match_the_simulated_power_curve_over_a_day(model, message):
+    """The simulator's power curve, reported every 10 s for a day (an Ocean 2 sends only
+    the powers that changed): each counter within 1 % of the integral of the curve, taken
+    here second by second."""
     system = System()
-    model = PowerOceanModel(packs=["J327TESTPACK1"], epoch=TODAY)
     expected = dict.fromkeys(("solar", "grid_import", "grid_export", "house"), 0.0)
     expected |= {"battery_charge": 0.0, "battery_discharge": 0.0}
     for second in range(TODAY, TODAY + DAY):
@@ -148,19 +158,22 @@ def test_integrated_counters_match_the_simulated_power_curve_over_a_day():
         expected["grid_export"] += max(-flows["grid"], 0)
         expected["battery_charge"] += max(flows["battery"], 0)
         expected["battery_discharge"] += max(-flows["battery"], 0)
-    stream_a_day(system, model)
+    stream_a_day(system, model, message)
     counters = integrated(system.samples())
     assert set(counters) == set(expected)
     for flow, joules in expected.items():
         assert counters[flow] == pytest.approx(joules, rel=0.01), flow
 
 
-def stream_a_day(system: System, model: PowerOceanModel) -> None:
-    """The model's energy stream of the day that starts at TODAY, a report every 10 s."""
+def stream_a_day(
+    system: System, model: PowerOceanModel, message: str = "JTS1_ENERGY_STREAM_REPORT"
+) -> None:
+    """The model's ``message`` (its power flows) of the day that starts at TODAY, a report
+    every 10 s."""
+    command = load_powerocean_mapping().routes[message].command
     for tick, at in enumerate(range(TODAY, TODAY + DAY + 1, 10)):
         system.now = float(at)
-        stream = model.update(at, tick)["JTS1_ENERGY_STREAM_REPORT"]
-        system.send((96, 33, stream))
+        system.send((*command, model.update(at, tick)[message]))
 
 
 def test_the_simulators_statistics_agree_with_the_integrated_counters():
@@ -190,3 +203,23 @@ def test_a_gap_longer_than_the_limit_is_not_bridged():
     assert counters["solar"] == 30 * 1000.0  # 0-20 and 200-210, not 20-200
     assert counters["house"] == 30 * 400.0
     assert counters["grid_export"] == 0.0  # left out of a complete report: 0 W
+
+
+def test_the_open_api_mode_integrates_only_the_powers_a_quota_message_carries():
+    """quota/all and the quota stream both bring the house power: a stream message without
+    it says nothing about it, though the stream sent an older value before."""
+    clock = [float(TODAY)]
+    ingest = QuotaIngest(
+        load_powerocean_mapping(), MessageCache(), {SERIAL}, stale_after=300, clock=lambda: clock[0]
+    )
+
+    def stream(**param: float) -> None:
+        message = {"cmdFunc": 96, "cmdId": 33, "param": param}
+        ingest.stream(f"/open/account/{SERIAL}/quota", json.dumps(message).encode())
+
+    stream(sysLoadPwr=1000.0)
+    clock[0] += 10
+    ingest.quota_all(SERIAL, {"sysLoadPwr": 2000.0})
+    clock[0] += 10
+    stream(bpSoc=50)
+    assert ingest.energy()[SERIAL].fields[("house",)] == (1000.0 + 2000.0) / 2 * 10

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from exporter.powerocean.config import PowerOceanConfig
 from exporter.powerocean.schedule import Due, RequestSchedule
+from exporter.powerocean.wire import DATA_REQUESTS, GET_ALL, LATEST_QUOTAS
 
 DEFAULTS = PowerOceanConfig(devices={"SN1": "SN1", "SN2": "SN2"})
+ON_CONNECT = ["energy_stream", "get_all", "latest_quotas"]
 
 
 def named(due: Due) -> list[tuple[str, tuple[str, ...]]]:
@@ -71,3 +73,38 @@ def test_settings_of_0_leave_requests_and_silence_out() -> None:
     assert schedule.due(0.0) == []
     assert schedule.next_at() is None
     assert not schedule.silent(1e9)
+
+
+def test_a_system_is_sent_only_the_requests_its_model_takes() -> None:
+    """SN2 takes no energy-stream switch (an Ocean 2): not on connect, not at its interval,
+    not when it is silent; SN1 takes every request."""
+    takes = {"SN1": DATA_REQUESTS, "SN2": (GET_ALL, LATEST_QUOTAS)}
+    schedule = RequestSchedule(DEFAULTS, ["SN1", "SN2"], start=0.0, requests_of=takes.__getitem__)
+    assert named(schedule.due(0.0)) == [
+        ("energy_stream", ("SN1",)),
+        ("get_all", ("SN1", "SN2")),
+        ("latest_quotas", ("SN1", "SN2")),
+    ]
+    schedule.heard("SN1", 15.0)
+    schedule.heard("SN2", 15.0)
+    assert named(schedule.due(20.0)) == [("energy_stream", ("SN1",))]
+    assert named(schedule.due(30.0)) == [("latest_quotas", ("SN1", "SN2"))]
+    schedule.heard("SN1", 35.0)  # SN2 is silent from 15 s on
+    assert named(schedule.due(40.0)) == [("energy_stream", ("SN1",))]
+    schedule.heard("SN1", 55.0)
+    assert named(schedule.due(60.0)) == [
+        ("energy_stream", ("SN1",)),
+        ("latest_quotas", ("SN1", "SN2")),
+    ]
+    schedule.heard("SN1", 70.0)
+    assert named(schedule.due(75.0)) == [("get_all", ("SN2",)), ("latest_quotas", ("SN2",))]
+
+
+def test_a_model_told_later_is_heeded_from_then_on() -> None:
+    takes = {"SN1": DATA_REQUESTS}
+    schedule = RequestSchedule(DEFAULTS, ["SN1"], start=0.0, requests_of=takes.__getitem__)
+    assert [name for name, _ in named(schedule.due(0.0))] == ON_CONNECT
+    takes["SN1"] = (GET_ALL, LATEST_QUOTAS)  # a frame told the system's model
+    schedule.heard("SN1", 10.0)
+    assert named(schedule.due(20.0)) == []
+    assert named(schedule.due(30.0)) == [("latest_quotas", ("SN1",))]

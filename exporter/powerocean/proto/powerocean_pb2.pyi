@@ -13,7 +13,7 @@ class HeaderMessage(_message.Message):
     def __init__(self, header: _Optional[_Iterable[_Union[Header, _Mapping]]] = ...) -> None: ...
 
 class Header(_message.Message):
-    __slots__ = ("pdata", "src", "dest", "d_src", "d_dest", "enc_type", "check_type", "cmd_func", "cmd_id", "data_len", "need_ack", "is_ack", "seq", "product_id", "version", "payload_ver", "time_snap", "is_rw_cmd", "is_queue", "ack_type", "code", "module_sn", "device_sn")
+    __slots__ = ("pdata", "src", "dest", "d_src", "d_dest", "enc_type", "check_type", "cmd_func", "cmd_id", "data_len", "need_ack", "is_ack", "seq", "product_id", "version", "payload_ver", "time_snap", "is_rw_cmd", "is_queue", "ack_type", "code", "module_sn", "device_sn", "module_sn_copy")
     PDATA_FIELD_NUMBER: _ClassVar[int]
     SRC_FIELD_NUMBER: _ClassVar[int]
     DEST_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class Header(_message.Message):
     FROM_FIELD_NUMBER: _ClassVar[int]
     MODULE_SN_FIELD_NUMBER: _ClassVar[int]
     DEVICE_SN_FIELD_NUMBER: _ClassVar[int]
+    MODULE_SN_COPY_FIELD_NUMBER: _ClassVar[int]
     pdata: bytes
     src: int
     dest: int
@@ -61,7 +62,8 @@ class Header(_message.Message):
     code: str
     module_sn: str
     device_sn: str
-    def __init__(self, pdata: _Optional[bytes] = ..., src: _Optional[int] = ..., dest: _Optional[int] = ..., d_src: _Optional[int] = ..., d_dest: _Optional[int] = ..., enc_type: _Optional[int] = ..., check_type: _Optional[int] = ..., cmd_func: _Optional[int] = ..., cmd_id: _Optional[int] = ..., data_len: _Optional[int] = ..., need_ack: _Optional[int] = ..., is_ack: _Optional[int] = ..., seq: _Optional[int] = ..., product_id: _Optional[int] = ..., version: _Optional[int] = ..., payload_ver: _Optional[int] = ..., time_snap: _Optional[int] = ..., is_rw_cmd: _Optional[int] = ..., is_queue: _Optional[int] = ..., ack_type: _Optional[int] = ..., code: _Optional[str] = ..., module_sn: _Optional[str] = ..., device_sn: _Optional[str] = ..., **kwargs) -> None: ...
+    module_sn_copy: str
+    def __init__(self, pdata: _Optional[bytes] = ..., src: _Optional[int] = ..., dest: _Optional[int] = ..., d_src: _Optional[int] = ..., d_dest: _Optional[int] = ..., enc_type: _Optional[int] = ..., check_type: _Optional[int] = ..., cmd_func: _Optional[int] = ..., cmd_id: _Optional[int] = ..., data_len: _Optional[int] = ..., need_ack: _Optional[int] = ..., is_ack: _Optional[int] = ..., seq: _Optional[int] = ..., product_id: _Optional[int] = ..., version: _Optional[int] = ..., payload_ver: _Optional[int] = ..., time_snap: _Optional[int] = ..., is_rw_cmd: _Optional[int] = ..., is_queue: _Optional[int] = ..., ack_type: _Optional[int] = ..., code: _Optional[str] = ..., module_sn: _Optional[str] = ..., device_sn: _Optional[str] = ..., module_sn_copy: _Optional[str] = ..., **kwargs) -> None: ...
 
 class JTS1_ENERGY_STREAM_REPORT(_message.Message):
     __slots__ = ("sysLoadPwr", "sysGridPwr", "mpptPwr", "bpPwr", "bpSoc", "pv1_pwr", "pv2_pwr", "pv_inv_pwr", "pv3_pwr", "other_pv_pwr")
@@ -968,3 +970,131 @@ class EnergyTotalReport(_message.Message):
     watth_seq: int
     watth_item: _containers.RepeatedCompositeFieldContainer[EnergyItem]
     def __init__(self, watth_seq: _Optional[int] = ..., watth_item: _Optional[_Iterable[_Union[EnergyItem, _Mapping]]] = ...) -> None: ...
+
+class Ocean2EnergyFlow(_message.Message):
+    __slots__ = ("home_power", "grid_power", "solar_power", "battery_power", "battery_soc")
+    HOME_POWER_FIELD_NUMBER: _ClassVar[int]
+    GRID_POWER_FIELD_NUMBER: _ClassVar[int]
+    SOLAR_POWER_FIELD_NUMBER: _ClassVar[int]
+    BATTERY_POWER_FIELD_NUMBER: _ClassVar[int]
+    BATTERY_SOC_FIELD_NUMBER: _ClassVar[int]
+    home_power: float
+    grid_power: float
+    solar_power: float
+    battery_power: float
+    battery_soc: int
+    def __init__(self, home_power: _Optional[float] = ..., grid_power: _Optional[float] = ..., solar_power: _Optional[float] = ..., battery_power: _Optional[float] = ..., battery_soc: _Optional[int] = ...) -> None: ...
+
+class Ocean2InverterPhase(_message.Message):
+    __slots__ = ("volt", "amp", "act_pwr", "react_pwr", "apparent_pwr", "phase")
+    VOLT_FIELD_NUMBER: _ClassVar[int]
+    AMP_FIELD_NUMBER: _ClassVar[int]
+    ACT_PWR_FIELD_NUMBER: _ClassVar[int]
+    REACT_PWR_FIELD_NUMBER: _ClassVar[int]
+    APPARENT_PWR_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    volt: float
+    amp: float
+    act_pwr: float
+    react_pwr: float
+    apparent_pwr: float
+    phase: int
+    def __init__(self, volt: _Optional[float] = ..., amp: _Optional[float] = ..., act_pwr: _Optional[float] = ..., react_pwr: _Optional[float] = ..., apparent_pwr: _Optional[float] = ..., phase: _Optional[int] = ...) -> None: ...
+
+class Ocean2InverterPhases(_message.Message):
+    __slots__ = ("phase",)
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    phase: _containers.RepeatedCompositeFieldContainer[Ocean2InverterPhase]
+    def __init__(self, phase: _Optional[_Iterable[_Union[Ocean2InverterPhase, _Mapping]]] = ...) -> None: ...
+
+class Ocean2GridPhase(_message.Message):
+    __slots__ = ("volt", "amp", "frequency", "act_pwr", "phase")
+    VOLT_FIELD_NUMBER: _ClassVar[int]
+    AMP_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    ACT_PWR_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    volt: float
+    amp: float
+    frequency: float
+    act_pwr: float
+    phase: int
+    def __init__(self, volt: _Optional[float] = ..., amp: _Optional[float] = ..., frequency: _Optional[float] = ..., act_pwr: _Optional[float] = ..., phase: _Optional[int] = ...) -> None: ...
+
+class Ocean2GridPhases(_message.Message):
+    __slots__ = ("phase",)
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    phase: _containers.RepeatedCompositeFieldContainer[Ocean2GridPhase]
+    def __init__(self, phase: _Optional[_Iterable[_Union[Ocean2GridPhase, _Mapping]]] = ...) -> None: ...
+
+class Ocean2PvString(_message.Message):
+    __slots__ = ("number", "volt", "amp", "pwr")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    VOLT_FIELD_NUMBER: _ClassVar[int]
+    AMP_FIELD_NUMBER: _ClassVar[int]
+    PWR_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    volt: float
+    amp: float
+    pwr: float
+    def __init__(self, number: _Optional[int] = ..., volt: _Optional[float] = ..., amp: _Optional[float] = ..., pwr: _Optional[float] = ...) -> None: ...
+
+class Ocean2PvStrings(_message.Message):
+    __slots__ = ("pv",)
+    PV_FIELD_NUMBER: _ClassVar[int]
+    pv: _containers.RepeatedCompositeFieldContainer[Ocean2PvString]
+    def __init__(self, pv: _Optional[_Iterable[_Union[Ocean2PvString, _Mapping]]] = ...) -> None: ...
+
+class Ocean2Inverter(_message.Message):
+    __slots__ = ("ac_power", "frequency", "phases", "grid_phases", "grid_meter_power", "pv_strings")
+    AC_POWER_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    PHASES_FIELD_NUMBER: _ClassVar[int]
+    GRID_PHASES_FIELD_NUMBER: _ClassVar[int]
+    GRID_METER_POWER_FIELD_NUMBER: _ClassVar[int]
+    PV_STRINGS_FIELD_NUMBER: _ClassVar[int]
+    ac_power: float
+    frequency: float
+    phases: Ocean2InverterPhases
+    grid_phases: Ocean2GridPhases
+    grid_meter_power: float
+    pv_strings: Ocean2PvStrings
+    def __init__(self, ac_power: _Optional[float] = ..., frequency: _Optional[float] = ..., phases: _Optional[_Union[Ocean2InverterPhases, _Mapping]] = ..., grid_phases: _Optional[_Union[Ocean2GridPhases, _Mapping]] = ..., grid_meter_power: _Optional[float] = ..., pv_strings: _Optional[_Union[Ocean2PvStrings, _Mapping]] = ...) -> None: ...
+
+class Ocean2Summary(_message.Message):
+    __slots__ = ("solar_power", "inverter_power", "inverter_power_signed", "feed_in_limit", "battery_remaining_energy", "soc", "battery_remaining_energy_copy", "battery_power_discharging")
+    SOLAR_POWER_FIELD_NUMBER: _ClassVar[int]
+    INVERTER_POWER_FIELD_NUMBER: _ClassVar[int]
+    INVERTER_POWER_SIGNED_FIELD_NUMBER: _ClassVar[int]
+    FEED_IN_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    BATTERY_REMAINING_ENERGY_FIELD_NUMBER: _ClassVar[int]
+    SOC_FIELD_NUMBER: _ClassVar[int]
+    BATTERY_REMAINING_ENERGY_COPY_FIELD_NUMBER: _ClassVar[int]
+    BATTERY_POWER_DISCHARGING_FIELD_NUMBER: _ClassVar[int]
+    solar_power: float
+    inverter_power: float
+    inverter_power_signed: float
+    feed_in_limit: float
+    battery_remaining_energy: int
+    soc: int
+    battery_remaining_energy_copy: int
+    battery_power_discharging: float
+    def __init__(self, solar_power: _Optional[float] = ..., inverter_power: _Optional[float] = ..., inverter_power_signed: _Optional[float] = ..., feed_in_limit: _Optional[float] = ..., battery_remaining_energy: _Optional[int] = ..., soc: _Optional[int] = ..., battery_remaining_energy_copy: _Optional[int] = ..., battery_power_discharging: _Optional[float] = ...) -> None: ...
+
+class Ocean2Telemetry(_message.Message):
+    __slots__ = ("inverter", "energy_flow_lagging", "summary", "energy_flow")
+    INVERTER_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_FLOW_LAGGING_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_FLOW_FIELD_NUMBER: _ClassVar[int]
+    inverter: Ocean2Inverter
+    energy_flow_lagging: Ocean2EnergyFlow
+    summary: Ocean2Summary
+    energy_flow: Ocean2EnergyFlow
+    def __init__(self, inverter: _Optional[_Union[Ocean2Inverter, _Mapping]] = ..., energy_flow_lagging: _Optional[_Union[Ocean2EnergyFlow, _Mapping]] = ..., summary: _Optional[_Union[Ocean2Summary, _Mapping]] = ..., energy_flow: _Optional[_Union[Ocean2EnergyFlow, _Mapping]] = ...) -> None: ...
+
+class Ocean2ModuleReport(_message.Message):
+    __slots__ = ("module",)
+    MODULE_FIELD_NUMBER: _ClassVar[int]
+    module: _containers.RepeatedCompositeFieldContainer[bpStaReport]
+    def __init__(self, module: _Optional[_Iterable[_Union[bpStaReport, _Mapping]]] = ...) -> None: ...
