@@ -78,10 +78,19 @@ def _shipped_sunspec_mapping() -> SunSpecMapping:
 
 def shipped_definitions() -> Iterator[dict[str, Any]]:
     """The SunSpec Alliance's model definitions, as pysunspec2 ships them."""
-    folder = resources.files("sunspec2").joinpath("models", "json")
-    for entry in folder.iterdir():
+    for entry in _SHIPPED.iterdir():
         if re.fullmatch(r"model_\d+\.json", entry.name):
             yield json.loads(entry.read_text(encoding="utf-8"))
+
+
+def shipped_definition(model_id: int) -> dict[str, Any] | None:
+    """The definition of one model as pysunspec2 ships it; None when it has none. (Reading
+    only the models decoded keeps the 60 or so others out of the exporter's memory.)"""
+    entry = _SHIPPED.joinpath(f"model_{model_id}.json")
+    return json.loads(entry.read_text(encoding="utf-8")) if entry.is_file() else None
+
+
+_SHIPPED = resources.files("sunspec2").joinpath("models", "json")
 
 
 def _read_sunspec_mapping(path: Path) -> SunSpecMapping:
@@ -93,12 +102,13 @@ def _read_sunspec_mapping(path: Path) -> SunSpecMapping:
         if not isinstance(document, dict) or document.get("device") != DEVICE:
             raise ValueError(f"expected a mapping with device: {DEVICE}")
         vendor = [_vendor_model(definition) for definition in document.get("vendor_models", [])]
-        known = {d["id"]: d for d in [*shipped_definitions(), *vendor]}
+        known = {d["id"]: d for d in vendor}
         decoded = [int(model_id) for model_id in document["decoded"]]
-        missing = [model_id for model_id in decoded if model_id not in known]
+        found = {m: known.get(m) or shipped_definition(m) for m in decoded}
+        definitions = {m: definition for m, definition in found.items() if definition}
+        missing = [model_id for model_id in decoded if model_id not in definitions]
         if missing:
             raise ValueError(f"no definition of decoded models {missing}")
-        definitions = {model_id: known[model_id] for model_id in decoded}
         names = {int(k): v for k, v in document.get("models", {}).items()}
         departures = {int(k): v for k, v in document.get("departures", {}).items()}
         builder = _Builder(path, document["units"], names, definitions)
