@@ -17,7 +17,7 @@ from exporter.eventloop import EventLoopThread
 from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
 from exporter.modbus.target import Address
-from exporter.modules import Collector, ScrapeModule
+from exporter.modules import BuiltOnFirstProbe, Collector, ScrapeModule
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
@@ -99,9 +99,12 @@ class Exporter:
         if config.powerocean is not None:
             collectors.append(self._powerocean(config.powerocean))
         # The devices read when Prometheus scrapes: each a /probe module (the first the default).
+        sunspec = config.sunspec
         modules: list[ScrapeModule] = [
             RefuCollector(pool, targets, refu_config.timeout_seconds),
-            sunspec_module(config.sunspec),
+            sunspec_module(sunspec)
+            if sunspec.targets
+            else BuiltOnFirstProbe("sunspec", lambda: sunspec_module(sunspec)),
         ]
         try:
             self.http = HttpServer(

@@ -6,7 +6,7 @@ blocking it, and many scrapes run at once on one thread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from exporter.exposition import AnyFamily
@@ -40,3 +40,26 @@ class ScrapeModule(Protocol):
 
     def links(self) -> list[tuple[str, str]]:
         """(what it is, probe query string) of each configured device, for the landing page."""
+
+
+class BuiltOnFirstProbe:
+    """The ``/probe`` module ``build`` makes, made when it is first probed: a device package
+    with no configured devices that nobody probes costs no memory (its mapping, its series
+    shapes) and no start-up time. Only for a module without configured devices, whose
+    ``scrape`` has nothing to read."""
+
+    def __init__(self, name: str, build: Callable[[], ScrapeModule]) -> None:
+        self.name = name
+        self._build = build
+        self._module: ScrapeModule | None = None
+
+    async def scrape(self, timeout: float | None) -> list[AnyFamily]:
+        return []
+
+    async def probe(self, params: Mapping[str, str], timeout: float | None) -> list[AnyFamily]:
+        if self._module is None:
+            self._module = self._build()
+        return await self._module.probe(params, timeout)
+
+    def links(self) -> list[tuple[str, str]]:
+        return []
