@@ -32,7 +32,7 @@ from exporter.powerocean.https import ApiError
 from exporter.powerocean.login import BrokerCredentials, login
 from exporter.powerocean.open_api import OpenApiClient
 from exporter.powerocean.schedule import RequestSchedule
-from exporter.powerocean.wire import DATA_REQUESTS, DataRequest, serial_from_topic
+from exporter.powerocean.wire import DATA_REQUESTS, REPLY_TOPIC, DataRequest, serial_from_topic
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +313,15 @@ class PowerOceanConnection(threading.Thread):
         log.info("PowerOcean broker %s connected", broker.address)
         if self._open_api is not None:  # the quota stream; nothing is ever published
             topics = [(f"/open/{broker.user_id}/{serial}/quota", 1) for serial in self._devices]
-        else:
-            topics = [(f"/app/device/property/{serial}", 1) for serial in self._devices]
+        else:  # what the devices push, and the answers to the data requests
+            topics = [
+                (topic, 1)
+                for serial in self._devices
+                for topic in (
+                    f"/app/device/property/{serial}",
+                    REPLY_TOPIC.format(user_id=broker.user_id, serial=serial),
+                )
+            ]
         if not topics:
             log.warning("PowerOcean: no devices to subscribe to")
             return

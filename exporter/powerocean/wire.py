@@ -126,8 +126,17 @@ def _frame(header: Header, topic_serial: str, need_serial: bool) -> Frame | Skip
 
 
 def serial_from_topic(topic: str | None) -> str:
-    """The last non-empty segment of an MQTT topic (``/app/device/property/<serial>``)."""
-    return next((segment for segment in reversed((topic or "").split("/")) if segment), "")
+    """The serial an MQTT topic names: the segment before ``thing`` in an answer to a request
+    (``/app/<user>/<serial>/thing/property/get_reply``), else the last non-empty segment
+    (``/app/device/property/<serial>``)."""
+    segments = [segment for segment in (topic or "").split("/") if segment]
+    if len(segments) > 3 and segments[-3:] == ["thing", "property", "get_reply"]:
+        return segments[-4]
+    return segments[-1] if segments else ""
+
+
+#: Where the cloud answers the data requests (``get``): the get-all with the whole state.
+REPLY_TOPIC = "/app/{user_id}/{serial}/thing/property/get_reply"
 
 
 def number_of_wire_type(wire_type: int, data: int | bytes) -> int | float | None:

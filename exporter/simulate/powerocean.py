@@ -747,6 +747,12 @@ class PowerOceanPublisher:
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         # The app's latestQuotas asks in JSON for what the stream already sends: only the
         # protobuf get-all is answered with everything (and the week of statistics).
-        if message.topic.endswith("/thing/property/get") and not message.payload.startswith(b"{"):
-            self.publish(self.model.messages(time.time()))
+        # The cloud answers on the request's topic + "_reply"; the get-all, with everything.
+        if not message.topic.endswith("/thing/property/get"):
+            return
+        reply = f"{message.topic}_reply"
+        if message.payload.startswith(b"{"):
+            client.publish(reply, b'{"code":"0","message":"Success","data":{"quotaMap":{}}}', qos=1)
+        else:
+            client.publish(reply, self.payload(self.model.messages(time.time())), qos=1)
             self._week_wanted.set()

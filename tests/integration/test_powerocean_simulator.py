@@ -15,6 +15,7 @@ from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.simulate.powerocean import Ocean2Model, PowerOceanModel, PowerOceanPublisher
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Message, Mosquitto, Subscriber
+from tests.support.polling import until
 from tests.support.scrape import scrape_until
 
 SERIAL = "J327SIMULATED001"
@@ -135,3 +136,40 @@ def test_the_simulated_ocean2_pushes_no_statistics(broker):
         for header in pb.HeaderMessage.FromString(payload).header
     }
     assert len(pushed) >= 5 and commands == {(254, 39), (254, 46)}
+
+
+def test_the_answer_to_the_get_all_comes_on_get_reply_and_json_answers_are_not_errors(broker):
+    """The cloud answers a data request on its topic + "_reply": the get-all with the whole
+    state (settings and the inventory, which the device otherwise sends only on change),
+    latestQuotas with JSON the exporter does not read."""
+    config = Config(
+        powerocean=PowerOceanConfig(
+            devices={SERIAL: "sim"},
+            broker=BrokerConfig(url=broker.url),
+            latest_quotas_seconds=0.5,
+        )
+    )
+    publisher = PowerOceanPublisher(broker.url, SERIAL, model=PowerOceanModel(), interval=3600)
+    reply = f"/app/exporter/{SERIAL}/thing/property/get_reply"
+    publisher.start()
+    exporter = None
+    try:
+        assert until(lambda: publisher.connected)
+        with Subscriber(broker, [reply, f"/app/device/property/{SERIAL}"]) as cloud:
+            exporter = start_exporter(config)
+            assert cloud.wait_for(lambda _: len(cloud.inbox.on(reply)) >= 3, timeout=30)
+            r = scrape_until(exporter.port, lambda r: r.has("powerocean_module_info"))
+            replies = cloud.inbox.on(reply)
+            pushed = cloud.inbox.on(f"/app/device/property/{SERIAL}")
+    finally:
+        publisher.stop()
+        if exporter is not None:
+            exporter.stop()
+    assert sum(not p.startswith(b"{") for p in replies) == 1  # the get-all, answered once
+    assert sum(p.startswith(b"{") for p in replies) >= 2  # latestQuotas, answered in JSON
+    assert all(pb.HeaderMessage.FromString(p).header[0].cmd_func != 53 for p in pushed)
+    received = "powerocean_messages_received_total"
+    assert r.value(received, serial=SERIAL, message="MODULE_CLUSTER_INFO") == 1
+    assert r.value(received, serial=SERIAL, message="JTS1_EMS_CHANGE_REPORT") == 1
+    assert r.has("powerocean_ems_work_mode", serial=SERIAL)
+    assert sum(r.values("powerocean_decode_errors_total")) == 0

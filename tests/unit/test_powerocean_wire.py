@@ -132,6 +132,7 @@ def test_serial_from_device_sn() -> None:
         ("/app/device/property/R374ABC/", "R374ABC"),
         ("other/topic/R374XYZ", "R374XYZ"),
         ("R374ONLY", "R374ONLY"),
+        ("/app/1234567/R374REPLY/thing/property/get_reply", "R374REPLY"),
     ],
 )
 def test_serial_from_topic(topic: str, serial: str) -> None:
