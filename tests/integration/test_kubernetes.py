@@ -3,14 +3,15 @@ resource they make passes the checks a cluster would make, strictly.
 
 - Kubernetes' own kinds: kubernetes-validate with the API schema of a current release,
   unknown fields refused.
-- The Prometheus Operator's kinds (Probe, ServiceMonitor, PodMonitor, and on the sharding
-  page Prometheus and ScrapeConfig): the models generated from the Operator's published CRD
-  schemas (package cloudcoil.models.prometheus_operator); a field the CRD does not have
-  counts as an error too, where the API server would drop it.
+- The Prometheus Operator's kinds (Probe, ServiceMonitor, PodMonitor, PrometheusRule, and on
+  the sharding page Prometheus and ScrapeConfig): the models generated from the Operator's
+  published CRD schemas (package cloudcoil.models.prometheus_operator); a field the CRD does
+  not have counts as an error too, where the API server would drop it.
 
 Then what the manifests promise: hardened pods, probes on /-/healthy, the Probe pointed at
-the Service, one Deployment, Secret and PodMonitor per EcoFlow account, and configurations
-that ``ess-exporter check-config`` accepts.
+the Service, one Deployment, Secret and PodMonitor per EcoFlow account, the alert rules of
+prometheus/rules/ess.yml in a PrometheusRule that is not stale, and configurations that
+``ess-exporter check-config`` accepts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from cloudcoil.models.prometheus_operator import v1, v1alpha1
 
 from tests.support.exporter_process import run_command
 from tests.support.paths import PROJECT_ROOT
+from tests.support.prometheus_rule import PROMETHEUS_RULE, REGENERATE, RULES, prometheus_rule
 
 KUBERNETES = PROJECT_ROOT / "deploy" / "kubernetes"
 KUSTOMIZATIONS = [
@@ -47,6 +49,7 @@ OPERATOR_MODELS: Mapping[tuple[str, str], type[pydantic.BaseModel]] = {
     ("monitoring.coreos.com/v1", "Probe"): v1.Probe,
     ("monitoring.coreos.com/v1", "ServiceMonitor"): v1.ServiceMonitor,
     ("monitoring.coreos.com/v1", "PodMonitor"): v1.PodMonitor,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): v1.PrometheusRule,
     ("monitoring.coreos.com/v1", "Prometheus"): v1.Prometheus,
     ("monitoring.coreos.com/v1alpha1", "ScrapeConfig"): v1alpha1.ScrapeConfig,
 }
@@ -134,11 +137,13 @@ def test_the_validation_finds_what_it_is_for():
     resources["Service"]["spec"]["sessionAfinity"] = "ClientIP"
     resources["Probe"]["spec"]["interval"] = "15 seconds"
     resources["ServiceMonitor"]["spec"]["endpoints"][0]["paht"] = "/metrics"
+    resources["PrometheusRule"]["spec"]["groups"][0]["rules"][0]["expresion"] = "up == 0"
     found = [problem for resource in resources.values() for problem in problems(resource)]
     assert any(p.startswith("Deployment/ess-exporter: spec.replicas") for p in found), found
     assert any(p.startswith("Service/ess-exporter: spec") for p in found), found
     assert any("Probe/refu" in p and "interval" in p for p in found), found
     assert "ServiceMonitor/ess-exporter: spec.endpoints.0.paht: not in the CRD" in found
+    assert "PrometheusRule/ess-exporter: spec.groups.0.rules.0.expresion: not in the CRD" in found
 
 
 # -- what the manifests promise
@@ -243,6 +248,30 @@ def test_job_names_are_those_the_alert_rules_and_the_compose_stack_use():
                 jobs.add(target["metadata"]["labels"][monitor["spec"]["jobLabel"]])
         jobs |= {probe["spec"]["jobName"] for probe in of_kind(resources, "Probe")}
     assert jobs == {"ess-exporter", "refu-probe"}
+
+
+def test_the_prometheus_rule_is_made_from_the_current_rule_file():
+    assert PROMETHEUS_RULE.read_text(encoding="utf-8") == prometheus_rule(
+        RULES.read_text(encoding="utf-8")
+    ), f"{name_of(PROMETHEUS_RULE)} is stale; regenerate it with: {REGENERATE}"
+
+
+@pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=name_of)
+def test_every_install_carries_the_alert_rules_where_the_example_prometheus_finds_them(
+    directory: Path,
+):
+    """The groups of ess.yml, exactly, labelled as the sharding page's Prometheus selects."""
+    [rule] = of_kind(rendered(directory), "PrometheusRule")
+    groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+    assert rule["spec"]["groups"] == groups
+    [prometheus] = [
+        doc
+        for path in DOC_EXAMPLES
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc and doc["kind"] == "Prometheus"
+    ]
+    assert selects(prometheus["spec"]["ruleSelector"]["matchLabels"], rule["metadata"]["labels"])
+    assert prometheus["spec"]["ruleNamespaceSelector"] == {}, "rules of other namespaces"
 
 
 def accounts(resources: tuple[Resource, ...]) -> list[Resource]:
