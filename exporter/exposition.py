@@ -116,38 +116,48 @@ class SeriesShape:
         return {**dict(zip(self.varying, values, strict=True)), **dict(self.constant)}
 
 
-#: One series: its shape, the values of its varying labels, and its value.
-Series = tuple[SeriesShape, tuple[str, ...], float]
-
-
 class Family:
     """A gauge or counter family of one scrape: a shape and its series.
+
+    The series are three columns of equal length: each one's shape, the values of its
+    varying labels, and its value (a float). Columns rather than a tuple per series, so that a
+    scrape leaves the garbage collector nothing new to trace: a tuple that holds a shape is
+    traced until it dies, and 60,000 of them (100 systems) made Python's collector walk the
+    whole heap in nearly every scrape, costing as much as the collecting itself.
 
     ``escape``: whether a varying label value holds a character to escape (backslash,
     double quote, newline): rarely, as device names and serials seldom do, so that the
     values are looked at once per device, not in each line.
     """
 
-    __slots__ = ("escape", "series", "shape")
+    __slots__ = ("escape", "labels", "shape", "shapes", "values")
 
     def __init__(self, shape: FamilyShape) -> None:
         if shape.type == "info":
             raise ValueError(f"{shape.name} is an info family")
         self.shape = shape
-        self.series: list[Series] = []
+        self.shapes: list[SeriesShape] = []
+        self.labels: list[tuple[str, ...]] = []
+        self.values: list[float] = []
         self.escape = False
 
     @property
     def name(self) -> str:
         return self.shape.name
 
+    def add(self, shape: SeriesShape, labels: tuple[str, ...], value: float) -> None:
+        """One series: ``labels`` are the values of ``shape``'s varying labels."""
+        self.shapes.append(shape)
+        self.labels.append(labels)
+        self.values.append(float(value))
+
     def to_metric(self) -> Metric:
         """The same family as prometheus_client's own, for its writers and parsers."""
         shape = self.shape
         metric = Metric(shape.name, shape.help, shape.type)
         metric.samples = [
-            Sample(shape.sample_name, series.labels(values), value)
-            for series, values, value in self.series
+            Sample(shape.sample_name, series.labels(labels), value)
+            for series, labels, value in zip(self.shapes, self.labels, self.values, strict=True)
         ]
         return metric
 
@@ -265,14 +275,12 @@ def write(families: Iterable[AnyFamily], negotiated: Format) -> bytes:
 def _write_series(family: Family, out: list[str]) -> None:
     """A family's sample lines. A value under a million in magnitude is written by
     ``repr``, as ``floatToGoString`` writes it too (twice as fast); larger ones and NaN by it."""
-    escape = family.escape
+    labels = family.labels
+    if family.escape:
+        labels = [tuple(map(_escape, values)) for values in labels]
     out += [
-        shape.line
-        % (
-            *(map(_escape, values) if escape else values),
-            repr(float(v)) if -1e6 < v < 1e6 else floatToGoString(v),
-        )
-        for shape, values, v in family.series
+        shape.line % (*values, repr(v) if -1e6 < v < 1e6 else floatToGoString(v))
+        for shape, values, v in zip(family.shapes, labels, family.values, strict=True)
     ]
 
 

@@ -21,7 +21,6 @@ from exporter.exposition import (
     FamilyShape,
     FamilyType,
     InfoFamily,
-    Series,
     SeriesShape,
     needs_escaping,
 )
@@ -94,15 +93,15 @@ class Families:
         self._series: dict[str, Family] = {}
         self._info: dict[str, InfoFamily] = {}
 
-    def series(self, shape: FamilyShape, escape: bool = False) -> list[Series]:
-        """Where the series of the family ``shape`` go; ``escape`` when a varying label
-        value of the series to come needs escaping."""
+    def family(self, shape: FamilyShape, escape: bool = False) -> Family:
+        """The family ``shape`` of this scrape; ``escape`` when a varying label value of
+        the series to come needs escaping."""
         family = self._series.get(shape.name)
         if family is None:
             family = self._series[shape.name] = Family(shape)
         if escape:
             family.escape = True
-        return family.series
+        return family
 
     def info(self, channel: Channel[Any]) -> InfoFamily:
         """The info family of ``channel``."""
@@ -113,7 +112,7 @@ class Families:
         return family
 
     def __iter__(self) -> Iterator[AnyFamily]:
-        yield from self._series.values()
+        yield from (family for family in self._series.values() if family.values)
         yield from self._info.values()
 
 
@@ -140,6 +139,8 @@ class _Shown:
         self.bits = tuple(
             (bit, shape(("bit", str(bit)), ("alarm", text))) for bit, text in channel.bits.items()
         )
+        self.state_shapes = [shape for _, shape in self.states]
+        self.bit_shapes = [shape for _, shape in self.bits]
         self.mask = sum(1 << bit for bit in channel.bits)
         #: A series with one more label whose value comes with it (an undocumented state or
         #: bit, an array index), and where that value goes among the device's.
@@ -150,54 +151,65 @@ class _Shown:
         self.numbered = SeriesShape(self.family, varying, (*constant, *alarm))
         self.number_at = varying.index(name) if name else 0
 
-    def series_of(self, devices: Sequence[_Device], index: int) -> list[Series]:
+    def add_to(self, family: Family, devices: Sequence[_Device], index: int) -> None:
         """The series of the channel, the ``index``-th of each device's raw values."""
         missing, scale = self.channel.missing_values, self.scale
         if self.plain:
-            shape = self.series
-            return [
-                (shape, labels, scale(raw))
+            shown = [
+                (labels, raw)
                 for labels, raws in devices
                 if (raw := raws[index]) is not None and raw not in missing
             ]
-        series: list[Series] = []
+            family.shapes += [self.series] * len(shown)
+            family.labels += [labels for labels, _ in shown]
+            family.values += [scale(raw) for _, raw in shown]
+            return
         for labels, raws in devices:
             raw = raws[index]
             if raw is None:
                 continue
             if self.channel.kind is Kind.ARRAY:
-                series += [
-                    (self.numbered, self._numbered(labels, number), scale(value))
-                    for number, value in enumerate(raw, start=self.channel.first_index)
-                    if value not in missing
-                ]
+                self._add_array(family, labels, raw)
             elif raw in missing:
                 continue
             elif self.channel.kind is Kind.ENUM:
-                self._add_states(series, labels, int(raw))
+                self._add_states(family, labels, int(raw))
             else:
-                self._add_bits(series, labels, int(raw) & _ALL_BITS)
-        return series
+                self._add_bits(family, labels, int(raw) & _ALL_BITS)
 
     def _numbered(self, device: tuple[str, ...], number: int) -> tuple[str, ...]:
         at = self.number_at
         return (*device[:at], str(number), *device[at:])
 
-    def _add_states(self, series: list[Series], device: tuple[str, ...], raw: int) -> None:
-        """One series per state, 1 for the current one; an undocumented state gets its own."""
-        series += [(shape, device, 1.0 if value == raw else 0.0) for value, shape in self.states]
-        if raw not in self.channel.states:
-            series.append((self.numbered, self._numbered(device, raw), 1.0))
-
-    def _add_bits(self, series: list[Series], device: tuple[str, ...], raw: int) -> None:
-        """One series per documented bit, and one per set bit the mapping does not describe."""
-        series += [(shape, device, float(raw >> bit & 1)) for bit, shape in self.bits]
-        undocumented = raw & ~self.mask
-        series += [
-            (self.numbered, self._numbered(device, bit), 1.0)
-            for bit in range(undocumented.bit_length())
-            if undocumented >> bit & 1
+    def _add_array(self, family: Family, device: tuple[str, ...], raw: Sequence[float]) -> None:
+        """One series per value, numbered from the channel's first index."""
+        missing, scale = self.channel.missing_values, self.scale
+        shown = [
+            (number, value)
+            for number, value in enumerate(raw, start=self.channel.first_index)
+            if value not in missing
         ]
+        family.shapes += [self.numbered] * len(shown)
+        family.labels += [self._numbered(device, number) for number, _ in shown]
+        family.values += [scale(value) for _, value in shown]
+
+    def _add_states(self, family: Family, device: tuple[str, ...], raw: int) -> None:
+        """One series per state, 1 for the current one; an undocumented state gets its own."""
+        family.shapes += self.state_shapes
+        family.labels += [device] * len(self.states)
+        family.values += [1.0 if value == raw else 0.0 for value, _ in self.states]
+        if raw not in self.channel.states:
+            family.add(self.numbered, self._numbered(device, raw), 1.0)
+
+    def _add_bits(self, family: Family, device: tuple[str, ...], raw: int) -> None:
+        """One series per documented bit, and one per set bit the mapping does not describe."""
+        family.shapes += self.bit_shapes
+        family.labels += [device] * len(self.bits)
+        family.values += [float(raw >> bit & 1) for bit, _ in self.bits]
+        undocumented = raw & ~self.mask
+        for bit in range(undocumented.bit_length()):
+            if undocumented >> bit & 1:
+                family.add(self.numbered, self._numbered(device, bit), 1.0)
 
 
 def _family_type(kind: Kind) -> FamilyType:
@@ -241,9 +253,7 @@ class ChannelFamilies:
         sorted_labels = [(tuple(values[i] for i in order), raws) for values, raws in given]
         escape = needs_escaping(v for labels, _ in sorted_labels for v in labels)
         for index, shown in self._shown:
-            series = shown.series_of(sorted_labels, index)
-            if series:  # a family with no series is not shown
-                families.series(shown.family, escape).extend(series)
+            shown.add_to(families.family(shown.family, escape), sorted_labels, index)
         for members in self._info:  # one series per device, if any member has a text
             channel = members[0][1]
             for values, raws in given:
@@ -297,10 +307,9 @@ class HealthMetric:
         if shape is None:
             raise TypeError(f"{self.name} is an info metric")
         family = Family(shape.family)
-        family.series = [
-            (shape, tuple(labels[i] for i in order), value) for labels, value in series
-        ]
-        family.escape = needs_escaping(v for _, values, _ in family.series for v in values)
+        for labels, value in series:
+            family.add(shape, tuple(labels[i] for i in order), value)
+        family.escape = needs_escaping(v for values in family.labels for v in values)
         return family
 
     def info(self, series: Iterable[Sequence[str]]) -> InfoFamily:

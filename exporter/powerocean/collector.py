@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar
 
 from exporter.exposition import AnyFamily
 from exporter.metrics import ChannelFamilies, Families, HealthMetric
@@ -244,6 +245,15 @@ def _connection_health(counts: ConnectionState) -> Iterator[AnyFamily]:
     yield POWEROCEAN_REQUESTS_PUBLISHED.family([((name,), n) for name, n in published])
 
 
+class _NotHeld(Enum):
+    """A report that does not hold a field, and says nothing of it."""
+
+    NOT_HELD = "not held"
+
+
+_NOT_HELD = _NotHeld.NOT_HELD
+_T = TypeVar("_T")
+
 #: A device's label values and its channels' raw values.
 Device = tuple[tuple[str, ...], Sequence["Value | None"]]
 
@@ -264,9 +274,11 @@ class MessageField:
         """The value of a field the report left out."""
         return 0 if self.complete and channel.kind is not Kind.ARRAY else None
 
-    def held_by(self, fields: Mapping[FieldPath, Value]) -> bool:
-        """Whether ``fields`` (a kept report) hold the value at one of the paths."""
-        return any(path in fields for path in self.paths)
+    def unheld(self, channel: PowerOceanChannel) -> Value | _NotHeld | None:
+        """What a report that left the field out says of it when newer reports of other
+        messages are weighed against older ones: a complete message says its value
+        (``missing``), any other nothing."""
+        return self.missing(channel) if self.complete else _NOT_HELD
 
 
 class ChannelGroup:
@@ -283,7 +295,6 @@ class ChannelGroup:
         self.messages = messages
         self.label = label
         self.lasting = lasting
-        self.fields = tuple(fields for _, fields in channels)
         self._summed = [i for i, (c, _) in enumerate(channels) if c.location.summed]
         #: The channels some units send with the opposite sign, and those units' prefixes.
         self._inverted = [
@@ -293,9 +304,14 @@ class ChannelGroup:
         ]
         device_labels = ("serial", label) if label else ("serial",)
         self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
-        #: Each channel's paths and value when left out (``MessageField.missing``), by message.
+        #: Each channel's paths and value when left out (``MessageField.missing``), by
+        #: message; and the same with ``MessageField.unheld``, to weigh messages.
         self._reads = {
             message: tuple((fields[m].paths, fields[m].missing(c)) for c, fields in channels)
+            for m, message in enumerate(messages)
+        }
+        self._weighed_reads = {
+            message: tuple((fields[m].paths, fields[m].unheld(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
@@ -305,29 +321,24 @@ class ChannelGroup:
         sent = [message for message in self.messages if message in shown]
         if not sent:
             return None
-        if len(sent) == 1:  # one message to read from, as in all but the Open API's mode
+        if len(sent) == 1:
             return self.read(serial, sent[0], shown[sent[0]])
-        return self._finish(
-            serial,
-            [
-                _latest(shown, fields, channel)
-                for channel, fields in zip(self.channels.channels, self.fields, strict=True)
-            ],
-        )
+        # Each channel from the newest report that holds it (ties: in ``messages`` order).
+        newest_first = sorted(sent, key=lambda message: shown[message].at, reverse=True)
+        raws = _values(shown[newest_first[0]].fields, self._weighed_reads[newest_first[0]])
+        for message in newest_first[1:]:
+            older = _values(shown[message].fields, self._weighed_reads[message])
+            raws = [
+                new if new is not _NOT_HELD else old for new, old in zip(raws, older, strict=True)
+            ]
+        return self._finish(serial, [None if raw is _NOT_HELD else raw for raw in raws])
 
     def read(self, serial: str, message: str, reported: Reported) -> list[Value | None]:
         """The raw value of each channel in one report of ``message`` (or of an entry) of
         the system ``serial``."""
-        fields = reported.fields
-        return self._finish(
-            serial,
-            [
-                fields.get(paths[0], missing) if len(paths) == 1 else _first(fields, paths, missing)
-                for paths, missing in self._reads[message]
-            ],
-        )
+        return self._finish(serial, _values(reported.fields, self._reads[message]))
 
-    def _finish(self, serial: str, raws: list[Value | None]) -> list[Value | None]:
+    def _finish(self, serial: str, raws: list[Any]) -> list[Value | None]:
         """``raws`` with the lists of summed channels (``Field.summed``) added up and the
         signs of the system's inverted ones (``Field.sign_inverted_on``) turned."""
         for index in self._summed:
@@ -393,25 +404,19 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
-def _latest(
-    shown: Mapping[str, Reported], fields: tuple[MessageField, ...], channel: PowerOceanChannel
-) -> Value | None:
-    """The channel's value from whichever of its messages reported it last."""
-    best: tuple[Reported, MessageField] | None = None
-    for where in fields:
-        reported = shown.get(where.message)
-        if reported is None or (best is not None and reported.at <= best[0].at):
-            continue
-        if where.complete or where.held_by(reported.fields):
-            best = (reported, where)
-    if best is None:
-        return None
-    reported, where = best
-    return _first(reported.fields, where.paths, where.missing(channel))
+def _values(
+    fields: Mapping[FieldPath, Value], reads: tuple[tuple[tuple[FieldPath, ...], _T], ...]
+) -> list[Value | _T]:
+    """The value of each channel of ``reads`` (its paths, and what stands for a field left
+    out) in a report's ``fields``."""
+    return [
+        fields.get(paths[0], missing) if len(paths) == 1 else _first(fields, paths, missing)
+        for paths, missing in reads
+    ]
 
 
 def _first(
-    fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: Value | None
-) -> Value | None:
+    fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: _T
+) -> Value | _T:
     """The value at the first of ``paths`` that ``fields`` hold, else ``missing``."""
     return next((fields[path] for path in paths if path in fields), missing)

@@ -311,7 +311,8 @@ def values_written(values: Iterable[float]) -> list[str]:
     """The value texts of one series per value, as the writer writes them."""
     shape = SeriesShape(FamilyShape("gauge", "x_value", "Values."), ("n",))
     family = Family(shape.family)
-    family.series = [(shape, (str(i),), value) for i, value in enumerate(values)]
+    for i, value in enumerate(values):
+        family.add(shape, (str(i),), value)
     lines = write([family], negotiate(None)).decode().splitlines()[2:]
     return [line.rpartition(" ")[2] for line in lines]
 
@@ -351,6 +352,6 @@ def test_a_family_shape_takes_legacy_names_only():
 def test_a_constant_label_value_may_hold_a_percent_sign():
     shape = SeriesShape(FamilyShape("gauge", "x_value", "Values."), ("n",), (("unit", "%"),))
     family = Family(shape.family)
-    family.series = [(shape, ("1",), 2.0)]
+    family.add(shape, ("1",), 2.0)
     assert_written_as_prometheus_client([family], None)
     assert 'x_value{n="1",unit="%"} 2.0' in write([family], negotiate(None)).decode()

@@ -133,11 +133,15 @@ def test_the_devices_of_a_scrape_share_each_family_in_the_order_added():
     channels.add(families, [((device,), raws) for device, raws in devices.items()])
     shown = {family.name: family for family in families}
     assert list(shown) == ["x_power_watts", "x_state", "x_device"]
-    assert [(values, v) for _, values, v in shown["x_power_watts"].series] == [
+    power, state = shown["x_power_watts"], shown["x_state"]
+    assert list(zip(power.labels, power.values, strict=True)) == [
         (("a",), 0.1),
         (("c",), 0.3),
     ]
-    assert [(s.labels(values), v) for s, values, v in shown["x_state"].series] == [
+    assert [
+        (s.labels(values), v)
+        for s, values, v in zip(state.shapes, state.labels, state.values, strict=True)
+    ] == [
         ({"target": "a", "state": "off"}, 0.0),
         ({"target": "a", "state": "on"}, 1.0),
         ({"target": "b", "state": "off"}, 0.0),
