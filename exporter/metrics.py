@@ -152,64 +152,66 @@ class _Shown:
         self.number_at = varying.index(name) if name else 0
 
     def add_to(self, family: Family, devices: Sequence[_Device], index: int) -> None:
-        """The series of the channel, the ``index``-th of each device's raw values."""
-        missing, scale = self.channel.missing_values, self.scale
+        """The series of the channel, the ``index``-th of each device's raw values; all
+        devices at once, each kind in a few list operations."""
+        if self.channel.kind is Kind.ARRAY:
+            arrays = [(labels, raw) for labels, raws in devices if (raw := raws[index]) is not None]
+            self._add_arrays(family, arrays)
+            return
+        missing = self.channel.missing_values
+        shown = [
+            (labels, raw)
+            for labels, raws in devices
+            if (raw := raws[index]) is not None and raw not in missing
+        ]
         if self.plain:
-            shown = [
-                (labels, raw)
-                for labels, raws in devices
-                if (raw := raws[index]) is not None and raw not in missing
-            ]
+            scale = self.scale
             family.shapes += [self.series] * len(shown)
             family.labels += [labels for labels, _ in shown]
             family.values += [scale(raw) for _, raw in shown]
-            return
-        for labels, raws in devices:
-            raw = raws[index]
-            if raw is None:
-                continue
-            if self.channel.kind is Kind.ARRAY:
-                self._add_array(family, labels, raw)
-            elif raw in missing:
-                continue
-            elif self.channel.kind is Kind.ENUM:
-                self._add_states(family, labels, int(raw))
-            else:
-                self._add_bits(family, labels, int(raw) & _ALL_BITS)
+        elif self.channel.kind is Kind.ENUM:
+            self._add_states(family, [(labels, int(raw)) for labels, raw in shown])
+        else:
+            self._add_bits(family, [(labels, int(raw) & _ALL_BITS) for labels, raw in shown])
 
     def _numbered(self, device: tuple[str, ...], number: int) -> tuple[str, ...]:
         at = self.number_at
         return (*device[:at], str(number), *device[at:])
 
-    def _add_array(self, family: Family, device: tuple[str, ...], raw: Sequence[float]) -> None:
-        """One series per value, numbered from the channel's first index."""
-        missing, scale = self.channel.missing_values, self.scale
+    def _add_arrays(self, family: Family, arrays: list[tuple[tuple[str, ...], Any]]) -> None:
+        """One series per value of each array, numbered from the channel's first index."""
+        missing, scale, first = self.channel.missing_values, self.scale, self.channel.first_index
         shown = [
-            (number, value)
-            for number, value in enumerate(raw, start=self.channel.first_index)
+            (self._numbered(labels, number), value)
+            for labels, raw in arrays
+            for number, value in enumerate(raw, start=first)
             if value not in missing
         ]
         family.shapes += [self.numbered] * len(shown)
-        family.labels += [self._numbered(device, number) for number, _ in shown]
+        family.labels += [labels for labels, _ in shown]
         family.values += [scale(value) for _, value in shown]
 
-    def _add_states(self, family: Family, device: tuple[str, ...], raw: int) -> None:
+    def _add_states(self, family: Family, shown: list[tuple[tuple[str, ...], int]]) -> None:
         """One series per state, 1 for the current one; an undocumented state gets its own."""
-        family.shapes += self.state_shapes
-        family.labels += [device] * len(self.states)
-        family.values += [1.0 if value == raw else 0.0 for value, _ in self.states]
-        if raw not in self.channel.states:
-            family.add(self.numbered, self._numbered(device, raw), 1.0)
+        states = self.states
+        family.shapes += self.state_shapes * len(shown)
+        family.labels += [labels for labels, _ in shown for _ in states]
+        family.values += [1.0 if value == raw else 0.0 for _, raw in shown for value, _ in states]
+        for labels, raw in shown:
+            if raw not in self.channel.states:
+                family.add(self.numbered, self._numbered(labels, raw), 1.0)
 
-    def _add_bits(self, family: Family, device: tuple[str, ...], raw: int) -> None:
+    def _add_bits(self, family: Family, shown: list[tuple[tuple[str, ...], int]]) -> None:
         """One series per documented bit, and one per set bit the mapping does not describe."""
-        family.shapes += self.bit_shapes
-        family.labels += [device] * len(self.bits)
-        family.values += [float(raw >> bit & 1) for bit, _ in self.bits]
-        undocumented = raw & ~self.mask
-        for bit in range(undocumented.bit_length()):
-            if undocumented >> bit & 1:
-                family.add(self.numbered, self._numbered(device, bit), 1.0)
+        bits = self.bits
+        family.shapes += self.bit_shapes * len(shown)
+        family.labels += [labels for labels, _ in shown for _ in bits]
+        family.values += [float(raw >> bit & 1) for _, raw in shown for bit, _ in bits]
+        for labels, raw in shown:
+            undocumented = raw & ~self.mask
+            for bit in range(undocumented.bit_length()):
+                if undocumented >> bit & 1:
+                    family.add(self.numbered, self._numbered(labels, bit), 1.0)
 
 
 def _family_type(kind: Kind) -> FamilyType:

@@ -307,11 +307,11 @@ class ChannelGroup:
         #: Each channel's paths and value when left out (``MessageField.missing``), by
         #: message; and the same with ``MessageField.unheld``, to weigh messages.
         self._reads = {
-            message: tuple((fields[m].paths, fields[m].missing(c)) for c, fields in channels)
+            message: tuple(_read(fields[m].paths, fields[m].missing(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
         self._weighed_reads = {
-            message: tuple((fields[m].paths, fields[m].unheld(c)) for c, fields in channels)
+            message: tuple(_read(fields[m].paths, fields[m].unheld(c)) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
@@ -404,14 +404,21 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
-def _values(
-    fields: Mapping[FieldPath, Value], reads: tuple[tuple[tuple[FieldPath, ...], _T], ...]
-) -> list[Value | _T]:
-    """The value of each channel of ``reads`` (its paths, and what stands for a field left
-    out) in a report's ``fields``."""
+#: How to read a channel from a report's fields: its first path, the paths to try after
+#: it (most channels have none), and what stands for a field left out.
+_Read = tuple[FieldPath, tuple[FieldPath, ...], _T]
+
+
+def _read(paths: tuple[FieldPath, ...], missing: _T) -> _Read[_T]:
+    return paths[0], paths[1:], missing
+
+
+def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read[_T], ...]) -> list[Value | _T]:
+    """The value of each channel of ``reads`` in a report's ``fields``."""
+    get = fields.get
     return [
-        fields.get(paths[0], missing) if len(paths) == 1 else _first(fields, paths, missing)
-        for paths, missing in reads
+        _first(fields, (path, *more), missing) if more else get(path, missing)
+        for path, more, missing in reads
     ]
 
 
