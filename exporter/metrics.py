@@ -151,25 +151,25 @@ class _Shown:
         self.numbered = SeriesShape(self.family, varying, (*constant, *alarm))
         self.number_at = varying.index(name) if name else 0
 
-    def add_to(self, family: Family, devices: Sequence[_Device], index: int) -> None:
+    def add_to(
+        self, families: Families, devices: Sequence[_Device], index: int, escape: bool
+    ) -> None:
         """The series of the channel, the ``index``-th of each device's raw values; all
         devices at once, each kind in a few list operations."""
-        if self.channel.kind is Kind.ARRAY:
-            arrays = [(labels, raw) for labels, raws in devices if (raw := raws[index]) is not None]
-            self._add_arrays(family, arrays)
+        given = [(labels, raw) for labels, raws in devices if (raw := raws[index]) is not None]
+        if not given:
             return
-        missing = self.channel.missing_values
-        shown = [
-            (labels, raw)
-            for labels, raws in devices
-            if (raw := raws[index]) is not None and raw not in missing
-        ]
+        family = families.family(self.family, escape)
+        kind, missing = self.channel.kind, self.channel.missing_values
+        if kind is Kind.ARRAY:
+            self._add_arrays(family, given)
+            return
+        shown = [(labels, raw) for labels, raw in given if raw not in missing] if missing else given
         if self.plain:
-            scale = self.scale
             family.shapes += [self.series] * len(shown)
             family.labels += [labels for labels, _ in shown]
-            family.values += [scale(raw) for _, raw in shown]
-        elif self.channel.kind is Kind.ENUM:
+            family.values += map(self.scale, [raw for _, raw in shown])
+        elif kind is Kind.ENUM:
             self._add_states(family, [(labels, int(raw)) for labels, raw in shown])
         else:
             self._add_bits(family, [(labels, int(raw) & _ALL_BITS) for labels, raw in shown])
@@ -255,7 +255,7 @@ class ChannelFamilies:
         sorted_labels = [(tuple(values[i] for i in order), raws) for values, raws in given]
         escape = needs_escaping(v for labels, _ in sorted_labels for v in labels)
         for index, shown in self._shown:
-            shown.add_to(families.family(shown.family, escape), sorted_labels, index)
+            shown.add_to(families, sorted_labels, index, escape)
         for members in self._info:  # one series per device, if any member has a text
             channel = members[0][1]
             for values, raws in given:
