@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import platform
@@ -35,18 +34,6 @@ from exporter.sunspec.collector import sunspec_module
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
-
-
-def tune_garbage_collection() -> None:
-    """Collect the youngest generation after 10,000 allocations instead of 700.
-
-    A /metrics of 100 PowerOcean systems x 4 packs makes some 60,000 series at once. With
-    Python's default, they live through about 95 young collections of the scrape, reach the
-    oldest generation, and a full collection walks them in most scrapes: 15 to 25 ms of a
-    100 ms scrape. With 10,000, about 7 young collections and no full one: 5 ms.
-    """
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(10_000, middle, oldest)
 
 
 #: Set when the image is built (Docker build arguments REVISION and BRANCH).

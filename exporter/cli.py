@@ -95,10 +95,9 @@ def run(
     log_format: str,
 ) -> None:
     """Serve /metrics, /probe and /-/healthy."""
-    from exporter.app import Exporter, tune_garbage_collection
+    from exporter.app import Exporter
 
     logformat.configure(log_level, log_format)
-    tune_garbage_collection()
     host, port = _listen_address(listen)
     config, web_config = _load(config_path, web_config_path)
     try:
