@@ -8,6 +8,7 @@ from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
+from exporter.powerocean.proto import powerocean_pb2 as pb
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.scrape import PROMETHEUS_ACCEPT
 
@@ -88,3 +89,32 @@ def test_a_topic_naming_a_system_not_configured_is_dropped():
     dropped, _ = fleet.ingest.counts()
     assert dropped["foreign_serial"] == 7  # every frame of the get-all
     assert "R371NOTOURS0001" not in exposed(list(fleet.collector().collect()))
+
+
+def test_a_field_of_several_messages_comes_from_the_newest_report_that_holds_it():
+    """96/8, 96/16 and 96/17 share a schema: each channel from the newest that sent it."""
+    fleet = Fleet()
+    collector = fleet.collector()
+    serial = SERIALS[0]
+    limit, ratio = "powerocean_feed_in_power_limit_watts", "powerocean_feed_in_limit_ratio"
+
+    def send(message: str, **fields: int) -> dict[str, str]:
+        fleet.now += 1.0
+        fleet.tick(1)  # keeps both systems up
+        fleet.send(serial, {message: pb.JTS1_EMS_CHANGE_REPORT(**fields)})
+        lines = exposed(list(collector.collect())).splitlines()
+        return {
+            name: line.rpartition(" ")[2]
+            for line in lines
+            for name in (limit, ratio)
+            if line.startswith(f'{name}{{serial="{serial}"}}')
+        }
+
+    assert send("JTS1_EMS_CHANGE_REPORT", emsFeedPwr=3000, emsFeedRatio=50) == {
+        limit: "3000.0",
+        ratio: "0.5",
+    }
+    assert send("JTS1_EMS_STATE_CHANGE_REPORT", emsFeedPwr=2000) == {limit: "2000.0", ratio: "0.5"}
+    assert send("JTS1_EMS_SAFETY_PARAM_REPORT", emsFeedRatio=70) == {limit: "2000.0", ratio: "0.7"}
+    # 96/8's kept report still holds the ratio it sent first, and is now the newest.
+    assert send("JTS1_EMS_CHANGE_REPORT", emsFeedPwr=1000) == {limit: "1000.0", ratio: "0.5"}
