@@ -1,15 +1,10 @@
 """HTTP: ``/metrics``, ``/probe``, ``/-/healthy`` and a landing page.
 
 aiohttp's low-level server answers on the exporter's event loop, where device I/O runs
-too: a connection costs a socket, not a thread. A burst of scrapes waits in a listen queue
-of 1024; a connection that sends no complete request for ``idle_seconds`` is closed (slow
-senders included); beyond ``max_connections`` the longest-open idle connection makes room.
-A request that cannot be parsed gets a 400 that says why and quotes none of it.
-
-Every request collects fresh families: the exporter's own collectors plus the devices of
-the registered scrape modules that request asks for, read within the time Prometheus
-allows for the scrape (``X-Prometheus-Scrape-Timeout-Seconds`` minus a small offset);
-``exporter.exposition`` writes them. The server knows no device: see ``exporter.modules``.
+too: a connection costs a socket, not a thread. Every request collects fresh families
+(the exporter's own collectors and the devices of the scrape modules it asks for) within
+the time Prometheus allows for the scrape; ``exporter.exposition`` writes them. The server
+knows no device: see ``exporter.modules``.
 """
 
 from __future__ import annotations
@@ -29,6 +24,7 @@ from aiohttp import web
 
 from exporter import __version__, exposition
 from exporter.eventloop import EventLoopThread
+from exporter.exposition import AnyFamily
 from exporter.modules import BadRequest, Collector, ScrapeModule
 from exporter.webconfig import WebConfig
 
@@ -46,8 +42,6 @@ IDLE_SECONDS = 60.0
 TLS_HANDSHAKE_SECONDS = 10.0
 #: The longest request line and header line read (aiohttp's default).
 MAX_LINE_BYTES = 8190
-#: The headers of a 401: the credentials Prometheus is asked for.
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ess-exporter"'}
 #: The answer to a request that cannot be parsed (HTTP 400).
 UNREADABLE_REQUEST = (
     "Bad Request: cannot parse the request (malformed, too many headers, or a request line "
@@ -55,9 +49,11 @@ UNREADABLE_REQUEST = (
 )
 
 
-def _wanted(request: web.BaseRequest) -> tuple[str | None, str | None]:
-    """The client's Accept and Accept-Encoding headers."""
-    return request.headers.get("Accept"), request.headers.get("Accept-Encoding")
+def _answer(families: Iterable[AnyFamily], request: web.BaseRequest) -> web.Response:
+    """``families`` written as the client's Accept and Accept-Encoding headers ask."""
+    accept, encoding = request.headers.get("Accept"), request.headers.get("Accept-Encoding")
+    headers, body = exposition.answer(families, accept, encoding)
+    return web.Response(body=body, headers=headers)
 
 
 def _scrape_timeout(request: web.BaseRequest) -> float | None:
@@ -150,9 +146,8 @@ class HttpServer:
 
     ``collectors`` are always on ``/metrics``, collected and written on a worker thread (they
     are synchronous); each of ``modules`` adds its devices there and answers
-    ``/probe?module=<name>``. One ``_Connection`` per client whose certificate the web config
-    admits; one past ``max_connections`` closes the longest-open one with no request in
-    flight, or itself when every other one is busy.
+    ``/probe?module=<name>``. A connection past ``max_connections`` closes the longest-open
+    one with no request in flight, or itself when every other one is busy.
     """
 
     def __init__(
@@ -180,16 +175,15 @@ class HttpServer:
         #: aiohttp's low-level server, the manager of every connection.
         self.aiohttp_server = web.Server(self._serve, loop=loop.loop)
 
-        def connection() -> _Connection:
-            return _Connection(
-                self,
-                loop=loop.loop,
-                keepalive_timeout=idle_seconds,
-                access_log=None,
-                max_line_size=MAX_LINE_BYTES,
-                max_field_size=MAX_LINE_BYTES,
-            )
-
+        connection = functools.partial(
+            _Connection,
+            self,
+            loop=loop.loop,
+            keepalive_timeout=idle_seconds,
+            access_log=None,
+            max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
+        )
         tls = web_config.tls
         self._server = loop.run(
             loop.loop.create_server(
@@ -225,7 +219,8 @@ class HttpServer:
         if limit is not None and not limit.allow():
             return web.Response(status=429, text="Too many requests\n")
         if not await self._authorized(request.headers.get("Authorization")):
-            return web.Response(status=401, text="Unauthorized\n", headers=_CHALLENGE)
+            challenge = {"WWW-Authenticate": 'Basic realm="ess-exporter"'}
+            return web.Response(status=401, text="Unauthorized\n", headers=challenge)
         path = request.path
         if path in ("/metrics", "/probe") and request.method != "GET":
             return _not_get(request.method)
@@ -254,10 +249,8 @@ class HttpServer:
         scraped = await asyncio.gather(*(m.scrape(timeout) for m in self._modules.values()))
         # Lazy: the collectors are asked on the worker thread, as the answer is written.
         own = itertools.chain.from_iterable(c.collect() for c in self._collectors)
-        write = functools.partial(exposition.answer, itertools.chain(own, *scraped))
-        loop = asyncio.get_running_loop()
-        headers, body = await loop.run_in_executor(None, write, *_wanted(request))
-        return web.Response(body=body, headers=headers)
+        families = itertools.chain(own, *scraped)
+        return await asyncio.get_running_loop().run_in_executor(None, _answer, families, request)
 
     async def _probe(self, request: web.BaseRequest) -> web.Response:
         params = {name: request.query.getall(name)[-1] for name in request.query}
@@ -267,9 +260,7 @@ class HttpServer:
         if module is None:
             known = ", ".join(sorted(self._modules)) or "none"
             raise BadRequest(f"unknown module {name!r} (known: {known})")
-        families = await module.probe(params, _scrape_timeout(request))
-        headers, body = exposition.answer(families, *_wanted(request))
-        return web.Response(body=body, headers=headers)
+        return _answer(await module.probe(params, _scrape_timeout(request)), request)
 
     def _count(self, connection: web.RequestHandler, change: int) -> None:
         if connection in self._in_flight:
