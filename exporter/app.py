@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import threading
 from collections.abc import Iterator
 
 from prometheus_client import REGISTRY
@@ -137,15 +136,10 @@ class Exporter:
         )
 
     def start(self) -> None:
-        """Serve on background threads (tests, demo); HTTP is answered from construction on."""
+        """Start the transports' threads; HTTP is answered from construction on."""
         for transport in self._transports:
             transport.start()
         log.info("listening on port %d", self.port)
-
-    def serve_forever(self) -> None:
-        """Serve until interrupted: HTTP and the transports run on threads of their own."""
-        self.start()
-        threading.Event().wait()
 
     def stop(self) -> None:
         self.http.stop()

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 
@@ -46,8 +46,7 @@ def _listen_address(value: str) -> tuple[str, int]:
 
 
 def _load(path: Path | None, web_path: Path | None = None) -> tuple[Config, WebConfig]:
-    """The configuration at ``path`` and the web configuration at ``web_path`` (none: the
-    defaults); exits with the problems found."""
+    """The configuration and the web configuration (None: defaults), or exit with the problems."""
     from exporter.config import ConfigError
     from exporter.configfile import Config, load_config
     from exporter.model import MappingError
@@ -68,6 +67,23 @@ def _fail(problems: list[str]) -> NoReturn:
     for line in problems:
         click.echo(line, err=True)
     sys.exit(EXIT_CONFIG)
+
+
+class _Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _serve(service: _Service, banner: str = "") -> None:
+    """Start ``service`` and stop it once interrupted (Ctrl+C; ``run`` also on SIGTERM)."""
+    try:
+        service.start()
+        if banner:
+            click.echo(banner)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    finally:
+        service.stop()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -112,11 +128,7 @@ def run(
             config_path or "no --config",
         )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            exporter.serve_forever()
-    finally:
-        exporter.stop()
+    _serve(exporter)
 
 
 @main.command("check-config")
@@ -176,16 +188,13 @@ def simulate() -> None:
 )
 def simulate_refu(listen: str, delay: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
-
     from exporter.config import parse_address
     from exporter.refu.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.refu import RefuSimulator
 
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = RefuSimulator(host, port, delay_seconds=delay)
-    with contextlib.suppress(KeyboardInterrupt), simulator:
-        click.echo(f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
-        threading.Event().wait()  # until Ctrl+C
+    _serve(simulator, f"REFU simulator on {host}:{port} (Modbus TCP, read-only)")
 
 
 @simulate.command("sunspec")
@@ -204,9 +213,7 @@ def simulate_sunspec(listen: str, chain: str) -> None:
 
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
     simulator = SunSpecSimulator(host, port, chain=CHAINS[chain])
-    with contextlib.suppress(KeyboardInterrupt), simulator:
-        click.echo(f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
-        threading.Event().wait()  # until Ctrl+C
+    _serve(simulator, f"SunSpec simulator ({chain}) on {host}:{port} (Modbus TCP, read-only)")
 
 
 #: The models ``simulate powerocean`` and ``demo`` run (exporter.simulate.powerocean.MODELS).
@@ -235,13 +242,7 @@ def simulate_powerocean(
     publisher = PowerOceanPublisher(
         broker, serial, interval=interval, model=simulated.make(serial), open_api_account=account
     )
-    publisher.start()
-    click.echo(f"PowerOcean simulator {serial} publishing on {publisher.topic}")
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()  # until Ctrl+C
-    finally:
-        publisher.stop()
+    _serve(publisher, f"PowerOcean simulator {serial} publishing on {publisher.topic}")
 
 
 @main.command()
