@@ -173,21 +173,18 @@ class Reader:
             self.problem(f"{where}.{name}", f"not allowed: use {name}_file or {name}_env")
         if f"{name}_file" in data:
             path = self.file(data, f"{name}_file", where)
-            if path is None:
-                return None
             try:
-                return Secret(path.read_text(encoding="utf-8").strip())
+                return Secret(path.read_text(encoding="utf-8").strip()) if path else None
             except (OSError, UnicodeDecodeError) as exc:
-                self.problem(
-                    f"{where}.{name}_file", f"cannot read: {getattr(exc, 'strerror', None) or exc}"
-                )
+                self.problem(f"{where}.{name}_file", f"cannot read: {_reason(exc)}")
                 return None
         if f"{name}_env" in data:
             variable = self.text(data, f"{name}_env", where)
-            if variable and variable not in os.environ:
+            if variable in os.environ:
+                return Secret(os.environ[variable].strip())
+            if variable:
                 self.problem(f"{where}.{name}_env", f"environment variable {variable} is not set")
-                return None
-            return Secret(os.environ[variable].strip()) if variable else None
+            return None
         if required:
             self.problem(where, f"needs {name}_file or {name}_env")
         return None
@@ -284,9 +281,12 @@ def read_document(path: Path) -> Any:
         with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
             return load_yaml(stream)
     except (OSError, UnicodeError) as exc:
-        raise ConfigError(
-            [f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]
-        ) from None
+        raise ConfigError([f"{path}: cannot read: {_reason(exc)}"]) from None
     except yaml.YAMLError as exc:
         # One line, as every problem; the mark names the file, line and column.
         raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the path an OSError's text repeats."""
+    return str(getattr(exc, "strerror", None) or exc)

@@ -1,9 +1,6 @@
-"""``ess-exporter metrics``: every metric the exporter can serve, as JSON rows or markdown.
-
-The rows come from the mappings (one per channel) and from the exporter's own metrics
-(``HEALTH_METRICS``: each device collector's, and the build info); ``docs/metrics.md``
-is this module's markdown, regenerated with
-``ess-exporter metrics --format markdown > docs/metrics.md``.
+"""``ess-exporter metrics``: every metric the exporter can serve, as JSON rows or markdown:
+a row per channel of the mappings, then the exporter's own metrics. ``docs/metrics.md`` is
+the markdown (``REGENERATE``).
 """
 
 from __future__ import annotations
@@ -83,9 +80,10 @@ def _table(rows: list[Row]) -> list[str]:
     models or messages fill) share a line that names every source."""
     sources: dict[str, list[str]] = {}
     for row in rows:
+        help_cell = row["help"].replace("|", "\\|").replace("\n", " ")
         line = (
             f"| `{row['metric']}` | {row['kind']} | {row['unit']} | {_labels(row)} "
-            f"| {row['scale']:g} | {{}} | {_cell(row['help'])} |"
+            f"| {row['scale']:g} | {{}} | {help_cell} |"
         )
         sources.setdefault(line, []).append(row["source"])
     return [
@@ -116,8 +114,3 @@ def _values(rows: list[Row]) -> list[str]:
             listed.add((row["metric"], *items))
             lines += ["", f"#### `{row['metric']}`", "", *items]
     return ["", "### Enum states and alarm bits", *lines] if lines else []
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,23 +1,10 @@
-"""``--web.config.file``: TLS, client certificates, headers and basic authentication, in the
-web configuration format of the Prometheus exporter toolkit.
-
-```yaml
-tls_server_config:
-  cert_file: server.crt
-  key_file: server.key
-  client_auth_type: RequireAndVerifyClientCert
-  client_ca_file: clients.crt
-  min_version: TLS12
-http_server_config: {headers: {X-Frame-Options: deny}}
-basic_auth_users: {prometheus: <bcrypt hash>}
-```
-
-Where Python's ssl differs from Go's: every client certificate the server asks for is
-verified against ``client_ca_file``/``client_ca``, so each ``client_auth_type`` but
-``NoClientCert`` needs one (``RequestClientCert`` behaves as ``VerifyClientCertIfGiven``,
-``RequireAnyClientCert`` as ``RequireAndVerifyClientCert``); ``curve_preferences`` keeps
-only its first curve; ``http2`` is accepted but the server speaks HTTP/1.1.
-Unknown keys are refused.
+"""``--web.config.file``: TLS, client certificates, headers, basic authentication and a rate
+limit, in the web configuration format of the Prometheus exporter toolkit; unknown keys are
+refused. Python's ssl verifies every client certificate it asks for, so each
+``client_auth_type`` but ``NoClientCert`` needs a CA (``RequestClientCert`` acts as
+``VerifyClientCertIfGiven``, ``RequireAnyClientCert`` as ``RequireAndVerifyClientCert``);
+``curve_preferences`` keeps only its first curve; ``http2`` is accepted, the server speaks
+HTTP/1.1.
 """
 
 from __future__ import annotations
@@ -187,18 +174,18 @@ def _basic_credentials(header: str | None) -> tuple[str, bytes]:
 
 def load_web_config(path: Path) -> WebConfig:
     """Read and check ``path``; raises ConfigError with one line per problem."""
-    problems = Reader(path)
-    top = problems.section(read_document(path) or {}, "", _TOP_KEYS)
-    tls = problems.section(top.get(_TLS), _TLS, _TLS_KEYS)
+    reader = Reader(path)
+    top = reader.section(read_document(path) or {}, "", _TOP_KEYS)
+    tls = reader.section(top.get(_TLS), _TLS, _TLS_KEYS)
     config = WebConfig(
-        tls=_tls_context(problems, tls) if tls else None,
-        allowed_sans=_allowed_sans(problems, tls),
-        headers=_headers(problems, top.get("http_server_config")),
-        users=_users(problems, top.get("basic_auth_users")),
-        rate_limit=_rate_limit(problems, top.get("rate_limit")),
+        tls=_tls_context(reader, tls) if tls else None,
+        allowed_sans=_allowed_sans(reader, tls),
+        headers=_headers(reader, top.get("http_server_config")),
+        users=_users(reader, top.get("basic_auth_users")),
+        rate_limit=_rate_limit(reader, top.get("rate_limit")),
     )
-    if problems.problems:
-        raise ConfigError(problems.problems)
+    if reader.problems:
+        raise ConfigError(reader.problems)
     return config
 
 
