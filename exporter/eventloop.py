@@ -1,8 +1,5 @@
-"""The exporter's asyncio event loop, on a background thread of its own.
-
-The HTTP server (aiohttp) and every Modbus read run on this one loop, so many scrapes and
-targets are served at once on one thread (the synchronous collectors of ``/metrics`` are
-written on worker threads). Synchronous callers, such as start-up and tests, hand it
+"""The exporter's asyncio event loop, on a background thread of its own: the HTTP server and
+every device read run on it. Synchronous callers, such as start-up and tests, hand it
 coroutines with ``run``.
 """
 

@@ -23,8 +23,6 @@ _LEVEL_NAMES = {"WARNING": "warn", "CRITICAL": "error"}
 
 
 class _EventFormatter(logging.Formatter):
-    """One event as one line of logfmt or JSON."""
-
     def __init__(self, output_format: str) -> None:
         super().__init__()
         self._json = output_format == "json"

@@ -123,9 +123,8 @@ def default_mapping_path(device: str) -> Path:
 
 @contextmanager
 def naming(where: str) -> Iterator[None]:
-    """Turns a ``ValueError`` (or the ``KeyError``, ``TypeError`` or ``AttributeError`` of
-    a missing key or a value of the wrong type) inside into a ``MappingError`` naming
-    ``where``: the file and the part of it that is wrong."""
+    """A ``ValueError`` inside (or the ``KeyError``, ``TypeError`` or ``AttributeError`` of a
+    missing key or a wrong type) as a ``MappingError`` naming ``where``: file and part."""
     try:
         yield
     except KeyError as exc:
