@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -11,8 +10,6 @@ from exporter.modbus.target import RELEARN_PLAN_SECONDS, Address, ModbusTarget
 from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import ExceptionAnswer
 from exporter.refu.plan import RegisterBlock
-
-log = logging.getLogger(__name__)
 
 
 class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
@@ -48,8 +45,6 @@ class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
             try:
                 words = await self.read(block.function, block.start, block.count)
             except ExceptionAnswer as answer:
-                if not answer.permanent:
-                    raise answer.as_error() from None
                 self._plan[index : index + 1] = self._split(block, answer)
                 continue
             read.update(block.values(words))
@@ -62,7 +57,7 @@ class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
         """What to read instead of a refused block; a refused single channel is dropped."""
         if len(block.channels) > 1:
             return list(block.split())
-        log.info(
+        self._log.info(
             "REFU %s refuses register %#x (%s): %s; not read for the next hour",
             self.address.shown,
             block.start,
