@@ -3,28 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any
 
 from exporter.exposition import Family
 from exporter.metrics import HealthMetric
+from exporter.modbus.target import ScrapeResult
 from exporter.model import Kind
-
-
-class Scraped(Protocol):
-    """How a target's last scrape went, with its running counts."""
-
-    @property
-    def up(self) -> bool: ...
-    @property
-    def duration_seconds(self) -> float: ...
-    @property
-    def requests(self) -> int: ...
-    @property
-    def exceptions(self) -> int: ...
-    @property
-    def errors(self) -> Mapping[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +67,7 @@ class ModbusHealth:
         """The metrics, in the order ``ess-exporter metrics`` lists them."""
         return iter((self.up, self.duration, self.requests, self.exceptions, self.errors))
 
-    def families(self, targets: Sequence[tuple[str, Scraped]]) -> Iterator[Family]:
+    def families(self, targets: Sequence[tuple[str, ScrapeResult[Any]]]) -> Iterator[Family]:
         """Health of the scraped targets, one series per target (and reason)."""
         yield self.up.family([((name,), float(h.up)) for name, h in targets])
         yield self.duration.family([((name,), h.duration_seconds) for name, h in targets])

@@ -11,8 +11,11 @@ from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import ExceptionAnswer
 from exporter.refu.plan import RegisterBlock
 
+#: What one scrape of a REFU reads: each channel's raw value.
+RefuValues = dict[RefuChannel, Any]
 
-class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
+
+class RefuTarget(ModbusTarget[RefuValues]):
     """Reads one REFU on demand: the mapping's read plan, blocks the device refuses split."""
 
     device = "REFU"
@@ -34,11 +37,11 @@ class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
         self._plan = list(plan)
         self._planned_at = clock()
 
-    async def _read_all(self) -> dict[RefuChannel, Any]:
+    async def _read_all(self) -> RefuValues:
         if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(self._mapping_plan)
             self._planned_at = self._clock()
-        read: dict[RefuChannel, Any] = {}
+        read: RefuValues = {}
         index = 0
         while index < len(self._plan):
             block = self._plan[index]
