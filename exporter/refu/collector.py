@@ -16,7 +16,7 @@ from exporter.refu.plan import plan_reads
 from exporter.refu.target import RefuTarget, RefuValues
 
 #: The REFU's health metrics: refu_up, refu_scrape_duration_seconds, refu_modbus_*_total, ...
-REFU_HEALTH = ModbusHealth.of("refu", "the REFU")
+REFU_HEALTH = ModbusHealth("refu", "the REFU")
 
 
 class RefuCollector(ModbusCollector[RefuValues]):

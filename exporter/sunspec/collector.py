@@ -17,7 +17,7 @@ from exporter.sunspec.config import SunSpecConfig
 from exporter.sunspec.points import Group
 from exporter.sunspec.target import SunSpecTarget, SunSpecValues
 
-SUNSPEC_HEALTH = ModbusHealth.of("sunspec", "the SunSpec device")
+SUNSPEC_HEALTH = ModbusHealth("sunspec", "the SunSpec device")
 SUNSPEC_MODEL = HealthMetric(
     "sunspec",
     "sunspec_model_info",
