@@ -6,23 +6,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from exporter.config import parse_address
 from exporter.modbus.config import DEFAULT_MODBUS_PORT
-from exporter.modbus.target import Address
+from exporter.modbus.target import Address, ModbusTarget
 from exporter.modules import BadRequest
 
-
-class Kept(Protocol):
-    """What the pool needs of a target."""
-
-    last_used: float
-
-    def close(self) -> None: ...
-
-
-Target = TypeVar("Target", bound=Kept)
+Target = TypeVar("Target", bound=ModbusTarget[Any])
 
 
 class TargetPool(Generic[Target]):
