@@ -14,7 +14,6 @@ from exporter.configfile import Config
 from exporter.eventloop import EventLoopThread
 from exporter.exposition import InfoFamily
 from exporter.metrics import build_info
-from exporter.modbus.target import Address
 from exporter.modules import BuiltOnFirstProbe, Collector, ScrapeModule
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
@@ -27,9 +26,8 @@ from exporter.powerocean.open_api import OpenApiClient, QuotaPoller
 from exporter.powerocean.quota import QuotaIngest
 from exporter.refu.channels import RefuMapping, load_refu_mapping
 from exporter.refu.collector import RefuCollector
-from exporter.refu.pool import TargetPool
 from exporter.server import HttpServer
-from exporter.sunspec.collector import sunspec_module
+from exporter.sunspec.collector import SunSpecCollector
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -65,19 +63,7 @@ class Exporter:
     ) -> None:
         # HTTP and device reads share one event loop, on a thread of its own.
         self._loop = EventLoopThread("asyncio")
-        refu_config = config.refu
-        pool = TargetPool(
-            refu_mapping or load_refu_mapping(),
-            max_gap=refu_config.max_gap,
-            max_probed=refu_config.probe_targets_max,
-            idle_seconds=refu_config.probe_idle_seconds,
-            # No scrape takes longer than the configured timeout: twice that is "in use".
-            busy_seconds=max(60.0, 2 * refu_config.timeout_seconds),
-        )
-        targets = [
-            (t.name, pool.configure(Address(t.host, t.port, t.unit_id), t.settings))
-            for t in refu_config.targets
-        ]
+        refu = RefuCollector(config.refu, refu_mapping or load_refu_mapping())
         #: Transports that run on threads of their own, in the order they start.
         self._transports: list[PowerOceanConnection | QuotaPoller] = []
         # prometheus_client's registry holds its process, platform and GC collectors.
@@ -87,10 +73,10 @@ class Exporter:
         # The devices read when Prometheus scrapes: each a /probe module (the first the default).
         sunspec = config.sunspec
         modules: list[ScrapeModule] = [
-            RefuCollector(pool, targets, refu_config.timeout_seconds),
-            sunspec_module(sunspec)
+            refu,
+            SunSpecCollector(sunspec)
             if sunspec.targets
-            else BuiltOnFirstProbe("sunspec", lambda: sunspec_module(sunspec)),
+            else BuiltOnFirstProbe("sunspec", lambda: SunSpecCollector(sunspec)),
         ]
         try:
             self.http = HttpServer(

@@ -189,7 +189,7 @@ def simulate() -> None:
 def simulate_refu(listen: str, delay: float) -> None:
     """Serve the REFU register map over Modbus TCP, with changing values; refuses writes."""
     from exporter.config import parse_address
-    from exporter.refu.config import DEFAULT_MODBUS_PORT
+    from exporter.modbus.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.refu import RefuSimulator
 
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)
@@ -208,7 +208,7 @@ def simulate_refu(listen: str, delay: float) -> None:
 def simulate_sunspec(listen: str, chain: str) -> None:
     """Serve a SunSpec inverter over Modbus TCP, with changing values; answers reads only."""
     from exporter.config import parse_address
-    from exporter.refu.config import DEFAULT_MODBUS_PORT
+    from exporter.modbus.config import DEFAULT_MODBUS_PORT
     from exporter.simulate.sunspec import CHAINS, SunSpecSimulator
 
     host, port = parse_address(listen, DEFAULT_MODBUS_PORT)

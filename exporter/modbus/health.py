@@ -3,85 +3,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from exporter.exposition import Family
 from exporter.metrics import HealthMetric
+from exporter.modbus.target import ScrapeResult
 from exporter.model import Kind
 
 
-class Scraped(Protocol):
-    """How a target's last scrape went, with its running counts."""
-
-    @property
-    def up(self) -> bool: ...
-    @property
-    def duration_seconds(self) -> float: ...
-    @property
-    def requests(self) -> int: ...
-    @property
-    def exceptions(self) -> int: ...
-    @property
-    def errors(self) -> Mapping[str, int]: ...
-
-
-@dataclass(frozen=True)
 class ModbusHealth:
-    up: HealthMetric
-    duration: HealthMetric
-    requests: HealthMetric
-    exceptions: HealthMetric
-    errors: HealthMetric
+    """The health metrics of ``device`` (the prefix), whose targets are ``what`` ("the REFU")."""
 
-    @classmethod
-    def of(cls, device: str, what: str) -> ModbusHealth:
-        """The metrics of ``device`` (the prefix), whose targets are ``what`` ("the REFU")."""
-        return cls(
-            HealthMetric(
-                device,
-                f"{device}_up",
-                Kind.GAUGE,
-                f"1 when the last scrape read {what}, 0 when it could not.",
-                ("target",),
-            ),
-            HealthMetric(
-                device,
-                f"{device}_scrape_duration_seconds",
-                Kind.GAUGE,
-                f"Time the last scrape of {what} took.",
-                ("target",),
-                "seconds",
-            ),
-            HealthMetric(
-                device,
-                f"{device}_modbus_requests_total",
-                Kind.COUNTER,
-                f"Modbus read requests sent to {what}.",
-                ("target",),
-            ),
-            HealthMetric(
-                device,
-                f"{device}_modbus_exceptions_total",
-                Kind.COUNTER,
-                f"Modbus exception answers from {what}; the refused block is split and read again.",
-                ("target",),
-            ),
-            HealthMetric(
-                device,
-                f"{device}_scrape_errors_total",
-                Kind.COUNTER,
-                f"Scrapes of {what} that failed, by reason.",
-                ("target", "reason"),
-            ),
+    def __init__(self, device: str, what: str) -> None:
+        def metric(name: str, kind: Kind, text: str, *labels: str) -> HealthMetric:
+            unit = "seconds" if name.endswith("_seconds") else ""
+            return HealthMetric(device, f"{device}_{name}", kind, text, ("target", *labels), unit)
+
+        up = f"1 when the last scrape read {what}, 0 when it could not."
+        self.up = metric("up", Kind.GAUGE, up)
+        took = f"Time the last scrape of {what} took."
+        self.duration = metric("scrape_duration_seconds", Kind.GAUGE, took)
+        requests = f"Modbus read requests sent to {what}."
+        self.requests = metric("modbus_requests_total", Kind.COUNTER, requests)
+        exceptions = (
+            f"Modbus exception answers from {what}; the refused block is split and read again."
         )
+        self.exceptions = metric("modbus_exceptions_total", Kind.COUNTER, exceptions)
+        errors = f"Scrapes of {what} that failed, by reason."
+        self.errors = metric("scrape_errors_total", Kind.COUNTER, errors, "reason")
 
     def __iter__(self) -> Iterator[HealthMetric]:
         """The metrics, in the order ``ess-exporter metrics`` lists them."""
         return iter((self.up, self.duration, self.requests, self.exceptions, self.errors))
 
-    def families(self, targets: Sequence[tuple[str, Scraped]]) -> Iterator[Family]:
+    def families(self, targets: Sequence[tuple[str, ScrapeResult[Any]]]) -> Iterator[Family]:
         """Health of the scraped targets, one series per target (and reason)."""
         yield self.up.family([((name,), float(h.up)) for name, h in targets])
         yield self.duration.family([((name,), h.duration_seconds) for name, h in targets])

@@ -6,22 +6,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from exporter.config import parse_address
-from exporter.modbus.target import Address
+from exporter.modbus.config import DEFAULT_MODBUS_PORT
+from exporter.modbus.target import Address, ModbusTarget
 from exporter.modules import BadRequest
 
-
-class Kept(Protocol):
-    """What the pool needs of a target."""
-
-    last_used: float
-
-    def close(self) -> None: ...
-
-
-Target = TypeVar("Target", bound=Kept)
+Target = TypeVar("Target", bound=ModbusTarget[Any])
 
 
 class TargetPool(Generic[Target]):
@@ -76,13 +68,13 @@ class TargetPool(Generic[Target]):
             target.close()
 
 
-def probed_address(params: Mapping[str, str], default_port: int) -> Address:
+def probed_address(params: Mapping[str, str]) -> Address:
     """The device a ``/probe`` asks for: ``target=HOST[:PORT]`` and ``unit_id`` (default 1)."""
     target = params.get("target", "")
     if not target:
         raise BadRequest("'target' parameter is missing")
     try:
-        host, port = parse_address(target, default_port)
+        host, port = parse_address(target, DEFAULT_MODBUS_PORT)
         unit_id = int(params.get("unit_id", "1"))
     except ValueError as exc:
         raise BadRequest(f"bad target or unit_id: {exc}") from None

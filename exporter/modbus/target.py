@@ -114,14 +114,16 @@ class ModbusTarget(Generic[Values]):
         raise NotImplementedError
 
     async def read(self, function: int, register: int, count: int) -> list[int]:
-        """``count`` registers (or bits) from ``register`` with the read ``function``;
-        raises ExceptionAnswer."""
+        """``count`` registers (or bits) from ``register`` with the read ``function``; raises
+        ExceptionAnswer for a request that can never succeed, DeviceError for any other."""
         await self._reader.connect()
         self.requests += 1
         try:
             return await self._reader.read(function, register, count)
-        except ExceptionAnswer:
+        except ExceptionAnswer as answer:
             self.exceptions += 1
+            if not answer.permanent:
+                raise answer.as_error() from None
             raise
 
     def _failed(self, reason: str, detail: str) -> None:

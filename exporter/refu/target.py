@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -12,10 +11,11 @@ from exporter.refu.channels import RefuChannel, RefuMapping
 from exporter.refu.client import ExceptionAnswer
 from exporter.refu.plan import RegisterBlock
 
-log = logging.getLogger(__name__)
+#: What one scrape of a REFU reads: each channel's raw value.
+RefuValues = dict[RefuChannel, Any]
 
 
-class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
+class RefuTarget(ModbusTarget[RefuValues]):
     """Reads one REFU on demand: the mapping's read plan, blocks the device refuses split."""
 
     device = "REFU"
@@ -37,19 +37,17 @@ class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
         self._plan = list(plan)
         self._planned_at = clock()
 
-    async def _read_all(self) -> dict[RefuChannel, Any]:
+    async def _read_all(self) -> RefuValues:
         if self._clock() - self._planned_at > RELEARN_PLAN_SECONDS:
             self._plan = list(self._mapping_plan)
             self._planned_at = self._clock()
-        read: dict[RefuChannel, Any] = {}
+        read: RefuValues = {}
         index = 0
         while index < len(self._plan):
             block = self._plan[index]
             try:
                 words = await self.read(block.function, block.start, block.count)
             except ExceptionAnswer as answer:
-                if not answer.permanent:
-                    raise answer.as_error() from None
                 self._plan[index : index + 1] = self._split(block, answer)
                 continue
             read.update(block.values(words))
@@ -62,7 +60,7 @@ class RefuTarget(ModbusTarget[dict[RefuChannel, Any]]):
         """What to read instead of a refused block; a refused single channel is dropped."""
         if len(block.channels) > 1:
             return list(block.split())
-        log.info(
+        self._log.info(
             "REFU %s refuses register %#x (%s): %s; not read for the next hour",
             self.address.shown,
             block.start,

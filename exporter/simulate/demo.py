@@ -11,14 +11,15 @@ import click
 from exporter.app import Exporter
 from exporter.config import join_address
 from exporter.configfile import Config
+from exporter.modbus.config import ModbusTargetConfig
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
-from exporter.refu.config import RefuConfig, RefuTargetConfig
+from exporter.refu.config import RefuConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import MODELS, PowerOceanPublisher
 from exporter.simulate.refu import RefuSimulator
 from exporter.simulate.sunspec import SunSpecSimulator
-from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
+from exporter.sunspec.config import SunSpecConfig
 
 LOOPBACK = "127.0.0.1"
 
@@ -48,10 +49,10 @@ def _config(refu_port: int, broker_url: str, sunspec_port: int, serial: str) -> 
     """The exporter's configuration for the simulators."""
     return Config(
         sunspec=SunSpecConfig(
-            targets=(SunSpecTargetConfig("refustore-sim", LOOPBACK, sunspec_port, 1),)
+            targets=(ModbusTargetConfig("refustore-sim", LOOPBACK, sunspec_port, 1),)
         ),
         refu=RefuConfig(
-            targets=(RefuTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
+            targets=(ModbusTargetConfig("refu-sim", LOOPBACK, refu_port, 1, {"alias": "demo"}),)
         ),
         powerocean=PowerOceanConfig(devices={serial: "demo"}, broker=BrokerConfig(url=broker_url)),
     )

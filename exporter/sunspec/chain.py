@@ -26,7 +26,8 @@ MAX_MODELS = 256
 #: Registers 0..65535: no model can end past this.
 REGISTER_SPACE = 0x10000
 
-#: Reads registers: (first register, count) -> their values; raises ExceptionAnswer.
+#: Reads registers: (first register, count) -> their values; raises ExceptionAnswer when
+#: the device refuses them for good, DeviceError for any other trouble.
 ReadRegisters = Callable[[int, int], Awaitable[list[int]]]
 
 
@@ -62,9 +63,7 @@ async def discover(read: ReadRegisters, models: Mapping[int, Model]) -> Chain:
     while len(found) < MAX_MODELS and register + 2 <= REGISTER_SPACE:
         try:
             model_id, length = await read(register, 2)
-        except ExceptionAnswer as answer:
-            if not answer.permanent:
-                raise answer.as_error() from None
+        except ExceptionAnswer:
             return Chain(base, tuple(found), None)  # the map ends without an end marker
         if model_id == END_ID:
             return Chain(base, tuple(found), register)
@@ -78,8 +77,7 @@ async def _find_base(read: ReadRegisters) -> int:
         try:
             if tuple(await read(base, len(MARKER))) == MARKER:
                 return base
-        except ExceptionAnswer as answer:
-            if not answer.permanent:
-                raise answer.as_error() from None
+        except ExceptionAnswer:
+            pass  # refused: not here
     bases = ", ".join(map(str, BASE_REGISTERS))
     raise DeviceError("not_sunspec", f"no SunSpec marker at register {bases}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +13,6 @@ from exporter.sunspec.chain import END_ID, Chain, discover
 from exporter.sunspec.channels import SunSpecMapping
 from exporter.sunspec.plan import ChainRead, ReadPlan, plan_reads, registers_read
 from exporter.sunspec.points import Instance, decode_model
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,8 +62,6 @@ class SunSpecTarget(ModbusTarget[SunSpecValues]):
             try:
                 words = await self.read(3, read.start, read.count)
             except ExceptionAnswer as answer:
-                if not answer.permanent:
-                    raise answer.as_error() from None
                 if read.count < 2:  # not even one register: the chain is no longer there
                     self._plan = None
                     raise DeviceError(
@@ -90,7 +85,7 @@ class SunSpecTarget(ModbusTarget[SunSpecValues]):
         unknown = [
             m.id for m in chain.models if m.model is None and m.id not in self._mapping.unread
         ]
-        log.info(
+        self._log.info(
             "SunSpec device %s: base %d, models %s%s; %d reads per scrape",
             self.address.shown,
             chain.base,

@@ -19,8 +19,8 @@ import yaml
 
 from exporter.config import parse_address
 from exporter.configfile import Config, load_config
+from exporter.modbus.config import DEFAULT_MODBUS_PORT
 from exporter.refu.channels import load_refu_mapping
-from exporter.refu.config import DEFAULT_MODBUS_PORT
 from tests.support.paths import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT

@@ -28,11 +28,12 @@ import yaml
 
 from exporter.app import Exporter
 from exporter.configfile import Config
+from exporter.modbus.config import ModbusTargetConfig
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import POWEROCEAN_HEALTH
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.reference import metric_rows
-from exporter.refu.config import RefuConfig, RefuTargetConfig
+from exporter.refu.config import RefuConfig
 from exporter.simulate import free_port
 from exporter.simulate.broker import EmbeddedBroker
 from exporter.simulate.powerocean import (
@@ -279,7 +280,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             publisher.start()
             cleanup.callback(publisher.stop)
         config = Config(
-            refu=RefuConfig(targets=(RefuTargetConfig("refu-sim", "127.0.0.1", refu.port, 1, {}),)),
+            refu=RefuConfig(targets=(ModbusTargetConfig("refu-sim", "127.0.0.1", refu.port, 1),)),
             powerocean=PowerOceanConfig(
                 devices={SERIAL: "plus", DC_FIT_SERIAL: "fit", OCEAN2_SERIAL: "ocean2"},
                 broker=BrokerConfig(url=broker.url),

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from exporter.configfile import Config
+from exporter.modbus.pool import TargetPool
 from exporter.modbus.target import RELEARN_PLAN_SECONDS, Address, ScrapeResult
 from exporter.refu.channels import load_refu_mapping
 from exporter.refu.config import RefuConfig
-from exporter.refu.pool import TargetPool
+from exporter.refu.plan import plan_reads
+from exporter.refu.target import RefuTarget
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from tests.support.lying_modbus import LyingModbusServer
 from tests.support.scrape import scrape
 
 TARGETS = 12
+
+
+def refu_pool(clock: Callable[[], float], **limits: float) -> TargetPool[RefuTarget]:
+    """REFU targets made as the exporter makes them, on ``clock``."""
+    mapping = load_refu_mapping()
+    plan = plan_reads(mapping.register_channels, max_gap=10)
+    return TargetPool(
+        lambda address: RefuTarget(address, mapping, plan, clock=clock), clock=clock, **limits
+    )
 
 
 def test_more_targets_than_the_pool_keeps_are_all_read_at_once(exporter_for):
@@ -44,14 +56,7 @@ def test_unused_targets_are_forgotten_and_busy_ones_kept():
 async def forget_unused_targets(device: Address) -> None:
     """The pool on the event loop its targets are read on, with a clock the test sets."""
     now = [1000.0]
-    pool = TargetPool(
-        load_refu_mapping(),
-        max_gap=10,
-        max_probed=2,
-        idle_seconds=600,
-        busy_seconds=60,
-        clock=lambda: now[0],
-    )
+    pool = refu_pool(lambda: now[0], max_targets=2, idle_seconds=600, busy_seconds=60)
     assert (await pool.get(device).scrape(5.0)).up
     assert pool.get(device).requests == 2  # kept, with its counters
     for host in ("192.0.2.2", "192.0.2.3", "192.0.2.4"):
@@ -68,7 +73,7 @@ async def forget_unused_targets(device: Address) -> None:
 
 def test_registers_a_device_refused_are_read_again_an_hour_later_by_the_pools_clock():
     now = [1000.0]
-    pool = TargetPool(load_refu_mapping(), max_gap=10, clock=lambda: now[0])
+    pool = refu_pool(lambda: now[0])
 
     async def scrapes(device: LyingModbusServer) -> list[ScrapeResult[Any]]:
         host, port = device.address.rsplit(":", 1)

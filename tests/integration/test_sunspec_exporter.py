@@ -11,12 +11,13 @@ from dataclasses import replace
 import pytest
 
 from exporter.configfile import Config
+from exporter.modbus.config import ModbusTargetConfig
 from exporter.model import Kind
 from exporter.simulate import free_port
 from exporter.simulate.refu import RefuSimulator
 from exporter.simulate.sunspec import REFUSTORE_88K, STORAGE_INVERTER, ChainSpec
 from exporter.sunspec.channels import load_sunspec_mapping
-from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
+from exporter.sunspec.config import SunSpecConfig
 from tests.support.polling import until
 from tests.support.scrape import Scrape, scrape
 from tests.support.sunspec_simulator import ControlledSunSpecSimulator
@@ -58,7 +59,7 @@ def storage() -> Iterator[ControlledSunSpecSimulator]:
 
 def sunspec_config(*sims: ControlledSunSpecSimulator, timeout: float = 3.0) -> Config:
     targets = tuple(
-        SunSpecTargetConfig(f"inverter-{i}", "127.0.0.1", sim.port, 1)
+        ModbusTargetConfig(f"inverter-{i}", "127.0.0.1", sim.port, 1)
         for i, sim in enumerate(sims, 1)
     )
     return Config(sunspec=SunSpecConfig(timeout_seconds=timeout, targets=targets))

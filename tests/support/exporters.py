@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from exporter.app import Exporter
 from exporter.configfile import Config
+from exporter.modbus.config import ModbusTargetConfig
 from exporter.refu.channels import RefuMapping
-from exporter.refu.config import RefuConfig, RefuTargetConfig
+from exporter.refu.config import RefuConfig
 from exporter.simulate.refu import RefuSimulator
 
 
@@ -17,7 +18,7 @@ def start_exporter(config: Config, refu_mapping: RefuMapping | None = None) -> E
 
 def refu_config(*simulators: RefuSimulator, timeout: float = 3.0, **settings: object) -> Config:
     targets = tuple(
-        RefuTargetConfig(f"refu-{i}", "127.0.0.1", sim.port, 1, dict(settings))
+        ModbusTargetConfig(f"refu-{i}", "127.0.0.1", sim.port, 1, dict(settings))
         for i, sim in enumerate(simulators, 1)
     )
     return Config(refu=RefuConfig(timeout_seconds=timeout, targets=targets))

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from exporter.config import parse_address, scrub
-from exporter.refu.config import DEFAULT_MODBUS_PORT
+from exporter.modbus.config import DEFAULT_MODBUS_PORT
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import pytest
 
 from exporter.config import ConfigError
 from exporter.configfile import load_config
-from exporter.sunspec.config import SunSpecConfig, SunSpecTargetConfig
+from exporter.modbus.config import ModbusTargetConfig
+from exporter.sunspec.config import SunSpecConfig
 
 
 def load(tmp_path: Path, text: str):
@@ -27,8 +28,8 @@ def test_targets_are_read_with_default_port_and_unit(tmp_path):
     assert config.sunspec == SunSpecConfig(
         timeout_seconds=5.0,
         targets=(
-            SunSpecTargetConfig("refustore-1", "192.0.2.20", 502, 1),
-            SunSpecTargetConfig("storage", "192.0.2.21", 1502, 3),
+            ModbusTargetConfig("refustore-1", "192.0.2.20", 502, 1),
+            ModbusTargetConfig("storage", "192.0.2.21", 1502, 3),
         ),
     )
 
