@@ -99,7 +99,6 @@ class _Session:
     accepted: bool = False  # CONNACK said yes
     subscribed: bool = False  # SUBACK arrived: payloads flow
     ended: bool = False
-    silent: bool = False  # ended because no system sent anything, though asked again
     #: The data requests, from the SUBACK on (none with the Open API).
     schedule: RequestSchedule | None = None
 
@@ -222,33 +221,33 @@ class PowerOceanConnection(threading.Thread):
         self._session = session
         session.client.loop_start()
         try:
-            self._serve(session)
+            silent = self._serve(session)
         finally:
             session.client.disconnect()
             session.client.loop_stop()
             self._session = None
-        return session.accepted and not session.silent
+        return session.accepted and not silent
 
-    def _serve(self, session: _Session) -> None:
+    def _serve(self, session: _Session) -> bool:
         """Wait for the session to end, publishing the data requests on time while
-        subscribed; end it when it has gone silent."""
+        subscribed; end it when it has gone silent, and then return True."""
         accept_by = time.monotonic() + self._config.timeout_seconds
         while True:
             self._wake.clear()  # before looking, so no wake-up is lost
             if self._stopping.is_set() or session.ended:
-                return
+                return False
             timeout = None
             if not session.accepted:
                 timeout = accept_by - time.monotonic()
                 if timeout <= 0:
                     message = "PowerOcean broker %s: no answer to CONNECT%s"
                     log.warning(message, session.broker.address, _port_hint(session.broker))
-                    return
+                    return False
             if session.schedule is not None:
                 now = time.monotonic()
                 if session.schedule.silent(now):
                     self._end_silent(session)
-                    return
+                    return True
                 for request, serials in session.schedule.due(now):
                     self._publish(session, request, serials)
                 next_at = session.schedule.next_at()
@@ -267,7 +266,7 @@ class PowerOceanConnection(threading.Thread):
             2 * self._config.silent_after_seconds,
             fresh,
         )
-        session.silent = session.ended = True
+        session.ended = True
         self._count("disconnects")
 
     def _new_session(self, broker: BrokerCredentials) -> _Session:
