@@ -99,7 +99,6 @@ class _Session:
     accepted: bool = False  # CONNACK said yes
     subscribed: bool = False  # SUBACK arrived: payloads flow
     ended: bool = False
-    silent: bool = False  # ended because no system sent anything, though asked again
     #: The data requests, from the SUBACK on (none with the Open API).
     schedule: RequestSchedule | None = None
 
@@ -176,6 +175,7 @@ class PowerOceanConnection(threading.Thread):
             try:
                 broker = self._broker or self._log_in()
             except ApiError as exc:
+                self._count("login_failures")
                 if exc.permanent:
                     delay = self._login_backoff.delay(rejections)
                     rejections += 1
@@ -199,18 +199,14 @@ class PowerOceanConnection(threading.Thread):
         """The broker the app login or the Open API's certification hands out (and, with no
         devices configured, the Open API's device list); raises ApiError."""
         self._count("login_attempts")
-        try:
-            if self._open_api is None:
-                assert self._config.login is not None  # exactly one of broker, login, open_api
-                self._broker = login(self._config.login, self._config.timeout_seconds)
-                return self._broker
-            if not self._config.devices and not self._devices.names():
-                self._devices.replace(self._open_api.device_list())
-                log.info("PowerOcean: the Open API lists %d devices", len(self._devices.names()))
-            return self._open_api.certification()
-        except ApiError:
-            self._count("login_failures")
-            raise
+        if self._open_api is None:
+            assert self._config.login is not None  # exactly one of broker, login, open_api
+            self._broker = login(self._config.login, self._config.timeout_seconds)
+            return self._broker
+        if not self._config.devices and not self._devices.names():
+            self._devices.replace(self._open_api.device_list())
+            log.info("PowerOcean: the Open API lists %d devices", len(self._devices.names()))
+        return self._open_api.certification()
 
     def _run_session(self, broker: BrokerCredentials) -> bool:
         """Connect once and serve until the connection ends; True if it was accepted and
@@ -225,35 +221,33 @@ class PowerOceanConnection(threading.Thread):
         self._session = session
         session.client.loop_start()
         try:
-            self._serve(session)
+            silent = self._serve(session)
         finally:
             session.client.disconnect()
             session.client.loop_stop()
             self._session = None
-        return session.accepted and not session.silent
+        return session.accepted and not silent
 
-    def _serve(self, session: _Session) -> None:
+    def _serve(self, session: _Session) -> bool:
         """Wait for the session to end, publishing the data requests on time while
-        subscribed; end it when it has gone silent."""
+        subscribed; end it when it has gone silent, and then return True."""
         accept_by = time.monotonic() + self._config.timeout_seconds
         while True:
             self._wake.clear()  # before looking, so no wake-up is lost
             if self._stopping.is_set() or session.ended:
-                return
+                return False
             timeout = None
             if not session.accepted:
                 timeout = accept_by - time.monotonic()
                 if timeout <= 0:
-                    hint = _port_hint(session.broker)
-                    log.warning(
-                        "PowerOcean broker %s: no answer to CONNECT%s", session.broker.address, hint
-                    )
-                    return
+                    message = "PowerOcean broker %s: no answer to CONNECT%s"
+                    log.warning(message, session.broker.address, _port_hint(session.broker))
+                    return False
             if session.schedule is not None:
                 now = time.monotonic()
                 if session.schedule.silent(now):
                     self._end_silent(session)
-                    return
+                    return True
                 for request, serials in session.schedule.due(now):
                     self._publish(session, request, serials)
                 next_at = session.schedule.next_at()
@@ -263,16 +257,16 @@ class PowerOceanConnection(threading.Thread):
     def _end_silent(self, session: _Session) -> None:
         """End a session whose systems all stayed silent though asked again; the next one
         logs in afresh (app login) for new broker credentials."""
-        silence = 2 * self._config.silent_after_seconds
-        fresh = " with a new login" if self._config.login else ""
-        log.warning(
-            "PowerOcean: no system sent anything for %.0f s, though asked again; reconnecting%s",
-            silence,
-            fresh,
-        )
+        fresh = ""
         if self._config.login:
             self._broker = None
-        session.silent = session.ended = True
+            fresh = " with a new login"
+        log.warning(
+            "PowerOcean: no system sent anything for %.0f s, though asked again; reconnecting%s",
+            2 * self._config.silent_after_seconds,
+            fresh,
+        )
+        session.ended = True
         self._count("disconnects")
 
     def _new_session(self, broker: BrokerCredentials) -> _Session:
@@ -311,17 +305,13 @@ class PowerOceanConnection(threading.Thread):
         self._count("connects")
         broker = session.broker
         log.info("PowerOcean broker %s connected", broker.address)
-        if self._open_api is not None:  # the quota stream; nothing is ever published
-            topics = [(f"/open/{broker.user_id}/{serial}/quota", 1) for serial in self._devices]
-        else:  # what the devices push, and the answers to the data requests
-            topics = [
-                (topic, 1)
-                for serial in self._devices
-                for topic in (
-                    f"/app/device/property/{serial}",
-                    REPLY_TOPIC.format(user_id=broker.user_id, serial=serial),
-                )
-            ]
+        topics = []
+        for serial in self._devices:
+            if self._open_api is not None:  # the quota stream; nothing is ever published
+                topics.append((f"/open/{broker.user_id}/{serial}/quota", 1))
+            else:  # what the devices push, and the answers to the data requests
+                topics.append((f"/app/device/property/{serial}", 1))
+                topics.append((REPLY_TOPIC.format(user_id=broker.user_id, serial=serial), 1))
         if not topics:
             log.warning("PowerOcean: no devices to subscribe to")
             return
@@ -341,15 +331,12 @@ class PowerOceanConnection(threading.Thread):
     def _on_disconnect(self, session: _Session, reason: ReasonCode) -> None:
         if session.accepted and not session.ended:
             self._count("disconnects")
-            if not self._stopping.is_set():
+        if not session.ended and not self._stopping.is_set():  # an end nobody logged yet
+            if session.accepted:
                 log.warning("PowerOcean broker connection lost: %s", reason)
-        elif not session.ended and not self._stopping.is_set():
-            hint = _port_hint(session.broker)
-            log.warning(
-                "PowerOcean broker %s: closed before accepting the connection%s",
-                session.broker.address,
-                hint,
-            )
+            else:
+                message = "PowerOcean broker %s: closed before accepting the connection%s"
+                log.warning(message, session.broker.address, _port_hint(session.broker))
         session.ended = True
         self._wake.set()
 
@@ -362,7 +349,6 @@ class PowerOceanConnection(threading.Thread):
             log.exception("PowerOcean payload handler failed on %s", message.topic)
 
     def _publish(self, session: _Session, request: DataRequest, serials: tuple[str, ...]) -> None:
-        """Publish ``request`` to each system of ``serials``."""
         for serial in serials:
             topic = f"/app/{session.broker.user_id}/{serial}/thing/property/{request.verb}"
             payload = request.build(time.time_ns() // 1_000_000)

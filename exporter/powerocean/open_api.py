@@ -43,18 +43,6 @@ _KNOWN_CODES: dict[str, tuple[str, bool]] = {
     "8513": ("wrong region or key (accessKey is invalid): check api_url and the keys", True),
     "8521": ("signature is wrong: check the secret key", False),
 }
-#: The code of a device the Open API does not serve: a model EcoFlow has not opened to it.
-NOT_SERVED = "1006"
-
-
-def not_served_message(refused_models: Mapping[str, Sequence[str]]) -> str:
-    """What 1006 means, naming the models known to get it (model name -> serial prefixes)."""
-    models = ", ".join(f"{name} ({', '.join(p)})" for name, p in refused_models.items())
-    refused = f"; it refuses {models}" if models else ""
-    return (
-        f"the Open API does not serve this device ({NOT_SERVED}){refused}:"
-        " use the app login mode (powerocean.login) instead"
-    )
 
 
 def sign_string(
@@ -116,9 +104,14 @@ class OpenApiClient:
         self._ca_file = ca_file
         self._clock = clock
         self._nonce = nonce
-        not_served = (not_served_message(refused_models or {}), True)
-        #: What each code the API may answer means, and whether it is permanent.
-        self._known_codes = {**_KNOWN_CODES, NOT_SERVED: not_served}
+        # 1006: a device the Open API does not serve, a model EcoFlow has not opened to it.
+        models = [f"{name} ({', '.join(p)})" for name, p in (refused_models or {}).items()]
+        refused = f"; it refuses {', '.join(models)}" if models else ""
+        not_served = (
+            f"the Open API does not serve this device (1006){refused}:"
+            " use the app login mode (powerocean.login) instead"
+        )
+        self._known_codes = {**_KNOWN_CODES, "1006": (not_served, True)}
 
     def certification(self) -> BrokerCredentials:
         """The MQTT broker credentials for this key pair."""

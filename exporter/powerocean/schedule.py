@@ -8,15 +8,12 @@ of 0, or ``request_all_on_connect: false``, leaves a request out. A system is se
 requests its model takes (the mapping's ``data_requests``): an Ocean 2 has no energy-stream
 switch. Its model is asked each time, so one a frame tells later is heeded from then on.
 
-Silence is judged per system for asking again, and per connection for reconnecting. A system
-that sent nothing for ``silent_after_seconds`` is sent the requests again, and again each
-``silent_after_seconds`` while it stays silent: requests are addressed to one system, and
+A system that sent nothing for ``silent_after_seconds`` is sent the requests again, and again
+each ``silent_after_seconds`` while it stays silent: requests are addressed to one system, and
 asking again is what wakes a stalled one. A reconnect acts on the connection that every system
-shares, so it is due only when no system sent anything for twice ``silent_after_seconds``:
-each was asked again and stayed silent. A system switched off while others report then costs
-its requests, not a new login and a reconnect every two minutes that would also cut the
-others' streams. (The peer this follows runs one connection per system, where the two are
-the same.)
+shares, so it is due only when no system sent anything for twice ``silent_after_seconds``. A
+system switched off while others report then costs its requests, not a new login and a
+reconnect every two minutes that would also cut the others' streams.
 """
 
 from __future__ import annotations
@@ -41,11 +38,9 @@ class RequestSchedule:
     """The data requests of one session, from ``start`` (when it was subscribed, on the
     monotonic clock) on.
 
-    ``heard`` is told of every payload a system sends (on paho's network thread); the
-    supervisor asks ``due`` what to publish, ``silent`` whether to reconnect and
-    ``next_at`` when to look again. The tables of systems never change size after
-    construction, so the two threads share them without a lock. ``requests_of(serial)``
-    are the requests a system takes (every one when not given).
+    ``heard`` runs on paho's network thread, the rest on the supervisor's. The tables of
+    systems never change size after construction, so the two threads share them without a
+    lock. ``requests_of(serial)`` are the requests a system takes (every one when not given).
     """
 
     def __init__(
@@ -55,7 +50,7 @@ class RequestSchedule:
         start: float,
         requests_of: Callable[[str], Collection[DataRequest]] = lambda serial: DATA_REQUESTS,
     ) -> None:
-        intervals = {
+        intervals = {  # in the app's order, that of DATA_REQUESTS
             ENERGY_STREAM: config.keepalive_seconds,
             GET_ALL: math.inf if config.request_all_on_connect else 0.0,  # once per session
             LATEST_QUOTAS: config.latest_quotas_seconds,
@@ -64,7 +59,7 @@ class RequestSchedule:
         self._intervals = {request: s for request, s in intervals.items() if s > 0}
         #: When each request is next due for every system: at the start, all of them.
         self._next = dict.fromkeys(self._intervals, start)
-        self._silent_after = config.silent_after_seconds
+        self._silent_after = config.silent_after_seconds or math.inf  # 0: never silent
         #: When each system was last heard from, and last asked again (the start is both).
         self._heard = dict.fromkeys(serials, start)
         self._asked = dict(self._heard)
@@ -79,35 +74,28 @@ class RequestSchedule:
 
     def due(self, now: float) -> Due:
         """What to publish now; each request handed out is scheduled again."""
-        systems: dict[DataRequest, set[str]] = {}
-        for request, interval in self._intervals.items():
-            if now >= self._next[request]:
-                systems[request] = set(self._heard)
-                self._next[request] = now + interval
-        if self._silent_after > 0:
-            quiet = {serial for serial in self._heard if now >= self._quiet_until(serial)}
-            for serial in quiet:
-                self._asked[serial] = now
-                for request in self._intervals:
-                    systems.setdefault(request, set()).add(serial)
+        quiet = [serial for serial in self._heard if now >= self._quiet_until(serial)]
+        for serial in quiet:
+            self._asked[serial] = now
         due: Due = []
-        for request in DATA_REQUESTS:  # each to the systems that take it
-            takers = [s for s in systems.get(request, ()) if request in self._requests_of(s)]
+        for request, interval in self._intervals.items():
+            asked = quiet
+            if now >= self._next[request]:
+                asked = list(self._heard)
+                self._next[request] = now + interval
+            takers = sorted(serial for serial in asked if request in self._requests_of(serial))
             if takers:
-                due.append((request, tuple(sorted(takers))))
+                due.append((request, tuple(takers)))
         return due
 
     def silent(self, now: float) -> bool:
         """True when no system sent anything for twice ``silent_after_seconds``."""
-        return self._silent_after > 0 and now >= self._last_heard + 2 * self._silent_after
+        return now >= self._last_heard + 2 * self._silent_after
 
     def next_at(self) -> float | None:
         """When something may be due next; None when nothing ever will be."""
-        times = list(self._next.values())
-        if self._silent_after > 0:
-            times += [self._quiet_until(serial) for serial in self._heard]
-            times.append(self._last_heard + 2 * self._silent_after)
-        soonest = min(times, default=math.inf)
+        times = [*self._next.values(), self._last_heard + 2 * self._silent_after]
+        soonest = min(times + [self._quiet_until(serial) for serial in self._heard])
         return None if math.isinf(soonest) else soonest
 
     def _quiet_until(self, serial: str) -> float:
