@@ -217,10 +217,6 @@ class PowerOceanMapping:
         """The model a serial's prefix tells; the default ("") when none does."""
         return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
 
-    def routes_of(self, schema: str) -> tuple[Route, ...]:
-        """The routes whose messages are parsed with ``schema``."""
-        return tuple(route for route in self.routes.values() if route.schema == schema)
-
 
 def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
     """The PowerOcean mapping at ``path``; the shipped one (the default) is read once."""
