@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import replace
 
 from exporter.powerocean.cache import MessageCache, Reported
-from exporter.powerocean.channels import EnergyIntegration, FieldPath, PowerOceanMapping
+from exporter.powerocean.channels import EnergyIntegration, PowerOceanMapping
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
 from exporter.powerocean.energy import EnergyCounters
 from exporter.powerocean.wire import EMS, DecodeError, Frame, serial_from_topic, split_payload
@@ -63,11 +63,11 @@ class CacheWriter:
         *,
         stale_after: float,
         clock: Callable[[], float],
-        energy: EnergyIntegration | None = None,
+        energy: EnergyIntegration,
         integrate_kept: bool = True,
     ) -> None:
         self._cache = cache
-        self._energy = EnergyCounters(energy or EnergyIntegration())
+        self._energy = EnergyCounters(energy)
         self._integrate_kept = integrate_kept
         self._devices = devices
         self._stale_after = stale_after
@@ -102,7 +102,7 @@ class CacheWriter:
         entries: Iterable[tuple[str, Report]],
         *,
         replace: bool,
-        newest_by: FieldPath | None = None,
+        newest_by: str = "",
     ) -> None:
         """Store each (entry name, report); any that finds no room is "too_many_entries"."""
         now = self._clock()
@@ -234,10 +234,9 @@ class Ingest(CacheWriter):
             return decoded.error
         if not route.entry_label:
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
-        else:
-            self._store(system, route.name, _ARRIVAL)
-            newest_by = (route.newest_by,) if route.newest_by else None
-            self._store_entries(
-                system, route.name, decoded.reports, replace=route.complete, newest_by=newest_by
-            )
+            return ""
+        self._store(system, route.name, _ARRIVAL)
+        self._store_entries(
+            system, route.name, decoded.reports, replace=route.complete, newest_by=route.newest_by
+        )
         return ""
