@@ -102,20 +102,14 @@ def decode_message(
 ) -> Report:
     """The fields ``message`` carried on the wire; ``keyed``: its keyed lists."""
     report = Report({})
-    _flatten(message, (), report, keyed, ())
+    _flatten(message, (), report, keyed)
     return report
 
 
 def _flatten(
-    message: _message.Message,
-    prefix: FieldPath,
-    report: Report,
-    keyed: Mapping[FieldPath, str],
-    names: FieldPath,
+    message: _message.Message, prefix: FieldPath, report: Report, keyed: Mapping[FieldPath, str]
 ) -> None:
-    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``;
-    ``names``: ``prefix`` without positions, where ``keyed`` lists are looked up (empty
-    when there are none)."""
+    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``."""
     fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
@@ -126,18 +120,15 @@ def _flatten(
                 fields[path] = _text(value)
             else:
                 fields[path] = value
-            continue
-        here = (*names, descriptor.name) if keyed else ()
-        if not descriptor.is_repeated:
-            _flatten(value, path, report, keyed, here)
-            continue
-        key = keyed.get(here) if keyed else None
-        if key is None:
-            report.lists.append(path)
-        for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
-            _flatten(
-                item, (*path, index if key is None else getattr(item, key)), report, keyed, here
-            )
+        elif not descriptor.is_repeated:
+            _flatten(value, path, report, keyed)
+        else:  # a keyed list is named by its path without positions
+            names = tuple(step for step in path if isinstance(step, str)) if keyed else ()
+            key = keyed.get(names)
+            if key is None:
+                report.lists.append(path)
+            for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
+                _flatten(item, (*path, index if key is None else getattr(item, key)), report, keyed)
     unknowns = unknown_fields(message)
     if unknowns:
         _keep_unknown(message, unknowns, prefix, report)
