@@ -8,6 +8,7 @@ is up; all of a system's values disappear when it is down.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,78 +33,66 @@ from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
 if TYPE_CHECKING:  # the transport is not needed to export what the cache holds
     from exporter.powerocean.connection import PowerOceanConnection
 
-POWEROCEAN_SYSTEM = HealthMetric(
-    "powerocean",
+_health = functools.partial(HealthMetric, "powerocean")
+POWEROCEAN_SYSTEM = _health(
     "powerocean_system_info",
     Kind.INFO,
     "A configured PowerOcean system, its name (the serial when none is configured) and its"
     ' model ("unknown" until a frame or the serial tells it).',
     ("serial", "name", "model"),
 )
-POWEROCEAN_UP = HealthMetric(
-    "powerocean",
+POWEROCEAN_UP = _health(
     "powerocean_up",
     Kind.GAUGE,
     "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
     ("serial",),
 )
-POWEROCEAN_LAST_MESSAGE = HealthMetric(
-    "powerocean",
+POWEROCEAN_LAST_MESSAGE = _health(
     "powerocean_last_message_timestamp_seconds",
     Kind.GAUGE,
     "Unix time each message last arrived from the system.",
     ("serial", "message"),
     "seconds",
 )
-POWEROCEAN_PACK_LAST_MESSAGE = HealthMetric(
-    "powerocean",
+POWEROCEAN_PACK_LAST_MESSAGE = _health(
     "powerocean_battery_pack_last_message_timestamp_seconds",
     Kind.GAUGE,
     "Unix time the last report of the battery pack arrived.",
     ("serial", "pack"),
     "seconds",
 )
-POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
-    "powerocean",
+POWEROCEAN_MESSAGES_RECEIVED = _health(
     "powerocean_messages_received_total",
     Kind.COUNTER,
     "Messages decoded into the cache, by system and message.",
     ("serial", "message"),
 )
-POWEROCEAN_DECODE_ERRORS = HealthMetric(
-    "powerocean",
+POWEROCEAN_DECODE_ERRORS = _health(
     "powerocean_decode_errors_total",
     Kind.COUNTER,
     "Payloads or frames dropped because they could not be used, by reason.",
     ("reason",),
 )
-POWEROCEAN_MQTT_CONNECTED = HealthMetric(
-    "powerocean",
-    "powerocean_mqtt_connected",
-    Kind.GAUGE,
-    "1 while the exporter is connected to the MQTT broker.",
+POWEROCEAN_MQTT_CONNECTED = _health(
+    "powerocean_mqtt_connected", Kind.GAUGE, "1 while the exporter is connected to the MQTT broker."
 )
-POWEROCEAN_MQTT_CONNECTS = HealthMetric(
-    "powerocean",
+POWEROCEAN_MQTT_CONNECTS = _health(
     "powerocean_mqtt_connects_total",
     Kind.COUNTER,
     "Successful connections to the MQTT broker (more than one means reconnects).",
 )
-POWEROCEAN_MQTT_DISCONNECTS = HealthMetric(
-    "powerocean",
+POWEROCEAN_MQTT_DISCONNECTS = _health(
     "powerocean_mqtt_disconnects_total",
     Kind.COUNTER,
     "Connections to the MQTT broker that were lost.",
 )
-POWEROCEAN_LOGINS = HealthMetric(
-    "powerocean",
+POWEROCEAN_LOGINS = _health(
     "powerocean_logins_total",
     Kind.COUNTER,
     "Logins to the EcoFlow API (app login or Open API certification), by result.",
     ("result",),
 )
-POWEROCEAN_REQUESTS_PUBLISHED = HealthMetric(
-    "powerocean",
+POWEROCEAN_REQUESTS_PUBLISHED = _health(
     "powerocean_mqtt_requests_published_total",
     Kind.COUNTER,
     "Data requests published to the systems, by request: energy_stream (the energy-stream"
