@@ -107,8 +107,7 @@ def _older(report: Report, reported: Reported | None, newest_by: str) -> bool:
 
 
 def _kept(reported: Reported | None, report: Report, at: float, replace: bool) -> Reported:
-    """What is kept once ``report`` came at ``at`` over ``reported``: the report's fields
-    over the kept ones, without those below a list the report sent."""
+    """What is kept once ``report`` came at ``at`` over ``reported``."""
     if replace or reported is None or not reported.fields:
         return Reported(report.fields, at)
     lists = report.lists

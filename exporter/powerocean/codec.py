@@ -44,12 +44,11 @@ _NUMERIC = frozenset(
 class Report:
     """What one message (or one entry of it: a battery pack, a component ...) reported.
 
-    ``fields`` holds every field present on the wire, zeros included, by path
-    (``("pcsAPhase", "volt")``, ``("mpptHeartBeat", 0, "mpptPv", 1, "pwr")``); repeated
-    numbers as a tuple, texts with the padding stripped. ``lists`` names the repeated
-    messages the report sent whole: entries kept from earlier reports below those paths
-    are replaced, not merged. ``unknown`` holds the field numbers the schema does not name
-    (last step ``"#<number>"``), raw, for ``decode``.
+    ``fields`` by path (``("pcsAPhase", "volt")``, ``("mpptHeartBeat", 0, "mpptPv", 1,
+    "pwr")``): repeated numbers as a tuple, texts with the padding stripped. ``lists``
+    names the repeated messages the report sent whole (the cache replaces what it kept
+    below them). ``unknown`` holds the field numbers the schema does not name (last step
+    ``"#<number>"``), raw, for ``decode``.
     """
 
     fields: dict[FieldPath, Value]
@@ -59,13 +58,9 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class DecodedFrame:
-    """A frame with what its route made of it.
-
-    ``route`` is None for a command the schema does not know. ``reports`` holds one
-    ``(entry, Report)`` per entry for a route with entries (battery packs, components
-    ...), else one ``("", Report)``. ``error`` is set when the inner message could not
-    be parsed.
-    """
+    """A frame with what its route (None: a command the schema does not know) made of it:
+    one ``(entry, Report)`` per entry for a route with entries, else one ``("", Report)``;
+    or the ``error`` that its inner message could not be parsed."""
 
     frame: Frame
     route: Route | None

@@ -46,13 +46,10 @@ _ARRIVAL = Report({})
 class CacheWriter:
     """Stores reports of ``devices`` in ``cache`` and counts them by system and message.
 
-    Every drop reason in ``reasons`` is counted from the start, so its series exists before
-    the first drop. An entry (pack, component ...) that finds no room evicts the entries of
-    its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
-    arrive: as the message keeps them after each report (a report sent on change that leaves
-    a power out says it did not change), or with ``integrate_kept=False`` only those a report
-    carries (where two messages bring one power, what one keeps may be older than the
-    other's latest).
+    Every drop reason in ``reasons`` is counted from the start. An entry (pack, component
+    ...) that finds no room evicts the entries of its message silent for ``stale_after``.
+    The powers of ``energy`` are integrated as the message keeps them after each report, or
+    with ``integrate_kept=False`` as each report carries them (``energy.py`` says why).
     """
 
     def __init__(

@@ -76,12 +76,10 @@ def xor(data: bytes, key: int) -> bytes:
 def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True) -> SplitPayload:
     """Split one MQTT payload (a HeaderMessage) into frames.
 
-    The serial of a frame is the header's module_sn, else its device_sn, else the
-    last non-empty segment of ``topic``. Headers without any known field
-    ("blank_header") or, when ``need_serial``, without a serial ("no_serial") are
-    skipped and listed in ``SplitPayload.skipped``. DecodeError is raised only when no
-    frame is left: "too_large", "truncated", "not_protobuf" (JSON, garbage, all headers
-    blank), "empty" (zero bytes) or "no_serial". Nothing else is raised.
+    A frame's serial is the header's module_sn, else its device_sn, else the one ``topic``
+    names. Headers without any known field ("blank_header") or, when ``need_serial``,
+    without a serial ("no_serial") are skipped. Only DecodeError is raised, and only when
+    no frame is left ("not_protobuf": JSON, garbage, all headers blank; "empty": 0 bytes).
     """
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise DecodeError("not_protobuf")
