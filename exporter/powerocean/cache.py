@@ -66,14 +66,14 @@ class MessageCache:
         *,
         forget_before: float,
         replace: bool = False,
-        newest_by: FieldPath | None = None,
+        newest_by: str = "",
     ) -> bool:
         """Merge an entry's report; False when the system has ``max_entries`` others.
 
         A new entry that finds no room first evicts the entries of its message last
         heard from before ``forget_before`` (stale ones, no longer exported anyway). With
-        ``newest_by``, a report whose value there is lower than the kept one's is history
-        and changes nothing.
+        ``newest_by`` (a field), a report whose value there is lower than the kept one's is
+        history and changes nothing.
         """
         with self._lock:
             entries = self._systems.setdefault(serial, SystemState()).entries
@@ -98,17 +98,16 @@ class MessageCache:
             }
 
 
-def _older(report: Report, reported: Reported | None, newest_by: FieldPath) -> bool:
-    """Whether ``report`` is older than what is kept, by the number at ``newest_by``."""
+def _older(report: Report, reported: Reported | None, newest_by: str) -> bool:
+    """Whether ``report`` is older than what is kept, by the number in its ``newest_by``."""
     if reported is None:
         return False
-    new, old = report.fields.get(newest_by, 0), reported.fields.get(newest_by, 0)
+    new, old = report.fields.get((newest_by,), 0), reported.fields.get((newest_by,), 0)
     return isinstance(new, int | float) and isinstance(old, int | float) and new < old
 
 
 def _kept(reported: Reported | None, report: Report, at: float, replace: bool) -> Reported:
-    """What is kept once ``report`` came at ``at`` over ``reported``: the report's fields
-    over the kept ones, without those below a list the report sent."""
+    """What is kept once ``report`` came at ``at`` over ``reported``."""
     if replace or reported is None or not reported.fields:
         return Reported(report.fields, at)
     lists = report.lists

@@ -154,7 +154,7 @@ class ModelEntry:
     codes: tuple[int, ...]
     prefixes: tuple[str, ...]
     commands: tuple[tuple[int, int], ...]
-    requests: tuple[DataRequest, ...] = DATA_REQUESTS
+    requests: tuple[DataRequest, ...]
 
 
 @dataclass(frozen=True)
@@ -216,10 +216,6 @@ class PowerOceanMapping:
     def model_of_serial(self, serial: str) -> str:
         """The model a serial's prefix tells; the default ("") when none does."""
         return next((m for prefix, m in self.serial_prefixes if serial.startswith(prefix)), "")
-
-    def routes_of(self, schema: str) -> tuple[Route, ...]:
-        """The routes whose messages are parsed with ``schema``."""
-        return tuple(route for route in self.routes.values() if route.schema == schema)
 
 
 def load_powerocean_mapping(path: Path | None = None) -> PowerOceanMapping:
@@ -326,21 +322,20 @@ def _check_channels(
 def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
     stream = spec.get("stream_commands") or {}
     packs = spec.get("pack_stream") or {}
+    refused = spec.get("refused_models") or {}
+    if not isinstance(refused, dict):
+        raise ValueError("'refused_models' must map model names to serial prefixes")
+    prefixes = {
+        str(name): tuple(list_of(refused, name, str, "serial prefixes")) for name in refused
+    }
     return OpenApiLayout(
         stream_commands={_command(k): str(v) for k, v in stream.items()},
         pack_prefix=str(spec.get("pack_prefix", "")),
         pack_command=_command(packs.get("command", "0/0")),
         pack_list=str(packs.get("list", "")),
         pack_serial=str(packs.get("serial", "")),
-        refused_models=_refused_models(spec.get("refused_models") or {}),
+        refused_models=prefixes,
     )
-
-
-def _refused_models(spec: Any) -> dict[str, tuple[str, ...]]:
-    """``refused_models``: a model's name -> its serial prefixes."""
-    if not isinstance(spec, dict):
-        raise ValueError("'refused_models' must map model names to serial prefixes")
-    return {str(name): tuple(list_of(spec, name, str, "serial prefixes")) for name in spec}
 
 
 def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
@@ -388,25 +383,23 @@ def _command(text: str) -> tuple[int, int]:
 
 
 def _model(name: str, spec: Any) -> ModelEntry:
-    """A ``models`` entry."""
+    """A ``models`` entry; ``data_requests`` names the requests its systems are sent."""
     if not isinstance(spec, dict):
         raise ValueError("must be a mapping")
+    requests: tuple[DataRequest, ...] = DATA_REQUESTS
+    if "data_requests" in spec:
+        names = list_of(spec, "data_requests", str, "request names")
+        unknown = sorted(set(names) - {request.name for request in DATA_REQUESTS})
+        if unknown:
+            known = ", ".join(request.name for request in DATA_REQUESTS)
+            raise ValueError(f"'data_requests': {unknown} are no requests; there are {known}")
+        requests = tuple(request for request in DATA_REQUESTS if request.name in names)
     return ModelEntry(
         tuple(list_of(spec, "product_types", int, "whole numbers")),
         tuple(list_of(spec, "serial_prefixes", str, "texts")),
         tuple(map(_command, list_of(spec, "commands", str, "cmd_func/cmd_id texts"))),
-        _data_requests(spec) if "data_requests" in spec else DATA_REQUESTS,
+        requests,
     )
-
-
-def _data_requests(spec: Mapping[str, Any]) -> tuple[DataRequest, ...]:
-    """``data_requests``: the names of the requests a model's systems are sent."""
-    names = list_of(spec, "data_requests", str, "request names")
-    unknown = sorted(set(names) - {request.name for request in DATA_REQUESTS})
-    if unknown:
-        known = ", ".join(request.name for request in DATA_REQUESTS)
-        raise ValueError(f"'data_requests': {unknown} are no requests; there are {known}")
-    return tuple(request for request in DATA_REQUESTS if request.name in names)
 
 
 def _ignored(command: str, name: Any) -> tuple[tuple[int, int], str]:

@@ -44,12 +44,11 @@ _NUMERIC = frozenset(
 class Report:
     """What one message (or one entry of it: a battery pack, a component ...) reported.
 
-    ``fields`` holds every field present on the wire, zeros included, by path
-    (``("pcsAPhase", "volt")``, ``("mpptHeartBeat", 0, "mpptPv", 1, "pwr")``); repeated
-    numbers as a tuple, texts with the padding stripped. ``lists`` names the repeated
-    messages the report sent whole: entries kept from earlier reports below those paths
-    are replaced, not merged. ``unknown`` holds the field numbers the schema does not name
-    (last step ``"#<number>"``), raw, for ``decode``.
+    ``fields`` by path (``("pcsAPhase", "volt")``, ``("mpptHeartBeat", 0, "mpptPv", 1,
+    "pwr")``): repeated numbers as a tuple, texts with the padding stripped. ``lists``
+    names the repeated messages the report sent whole (the cache replaces what it kept
+    below them). ``unknown`` holds the field numbers the schema does not name (last step
+    ``"#<number>"``), raw, for ``decode``.
     """
 
     fields: dict[FieldPath, Value]
@@ -59,13 +58,9 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class DecodedFrame:
-    """A frame with what its route made of it.
-
-    ``route`` is None for a command the schema does not know. ``reports`` holds one
-    ``(entry, Report)`` per entry for a route with entries (battery packs, components
-    ...), else one ``("", Report)``. ``error`` is set when the inner message could not
-    be parsed.
-    """
+    """A frame with what its route (None: a command the schema does not know) made of it:
+    one ``(entry, Report)`` per entry for a route with entries, else one ``("", Report)``;
+    or the ``error`` that its inner message could not be parsed."""
 
     frame: Frame
     route: Route | None
@@ -102,20 +97,14 @@ def decode_message(
 ) -> Report:
     """The fields ``message`` carried on the wire; ``keyed``: its keyed lists."""
     report = Report({})
-    _flatten(message, (), report, keyed, ())
+    _flatten(message, (), report, keyed)
     return report
 
 
 def _flatten(
-    message: _message.Message,
-    prefix: FieldPath,
-    report: Report,
-    keyed: Mapping[FieldPath, str],
-    names: FieldPath,
+    message: _message.Message, prefix: FieldPath, report: Report, keyed: Mapping[FieldPath, str]
 ) -> None:
-    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``;
-    ``names``: ``prefix`` without positions, where ``keyed`` lists are looked up (empty
-    when there are none)."""
+    """Adds the fields of ``message``, at ``prefix`` in the whole message, to ``report``."""
     fields = report.fields
     for descriptor, value in message.ListFields():
         path = (*prefix, descriptor.name)
@@ -126,18 +115,15 @@ def _flatten(
                 fields[path] = _text(value)
             else:
                 fields[path] = value
-            continue
-        here = (*names, descriptor.name) if keyed else ()
-        if not descriptor.is_repeated:
-            _flatten(value, path, report, keyed, here)
-            continue
-        key = keyed.get(here) if keyed else None
-        if key is None:
-            report.lists.append(path)
-        for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
-            _flatten(
-                item, (*path, index if key is None else getattr(item, key)), report, keyed, here
-            )
+        elif not descriptor.is_repeated:
+            _flatten(value, path, report, keyed)
+        else:  # a keyed list is named by its path without positions
+            names = tuple(step for step in path if isinstance(step, str)) if keyed else ()
+            key = keyed.get(names)
+            if key is None:
+                report.lists.append(path)
+            for index, item in enumerate(value):  # keyed: a placeholder naming none at 0
+                _flatten(item, (*path, index if key is None else getattr(item, key)), report, keyed)
     unknowns = unknown_fields(message)
     if unknowns:
         _keep_unknown(message, unknowns, prefix, report)

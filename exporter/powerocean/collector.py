@@ -8,11 +8,12 @@ is up; all of a system's values disappear when it is down.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from exporter.exposition import AnyFamily
 from exporter.metrics import ChannelFamilies, Families, HealthMetric
@@ -26,80 +27,72 @@ from exporter.powerocean.channels import (
 )
 from exporter.powerocean.codec import Value
 from exporter.powerocean.devices import Devices
+from exporter.powerocean.ingest import CacheWriter
 from exporter.powerocean.quota import QUOTA_ALL, QUOTA_PACKS, QUOTA_STREAM
 
-POWEROCEAN_SYSTEM = HealthMetric(
-    "powerocean",
+if TYPE_CHECKING:  # the transport is not needed to export what the cache holds
+    from exporter.powerocean.connection import PowerOceanConnection
+
+_health = functools.partial(HealthMetric, "powerocean")
+POWEROCEAN_SYSTEM = _health(
     "powerocean_system_info",
     Kind.INFO,
     "A configured PowerOcean system, its name (the serial when none is configured) and its"
     ' model ("unknown" until a frame or the serial tells it).',
     ("serial", "name", "model"),
 )
-POWEROCEAN_UP = HealthMetric(
-    "powerocean",
+POWEROCEAN_UP = _health(
     "powerocean_up",
     Kind.GAUGE,
     "1 when the system sent a message within stale_after_seconds, 0 otherwise.",
     ("serial",),
 )
-POWEROCEAN_LAST_MESSAGE = HealthMetric(
-    "powerocean",
+POWEROCEAN_LAST_MESSAGE = _health(
     "powerocean_last_message_timestamp_seconds",
     Kind.GAUGE,
     "Unix time each message last arrived from the system.",
     ("serial", "message"),
     "seconds",
 )
-POWEROCEAN_PACK_LAST_MESSAGE = HealthMetric(
-    "powerocean",
+POWEROCEAN_PACK_LAST_MESSAGE = _health(
     "powerocean_battery_pack_last_message_timestamp_seconds",
     Kind.GAUGE,
     "Unix time the last report of the battery pack arrived.",
     ("serial", "pack"),
     "seconds",
 )
-POWEROCEAN_MESSAGES_RECEIVED = HealthMetric(
-    "powerocean",
+POWEROCEAN_MESSAGES_RECEIVED = _health(
     "powerocean_messages_received_total",
     Kind.COUNTER,
     "Messages decoded into the cache, by system and message.",
     ("serial", "message"),
 )
-POWEROCEAN_DECODE_ERRORS = HealthMetric(
-    "powerocean",
+POWEROCEAN_DECODE_ERRORS = _health(
     "powerocean_decode_errors_total",
     Kind.COUNTER,
     "Payloads or frames dropped because they could not be used, by reason.",
     ("reason",),
 )
-POWEROCEAN_MQTT_CONNECTED = HealthMetric(
-    "powerocean",
-    "powerocean_mqtt_connected",
-    Kind.GAUGE,
-    "1 while the exporter is connected to the MQTT broker.",
+POWEROCEAN_MQTT_CONNECTED = _health(
+    "powerocean_mqtt_connected", Kind.GAUGE, "1 while the exporter is connected to the MQTT broker."
 )
-POWEROCEAN_MQTT_CONNECTS = HealthMetric(
-    "powerocean",
+POWEROCEAN_MQTT_CONNECTS = _health(
     "powerocean_mqtt_connects_total",
     Kind.COUNTER,
     "Successful connections to the MQTT broker (more than one means reconnects).",
 )
-POWEROCEAN_MQTT_DISCONNECTS = HealthMetric(
-    "powerocean",
+POWEROCEAN_MQTT_DISCONNECTS = _health(
     "powerocean_mqtt_disconnects_total",
     Kind.COUNTER,
     "Connections to the MQTT broker that were lost.",
 )
-POWEROCEAN_LOGINS = HealthMetric(
-    "powerocean",
+POWEROCEAN_LOGINS = _health(
     "powerocean_logins_total",
     Kind.COUNTER,
     "Logins to the EcoFlow API (app login or Open API certification), by result.",
     ("result",),
 )
-POWEROCEAN_REQUESTS_PUBLISHED = HealthMetric(
-    "powerocean",
+POWEROCEAN_REQUESTS_PUBLISHED = _health(
     "powerocean_mqtt_requests_published_total",
     Kind.COUNTER,
     "Data requests published to the systems, by request: energy_stream (the energy-stream"
@@ -123,31 +116,6 @@ POWEROCEAN_HEALTH = (
 )
 
 
-class IngestState(Protocol):
-    """What the ingest keeps besides the cache: its counts, and the integrated energy."""
-
-    def counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]: ...
-
-    def energy(self) -> dict[str, Reported]: ...
-
-    def model_of(self, serial: str) -> str: ...
-
-
-class ConnectionState(Protocol):
-    """What is exported of the transport: whether it is connected, and its counts."""
-
-    connects: int
-    disconnects: int
-    login_attempts: int
-    login_failures: int
-
-    @property
-    def connected(self) -> bool: ...
-
-    @property
-    def published_requests(self) -> Mapping[str, int]: ...
-
-
 class PowerOceanCollector:
     """Exports every system of ``devices`` (serial -> name), and the state of ``connection``
     (none in benchmarks and tests that feed the cache themselves)."""
@@ -156,8 +124,8 @@ class PowerOceanCollector:
         self,
         mapping: PowerOceanMapping,
         cache: MessageCache,
-        ingest: IngestState,
-        connection: ConnectionState | None,
+        ingest: CacheWriter,
+        connection: PowerOceanConnection | None,
         *,
         devices: Devices,
         stale_after: float,
@@ -235,7 +203,7 @@ class PowerOceanCollector:
         return now - reported.at <= self._stale_after
 
 
-def _connection_health(counts: ConnectionState) -> Iterator[AnyFamily]:
+def _connection_health(counts: PowerOceanConnection) -> Iterator[AnyFamily]:
     yield POWEROCEAN_MQTT_CONNECTED.family([((), float(counts.connected))])
     yield POWEROCEAN_MQTT_CONNECTS.family([((), counts.connects)])
     yield POWEROCEAN_MQTT_DISCONNECTS.family([((), counts.disconnects)])
@@ -252,7 +220,6 @@ class _NotHeld(Enum):
 
 
 _NOT_HELD = _NotHeld.NOT_HELD
-_T = TypeVar("_T")
 
 #: A device's label values and its channels' raw values.
 Device = tuple[tuple[str, ...], Sequence["Value | None"]]
@@ -269,16 +236,6 @@ class MessageField:
     message: str
     paths: tuple[FieldPath, ...]
     complete: bool = False
-
-    def missing(self, channel: PowerOceanChannel) -> Value | None:
-        """The value of a field the report left out."""
-        return 0 if self.complete and channel.kind is not Kind.ARRAY else None
-
-    def unheld(self, channel: PowerOceanChannel) -> Value | _NotHeld | None:
-        """What a report that left the field out says of it when newer reports of other
-        messages are weighed against older ones: a complete message says its value
-        (``missing``), any other nothing."""
-        return self.missing(channel) if self.complete else _NOT_HELD
 
 
 class ChannelGroup:
@@ -304,14 +261,12 @@ class ChannelGroup:
         ]
         device_labels = ("serial", label) if label else ("serial",)
         self.channels = ChannelFamilies([channel for channel, _ in channels], device_labels)
-        #: Each channel's paths and value when left out (``MessageField.missing``), by
-        #: message; and the same with ``MessageField.unheld``, to weigh messages.
         self._reads = {
-            message: tuple(_read(fields[m].paths, fields[m].missing(c)) for c, fields in channels)
+            message: tuple(_read(c, fields[m], weighed=False) for c, fields in channels)
             for m, message in enumerate(messages)
         }
         self._weighed_reads = {
-            message: tuple(_read(fields[m].paths, fields[m].unheld(c)) for c, fields in channels)
+            message: tuple(_read(c, fields[m], weighed=True) for c, fields in channels)
             for m, message in enumerate(messages)
         }
 
@@ -372,7 +327,8 @@ def _fields(mapping: PowerOceanMapping, channel: PowerOceanChannel) -> tuple[Mes
         return (MessageField(INTEGRATED_ENERGY, field.paths),)
     fields = [
         MessageField(route.name, field.paths, route.complete)
-        for route in mapping.routes_of(field.message)
+        for route in mapping.routes.values()
+        if route.schema == field.message
     ]
     if field.quota and not channel.variant:
         fields += [MessageField(quota, ((field.quota,),)) for quota in (QUOTA_ALL, QUOTA_STREAM)]
@@ -404,26 +360,31 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
-#: How to read a channel from a report's fields: its first path, the paths to try after
-#: it (most channels have none), and what stands for a field left out.
-_Read = tuple[FieldPath, tuple[FieldPath, ...], _T]
+#: How to read a channel from a report's fields: its first path, all its paths when it has
+#: fallbacks (most channels have none), and what stands for a field left out.
+_Read = tuple[FieldPath, tuple[FieldPath, ...], "Value | _NotHeld | None"]
 
 
-def _read(paths: tuple[FieldPath, ...], missing: _T) -> _Read[_T]:
-    return paths[0], paths[1:], missing
+def _read(channel: PowerOceanChannel, field: MessageField, *, weighed: bool) -> _Read:
+    """How to read ``channel`` from a report of ``field.message``. A field the report left
+    out is 0 for a scalar of a complete message; else None, or ``_NOT_HELD`` when
+    ``weighed`` against newer reports of other messages (the report says nothing of it)."""
+    missing: Value | _NotHeld | None = _NOT_HELD if weighed else None
+    if field.complete:
+        missing = None if channel.kind is Kind.ARRAY else 0
+    fallbacks = field.paths if len(field.paths) > 1 else ()
+    return field.paths[0], fallbacks, missing
 
 
-def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read[_T], ...]) -> list[Value | _T]:
+def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read, ...]) -> list[Any]:
     """The value of each channel of ``reads`` in a report's ``fields``."""
     get = fields.get
     return [
-        _first(fields, (path, *more), missing) if more else get(path, missing)
-        for path, more, missing in reads
+        _first(fields, paths, missing) if paths else get(path, missing)
+        for path, paths, missing in reads
     ]
 
 
-def _first(
-    fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: _T
-) -> Value | _T:
+def _first(fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: Any) -> Any:
     """The value at the first of ``paths`` that ``fields`` hold, else ``missing``."""
     return next((fields[path] for path in paths if path in fields), missing)

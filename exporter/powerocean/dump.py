@@ -25,11 +25,7 @@ _RAW_DEPTH = 4  # how deep ``raw_fields`` looks into nested messages
 def describe(
     frames: list[DecodedFrame], skipped: list[SkipReason], names: Mapping[tuple[int, int], str]
 ) -> dict[str, Any]:
-    """Decoded frames as JSON: every frame named, every field present shown.
-
-    ``names`` names the commands the schema leaves undecoded; their content, and any
-    field number the schema does not know, is shown raw by number.
-    """
+    """Decoded frames as JSON; ``names`` names the commands the schema leaves undecoded."""
     out = []
     for decoded in frames:
         frame = decoded.frame
@@ -79,13 +75,10 @@ def raw_fields(data: bytes, depth: int = 0) -> dict[str, Any] | None:
 
 
 def _raw_value(wire_type: int, data: int | bytes, depth: int = 0) -> Any:
-    if wire_type == WIRE_LENGTH and isinstance(data, bytes):
-        return _raw_bytes(data, depth)
-    return _json_value(number_of_wire_type(wire_type, data))
-
-
-def _raw_bytes(data: bytes, depth: int) -> Any:
-    """Length-delimited data: a nested message, else text, else hex."""
+    """A field protobuf hands over raw: a number, or length-delimited data shown as a
+    nested message, else text, else hex."""
+    if wire_type != WIRE_LENGTH or not isinstance(data, bytes):
+        return _json_value(number_of_wire_type(wire_type, data))
     if not data:
         return ""
     if depth < _RAW_DEPTH:

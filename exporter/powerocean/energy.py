@@ -18,17 +18,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from exporter.powerocean.cache import Reported
-from exporter.powerocean.channels import EnergyIntegration, FieldPath
+from exporter.powerocean.channels import EnergyIntegration, FieldPath, PowerFlow
 from exporter.powerocean.codec import Value
-
-
-@dataclass(frozen=True, slots=True)
-class _Sample:
-    at: float
-    watts: float
 
 
 class EnergyCounters:
@@ -36,13 +29,12 @@ class EnergyCounters:
 
     def __init__(self, integration: EnergyIntegration) -> None:
         self._max_gap = integration.max_gap_seconds
-        self._flows_of: dict[str, list[tuple[str, tuple[FieldPath, ...], int, bool]]] = {}
+        self._flows_of: dict[str, list[PowerFlow]] = {}
         for flow in integration.flows:
-            self._flows_of.setdefault(flow.message, []).append(
-                (flow.flow, flow.paths, flow.sign, flow.complete)
-            )
+            self._flows_of.setdefault(flow.message, []).append(flow)
         self._joules: dict[str, dict[str, float]] = {}
-        self._last: dict[tuple[str, str], _Sample] = {}
+        #: The last power of each (serial, flow), and when it came.
+        self._last: dict[tuple[str, str], tuple[float, float]] = {}
         self._at: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -54,18 +46,18 @@ class EnergyCounters:
             return
         with self._lock:
             joules = self._joules.setdefault(serial, {})
-            for flow, paths, sign, complete in flows:
-                held = (fields[path] for path in paths if path in fields)
-                value = next(held, 0 if complete else None)
+            for flow in flows:
+                held = (fields[path] for path in flow.paths if path in fields)
+                value = next(held, 0 if flow.complete else None)
                 if not isinstance(value, int | float):
                     continue
-                sample = _Sample(at, sign * float(value))
-                last = self._last.get((serial, flow))
-                self._last[(serial, flow)] = sample
+                watts = flow.sign * float(value)
+                last_at, last_watts = self._last.get((serial, flow.flow), (at, watts))
+                self._last[(serial, flow.flow)] = (at, watts)
                 added = 0.0
-                if last is not None and 0 < at - last.at <= self._max_gap:
-                    added = positive_area(last.watts, sample.watts, at - last.at)
-                joules[flow] = joules.get(flow, 0.0) + added
+                if 0 < at - last_at <= self._max_gap:
+                    added = positive_area(last_watts, watts, at - last_at)
+                joules[flow.flow] = joules.get(flow.flow, 0.0) + added
             self._at[serial] = at
 
     def snapshot(self) -> dict[str, Reported]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import replace
 
 from exporter.powerocean.cache import MessageCache, Reported
-from exporter.powerocean.channels import EnergyIntegration, FieldPath, PowerOceanMapping
+from exporter.powerocean.channels import EnergyIntegration, PowerOceanMapping
 from exporter.powerocean.codec import DecodedFrame, Report, decode_frame
 from exporter.powerocean.energy import EnergyCounters
 from exporter.powerocean.wire import EMS, DecodeError, Frame, serial_from_topic, split_payload
@@ -46,13 +46,10 @@ _ARRIVAL = Report({})
 class CacheWriter:
     """Stores reports of ``devices`` in ``cache`` and counts them by system and message.
 
-    Every drop reason in ``reasons`` is counted from the start, so its series exists before
-    the first drop. An entry (pack, component ...) that finds no room evicts the entries of
-    its message silent for ``stale_after``. The powers of ``energy`` are integrated as they
-    arrive: as the message keeps them after each report (a report sent on change that leaves
-    a power out says it did not change), or with ``integrate_kept=False`` only those a report
-    carries (where two messages bring one power, what one keeps may be older than the
-    other's latest).
+    Every drop reason in ``reasons`` is counted from the start. An entry (pack, component
+    ...) that finds no room evicts the entries of its message silent for ``stale_after``.
+    The powers of ``energy`` are integrated as the message keeps them after each report, or
+    with ``integrate_kept=False`` as each report carries them (``energy.py`` says why).
     """
 
     def __init__(
@@ -63,11 +60,11 @@ class CacheWriter:
         *,
         stale_after: float,
         clock: Callable[[], float],
-        energy: EnergyIntegration | None = None,
+        energy: EnergyIntegration,
         integrate_kept: bool = True,
     ) -> None:
         self._cache = cache
-        self._energy = EnergyCounters(energy or EnergyIntegration())
+        self._energy = EnergyCounters(energy)
         self._integrate_kept = integrate_kept
         self._devices = devices
         self._stale_after = stale_after
@@ -102,7 +99,7 @@ class CacheWriter:
         entries: Iterable[tuple[str, Report]],
         *,
         replace: bool,
-        newest_by: FieldPath | None = None,
+        newest_by: str = "",
     ) -> None:
         """Store each (entry name, report); any that finds no room is "too_many_entries"."""
         now = self._clock()
@@ -234,10 +231,9 @@ class Ingest(CacheWriter):
             return decoded.error
         if not route.entry_label:
             self._store(system, route.name, decoded.reports[0][1], replace=route.complete)
-        else:
-            self._store(system, route.name, _ARRIVAL)
-            newest_by = (route.newest_by,) if route.newest_by else None
-            self._store_entries(
-                system, route.name, decoded.reports, replace=route.complete, newest_by=newest_by
-            )
+            return ""
+        self._store(system, route.name, _ARRIVAL)
+        self._store_entries(
+            system, route.name, decoded.reports, replace=route.complete, newest_by=route.newest_by
+        )
         return ""

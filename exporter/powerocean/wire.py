@@ -76,12 +76,10 @@ def xor(data: bytes, key: int) -> bytes:
 def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True) -> SplitPayload:
     """Split one MQTT payload (a HeaderMessage) into frames.
 
-    The serial of a frame is the header's module_sn, else its device_sn, else the
-    last non-empty segment of ``topic``. Headers without any known field
-    ("blank_header") or, when ``need_serial``, without a serial ("no_serial") are
-    skipped and listed in ``SplitPayload.skipped``. DecodeError is raised only when no
-    frame is left: "too_large", "truncated", "not_protobuf" (JSON, garbage, all headers
-    blank), "empty" (zero bytes) or "no_serial". Nothing else is raised.
+    A frame's serial is the header's module_sn, else its device_sn, else the one ``topic``
+    names. Headers without any known field ("blank_header") or, when ``need_serial``,
+    without a serial ("no_serial") are skipped. Only DecodeError is raised, and only when
+    no frame is left ("not_protobuf": JSON, garbage, all headers blank; "empty": 0 bytes).
     """
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise DecodeError("not_protobuf")
@@ -95,34 +93,25 @@ def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True
         raise DecodeError("truncated" if _looks_truncated(payload) else "not_protobuf") from None
     if not envelope.header:
         raise DecodeError("empty" if not payload else "not_protobuf")
-
     topic_serial = serial_from_topic(topic)
-    frames: list[Frame] = []
-    skipped: list[SkipReason] = []
+    split = SplitPayload([], [])
     for header in envelope.header:
-        frame = _frame(header, topic_serial, need_serial)
-        if isinstance(frame, Frame):
-            frames.append(frame)
-        else:
-            skipped.append(frame)
-    if not frames:
-        raise DecodeError("no_serial" if "no_serial" in skipped else "not_protobuf")
-    return SplitPayload(frames, skipped)
-
-
-def _frame(header: Header, topic_serial: str, need_serial: bool) -> Frame | SkipReason:
-    """The frame of one header, or why it is skipped."""
-    serial = header.module_sn or header.device_sn
-    if not serial:  # a header naming a serial is not blank: ListFields() only when not
-        if not header.ListFields():
-            return "blank_header"
-        serial = topic_serial
+        serial = header.module_sn or header.device_sn
+        # a header naming a serial is not blank: ListFields() only when not
+        if not serial and not header.ListFields():
+            split.skipped.append("blank_header")
+            continue
+        serial = serial or topic_serial
         if not serial and need_serial:
-            return "no_serial"
-    pdata = header.pdata
-    if header.enc_type == 1 and header.src != APP:
-        pdata = xor(pdata, header.seq)
-    return Frame(serial, header.cmd_func, header.cmd_id, header, pdata)
+            split.skipped.append("no_serial")
+            continue
+        pdata = header.pdata
+        if header.enc_type == 1 and header.src != APP:
+            pdata = xor(pdata, header.seq)
+        split.frames.append(Frame(serial, header.cmd_func, header.cmd_id, header, pdata))
+    if not split.frames:
+        raise DecodeError("no_serial" if "no_serial" in split.skipped else "not_protobuf")
+    return split
 
 
 def serial_from_topic(topic: str | None) -> str:
