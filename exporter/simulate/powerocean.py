@@ -46,8 +46,7 @@ _DEVICE_DAY = 86_400  # s: the statistics' day, a calendar day (UTC, as on the u
 _WEEK_DAYS = 7  # days of statistics the device keeps and pushes after a connect or get-all
 _STATISTICS_SECONDS = 30  # how often the device pushes today's statistics once the week is sent
 _INTEGRATION_STEP = 10.0  # s: the simulator's own integration of its power curve
-_CELLS = 16
-_PACK_WH = 5120.0
+_PACK_WH = 5120.0  # a Plus's pack and an Ocean 2's module alike
 _STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
 
 # What a Plus reports that does not follow the simulated flows, in protobuf text format.
@@ -153,6 +152,8 @@ class PowerOceanModel:
         64: lambda flows: max(0.0, -flows["grid"]),
         128: lambda flows: max(0.0, -flows["grid"]),
     }
+    #: Cells in series in a pack.
+    cells: ClassVar[int] = 16
 
     def __init__(
         self,
@@ -181,7 +182,7 @@ class PowerOceanModel:
         state = self._counters(flows, hours)
         state.bp_online_sum = len(self.packs)
         state.MergeFrom(_STATE)
-        packs = [self._pack(index, flows, hours) for index in range(len(self.packs))]
+        packs = [self._pack(slot, flows, hours) for slot in range(1, len(self.packs) + 1)]
         return {
             "JTS1_ENERGY_STREAM_REPORT": self._stream(flows),
             "JTS1_EMS_HEARTBEAT": self._heartbeat(at, flows),
@@ -200,7 +201,7 @@ class PowerOceanModel:
         sent: dict[str, Message] = {"JTS1_ENERGY_STREAM_REPORT": self._stream(flows)}
         if tick % 3 == 0:
             sent["JTS1_EMS_HEARTBEAT"] = self._heartbeat(at, flows)
-            pack = self._pack((tick // 3) % len(self.packs), flows, hours)
+            pack = self._pack((tick // 3) % len(self.packs) + 1, flows, hours)
             sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[pack])
         if tick % 10 == 0:
             sent["JTS1_EMS_STATE_CHANGE_REPORT"] = self._counters(flows, hours)
@@ -271,25 +272,35 @@ class PowerOceanModel:
         heartbeat.MergeFromString(_UNNAMED_HEARTBEAT_FIELDS)
         return heartbeat
 
-    def _pack(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
-        slot = index + 1
+    def _battery(self, slot: int, flows: dict[str, float], **fields: Any) -> pb.bpStaReport:
+        """The report of the pack in ``slot`` (from 1), with ``fields``: the packs share the
+        battery power and are a little apart in charge."""
         power = flows["battery"] / len(self.packs)
-        soc = flows["soc"] + slot - 1.5  # two packs a little apart
-        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_CELLS)]  # mV
+        soc = flows["soc"] + slot - 1.5
+        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(self.cells)]  # mV
         volt = sum(cells) / 1000
-        pack = pb.bpStaReport(
-            bpSn=self.packs[index].encode(),
+        return pb.bpStaReport(
+            bpSn=self.packs[slot - 1].encode(),
             bpDsrc=slot,
             bpPwr=power,
             bpSoc=round(soc),
             bpRealSoc=soc,
-            bpDiffSoc=abs(slot - 1.5),
             bpRemainWatth=soc / 100 * _PACK_WH,
             bpVol=volt,
             bpAmp=power / volt,
             bpCellVol=cells,
             bpMaxCellVol=max(cells),
             bpMinCellVol=min(cells),
+            bpTimestamp=int(time.time()),
+            **fields,
+        )
+
+    def _pack(self, slot: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        battery = flows["battery"]
+        pack = self._battery(
+            slot,
+            flows,
+            bpDiffSoc=abs(slot - 1.5),
             bpTemp=[24.0 + slot, 24.5 + slot, 25.0 + slot, 24.2 + slot],
             bpMaxCellTemp=25.0 + slot,
             bpMinCellTemp=24.0 + slot,
@@ -298,8 +309,7 @@ class PowerOceanModel:
             bpAccuDsgCap=int(5_301_004 + 11_000 * hours),
             bpAccuChgEnergy=int(295_209 + 650 * hours),
             bpAccuDsgEnergy=int(284_551 + 600 * hours),
-            bmsChgDsgSta=2 if power > 0 else 1 if power < 0 else 0,
-            bpTimestamp=int(time.time()),
+            bmsChgDsgSta=2 if battery > 0 else 1 if battery < 0 else 0,
         )
         pack.MergeFrom(_PACK)
         return pack
@@ -364,8 +374,6 @@ class DcFitModel(PowerOceanModel):
 #: What an Ocean 2's telemetry carries that no peer names: block 64, two floats
 #: (306.5 and 5879.5), as a capture holds it.
 _UNNAMED_OCEAN2_FIELDS = bytes.fromhex("8204 0a 0d00409943 1500bcb745")
-_OCEAN2_CELLS = 5  # a module is 5S, about 16 V
-_OCEAN2_MODULE_WH = 5120.0
 _OCEAN2_STRING_SHARES = (0.6, 0.4)
 
 
@@ -384,6 +392,7 @@ class Ocean2Model(PowerOceanModel):
     """
 
     energy_types: ClassVar[Mapping[int, Callable[[dict[str, float]], float]]] = {}
+    cells = 5  # a module is 5S, about 16 V
 
     def __init__(self, serial: str = "RE11ZD1AZH000001", epoch: float | None = None) -> None:
         super().__init__([f"RE12{serial[4:-1]}{n}" for n in (1, 2)], epoch)
@@ -406,7 +415,7 @@ class Ocean2Model(PowerOceanModel):
             summary=self._summary(flows),
         )
         telemetry.MergeFromString(_UNNAMED_OCEAN2_FIELDS)
-        modules = [self._module(slot, flows, hours) for slot in range(len(self.packs))]
+        modules = [self._pack(slot, flows, hours) for slot in range(1, len(self.packs) + 1)]
         return {
             "OCEAN2_TELEMETRY": telemetry,
             "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=modules),
@@ -434,7 +443,7 @@ class Ocean2Model(PowerOceanModel):
         )
         if tick % 5 == 0:
             telemetry.summary.CopyFrom(self._summary(flows))
-        module = self._module(tick % len(self.packs), flows, hours)
+        module = self._pack(tick % len(self.packs) + 1, flows, hours)
         return {
             "OCEAN2_TELEMETRY": telemetry,
             "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=[module]),
@@ -484,7 +493,7 @@ class Ocean2Model(PowerOceanModel):
 
     def _summary(self, flows: dict[str, float]) -> pb.Ocean2Summary:
         soc = round(flows["soc"])
-        remaining = round(soc / 100 * _OCEAN2_MODULE_WH * len(self.packs))
+        remaining = round(soc / 100 * _PACK_WH * len(self.packs))
         output = flows["solar"] - flows["battery"]
         return pb.Ocean2Summary(
             solar_power=flows["solar"],
@@ -497,32 +506,19 @@ class Ocean2Model(PowerOceanModel):
             battery_power_discharging=-flows["battery"],
         )
 
-    def _module(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
-        """A module's report, numbered as a PowerOcean pack's; a 5S module of 5 kWh."""
-        slot = index + 1
-        power = flows["battery"] / len(self.packs)
-        soc = flows["soc"] + slot - 1.5  # two modules a little apart
-        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_OCEAN2_CELLS)]
-        volt = sum(cells) / 1000
-        return pb.bpStaReport(
-            bpSn=self.packs[index].encode(),
-            bpDsrc=slot,
-            bpPwr=power,
-            bpSoc=round(soc),
+    def _pack(self, slot: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        """A module's report, numbered as a PowerOcean pack's."""
+        heat = abs(flows["battery"] / len(self.packs)) / 200
+        return self._battery(
+            slot,
+            flows,
             bpSoh=100,
-            bpRealSoc=soc,
             bpRealSoh=100.0,
-            bpRemainWatth=soc / 100 * _OCEAN2_MODULE_WH,
-            bpVol=volt,
-            bpAmp=power / volt,
-            bpCellVol=cells,
-            bpMaxCellVol=max(cells),
-            bpMinCellVol=min(cells),
             bpTemp=[24.0 + slot, 23.5 + slot, 23.0 + slot, 23.5 + slot, 24.5 + slot],
             bpMaxCellTemp=24.5 + slot,
             bpMinCellTemp=23.0 + slot,
-            bpMaxMosTemp=30.0 + abs(power) / 200,
-            bpMinMosTemp=28.0 + abs(power) / 200,
+            bpMaxMosTemp=30.0 + heat,
+            bpMinMosTemp=28.0 + heat,
             bpCycles=6 + slot,
             bpDesignCap=314_000,
             bpFullCap=313_886,
@@ -531,7 +527,6 @@ class Ocean2Model(PowerOceanModel):
             bpAccuChgEnergy=int(35_466 + 190 * hours),
             bpAccuDsgEnergy=int(33_879 + 175 * hours),
             bpEcloundSoc=65535,
-            bpTimestamp=int(time.time()),
         )
 
 
