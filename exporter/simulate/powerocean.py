@@ -1,16 +1,14 @@
-"""A simulated PowerOcean Plus publishing protobuf frames to an MQTT broker, as its firmware does.
+"""A simulated PowerOcean publishing protobuf frames to an MQTT broker, as its firmware does.
 
-``PowerOceanModel`` makes the messages of a three-string system with two battery packs at
-a given time; the energy balance holds (load = grid + solar - battery, battery positive
-while charging). Like real firmware it splits the EMS report into settings (96/8),
-safety parameters (96/16) and state (96/17), sends explicit zeros where the firmware
-does, leaves zeros out of the energy stream, and sends partial reports mid-session.
-``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
-them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives. It also pushes the hourly energy statistics (254/32)
-the way the device does, integrated from the same power curve. ``quota_stream`` shows the
-same messages as the EcoFlow Open API streams them. ``DcFitModel`` and ``Ocean2Model`` are
-the other models ``simulate powerocean --model`` runs (``MODELS``), with the same power flows.
+``PowerOceanModel`` makes the messages of a Plus (three solar strings, two packs) at a given
+time from power flows whose balance holds (load = grid + solar - battery, battery positive
+while charging). Like real firmware it splits the EMS report into settings (96/8), safety
+parameters (96/16) and state (96/17), sends explicit zeros where the firmware does, leaves
+zeros out of the energy stream, and sends partial reports mid-session. ``DcFitModel`` and
+``Ocean2Model`` are the other ``MODELS``, with the same flows. ``PowerOceanPublisher`` sends
+them as the cloud does: on ``/app/device/property/<serial>`` every few seconds, everything
+when a get-all arrives, and the hourly energy statistics (254/32); or as the Open API streams
+them (``quota_stream``).
 """
 
 from __future__ import annotations
@@ -127,16 +125,6 @@ def build_payload(serial: str, messages: list[tuple[int, int, Message]]) -> byte
     return envelope.SerializeToString()
 
 
-def _energy(power: Callable[[float], float], start: float, end: float) -> float:
-    """The energy in J of ``power`` (W at a time) from ``start`` to ``end``, 0 if ``end`` is
-    not later: the midpoint rule with steps of at most ``_INTEGRATION_STEP``."""
-    if end <= start:
-        return 0.0
-    steps = math.ceil((end - start) / _INTEGRATION_STEP)
-    step = (end - start) / steps
-    return sum(power(start + (n + 0.5) * step) for n in range(steps)) * step
-
-
 def _nonzero(**values: float) -> dict[str, Any]:
     """An energy stream's values as firmware sends them: a value that is 0 is left out."""
     return {name: value for name, value in values.items() if value}
@@ -211,14 +199,21 @@ class PowerOceanModel:
         """The statistics of ``energy_type`` for the device day starting at ``day``, as of
         ``until``: the Wh of each of its 24 hours, integrated from the power curve; an hour
         not begun yet is 0."""
-        power = self.energy_types[energy_type]
-
-        def watts(at: float) -> float:
-            return power(self.flows(at))
-
+        counted = self.energy_types[energy_type]
         hours = range(day, day + _DEVICE_DAY, _HOUR)
-        watth = [round(_energy(watts, h, min(h + _HOUR, until)) / 3600) for h in hours]  # J->Wh
+        watth = [round(self._joules(counted, h, min(h + _HOUR, until)) / 3600) for h in hours]
         return pb.EnergyItem(timestamp=day, watth_type=energy_type, watth=watth)
+
+    def _joules(
+        self, counted: Callable[[dict[str, float]], float], start: float, end: float
+    ) -> float:
+        """The energy of the ``counted`` power from ``start`` to ``end``, 0 if ``end`` is not
+        later: the midpoint rule with steps of at most ``_INTEGRATION_STEP``."""
+        if end <= start:
+            return 0.0
+        steps = math.ceil((end - start) / _INTEGRATION_STEP)
+        step = (end - start) / steps
+        return sum(counted(self.flows(start + (n + 0.5) * step)) for n in range(steps)) * step
 
     def _stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
         solar = flows["solar"]
@@ -432,8 +427,7 @@ class Ocean2Model(PowerOceanModel):
                     if getattr(self._sent, field.name) != value
                 }
             )
-            lagging = pb.Ocean2EnergyFlow()
-            lagging.CopyFrom(self._lagging)
+            lagging = copy.deepcopy(self._lagging)
             lagging.ClearField("home_power")
             self._sent, self._lagging = flow, changed
         telemetry = pb.Ocean2Telemetry(
@@ -688,8 +682,7 @@ class PowerOceanPublisher:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            if thread.is_alive():
-                thread.join()
+            thread.join()
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -740,9 +733,8 @@ class PowerOceanPublisher:
         self._week_wanted.set()
 
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        # The app's latestQuotas asks in JSON for what the stream already sends: only the
-        # protobuf get-all is answered with everything (and the week of statistics).
-        # The cloud answers on the request's topic + "_reply"; the get-all, with everything.
+        # The cloud answers on the request's topic + "_reply". The app's latestQuotas asks in
+        # JSON for what the stream sends anyway: only the protobuf get-all gets everything.
         if not message.topic.endswith("/thing/property/get"):
             return
         reply = f"{message.topic}_reply"
