@@ -173,10 +173,6 @@ class RefuSimulator(ModbusSimulator):
         for channel in self.channels.values():
             if channel.location.function not in (3, 4):
                 raise ValueError(f"{channel.seed_id}: the simulator serves registers 3 and 4 only")
-        self._device = self._build_device()
-
-    def device(self) -> SimDevice:
-        return self._device
 
     def values(self, at: float) -> dict[str, float]:
         """The exported value of every register channel at ``at``, by seed id."""
@@ -187,7 +183,7 @@ class RefuSimulator(ModbusSimulator):
 
     # -- the Modbus device
 
-    def _build_device(self) -> SimDevice:
+    def device(self) -> SimDevice:
         def space(function: int) -> list[SimData]:
             """The registers from the lowest to the highest one of ``function``. Unused ones
             between (0x119 and 0x134 of the input registers) read as 0: a real device may or
