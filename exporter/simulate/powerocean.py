@@ -249,9 +249,8 @@ class PowerOceanModel:
             ems_pv_inv_pwr=0.0,
         )
         ac = (flows["solar"] - flows["battery"]) / 3  # inverter output per phase
-        for index, phase in enumerate(
-            (heartbeat.pcsAPhase, heartbeat.pcsBPhase, heartbeat.pcsCPhase)
-        ):
+        phases = heartbeat.pcsAPhase, heartbeat.pcsBPhase, heartbeat.pcsCPhase
+        for index, phase in enumerate(phases):
             volt = 230.0 + index * 0.4 + math.sin(at / 11 + index)
             phase.volt, phase.actPwr = volt, -ac
             phase.reactPwr = 40.0 + 10 * index
@@ -420,13 +419,10 @@ class Ocean2Model(PowerOceanModel):
         flows, hours = self.flows(at), (at - self.epoch) / 3600
         flow = self._flow(flows)
         with self._lock:
-            changed = pb.Ocean2EnergyFlow(
-                **{
-                    field.name: value
-                    for field, value in flow.ListFields()
-                    if getattr(self._sent, field.name) != value
-                }
-            )
+            changed = copy.deepcopy(flow)
+            for field, value in flow.ListFields():
+                if getattr(self._sent, field.name) == value:
+                    changed.ClearField(field.name)
             lagging = copy.deepcopy(self._lagging)
             lagging.ClearField("home_power")
             self._sent, self._lagging = flow, changed
@@ -623,13 +619,12 @@ class PowerOceanPublisher:
         *,
         interval: float = 2.0,
         model: PowerOceanModel | None = None,
-        mapping: PowerOceanMapping | None = None,
         open_api_account: str | None = None,
     ) -> None:
         self.serial = serial
         self.interval = interval
         self.model = model or PowerOceanModel()
-        self._mapping = mapping or load_powerocean_mapping()
+        self._mapping = load_powerocean_mapping()
         self._account = open_api_account
         self._url = urlsplit(broker_url)
         self._client = mqtt.Client(
@@ -665,10 +660,9 @@ class PowerOceanPublisher:
         return build_payload(self.serial, [(*routes[n].command, m) for n, m in messages.items()])
 
     def publish(self, messages: dict[str, Message]) -> None:
-        if self._account:
-            payloads = quota_stream(self._mapping, messages)
-        else:
-            payloads = [self.payload(messages)]
+        payloads = (
+            quota_stream(self._mapping, messages) if self._account else [self.payload(messages)]
+        )
         for payload in payloads:
             self._client.publish(self.topic, payload, qos=1)
 
@@ -689,10 +683,9 @@ class PowerOceanPublisher:
     def _run(self) -> None:
         tick = 0
         while not self._stop.wait(self.interval):
-            if not self._client.is_connected():
-                continue
-            self.publish(self.model.update(time.time(), tick))
-            tick += 1
+            if self._client.is_connected():
+                self.publish(self.model.update(time.time(), tick))
+                tick += 1
 
     def _push_statistics(self) -> None:
         """Push the model's 254/32 statistics as the device does, one energy type of one day
