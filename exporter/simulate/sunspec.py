@@ -108,10 +108,7 @@ class InverterModel:
         phase = 2 * math.pi * t / _PERIOD
         fault = t % _FAULT_EVERY >= _FAULT_EVERY - _FAULT_FOR
         power = 0.0 if fault else self.peak * math.sin(phase)
-        values = {
-            1: self._common(),
-            self.chain.inverter: self._inverter(power, phase, fault),
-        }
+        values = {1: self._common(), self.chain.inverter: self._inverter(power, phase, fault)}
         if self.three_phase:
             values |= self._refu(t)
         else:
@@ -292,10 +289,8 @@ class SunSpecSimulator(ModbusSimulator):
     # -- the Modbus device
 
     def device(self) -> SimDevice:
-        count = self.end - self.chain.base
-        holding = [
-            SimData(self.chain.base, count=count, datatype=DataType.REGISTERS, readonly=True)
-        ]
+        base = self.chain.base
+        holding = [SimData(base, count=self.end - base, datatype=DataType.REGISTERS, readonly=True)]
         nothing = [SimData(0, datatype=DataType.INVALID)]
         bits = [SimData(0, datatype=DataType.BITS)]
         return SimDevice(id=0, simdata=(bits, bits, holding, nothing), action=self._action)
