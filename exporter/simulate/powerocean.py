@@ -562,10 +562,8 @@ def quota_maps(
     mapping: PowerOceanMapping, messages: Mapping[str, Message]
 ) -> dict[tuple[tuple[int, int], str], dict[str, Any]]:
     """Quota key -> value of ``messages``, by command and pack serial ("" for the system).
-
-    A message is read with the quota channels of the route named after its schema: the
-    Open API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``.
-    """
+    A message is read with the quota channels of the route named after its schema: the Open
+    API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``."""
     maps: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
     for message in messages.values():
         route = mapping.routes.get(type(message).DESCRIPTOR.name)
@@ -606,11 +604,9 @@ def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:
 
 
 class PowerOceanPublisher:
-    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests.
-
-    With ``open_api_account`` it publishes as the Open API does instead: JSON quota
-    messages on ``/open/<account>/<serial>/quota``.
-    """
+    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests. With
+    ``open_api_account`` it publishes as the Open API does: JSON quota messages on
+    ``/open/<account>/<serial>/quota``."""
 
     def __init__(
         self,

@@ -150,10 +150,8 @@ def encode(register: Register, raw: int) -> list[int]:
 
 
 class RefuSimulator(ModbusSimulator):
-    """A REFU ESS on a Modbus TCP server, answering every unit id; it refuses writes.
-
-    ``delay_seconds`` (settable while running) stalls every read of a defined register.
-    """
+    """A REFU ESS on a Modbus TCP server, answering every unit id; ``delay_seconds``
+    (settable while running) stalls every read of a defined register."""
 
     def __init__(
         self,
