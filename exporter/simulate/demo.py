@@ -27,21 +27,27 @@ LOOPBACK = "127.0.0.1"
 def run_demo(host: str, port: int, model: str = "plus") -> None:
     """Serve until interrupted; prints where to look. Ctrl+C stops everything at once.
     ``model``: the simulated PowerOcean system's (a key of ``MODELS``)."""
-    simulated = MODELS[model]
-    serial = simulated.serial
+    serial = MODELS[model].serial
     with contextlib.suppress(KeyboardInterrupt), contextlib.ExitStack() as running:
         refu = running.enter_context(RefuSimulator(LOOPBACK, free_port(LOOPBACK)))
         sunspec = running.enter_context(SunSpecSimulator(LOOPBACK, free_port(LOOPBACK)))
         broker = EmbeddedBroker(LOOPBACK, free_port(LOOPBACK))
         broker.start()
         running.callback(broker.stop)
-        powerocean = PowerOceanPublisher(broker.url, serial, model=simulated.make(serial))
+        powerocean = PowerOceanPublisher(broker.url, serial, model=MODELS[model].make(serial))
         powerocean.start()
         running.callback(powerocean.stop)
         exporter = _exporter(_config(refu.port, broker.url, sunspec.port, serial), host, port)
         running.callback(exporter.stop)
         exporter.start()  # before the banner: Ctrl+C after it finds everything running
-        _banner(host, exporter.port, refu.port, broker.url, sunspec.port, serial)
+        url = f"http://{join_address(host or 'localhost', exporter.port)}"
+        where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
+        click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu.port}")
+        click.echo(f"PowerOcean:      {serial} publishing to {broker.url}")
+        click.echo(f"Exporter:        {url}/metrics{where}")
+        click.echo(f"One REFU probe:  {url}/probe?module=refu&target={LOOPBACK}:{refu.port}")
+        click.echo(f"SunSpec probe:   {url}/probe?module=sunspec&target={LOOPBACK}:{sunspec.port}")
+        click.echo("Press Ctrl+C to stop.")
         threading.Event().wait()  # until Ctrl+C
 
 
@@ -69,20 +75,3 @@ def _exporter(config: Config, host: str, port: int) -> Exporter:
             f"{host or '*'}:{port} is already in use; choose another address with "
             f"--web.listen-address, e.g. --web.listen-address {host or LOOPBACK}:{port + 1}"
         ) from None
-
-
-def _banner(
-    host: str, port: int, refu_port: int, broker_url: str, sunspec_port: int, serial: str
-) -> None:
-    exporter = join_address(host or "localhost", port)
-    where = " (listening on every interface)" if host in ("", "0.0.0.0", "::") else ""
-    click.echo(f"REFU simulator:  modbus://{LOOPBACK}:{refu_port}")
-    click.echo(f"PowerOcean:      {serial} publishing to {broker_url}")
-    click.echo(f"Exporter:        http://{exporter}/metrics{where}")
-    click.echo(
-        f"One REFU probe:  http://{exporter}/probe?module=refu&target={LOOPBACK}:{refu_port}"
-    )
-    click.echo(
-        f"SunSpec probe:   http://{exporter}/probe?module=sunspec&target={LOOPBACK}:{sunspec_port}"
-    )
-    click.echo("Press Ctrl+C to stop.")

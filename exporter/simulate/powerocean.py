@@ -1,16 +1,14 @@
-"""A simulated PowerOcean Plus publishing protobuf frames to an MQTT broker, as its firmware does.
+"""A simulated PowerOcean publishing protobuf frames to an MQTT broker, as its firmware does.
 
-``PowerOceanModel`` makes the messages of a three-string system with two battery packs at
-a given time; the energy balance holds (load = grid + solar - battery, battery positive
-while charging). Like real firmware it splits the EMS report into settings (96/8),
-safety parameters (96/16) and state (96/17), sends explicit zeros where the firmware
-does, leaves zeros out of the energy stream, and sends partial reports mid-session.
-``build_payload`` frames them as the device pushes them; ``PowerOceanPublisher`` sends
-them like the cloud does: on ``/app/device/property/<serial>``, every few seconds, and all
-at once when a get-all request arrives. It also pushes the hourly energy statistics (254/32)
-the way the device does, integrated from the same power curve. ``quota_stream`` shows the
-same messages as the EcoFlow Open API streams them. ``DcFitModel`` and ``Ocean2Model`` are
-the other models ``simulate powerocean --model`` runs (``MODELS``), with the same power flows.
+``PowerOceanModel`` makes the messages of a Plus (three solar strings, two packs) at a given
+time from power flows whose balance holds (load = grid + solar - battery, battery positive
+while charging). Like real firmware it splits the EMS report into settings (96/8), safety
+parameters (96/16) and state (96/17), sends explicit zeros where the firmware does, leaves
+zeros out of the energy stream, and sends partial reports mid-session. ``DcFitModel`` and
+``Ocean2Model`` are the other ``MODELS``, with the same flows. ``PowerOceanPublisher`` sends
+them as the cloud does: on ``/app/device/property/<serial>`` every few seconds, everything
+when a get-all arrives, and the hourly energy statistics (254/32); or as the Open API streams
+them (``quota_stream``).
 """
 
 from __future__ import annotations
@@ -46,8 +44,7 @@ _DEVICE_DAY = 86_400  # s: the statistics' day, a calendar day (UTC, as on the u
 _WEEK_DAYS = 7  # days of statistics the device keeps and pushes after a connect or get-all
 _STATISTICS_SECONDS = 30  # how often the device pushes today's statistics once the week is sent
 _INTEGRATION_STEP = 10.0  # s: the simulator's own integration of its power curve
-_CELLS = 16
-_PACK_WH = 5120.0
+_PACK_WH = 5120.0  # a Plus's pack and an Ocean 2's module alike
 _STRING_SHARES = (0.5, 0.3, 0.2)  # a Plus with three solar strings
 
 # What a Plus reports that does not follow the simulated flows, in protobuf text format.
@@ -128,16 +125,6 @@ def build_payload(serial: str, messages: list[tuple[int, int, Message]]) -> byte
     return envelope.SerializeToString()
 
 
-def _energy(power: Callable[[float], float], start: float, end: float) -> float:
-    """The energy in J of ``power`` (W at a time) from ``start`` to ``end``, 0 if ``end`` is
-    not later: the midpoint rule with steps of at most ``_INTEGRATION_STEP``."""
-    if end <= start:
-        return 0.0
-    steps = math.ceil((end - start) / _INTEGRATION_STEP)
-    step = (end - start) / steps
-    return sum(power(start + (n + 0.5) * step) for n in range(steps)) * step
-
-
 def _nonzero(**values: float) -> dict[str, Any]:
     """An energy stream's values as firmware sends them: a value that is 0 is left out."""
     return {name: value for name, value in values.items() if value}
@@ -153,6 +140,8 @@ class PowerOceanModel:
         64: lambda flows: max(0.0, -flows["grid"]),
         128: lambda flows: max(0.0, -flows["grid"]),
     }
+    #: Cells in series in a pack.
+    cells: ClassVar[int] = 16
 
     def __init__(
         self,
@@ -181,7 +170,7 @@ class PowerOceanModel:
         state = self._counters(flows, hours)
         state.bp_online_sum = len(self.packs)
         state.MergeFrom(_STATE)
-        packs = [self._pack(index, flows, hours) for index in range(len(self.packs))]
+        packs = [self._pack(slot, flows, hours) for slot in range(1, len(self.packs) + 1)]
         return {
             "JTS1_ENERGY_STREAM_REPORT": self._stream(flows),
             "JTS1_EMS_HEARTBEAT": self._heartbeat(at, flows),
@@ -200,7 +189,7 @@ class PowerOceanModel:
         sent: dict[str, Message] = {"JTS1_ENERGY_STREAM_REPORT": self._stream(flows)}
         if tick % 3 == 0:
             sent["JTS1_EMS_HEARTBEAT"] = self._heartbeat(at, flows)
-            pack = self._pack((tick // 3) % len(self.packs), flows, hours)
+            pack = self._pack((tick // 3) % len(self.packs) + 1, flows, hours)
             sent["JTS1_BP_STA_REPORT"] = pb.JTS1_BP_STA_REPORT(bpSta=[pack])
         if tick % 10 == 0:
             sent["JTS1_EMS_STATE_CHANGE_REPORT"] = self._counters(flows, hours)
@@ -210,14 +199,21 @@ class PowerOceanModel:
         """The statistics of ``energy_type`` for the device day starting at ``day``, as of
         ``until``: the Wh of each of its 24 hours, integrated from the power curve; an hour
         not begun yet is 0."""
-        power = self.energy_types[energy_type]
-
-        def watts(at: float) -> float:
-            return power(self.flows(at))
-
+        counted = self.energy_types[energy_type]
         hours = range(day, day + _DEVICE_DAY, _HOUR)
-        watth = [round(_energy(watts, h, min(h + _HOUR, until)) / 3600) for h in hours]  # J->Wh
+        watth = [round(self._joules(counted, h, min(h + _HOUR, until)) / 3600) for h in hours]
         return pb.EnergyItem(timestamp=day, watth_type=energy_type, watth=watth)
+
+    def _joules(
+        self, counted: Callable[[dict[str, float]], float], start: float, end: float
+    ) -> float:
+        """The energy of the ``counted`` power from ``start`` to ``end``, 0 if ``end`` is not
+        later: the midpoint rule with steps of at most ``_INTEGRATION_STEP``."""
+        if end <= start:
+            return 0.0
+        steps = math.ceil((end - start) / _INTEGRATION_STEP)
+        step = (end - start) / steps
+        return sum(counted(self.flows(start + (n + 0.5) * step)) for n in range(steps)) * step
 
     def _stream(self, flows: dict[str, float]) -> pb.JTS1_ENERGY_STREAM_REPORT:
         solar = flows["solar"]
@@ -253,9 +249,8 @@ class PowerOceanModel:
             ems_pv_inv_pwr=0.0,
         )
         ac = (flows["solar"] - flows["battery"]) / 3  # inverter output per phase
-        for index, phase in enumerate(
-            (heartbeat.pcsAPhase, heartbeat.pcsBPhase, heartbeat.pcsCPhase)
-        ):
+        phases = heartbeat.pcsAPhase, heartbeat.pcsBPhase, heartbeat.pcsCPhase
+        for index, phase in enumerate(phases):
             volt = 230.0 + index * 0.4 + math.sin(at / 11 + index)
             phase.volt, phase.actPwr = volt, -ac
             phase.reactPwr = 40.0 + 10 * index
@@ -271,25 +266,35 @@ class PowerOceanModel:
         heartbeat.MergeFromString(_UNNAMED_HEARTBEAT_FIELDS)
         return heartbeat
 
-    def _pack(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
-        slot = index + 1
+    def _battery(self, slot: int, flows: dict[str, float], **fields: Any) -> pb.bpStaReport:
+        """The report of the pack in ``slot`` (from 1), with ``fields``: the packs share the
+        battery power and are a little apart in charge."""
         power = flows["battery"] / len(self.packs)
-        soc = flows["soc"] + slot - 1.5  # two packs a little apart
-        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_CELLS)]  # mV
+        soc = flows["soc"] + slot - 1.5
+        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(self.cells)]  # mV
         volt = sum(cells) / 1000
-        pack = pb.bpStaReport(
-            bpSn=self.packs[index].encode(),
+        return pb.bpStaReport(
+            bpSn=self.packs[slot - 1].encode(),
             bpDsrc=slot,
             bpPwr=power,
             bpSoc=round(soc),
             bpRealSoc=soc,
-            bpDiffSoc=abs(slot - 1.5),
             bpRemainWatth=soc / 100 * _PACK_WH,
             bpVol=volt,
             bpAmp=power / volt,
             bpCellVol=cells,
             bpMaxCellVol=max(cells),
             bpMinCellVol=min(cells),
+            bpTimestamp=int(time.time()),
+            **fields,
+        )
+
+    def _pack(self, slot: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        battery = flows["battery"]
+        pack = self._battery(
+            slot,
+            flows,
+            bpDiffSoc=abs(slot - 1.5),
             bpTemp=[24.0 + slot, 24.5 + slot, 25.0 + slot, 24.2 + slot],
             bpMaxCellTemp=25.0 + slot,
             bpMinCellTemp=24.0 + slot,
@@ -298,8 +303,7 @@ class PowerOceanModel:
             bpAccuDsgCap=int(5_301_004 + 11_000 * hours),
             bpAccuChgEnergy=int(295_209 + 650 * hours),
             bpAccuDsgEnergy=int(284_551 + 600 * hours),
-            bmsChgDsgSta=2 if power > 0 else 1 if power < 0 else 0,
-            bpTimestamp=int(time.time()),
+            bmsChgDsgSta=2 if battery > 0 else 1 if battery < 0 else 0,
         )
         pack.MergeFrom(_PACK)
         return pack
@@ -364,8 +368,6 @@ class DcFitModel(PowerOceanModel):
 #: What an Ocean 2's telemetry carries that no peer names: block 64, two floats
 #: (306.5 and 5879.5), as a capture holds it.
 _UNNAMED_OCEAN2_FIELDS = bytes.fromhex("8204 0a 0d00409943 1500bcb745")
-_OCEAN2_CELLS = 5  # a module is 5S, about 16 V
-_OCEAN2_MODULE_WH = 5120.0
 _OCEAN2_STRING_SHARES = (0.6, 0.4)
 
 
@@ -384,6 +386,7 @@ class Ocean2Model(PowerOceanModel):
     """
 
     energy_types: ClassVar[Mapping[int, Callable[[dict[str, float]], float]]] = {}
+    cells = 5  # a module is 5S, about 16 V
 
     def __init__(self, serial: str = "RE11ZD1AZH000001", epoch: float | None = None) -> None:
         super().__init__([f"RE12{serial[4:-1]}{n}" for n in (1, 2)], epoch)
@@ -406,7 +409,7 @@ class Ocean2Model(PowerOceanModel):
             summary=self._summary(flows),
         )
         telemetry.MergeFromString(_UNNAMED_OCEAN2_FIELDS)
-        modules = [self._module(slot, flows, hours) for slot in range(len(self.packs))]
+        modules = [self._pack(slot, flows, hours) for slot in range(1, len(self.packs) + 1)]
         return {
             "OCEAN2_TELEMETRY": telemetry,
             "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=modules),
@@ -416,15 +419,11 @@ class Ocean2Model(PowerOceanModel):
         flows, hours = self.flows(at), (at - self.epoch) / 3600
         flow = self._flow(flows)
         with self._lock:
-            changed = pb.Ocean2EnergyFlow(
-                **{
-                    field.name: value
-                    for field, value in flow.ListFields()
-                    if getattr(self._sent, field.name) != value
-                }
-            )
-            lagging = pb.Ocean2EnergyFlow()
-            lagging.CopyFrom(self._lagging)
+            changed = copy.deepcopy(flow)
+            for field, value in flow.ListFields():
+                if getattr(self._sent, field.name) == value:
+                    changed.ClearField(field.name)
+            lagging = copy.deepcopy(self._lagging)
             lagging.ClearField("home_power")
             self._sent, self._lagging = flow, changed
         telemetry = pb.Ocean2Telemetry(
@@ -434,7 +433,7 @@ class Ocean2Model(PowerOceanModel):
         )
         if tick % 5 == 0:
             telemetry.summary.CopyFrom(self._summary(flows))
-        module = self._module(tick % len(self.packs), flows, hours)
+        module = self._pack(tick % len(self.packs) + 1, flows, hours)
         return {
             "OCEAN2_TELEMETRY": telemetry,
             "OCEAN2_MODULE_REPORT": pb.Ocean2ModuleReport(module=[module]),
@@ -484,7 +483,7 @@ class Ocean2Model(PowerOceanModel):
 
     def _summary(self, flows: dict[str, float]) -> pb.Ocean2Summary:
         soc = round(flows["soc"])
-        remaining = round(soc / 100 * _OCEAN2_MODULE_WH * len(self.packs))
+        remaining = round(soc / 100 * _PACK_WH * len(self.packs))
         output = flows["solar"] - flows["battery"]
         return pb.Ocean2Summary(
             solar_power=flows["solar"],
@@ -497,32 +496,19 @@ class Ocean2Model(PowerOceanModel):
             battery_power_discharging=-flows["battery"],
         )
 
-    def _module(self, index: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
-        """A module's report, numbered as a PowerOcean pack's; a 5S module of 5 kWh."""
-        slot = index + 1
-        power = flows["battery"] / len(self.packs)
-        soc = flows["soc"] + slot - 1.5  # two modules a little apart
-        cells = [3200.0 + 2.0 * soc + 3 * math.sin(i + slot) for i in range(_OCEAN2_CELLS)]
-        volt = sum(cells) / 1000
-        return pb.bpStaReport(
-            bpSn=self.packs[index].encode(),
-            bpDsrc=slot,
-            bpPwr=power,
-            bpSoc=round(soc),
+    def _pack(self, slot: int, flows: dict[str, float], hours: float) -> pb.bpStaReport:
+        """A module's report, numbered as a PowerOcean pack's."""
+        heat = abs(flows["battery"] / len(self.packs)) / 200
+        return self._battery(
+            slot,
+            flows,
             bpSoh=100,
-            bpRealSoc=soc,
             bpRealSoh=100.0,
-            bpRemainWatth=soc / 100 * _OCEAN2_MODULE_WH,
-            bpVol=volt,
-            bpAmp=power / volt,
-            bpCellVol=cells,
-            bpMaxCellVol=max(cells),
-            bpMinCellVol=min(cells),
             bpTemp=[24.0 + slot, 23.5 + slot, 23.0 + slot, 23.5 + slot, 24.5 + slot],
             bpMaxCellTemp=24.5 + slot,
             bpMinCellTemp=23.0 + slot,
-            bpMaxMosTemp=30.0 + abs(power) / 200,
-            bpMinMosTemp=28.0 + abs(power) / 200,
+            bpMaxMosTemp=30.0 + heat,
+            bpMinMosTemp=28.0 + heat,
             bpCycles=6 + slot,
             bpDesignCap=314_000,
             bpFullCap=313_886,
@@ -531,7 +517,6 @@ class Ocean2Model(PowerOceanModel):
             bpAccuChgEnergy=int(35_466 + 190 * hours),
             bpAccuDsgEnergy=int(33_879 + 175 * hours),
             bpEcloundSoc=65535,
-            bpTimestamp=int(time.time()),
         )
 
 
@@ -577,10 +562,8 @@ def quota_maps(
     mapping: PowerOceanMapping, messages: Mapping[str, Message]
 ) -> dict[tuple[tuple[int, int], str], dict[str, Any]]:
     """Quota key -> value of ``messages``, by command and pack serial ("" for the system).
-
-    A message is read with the quota channels of the route named after its schema: the
-    Open API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``.
-    """
+    A message is read with the quota channels of the route named after its schema: the Open
+    API shows 96/16 and 96/17 as 96/8, all under ``ems_change_report.``."""
     maps: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
     for message in messages.values():
         route = mapping.routes.get(type(message).DESCRIPTOR.name)
@@ -621,11 +604,9 @@ def _unflatten(target: dict[str, Any], key: str, value: Any) -> None:
 
 
 class PowerOceanPublisher:
-    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests.
-
-    With ``open_api_account`` it publishes as the Open API does instead: JSON quota
-    messages on ``/open/<account>/<serial>/quota``.
-    """
+    """Publishes a ``PowerOceanModel`` for one serial; answers get-all requests. With
+    ``open_api_account`` it publishes as the Open API does: JSON quota messages on
+    ``/open/<account>/<serial>/quota``."""
 
     def __init__(
         self,
@@ -634,13 +615,12 @@ class PowerOceanPublisher:
         *,
         interval: float = 2.0,
         model: PowerOceanModel | None = None,
-        mapping: PowerOceanMapping | None = None,
         open_api_account: str | None = None,
     ) -> None:
         self.serial = serial
         self.interval = interval
         self.model = model or PowerOceanModel()
-        self._mapping = mapping or load_powerocean_mapping()
+        self._mapping = load_powerocean_mapping()
         self._account = open_api_account
         self._url = urlsplit(broker_url)
         self._client = mqtt.Client(
@@ -676,10 +656,9 @@ class PowerOceanPublisher:
         return build_payload(self.serial, [(*routes[n].command, m) for n, m in messages.items()])
 
     def publish(self, messages: dict[str, Message]) -> None:
-        if self._account:
-            payloads = quota_stream(self._mapping, messages)
-        else:
-            payloads = [self.payload(messages)]
+        payloads = (
+            quota_stream(self._mapping, messages) if self._account else [self.payload(messages)]
+        )
         for payload in payloads:
             self._client.publish(self.topic, payload, qos=1)
 
@@ -693,18 +672,16 @@ class PowerOceanPublisher:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            if thread.is_alive():
-                thread.join()
+            thread.join()
         self._client.disconnect()
         self._client.loop_stop()
 
     def _run(self) -> None:
         tick = 0
         while not self._stop.wait(self.interval):
-            if not self._client.is_connected():
-                continue
-            self.publish(self.model.update(time.time(), tick))
-            tick += 1
+            if self._client.is_connected():
+                self.publish(self.model.update(time.time(), tick))
+                tick += 1
 
     def _push_statistics(self) -> None:
         """Push the model's 254/32 statistics as the device does, one energy type of one day
@@ -745,9 +722,8 @@ class PowerOceanPublisher:
         self._week_wanted.set()
 
     def _on_message(self, client: mqtt.Client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        # The app's latestQuotas asks in JSON for what the stream already sends: only the
-        # protobuf get-all is answered with everything (and the week of statistics).
-        # The cloud answers on the request's topic + "_reply"; the get-all, with everything.
+        # The cloud answers on the request's topic + "_reply". The app's latestQuotas asks in
+        # JSON for what the stream sends anyway: only the protobuf get-all gets everything.
         if not message.topic.endswith("/thing/property/get"):
             return
         reply = f"{message.topic}_reply"

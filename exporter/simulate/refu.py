@@ -1,13 +1,10 @@
-"""A simulated REFU battery inverter on a real Modbus TCP server.
+"""A simulated REFU battery inverter on a real Modbus TCP server; it refuses writes.
 
 ``RefuModel`` says what the exporter should show at a given time (volts, amperes, watts,
 ratios, joules, state numbers, bit words); ``RefuSimulator`` encodes those values into the
-registers of the REFU mapping and serves them. Like an exporter-facing device it only
-answers reads: a write is refused with ILLEGAL_FUNCTION.
-
-The simulator encodes words on its own and never uses the exporter's decoding, so a
-test that compares a scrape with the simulated values checks the exporter's word order,
-sign and scale against an independent encoder.
+registers of the REFU mapping, never with the exporter's decoding: a test comparing a scrape
+with the simulated values checks the exporter's word order, sign and scale against an
+independent encoder.
 """
 
 from __future__ import annotations
@@ -74,8 +71,8 @@ class RefuModel:
         current = battery_power / voltage
         cell = voltage / _CELLS
         load = abs(math.sin(phase))
-        charge_limit = _POWER_LIMIT * _clamp((0.95 - soc) / 0.1)
-        discharge_limit = _POWER_LIMIT * _clamp((soc - 0.05) / 0.1)
+        charge_limit = _POWER_LIMIT * min(1.0, max(0.0, (0.95 - soc) / 0.1))
+        discharge_limit = _POWER_LIMIT * min(1.0, max(0.0, (soc - 0.05) / 0.1))
 
         values: dict[str, float | int] = {
             "SystemState": 5 if fault else 4,
@@ -128,20 +125,12 @@ class RefuModel:
         return values
 
 
-def _clamp(x: float) -> float:
-    return min(1.0, max(0.0, x))
-
-
-def _lobe_energy(angle: float) -> float:
-    """Energy of the sine power from the start of a lobe up to ``angle`` (0..pi) into it."""
-    return _PEAK_POWER * _PERIOD / (2 * math.pi) * (1 - math.cos(angle))
-
-
 def _discharged(phase: float) -> float:
-    """Energy of the positive lobes up to ``phase``; the charged energy is the same, half a
-    cycle later."""
+    """Energy of the sine power's positive lobes up to ``phase``; the charged energy is the
+    same, half a cycle later."""
     cycles, rest = divmod(phase, 2 * math.pi)
-    return cycles * _lobe_energy(math.pi) + _lobe_energy(min(rest, math.pi))
+    half_lobe = _PEAK_POWER * _PERIOD / (2 * math.pi)  # from a lobe's start to its top
+    return cycles * half_lobe * 2 + half_lobe * (1 - math.cos(min(rest, math.pi)))
 
 
 def raw_value(channel: Channel[Register], value: float) -> int:
@@ -161,10 +150,8 @@ def encode(register: Register, raw: int) -> list[int]:
 
 
 class RefuSimulator(ModbusSimulator):
-    """A REFU ESS on a Modbus TCP server, answering every unit id; it refuses writes.
-
-    ``delay_seconds`` (settable while running) stalls every read of a defined register.
-    """
+    """A REFU ESS on a Modbus TCP server, answering every unit id; ``delay_seconds``
+    (settable while running) stalls every read of a defined register."""
 
     def __init__(
         self,
@@ -184,10 +171,6 @@ class RefuSimulator(ModbusSimulator):
         for channel in self.channels.values():
             if channel.location.function not in (3, 4):
                 raise ValueError(f"{channel.seed_id}: the simulator serves registers 3 and 4 only")
-        self._device = self._build_device()
-
-    def device(self) -> SimDevice:
-        return self._device
 
     def values(self, at: float) -> dict[str, float]:
         """The exported value of every register channel at ``at``, by seed id."""
@@ -198,7 +181,7 @@ class RefuSimulator(ModbusSimulator):
 
     # -- the Modbus device
 
-    def _build_device(self) -> SimDevice:
+    def device(self) -> SimDevice:
         def space(function: int) -> list[SimData]:
             """The registers from the lowest to the highest one of ``function``. Unused ones
             between (0x119 and 0x134 of the input registers) read as 0: a real device may or

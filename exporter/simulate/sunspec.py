@@ -1,13 +1,12 @@
-"""A simulated SunSpec inverter on a real Modbus TCP server.
+"""A simulated SunSpec inverter on a real Modbus TCP server; it answers reads only.
 
-Two chains: a REFUstore 88K (models 1, 103, 120, 121, 123 and REFU's 64040, 64041 and
-64800 from register 40000, where OpenEMS reads them) and a single-phase inverter with a
-storage model (1, 101, 124 from register 0, so that the exporter must look past 40000).
+Two chains: a REFUstore 88K (from register 40000, where OpenEMS reads it) and a single-phase
+inverter with a storage model (from register 0: the exporter must look past 40000).
 ``InverterModel`` says what the points hold at a given time, in SunSpec units; a point it
-leaves out sends its type's "not implemented" value. The simulator lays the models out
-from the raw model definitions and packs values with ``struct``: it never uses the
-exporter's decoding, so a test comparing a scrape with what it sends checks the exporter's
-word order, signs and scale factors against an independent encoder. It answers reads only.
+leaves out sends its type's "not implemented" value. The simulator lays the models out from
+the raw model definitions and packs values with ``struct``, never with the exporter's
+decoding: a test comparing a scrape with what it sends checks the exporter's word order,
+signs and scale factors against an independent encoder.
 """
 
 from __future__ import annotations
@@ -31,19 +30,12 @@ from exporter.sunspec.channels import shipped_definitions
 _MARKER, _END = (0x5375, 0x6E53), 0xFFFF
 #: How each type is packed (big-endian), and the number it sends when not implemented.
 PACKING = {
-    "int16": (">h", -0x8000),
-    "uint16": (">H", 0xFFFF),
-    "count": (">H", 0xFFFF),
-    "acc16": (">H", 0),
-    "enum16": (">H", 0xFFFF),
-    "bitfield16": (">H", 0xFFFF),
-    "sunssf": (">h", -0x8000),
-    "pad": (">H", 0),
+    **dict.fromkeys(("int16", "sunssf"), (">h", -0x8000)),
+    **dict.fromkeys(("uint16", "count", "enum16", "bitfield16"), (">H", 0xFFFF)),
+    **dict.fromkeys(("acc16", "pad"), (">H", 0)),
     "int32": (">i", -0x8000_0000),
-    "uint32": (">I", 0xFFFF_FFFF),
+    **dict.fromkeys(("uint32", "enum32", "bitfield32"), (">I", 0xFFFF_FFFF)),
     "acc32": (">I", 0),
-    "enum32": (">I", 0xFFFF_FFFF),
-    "bitfield32": (">I", 0xFFFF_FFFF),
 }
 
 _PERIOD = 3600.0  # s, one charge/discharge cycle
@@ -116,10 +108,7 @@ class InverterModel:
         phase = 2 * math.pi * t / _PERIOD
         fault = t % _FAULT_EVERY >= _FAULT_EVERY - _FAULT_FOR
         power = 0.0 if fault else self.peak * math.sin(phase)
-        values = {
-            1: self._common(),
-            self.chain.inverter: self._inverter(power, phase, fault),
-        }
+        values = {1: self._common(), self.chain.inverter: self._inverter(power, phase, fault)}
         if self.three_phase:
             values |= self._refu(t)
         else:
@@ -159,14 +148,10 @@ class InverterModel:
             "Evt2": 0,
         }
         if self.three_phase:
-            for name in ("AphB", "AphC"):
-                values[name] = current
-            for name in ("PhVphB", "PhVphC"):
-                values[name] = voltage
-            for name in ("PPVphAB", "PPVphBC", "PPVphCA"):
-                values[name] = voltage * math.sqrt(3)
-            for name in ("EvtVnd1", "EvtVnd2", "EvtVnd3", "EvtVnd4"):
-                values[name] = 0
+            values["AphB"] = values["AphC"] = current
+            values["PhVphB"] = values["PhVphC"] = voltage
+            values["PPVphAB"] = values["PPVphBC"] = values["PPVphCA"] = voltage * math.sqrt(3)
+            values |= dict.fromkeys(("EvtVnd1", "EvtVnd2", "EvtVnd3", "EvtVnd4"), 0)
         else:
             values |= {"PF": 1.0 if power >= 0 else -1.0, "StVnd": 2}
         return {**values, **self.chain.scale_factors}
@@ -304,10 +289,8 @@ class SunSpecSimulator(ModbusSimulator):
     # -- the Modbus device
 
     def device(self) -> SimDevice:
-        count = self.end - self.chain.base
-        holding = [
-            SimData(self.chain.base, count=count, datatype=DataType.REGISTERS, readonly=True)
-        ]
+        base = self.chain.base
+        holding = [SimData(base, count=self.end - base, datatype=DataType.REGISTERS, readonly=True)]
         nothing = [SimData(0, datatype=DataType.INVALID)]
         bits = [SimData(0, datatype=DataType.BITS)]
         return SimDevice(id=0, simdata=(bits, bits, holding, nothing), action=self._action)
