@@ -29,7 +29,6 @@ import paho.mqtt.client as mqtt
 from google.protobuf.message import Message
 from paho.mqtt.enums import CallbackAPIVersion
 
-from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.simulate import free_port
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 
@@ -386,12 +385,11 @@ class Systems:
     every update brings new values and the lifetime counters only grow."""
 
     def __init__(self, count: int, packs: int = 4, prefix: str = "R371B") -> None:
-        mapping = load_powerocean_mapping()
         self.serials = [f"{prefix}{count:03d}S{i:06d}" for i in range(count)]
         self._systems = []
         for serial in self.serials:
             model = PowerOceanModel(packs=[f"{serial}P{i}" for i in range(packs)], epoch=0)
-            sender = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model, mapping=mapping)
+            sender = PowerOceanPublisher(f"mqtt://{HOST}:1", serial, model=model)
             self._systems.append((model, sender))
         self._tick = 0
 

@@ -360,23 +360,25 @@ def _entry_groups(mapping: PowerOceanMapping) -> list[ChannelGroup]:
     return [*groups, ChannelGroup((QUOTA_PACKS,), quota_packs, "pack")]
 
 
+#: A channel's value in a report: ``_NOT_HELD`` when weighed and left out.
+_Raw = Value | _NotHeld | None
 #: How to read a channel from a report's fields: its first path, all its paths when it has
 #: fallbacks (most channels have none), and what stands for a field left out.
-_Read = tuple[FieldPath, tuple[FieldPath, ...], "Value | _NotHeld | None"]
+_Read = tuple[FieldPath, tuple[FieldPath, ...], _Raw]
 
 
 def _read(channel: PowerOceanChannel, field: MessageField, *, weighed: bool) -> _Read:
     """How to read ``channel`` from a report of ``field.message``. A field the report left
     out is 0 for a scalar of a complete message; else None, or ``_NOT_HELD`` when
     ``weighed`` against newer reports of other messages (the report says nothing of it)."""
-    missing: Value | _NotHeld | None = _NOT_HELD if weighed else None
+    missing: _Raw = _NOT_HELD if weighed else None
     if field.complete:
         missing = None if channel.kind is Kind.ARRAY else 0
     fallbacks = field.paths if len(field.paths) > 1 else ()
     return field.paths[0], fallbacks, missing
 
 
-def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read, ...]) -> list[Any]:
+def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read, ...]) -> list[_Raw]:
     """The value of each channel of ``reads`` in a report's ``fields``."""
     get = fields.get
     return [
@@ -385,6 +387,6 @@ def _values(fields: Mapping[FieldPath, Value], reads: tuple[_Read, ...]) -> list
     ]
 
 
-def _first(fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: Any) -> Any:
+def _first(fields: Mapping[FieldPath, Value], paths: tuple[FieldPath, ...], missing: _Raw) -> _Raw:
     """The value at the first of ``paths`` that ``fields`` hold, else ``missing``."""
     return next((fields[path] for path in paths if path in fields), missing)
