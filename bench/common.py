@@ -95,7 +95,7 @@ def wait_for_port(port: int, child: subprocess.Popen[bytes], timeout: float = 60
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            raise RuntimeError(f"{child.args[:4]} exited with {child.returncode}")
+            raise RuntimeError(f"{str(child.args)[:200]} exited with {child.returncode}")
         with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
             return
         time.sleep(0.05)

@@ -96,7 +96,7 @@ def setup(
     with contextlib.ExitStack() as stack:
         for server in (*exporters, *fronts):
             stack.callback(server.process.terminate)
-        shards = []
+        shards: list[PrometheusServer] = []
         for shard, front in enumerate(fronts):
             config = shard_config(
                 shard,
@@ -107,8 +107,8 @@ def setup(
                 interval=interval,
                 timeout=interval * 2 / 3,
             )
-            server = PrometheusServer(config, directory / f"shard-{shard}")
-            shards.append(stack.enter_context(server))
+            prometheus = PrometheusServer(config, directory / f"shard-{shard}")
+            shards.append(stack.enter_context(prometheus))
         yield [exporter.pid for exporter in exporters], shards
 
 

@@ -106,8 +106,8 @@ def _instrument(family: Metric) -> Iterator[tuple[SeriesKey, Setter]]:
     if family.type == "info":
         info = Info(family.name, family.documentation, shared)
         for sample in family.samples:
-            child = info.labels(*(sample.labels[n] for n in shared)) if shared else info
-            child.info({k: v for k, v in sample.labels.items() if k not in shared})
+            series = info.labels(*(sample.labels[n] for n in shared)) if shared else info
+            series.info({k: v for k, v in sample.labels.items() if k not in shared})
             yield _key(sample), lambda value: None  # always 1
         return
     if family.type not in ("gauge", "counter") or any(s != set(shared) for s in label_sets):
@@ -292,7 +292,7 @@ def measure(args: argparse.Namespace) -> None:
                 f"{count} systems x {PACKS}": start_size(processes, broker, publisher, count)
                 for count in args.systems
             }
-            variants = {}
+            variants: dict[str, Callable[[], float]] = {}
             for name, (size, _) in sizes.items():
                 variants |= size.variants(name)
             rounds = [alternate(variants, args.scrapes) for _ in range(args.rounds)]

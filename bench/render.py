@@ -14,14 +14,16 @@ a round; figures are min/median/max over the rounds of each round's median.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable, Iterable
 
 from common import TICKS_PER_SCRAPE, Payload, Systems, alternate, ratios, spreads, timed
 from prometheus_client import exposition as text_exposition
 from prometheus_client.core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_exposition
+from prometheus_client.registry import Collector
 
-from exporter.exposition import AnyFamily, Family, InfoFamily, negotiate, write
+from exporter.exposition import AnyFamily, Family, Format, InfoFamily, negotiate, write
 from exporter.powerocean.cache import MessageCache
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.collector import PowerOceanCollector
@@ -33,7 +35,7 @@ ACCEPTS = {
     "text": "text/plain;version=0.0.4",
     "openmetrics": "application/openmetrics-text;version=1.0.0",
 }
-GENERATE_LATEST = {
+GENERATE_LATEST: dict[str, Callable[[Collector], bytes]] = {
     "text": text_exposition.generate_latest,
     "openmetrics": openmetrics_exposition.generate_latest,
 }
@@ -63,7 +65,7 @@ class Fleet:
             self._ingest(payload.topic, payload.data)
 
 
-class _Families:
+class _Families(Collector):
     def __init__(self, families: Iterable[AnyFamily]) -> None:
         self._families = [
             f.to_metric() if isinstance(f, Family | InfoFamily) else f for f in families
@@ -71,6 +73,16 @@ class _Families:
 
     def collect(self) -> Iterable[Metric]:
         return self._families
+
+
+def _generate_latest(generate: Callable[[Collector], bytes], families: list[AnyFamily]) -> bytes:
+    """``families`` written by prometheus_client's ``generate_latest``."""
+    return generate(_Families(families))
+
+
+def _write(negotiated: Format, families: list[AnyFamily]) -> bytes:
+    """``families`` written by the exporter's writer."""
+    return write(families, negotiated)
 
 
 def timed_write(fleet: Fleet, writer: Callable[[list[AnyFamily]], object]) -> Callable[[], float]:
@@ -88,13 +100,10 @@ def variants(fleet: Fleet) -> dict[str, Callable[[], float]]:
     found: dict[str, Callable[[], float]] = {}
     for name, accept in ACCEPTS.items():
         negotiated = negotiate(accept)
-        generate_latest = GENERATE_LATEST[name]
         found[f"{name} generate_latest"] = timed_write(
-            fleet, lambda families, g=generate_latest: g(_Families(families))
+            fleet, functools.partial(_generate_latest, GENERATE_LATEST[name])
         )
-        found[f"{name} write"] = timed_write(
-            fleet, lambda families, n=negotiated: write(families, n)
-        )
+        found[f"{name} write"] = timed_write(fleet, functools.partial(_write, negotiated))
     return found
 
 
