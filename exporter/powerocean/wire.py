@@ -79,7 +79,8 @@ def split_payload(payload: bytes, topic: str | None, *, need_serial: bool = True
     A frame's serial is the header's module_sn, else its device_sn, else the one ``topic``
     names. Headers without any known field ("blank_header") or, when ``need_serial``,
     without a serial ("no_serial") are skipped. Only DecodeError is raised, and only when
-    no frame is left ("not_protobuf": JSON, garbage, all headers blank; "empty": 0 bytes).
+    no frame is left: "too_large", "truncated", "not_protobuf" (JSON, garbage, all headers
+    blank), "empty" (0 bytes) or "no_serial".
     """
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise DecodeError("not_protobuf")
