@@ -3,7 +3,9 @@ carrying the Open API's JSON quota messages, the exporter, real HTTP scrapes."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from exporter.powerocean.quota import QUOTA_ALL, QUOTA_STREAM
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.exporter_process import ExporterProcess
 from tests.support.fake_open_api import FakeOpenApi, SilentServer, device, quota_all
-from tests.support.mosquitto import Mosquitto
+from tests.support.mosquitto import Mosquitto, Subscriber
 from tests.support.polling import until
 from tests.support.scrape import Scrape, scrape, scrape_until
 from tests.support.secrets import assert_no_secret
@@ -275,3 +277,84 @@ def assert_no_secrets_logged(process: ExporterProcess, access_key: str, secret: 
     process.stop()
     assert_no_secret(process.log, access_key)
     assert_no_secret(process.log, secret)
+
+
+def stream_message(command: str, param: object) -> bytes:
+    """A quota stream message of ``command`` ("96/33") as the Open API sends it."""
+    cmd_func, cmd_id = map(int, command.split("/"))
+    return json.dumps({"cmdFunc": cmd_func, "cmdId": cmd_id, "param": param}).encode()
+
+
+def pack_entry(serial: str, **values: object) -> dict[str, object]:
+    """An entry of the stream's pack list, its serial base64-encoded as the stream sends it."""
+    return {"bpSn": base64.b64encode(serial.encode()).decode(), **values}
+
+
+#: Quota messages on the topic of a configured system that cannot be used, each with the
+#: reason it is dropped for.
+UNUSABLE_QUOTA_MESSAGES = [
+    (SERIAL, b"\xff\xfe\x00 not a text", "not_json"),
+    (SERIAL, b'{"cmdFunc": 96, "cmdId": 33, "param": {"sysLoadPwr"', "not_json"),
+    (SERIAL, b'[{"cmdFunc": 96, "cmdId": 33, "param": {}}]', "not_json"),
+    (SERIAL, stream_message("96/33", [{"sysLoadPwr": 1.0}]), "not_json"),
+    (SERIAL, stream_message("96/33", {"sysLoadPwr": "9" * 1_000_001}), "not_json"),
+    (SERIAL, stream_message("1/2", {"sysLoadPwr": 1.0}), "unknown_command"),
+    (SERIAL, b'{"cmdFunc": "96", "cmdId": "33", "param": {"sysLoadPwr": 1.0}}', "unknown_command"),
+]
+
+
+def test_unusable_quota_messages_are_counted_and_the_rest_is_served(broker, api, exporters):
+    """The stream is the cloud's word, not the exporter's: a message it cannot use is
+    dropped and counted by reason, a value it cannot read is left out, and what comes next
+    is served as usual."""
+    exporter = exporters(open_api_config(api, devices={SERIAL: "garage"}))
+    scrape_until(exporter.port, lambda r: r.value("powerocean_mqtt_connected") == 1)
+    quota_topic = f"/open/{ACCOUNT}/{{}}/quota"
+    with Subscriber(broker, username=ACCOUNT, password=MQTT_PASSWORD) as cloud:
+        for serial, payload, _ in UNUSABLE_QUOTA_MESSAGES:
+            cloud.publish(quota_topic.format(serial), payload)
+        readable = {
+            "sysLoadPwr": "1234.5",  # numbers may come as texts
+            "sysGridPwr": "-600",
+            "mpptPwr": True,
+            "bpPwr": "charging",  # no number: left out
+            "bpSoc": [55],  # a list where a number belongs: left out
+        }
+        cloud.publish(quota_topic.format(SERIAL), stream_message("96/33", readable))
+        states = {"pcsRunSta": "RUNSTA_RUN", "emsFeedRatio": None}
+        cloud.publish(quota_topic.format(SERIAL), stream_message("96/8", states))
+        packs = [
+            pack_entry(PACKS[0], bpCycles=61),
+            {"bpSn": PACKS[1], "bpCycles": 62},  # in plain text, as quota/all keys it
+            {"bpCycles": 63},  # names no pack
+            "HJ31PACK0000003",
+        ]
+        cloud.publish(quota_topic.format(SERIAL), stream_message("96/7", {"bpHeartBeat": packs}))
+        result = scrape_until(
+            exporter.port, lambda r: len(r.values("powerocean_battery_pack_cycles_total")) == 2
+        )
+
+    errors = "powerocean_decode_errors_total"
+    for reason in ("not_json", "unknown_command"):
+        expected = sum(1 for *_, why in UNUSABLE_QUOTA_MESSAGES if why == reason)
+        assert result.value(errors, reason=reason) == expected, reason
+    assert result.value(errors, reason="foreign_serial") == 0
+    assert result.value(errors, reason="too_many_entries") == 0
+    assert result.value("powerocean_load_power_watts", serial=SERIAL) == 1234.5
+    assert result.value("powerocean_grid_power_watts", serial=SERIAL) == -600
+    assert result.value("powerocean_solar_power_watts", serial=SERIAL) == 1
+    assert not result.has("powerocean_battery_power_watts")
+    assert not result.has("powerocean_battery_state_of_charge_ratio", report="energy_stream")
+    assert not result.has("powerocean_feed_in_limit_ratio")
+    run_state = {
+        s.labels["state"]: s.value
+        for s in result.samples
+        if s.name == "powerocean_inverter_run_state"
+    }
+    assert run_state == {"STANDBY": 0, "RUN": 1, "STOP": 0}
+    cycles = {
+        s.labels["pack"]: s.value
+        for s in result.samples
+        if s.name == "powerocean_battery_pack_cycles_total"
+    }
+    assert cycles == {PACKS[0]: 61, PACKS[1]: 62}

@@ -9,6 +9,7 @@ from exporter.powerocean.collector import PowerOceanCollector
 from exporter.powerocean.devices import Devices
 from exporter.powerocean.ingest import Ingest
 from exporter.powerocean.proto import powerocean_pb2 as pb
+from exporter.powerocean.quota import QUOTA_STREAM, QuotaIngest
 from exporter.simulate.powerocean import PowerOceanModel, PowerOceanPublisher
 from tests.support.scrape import PROMETHEUS_ACCEPT
 
@@ -118,3 +119,18 @@ def test_a_field_of_several_messages_comes_from_the_newest_report_that_holds_it(
     assert send("JTS1_EMS_SAFETY_PARAM_REPORT", emsFeedRatio=70) == {limit: "2000.0", ratio: "0.7"}
     # 96/8's kept report still holds the ratio it sent first, and is now the newest.
     assert send("JTS1_EMS_CHANGE_REPORT", emsFeedPwr=1000) == {limit: "1000.0", ratio: "0.5"}
+
+
+def test_quota_maps_naming_a_system_not_configured_are_dropped():
+    """The exporter subscribes to the quota topics of its systems only; should the broker
+    deliver another's, or quota/all answer for one, it is counted and kept out."""
+    fleet = Fleet()
+    quota = QuotaIngest(fleet.mapping, fleet.cache, fleet.devices, stale_after=STALE_AFTER)
+    stream = b'{"cmdFunc": 96, "cmdId": 33, "param": {"sysLoadPwr": 500}}'
+    quota.stream("/open/open-42/R371NOTOURS0001/quota", stream)
+    quota.quota_all("R371NOTOURS0001", {"sysLoadPwr": 500})
+    quota.stream(f"/open/open-42/{SERIALS[0]}/quota", stream)
+    dropped, received = quota.counts()
+    assert dropped["foreign_serial"] == 2
+    assert received == {(SERIALS[0], QUOTA_STREAM): 1}
+    assert "R371NOTOURS0001" not in fleet.cache.snapshot()
