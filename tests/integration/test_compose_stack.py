@@ -1,9 +1,11 @@
 """The compose stack: valid for the Compose Specification in both profiles, every device read
-by one job only, and nothing pointing at a simulator unless the simulators profile runs."""
+by one job only, nothing pointing at a simulator unless the simulators profile runs, and the
+profile's services, run on loopback as the image runs them, serving every simulated device."""
 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -21,7 +23,12 @@ from exporter.config import parse_address
 from exporter.configfile import Config, load_config
 from exporter.modbus.config import DEFAULT_MODBUS_PORT
 from exporter.refu.channels import load_refu_mapping
+from exporter.simulate import free_port
+from tests.support.mosquitto import Mosquitto
 from tests.support.paths import PROJECT_ROOT
+from tests.support.polling import until
+from tests.support.processes import stop_process
+from tests.support.scrape import scrape
 
 ROOT = PROJECT_ROOT
 COMPOSE = ROOT / "docker-compose.yml"
@@ -30,6 +37,7 @@ PROMETHEUS = ROOT / "prometheus" / "prometheus.yml"
 #: beside it in the package: licenses/LICENSE.compose-spec).
 COMPOSE_SCHEMA = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
 EXPORTER_CONFIG = "/etc/ess-exporter/config.yml"
+IMAGE = "ess-exporter:local"
 SIMULATORS = "simulators"
 PROFILES = [None, SIMULATORS]
 
@@ -95,12 +103,17 @@ def test_docker_compose_accepts_the_file(profile):
 # -- which job reads which device
 
 
-def mounted_config(service: dict[str, Any]) -> Config:
-    """The exporter config a compose service runs with."""
+def mounted_source(service: dict[str, Any]) -> Path:
+    """The file a compose service mounts as its exporter config."""
     [source] = [
         volume.split(":")[0] for volume in service["volumes"] if f":{EXPORTER_CONFIG}" in volume
     ]
-    return load_config(ROOT / source, load_refu_mapping().settings)
+    return ROOT / source
+
+
+def mounted_config(service: dict[str, Any]) -> Config:
+    """The exporter config a compose service runs with."""
+    return load_config(mounted_source(service), load_refu_mapping().settings)
 
 
 def config_devices(config: Config) -> list[str]:
@@ -215,3 +228,91 @@ def test_compose_stack_mounts_files_that_exist():
             if source.startswith("."):
                 assert (ROOT / source).exists(), f"{name}: {source} does not exist"
     assert f"./examples/config.yml:{EXPORTER_CONFIG}:ro" in services["exporter"]["volumes"]
+
+
+# -- the simulators profile, played on loopback
+
+
+def test_the_simulators_profile_runs_as_its_services_say(tmp_path):
+    """Each service of the simulators profile that runs the image, run as the image would
+    run it (the same command line, its mounted config) against a real Mosquitto on loopback:
+    the devices the profile simulates are up where prometheus.yml's jobs read them."""
+    compose = in_profile(read_yaml(COMPOSE), SIMULATORS)["services"]
+    runs_image = sorted(name for name, s in compose.items() if s.get("image") == IMAGE)
+    assert runs_image == [
+        "exporter",
+        "powerocean-simulator",
+        "refu-simulator",
+        "simulators-exporter",
+        "sunspec-simulator",
+    ]
+    ports = {5020: free_port(), 5021: free_port()}
+    listen = {"exporter": free_port(), "simulators-exporter": free_port()}
+    probe = f"http://127.0.0.1:{listen['exporter']}/probe"
+    reads = {  # job -> its URL and its up series
+        "refu-probe": (f"{probe}?module=refu&target=127.0.0.1:{ports[5020]}", "refu_up"),
+        "sunspec-probe": (f"{probe}?module=sunspec&target=127.0.0.1:{ports[5021]}", "sunspec_up"),
+        "simulators": (
+            f"http://127.0.0.1:{listen['simulators-exporter']}/metrics",
+            "powerocean_up",
+        ),
+    }
+    processes = {}
+    with Mosquitto(tmp_path / "mqtt") as broker:
+        try:
+            for name in runs_image:
+                argv = [on_loopback(a, ports, broker) for a in image_command(compose[name])]
+                if argv[0] == "run":
+                    config = tmp_path / f"{name}.yml"
+                    text = mounted_source(compose[name]).read_text(encoding="utf-8")
+                    config.write_text(on_loopback(text, ports, broker), encoding="utf-8")
+                    argv[argv.index(EXPORTER_CONFIG)] = str(config)
+                    argv += ["--web.listen-address", f"127.0.0.1:{listen[name]}"]
+                log = (tmp_path / f"{name}.log").open("wb")
+                command = [sys.executable, "-m", "exporter", *argv]
+                processes[name] = subprocess.Popen(command, stdout=log, stderr=log, cwd=ROOT)
+            until(lambda: all(up_in(url, up) == 1 for url, up in reads.values()), timeout=30)
+            exited = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
+            results = {} if exited else {job: scrape(url) for job, (url, _) in reads.items()}
+        finally:
+            for process in processes.values():
+                stop_process(process)
+    logs = "\n".join(
+        f"{p.name}:\n{p.read_text(errors='replace')[-1500:]}" for p in tmp_path.glob("*.log")
+    )
+    assert exited == {}, logs
+    assert {job: result.values(reads[job][1]) for job, result in results.items()} == {
+        "refu-probe": [1],
+        "sunspec-probe": [1],
+        "simulators": [1],
+    }, logs
+    assert results["refu-probe"].value("refu_battery_voltage_volts") > 0
+    assert results["sunspec-probe"].has("sunspec_model_info")
+    assert results["simulators"].value("powerocean_up", serial="R371ZD1AZH000001") == 1
+    assert results["simulators"].has("powerocean_battery_pack_cycles_total")
+
+
+def image_command(service: dict[str, Any]) -> list[str]:
+    """What the service's container runs: its command, else the image's (Dockerfile CMD)."""
+    if "command" in service:
+        return list(service["command"])
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    [default] = [line.removeprefix("CMD ") for line in dockerfile if line.startswith("CMD ")]
+    return list(json.loads(default))
+
+
+def on_loopback(text: str, ports: dict[int, int], broker: Mosquitto) -> str:
+    """A container's addresses as a local process reaches them: the profile's broker is
+    ``broker``, a simulator listening on ``0.0.0.0:<port>`` is on a free loopback port."""
+    for port, local in ports.items():
+        text = text.replace(f"0.0.0.0:{port}", f"127.0.0.1:{local}")
+    return text.replace("mqtt://mqtt:1883", broker.url)
+
+
+def up_in(url: str, up: str) -> float | None:
+    """The one ``up`` sample ``url`` serves; None before it answers with one."""
+    try:
+        values = scrape(url).values(up)
+    except OSError:
+        return None
+    return values[0] if len(values) == 1 else None
