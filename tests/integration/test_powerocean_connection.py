@@ -320,6 +320,30 @@ def test_login_timeout_is_transient(tmp_path: Path) -> None:
     assert time.monotonic() - began < 2
 
 
+def test_a_broker_that_never_answers_connect_is_left_and_tried_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A port that takes the TCP connection but never answers CONNECT (a TLS port asked in
+    plain MQTT, a stuck broker): each attempt ends after the timeout, with a hint."""
+    with socket.socket() as silent:  # accepts TCP connections, never answers
+        silent.bind((HOST, 0))
+        silent.listen()
+        address = f"{HOST}:{silent.getsockname()[1]}"
+        broker = BrokerConfig(url=f"mqtt://{address}")
+        config = PowerOceanConfig(devices={"SN1": "SN1"}, broker=broker, timeout_seconds=0.3)
+        with running(config, Inbox().add) as connection:
+            assert until(lambda: caplog.text.count("no answer to CONNECT") >= 2, timeout=WAIT)
+            assert not connection.connected
+            stopping = time.monotonic()
+        assert time.monotonic() - stopping < PROMPT_SECONDS
+    assert connection.connects == 0
+    [first, *_] = [r for r in caplog.records if "no answer to CONNECT" in r.getMessage()]
+    assert first.levelno == logging.WARNING
+    assert first.getMessage() == (
+        f"PowerOcean broker {address}: no answer to CONNECT (a TLS port? then use mqtts://)"
+    )
+
+
 def test_refused_broker_credentials_trigger_a_new_login(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
