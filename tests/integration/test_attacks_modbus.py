@@ -65,6 +65,22 @@ def test_an_answer_that_does_not_match_the_request_fails_the_scrape_by_reason(
     assert not result.has("refu_battery_voltage_volts")
 
 
+@pytest.mark.parametrize("lie", ["wrong_protocol", "wrong_length", "not_modbus"])
+def test_an_answer_that_is_no_modbus_tcp_fails_the_scrape_and_the_next_starts_afresh(
+    exporter, device, lie
+):
+    device.lie = lie
+    result = probe(exporter, device.address)
+    assert result.value("refu_up") == 0
+    assert result.value("refu_scrape_errors_total", reason="invalid_response") == 1
+    assert result.value("refu_scrape_duration_seconds") < 1, "failed at once, not by timeout"
+    assert not result.has("refu_battery_voltage_volts")
+    line = exporter.wait_for_log(f"REFU {device.address} failed: reason=invalid_response")
+    assert "not a Modbus TCP answer" in line
+    device.lie = "none"
+    assert probe(exporter, device.address).value("refu_up") == 1
+
+
 def test_a_mismatch_drops_the_connection(exporter, device):
     device.lie = "wrong_transaction"
     probe(exporter, device.address)

@@ -5,6 +5,9 @@ It answers every read with zeros, as an honest device would, unless ``lie`` says
 - ``wrong_function``: the other read function's answer (4 for 3, 3 for 4, 2 for 1, 1 for 2)
 - ``wrong_transaction`` / ``wrong_unit``: the header names another transaction or unit
 - ``wrong_byte_count``: one register (or bit byte) fewer than asked for
+- ``wrong_protocol``: a header whose protocol id is not 0 (Modbus)
+- ``wrong_length``: a header whose length field is longer than any Modbus answer
+- ``not_modbus``: an HTTP error page, as a web server on the port would send
 - ``close``: closes the connection instead of answering
 - ``stall``: keeps the connection open and never answers
 - ``exception:N``: Modbus exception code N
@@ -62,6 +65,8 @@ class LyingModbusServer:
             return None
         if lie == "stall":
             return b""
+        if lie == "not_modbus":
+            return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
         if lie.startswith("exception:"):
             pdu = bytes([function | 0x80, int(lie.split(":")[1])])
         elif lie == "wrong_function":
@@ -71,7 +76,9 @@ class LyingModbusServer:
             pdu = bytes([function, short]) + bytes(short)
         transaction += lie == "wrong_transaction"
         unit = (unit + (lie == "wrong_unit")) % 256
-        return _HEADER.pack(transaction, 0, len(pdu) + 1, unit) + pdu
+        protocol = int(lie == "wrong_protocol")
+        length = 1000 if lie == "wrong_length" else len(pdu) + 1
+        return _HEADER.pack(transaction, protocol, length, unit) + pdu
 
 
 class _Connection(socketserver.BaseRequestHandler):
