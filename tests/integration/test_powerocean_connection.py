@@ -306,6 +306,69 @@ def test_transient_login_errors_use_the_short_backoff(tmp_path: Path, ca: trustm
         assert connection.login_attempts == connection.login_failures + 1
 
 
+def certification(**changes: object) -> dict[str, object]:
+    """A certification answer with ``changes`` to its data (None: the key left out)."""
+    data: dict[str, object] = {
+        "url": HOST,
+        "port": "8883",
+        "protocol": "mqtts",
+        "certificateAccount": MQTT_USER,
+        "certificatePassword": MQTT_PASSWORD,
+    }
+    data.update(changes)
+    return {"code": "0", "message": "Success", "data": {k: v for k, v in data.items() if v}}
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "reason"),
+    [
+        (
+            LOGIN_PATH,
+            b"<html>Down for maintenance</html>",
+            "login: the answer is not a JSON object",
+        ),
+        (LOGIN_PATH, b'["code", "0"]', "login: the answer is not a JSON object"),
+        (LOGIN_PATH, {"code": "0", "message": "Success"}, "login: the answer has no data"),
+        (
+            LOGIN_PATH,
+            {"code": "0", "data": {"user": {"userId": "17"}}},
+            "login: the answer has no token",
+        ),
+        (
+            LOGIN_PATH,
+            {"code": "0", "data": {"token": "t0k3n-0f-the-user", "user": "17"}},
+            "login: the answer has no userId",
+        ),
+        (
+            CERTIFICATION_PATH,
+            certification(protocol="ws"),
+            "certification: unusable broker address",
+        ),
+        (CERTIFICATION_PATH, certification(port="70000"), "certification: unusable broker address"),
+        (CERTIFICATION_PATH, certification(port=None), "certification: unusable broker address"),
+        (CERTIFICATION_PATH, certification(url=None), "certification: the answer has no url"),
+        (
+            CERTIFICATION_PATH,
+            certification(certificatePassword=None),
+            "certification: the answer has no certificatePassword",
+        ),
+    ],
+)
+def test_an_answer_the_login_cannot_use_is_a_transient_error_naming_what_is_missing(
+    tmp_path: Path, path: str, answer: dict[str, object] | bytes, reason: str
+) -> None:
+    with FakeEcoFlowApi(
+        tmp_path, email=EMAIL, password=ACCOUNT_PASSWORD, broker_port=free_port()
+    ) as api:
+        api.answers[path] = answer
+        with pytest.raises(ApiError) as raised:
+            login(login_config(api), timeout=2)
+    assert str(raised.value).startswith(f"EcoFlow {reason}")
+    assert not raised.value.permanent
+    for secret in (ACCOUNT_PASSWORD, api.token, "t0k3n-0f-the-user"):
+        assert secret not in str(raised.value)
+
+
 def test_login_timeout_is_transient(tmp_path: Path) -> None:
     with socket.socket() as silent:  # accepts TCP connections, never answers
         silent.bind((HOST, 0))

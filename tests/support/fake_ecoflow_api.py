@@ -31,7 +31,8 @@ class FakeEcoFlowApi(JsonHttpsServer):
 
     ``certificate_passwords`` are handed out in turn (the last one repeats), so a test can
     give out a stale one first. Setting ``error_status`` makes every answer that HTTP error;
-    ``redirects`` maps a path to the ``Location`` of a 302 answer.
+    ``redirects`` maps a path to the ``Location`` of a 302 answer, ``answers`` a path to the
+    answer it gets instead of the API's (a 200 with that JSON object or those bytes).
     """
 
     def __init__(
@@ -58,16 +59,18 @@ class FakeEcoFlowApi(JsonHttpsServer):
         self.token = secrets.token_hex(16)
         self.error_status: int | None = None
         self.redirects: dict[str, str] = {}
+        self.answers: dict[str, dict[str, Any] | bytes] = {}
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._certifications = 0
 
     def reply(self, method: str, target: str, headers: Any, body: bytes) -> Reply:
-        location = self.redirects.get(urlsplit(target).path)
+        path = urlsplit(target).path
+        location = self.redirects.get(path)
         if location is not None:
             return 302, {}, {"Location": location}
         status, answer = self.answer(method, target, headers, body)
-        return status, answer, {}
+        return (200, self.answers[path], {}) if path in self.answers else (status, answer, {})
 
     def answer(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, dict]:
         """(HTTP status, JSON answer) for one request."""
