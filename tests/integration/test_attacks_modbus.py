@@ -31,9 +31,9 @@ def device() -> Iterator[LyingModbusServer]:
         yield server
 
 
-def probe(exporter: ExporterProcess, target: str, unit_id: int = 1) -> Scrape:
+def probe(exporter: ExporterProcess, target: str, unit_id: int = 1, module: str = "refu") -> Scrape:
     return scrape(
-        f"{exporter.url}/probe?module=refu&target={quote(target)}&unit_id={unit_id}",
+        f"{exporter.url}/probe?module={module}&target={quote(target)}&unit_id={unit_id}",
         TIMEOUT_HEADER,
     )
 
@@ -79,6 +79,17 @@ def test_an_answer_that_is_no_modbus_tcp_fails_the_scrape_and_the_next_starts_af
     assert "not a Modbus TCP answer" in line
     device.lie = "none"
     assert probe(exporter, device.address).value("refu_up") == 1
+
+
+def test_a_sunspec_chain_that_never_ends_fails_the_scrape_after_the_most_models(exporter, device):
+    device.lie = "endless_chain"
+    result = probe(exporter, device.address, module="sunspec")
+    assert result.value("sunspec_up") == 0
+    assert result.value("sunspec_scrape_errors_total", reason="invalid_chain") == 1
+    assert not result.has("sunspec_model_info")
+    line = exporter.wait_for_log(f"SunSpec device {device.address} failed: reason=invalid_chain")
+    assert "no end of the SunSpec chain after 256 models" in line
+    assert device.requests == 1 + 256  # the marker, then each model's header once
 
 
 def test_a_mismatch_drops_the_connection(exporter, device):

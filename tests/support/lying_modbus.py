@@ -8,6 +8,8 @@ It answers every read with zeros, as an honest device would, unless ``lie`` says
 - ``wrong_protocol``: a header whose protocol id is not 0 (Modbus)
 - ``wrong_length``: a header whose length field is longer than any Modbus answer
 - ``not_modbus``: an HTTP error page, as a web server on the port would send
+- ``endless_chain``: the SunSpec marker at register 40000, and zeros after it: a chain of
+  empty models that never ends
 - ``close``: closes the connection instead of answering
 - ``stall``: keeps the connection open and never answers
 - ``exception:N``: Modbus exception code N
@@ -57,10 +59,12 @@ class LyingModbusServer:
 
     def _answer(self, request: bytes) -> bytes | None:
         transaction, _, _, unit = _HEADER.unpack(request[:7])
-        function, _, count = struct.unpack(">BHH", request[7:])
+        function, register, count = struct.unpack(">BHH", request[7:])
         lie = self.lie
         size = 2 * count if function in (3, 4) else (count + 7) // 8
         pdu = bytes([function, size]) + bytes(size)
+        if lie == "endless_chain" and (register, count) == (40000, 2):
+            pdu = bytes([function, 4]) + b"SunS"
         if lie == "close":
             return None
         if lie == "stall":
