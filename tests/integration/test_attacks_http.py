@@ -51,6 +51,24 @@ def test_bad_probe_requests_get_400(exporter, query):
     assert len(body) < 300
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nothing-here",
+        "/metrics/",
+        "/metricsx",
+        "/probe/refu",
+        "/-/reload",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/" + "a" * 4000,
+        "/metrics%00",
+    ],
+)
+def test_a_path_the_exporter_does_not_serve_gets_404(exporter, path):
+    status, body = get(f"{exporter.url}{path}")
+    assert (status, body) == (404, "Not found\n")
+
+
 def test_a_bad_scrape_timeout_header_gets_400(exporter):
     status, _ = get(
         f"{exporter.url}/probe?target=127.0.0.1:1",

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from exporter.model import Kind
 from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
+from exporter.powerocean.wire import APP, DEVICE
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber
@@ -306,17 +308,31 @@ def test_each_data_request_is_counted_by_its_name(broker, exporter_on):
     assert result.value(requests, request="latest_quotas") == 1
 
 
+def broken_frame(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
+    """A payload of one frame from the device whose message is ``pdata`` as it is."""
+    envelope = pb.HeaderMessage()
+    envelope.header.add(
+        src=DEVICE, dest=APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=SERIAL, pdata=pdata
+    )
+    return envelope.SerializeToString()
+
+
 def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
     exporter = exporter_on(powerocean_config(broker))
     good, good_values = filled_messages(offset=100)
     good_payload = payload(good)
-    unknown = build_payload(SERIAL, [(254, 17, pb.JTS1_EMS_CHANGE_REPORT())])
+    garbage = [
+        (json.dumps({"params": {"bpSoc": 50}}).encode(), "not_protobuf"),
+        (bytes(range(256)) * 4, "not_protobuf"),
+        (good_payload[: len(good_payload) // 2], "truncated"),
+        (b"\x0a" * 10_000_000, "too_large"),
+        (build_payload(SERIAL, [(254, 17, pb.JTS1_EMS_CHANGE_REPORT())]), "unknown_command"),
+        (broken_frame(96, 1, b"\x0a\x05abc"), "bad_message"),  # a field longer than the rest
+        (broken_frame(96, 33, b"\xff\xff\xff\xff"), "bad_message"),  # no valid field tag
+    ]
     with Subscriber(broker) as device:
-        device.publish(topic(), json.dumps({"params": {"bpSoc": 50}}).encode())
-        device.publish(topic(), bytes(range(256)) * 4)
-        device.publish(topic(), good_payload[: len(good_payload) // 2])
-        device.publish(topic(), b"\x0a" * 10_000_000)
-        device.publish(topic(), unknown)
+        for junk, _ in garbage:
+            device.publish(topic(), junk)
         device.publish(topic(), xor_encoded(payload(good), 0x1234567))
         result = wait_scrape(
             exporter,
@@ -330,9 +346,9 @@ def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
         for s in result.samples
         if s.name == "powerocean_decode_errors_total"
     }
-    assert errors["too_large"] == 1
-    assert errors["unknown_command"] == 1
-    assert errors["not_protobuf"] + errors["truncated"] + errors["bad_message"] >= 3
+    assert {reason: n for reason, n in errors.items() if n} == dict(
+        Counter(reason for _, reason in garbage)
+    )
     assert result.value("powerocean_up", serial=SERIAL) == 1
     grid = next(v for c, v in good_values.items() if c.metric == "powerocean_grid_power_watts")
     assert result.value("powerocean_grid_power_watts", serial=SERIAL) == grid
