@@ -1,4 +1,5 @@
-"""Broken configs, checked in-process: every error names the file, the key and the reason.
+"""Broken configs, checked in-process: every error names the file, the key and the reason,
+and none shows a secret.
 
 ``check-config`` runs through click's test runner; web configs (read by ``run`` only) through
 ``load_web_config``. tests/integration keeps one case of each as a real process.
@@ -17,8 +18,11 @@ from exporter.config import ConfigError
 from exporter.configfile import load_config
 from exporter.refu.channels import load_refu_mapping
 from exporter.webconfig import load_web_config
+from tests.support.secrets import assert_no_secret
 
 REFU_SETTINGS = load_refu_mapping().settings
+#: A password, kept in files and the environment by the cases below.
+SECRET = "hunter2-pässwort"
 
 
 def check_config(path: Path) -> tuple[int, list[str]]:
@@ -52,15 +56,87 @@ BROKEN_REFU_TARGETS = [
     ("address: '[::1'", "address", "must be [IPv6 address]:port"),
     ("address: 'a b:502'", "address", "contains spaces or control characters"),
     ("colour: red", "colour", "unknown key"),
+    ('name: "a\\tb"', "name", "must not contain control characters"),
 ]
+#: The keys a target needs, given in each case but the one about that key.
+REQUIRED_TARGET_KEYS = {"name": "name: a, ", "address": "address: '10.0.0.1:502', "}
 
 
 @pytest.mark.parametrize(("setting", "key", "reason"), BROKEN_REFU_TARGETS)
 def test_check_config_names_file_key_and_reason(tmp_path, setting, key, reason):
     config = tmp_path / "config.yml"
-    address = "" if key == "address" else "address: '10.0.0.1:502', "
-    config.write_text(f"refu:\n  targets:\n    - {{name: a, {address}{setting}}}\n")
+    required = "".join(text for name, text in REQUIRED_TARGET_KEYS.items() if name != key)
+    config.write_text(f"refu:\n  targets:\n    - {{{required}{setting}}}\n")
     assert check_config(config) == (2, [f"{config}: refu.targets[0].{key}: {reason}"])
+
+
+LOGIN = "powerocean:\n  devices: [R371A]\n  login: {email: owner@example.com, "
+#: A broken config and the one problem it gives, after the file's name.
+BROKEN_SECTIONS = [
+    pytest.param(
+        "refu:\n  targets: {name: a, address: '10.0.0.1:502'}\n",
+        "refu.targets: must be a list",
+        id="targets not a list",
+    ),
+    pytest.param(
+        "powerocean:\n  devices: [R371A]\n  broker: {url: 'mqtt://127.0.0.1:1883'}\n"
+        "  request_all_on_connect: 'yes'\n",
+        "powerocean.request_all_on_connect: must be true or false",
+        id="a quoted yes for true or false",
+    ),
+    pytest.param(
+        LOGIN + "password_file: latin-1-password}\n",
+        "powerocean.login.password_file: cannot read: not UTF-8 text",
+        id="a secret file not in UTF-8",
+    ),
+    pytest.param(
+        LOGIN + "password_env: ESS_UNSET_PASSWORD}\n",
+        "powerocean.login.password_env: environment variable ESS_UNSET_PASSWORD is not set",
+        id="a secret's environment variable not set",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "problem"), BROKEN_SECTIONS)
+def test_a_broken_section_gives_one_line_naming_file_key_and_reason(
+    tmp_path, monkeypatch, content, problem
+):
+    (tmp_path / "latin-1-password").write_bytes(SECRET.encode("latin-1"))
+    monkeypatch.delenv("ESS_UNSET_PASSWORD", raising=False)
+    [found] = problems(tmp_path, content)
+    assert found == f"{tmp_path / 'config.yml'}: {problem}"
+    assert_no_secret(found, SECRET)
+
+
+@pytest.mark.parametrize("source", ["password_file: password", "password_env: ESS_PASSWORD"])
+def test_a_secret_shows_in_no_text_form_of_the_config(tmp_path, monkeypatch, source):
+    (tmp_path / "password").write_text(SECRET + "\n", encoding="utf-8")
+    monkeypatch.setenv("ESS_PASSWORD", SECRET)
+    config = tmp_path / "config.yml"
+    config.write_text(LOGIN + source + "}\n", encoding="utf-8")
+    loaded = load_config(config)
+    password = loaded.powerocean.login.password
+    assert password.reveal() == SECRET
+    assert str(password) == "********"
+    for text in (repr(loaded), repr(password)):
+        assert_no_secret(text, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("conf.d", "Is a directory"),
+        ("missing.yml", "No such file or directory"),
+        ("latin-1.yml", "not UTF-8 text"),
+    ],
+)
+def test_a_config_that_cannot_be_read_gives_one_line_naming_it(tmp_path, name, reason):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "latin-1.yml").write_bytes(
+        "refu:\n  # Wechselrichter im Gäste-WC\n".encode("latin-1")
+    )
+    config = tmp_path / name
+    assert check_config(config) == (2, [f"{config}: cannot read: {reason}"])
 
 
 @pytest.mark.parametrize("address", ["10.0.0.1", "::1", "[::1]:5020", "refu-1.lan:1502"])
