@@ -7,8 +7,10 @@ and none shows a secret.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import bcrypt
 import pytest
 import trustme
 from click.testing import CliRunner
@@ -208,6 +210,9 @@ def test_an_unknown_key_like_nothing_gets_no_suggestion(tmp_path):
 
 
 TLS = "tls_server_config: {cert_file: server.pem, key_file: server.pem, "
+CLIENT_CA = TLS + "client_auth_type: RequireAndVerifyClientCert, "
+#: Inline key text that is no PEM key, and a secret all the same.
+INLINE_KEY = "not-a-pem-but-a-s3cret-key"
 #: A broken web config, the key its one error names, and how the reason starts (all of it
 #: where the reason does not quote the TLS library).
 BROKEN_WEB_CONFIGS = [
@@ -248,6 +253,43 @@ BROKEN_WEB_CONFIGS = [
         "tls_server_config.cipher_suites",
         "unknown or unsupported 'TLS_RSA_WITH_RC4_128_SHA'; known: TLS_ECDHE_",
     ),
+    (
+        CLIENT_CA + "client_ca_file: key.pem}",
+        "tls_server_config.client_ca_file",
+        "cannot load: [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found",
+    ),
+    (
+        CLIENT_CA + "client_ca: not-a-certificate}",
+        "tls_server_config.client_ca",
+        "cannot load: no start line: cadata does not contain a certificate",
+    ),
+    (
+        CLIENT_CA + "client_ca: 'Zertifikat für Gäste'}",
+        "tls_server_config.client_ca",
+        "cannot load: cadata should be an ASCII string",
+    ),
+    (CLIENT_CA + "client_ca: 5}", "tls_server_config.client_ca", "must be non-empty text"),
+    (
+        TLS + "client_ca: not-a-certificate}",
+        "tls_server_config.client_ca",
+        "set, but client_auth_type is NoClientCert",
+    ),
+    (
+        TLS + "client_allowed_sans: prometheus.example}",
+        "tls_server_config.client_allowed_sans",
+        "must be a list of names",
+    ),
+    (
+        TLS + "client_allowed_sans: [prometheus.example]}",
+        "tls_server_config.client_allowed_sans",
+        "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
+    ),
+    (
+        TLS + "prefer_server_cipher_suites: 'no'}",
+        "tls_server_config.prefer_server_cipher_suites",
+        "must be true or false",
+    ),
+    (TLS + "curve_preferences: X25519}", "tls_server_config.curve_preferences", "must be a list"),
     (TLS + "bogus: 1}", "tls_server_config.bogus", "unknown key"),
     (
         "tls_server_config: {cert_file: cert.pem, key_file: other-key.pem}",
@@ -270,6 +312,16 @@ BROKEN_WEB_CONFIGS = [
         "needs exactly one of cert_file or cert",
     ),
     (
+        "tls_server_config: {cert_file: cert.pem, key: ''}",
+        "tls_server_config.key",
+        "must be non-empty text",
+    ),
+    (
+        f"tls_server_config: {{cert_file: cert.pem, key: {INLINE_KEY}}}",
+        "tls_server_config",
+        "certificate and key do not load together: ",
+    ),
+    (
         "http_server_config: {headers: {X-Frame-Options: always}}",
         "http_server_config.headers.X-Frame-Options",
         "must be deny or sameorigin",
@@ -290,6 +342,7 @@ BROKEN_WEB_CONFIGS = [
         "must be a duration such as 100ms, 1s or 1m",
     ),
     ("rate_limit: {interval: 1s, burst: -1}", "rate_limit.burst", "must be a whole number >= 0"),
+    ("basic_auth_users: [prometheus]", "basic_auth_users", "must map user names to bcrypt hashes"),
     ("- a list", "", "must be a mapping"),
 ]
 
@@ -319,3 +372,17 @@ def test_a_broken_web_config_gives_one_line_naming_file_key_and_reason(
     [problem] = raised.value.problems
     assert problem.startswith(f"{web}: {key}: {reason}"), problem
     assert "\n" not in problem
+    assert_no_secret(problem, INLINE_KEY)
+
+
+def test_basic_auth_admits_the_right_password_each_time_and_nothing_else(tmp_path):
+    hashed = bcrypt.hashpw(b"right-password", bcrypt.gensalt(rounds=4)).decode()
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users: {{prometheus: '{hashed}'}}\n")
+    config = load_web_config(web)
+
+    def basic(password: str) -> str:
+        return "Basic " + base64.b64encode(f"prometheus:{password}".encode()).decode()
+
+    headers = [basic("right-password"), basic("right-password"), basic("wrong-password"), None]
+    assert [config.authorized(header) for header in headers] == [True, True, False, False]
