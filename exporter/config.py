@@ -280,13 +280,16 @@ def read_document(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as stream:  # a stream: YAML errors name the file
             return load_yaml(stream)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {_reason(exc)}"]) from None
     except yaml.YAMLError as exc:
         # One line, as every problem; the mark names the file, line and column.
         raise ConfigError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
 
 
-def _reason(exc: Exception) -> str:
-    """What went wrong, without the path an OSError's text repeats."""
-    return str(getattr(exc, "strerror", None) or exc)
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    """What went wrong: an OSError's reason without the path its text repeats; for text that
+    is not UTF-8, not the bytes the decoder quotes (they may be part of a secret)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return exc.strerror or str(exc)  # the OS gives every failed open or read its reason

@@ -246,10 +246,7 @@ def _load_certificate(problems: Reader, tls: Mapping[str, Any], context: ssl.SSL
             return
     try:
         with tempfile.TemporaryDirectory() as folder:
-            cert, key = (
-                problems.file(tls, f"{name}_file", _TLS) or _written(folder, name, tls.get(name))
-                for name in ("cert", "key")
-            )
+            cert, key = (_pem_file(problems, tls, name, folder) for name in ("cert", "key"))
             if cert and key:
                 context.load_cert_chain(cert, key)
     except OSError as exc:  # also ssl.SSLError: not PEM, or a key that is not the cert's
@@ -257,9 +254,13 @@ def _load_certificate(problems: Reader, tls: Mapping[str, Any], context: ssl.SSL
         problems.problem(_TLS, f"certificate and key do not load together: {reason}")
 
 
-def _written(folder: str, name: str, text: Any) -> Path | None:
-    """Inline PEM text as a file in ``folder`` (ssl loads certificate chains from files only)."""
-    if not isinstance(text, str) or not text.strip():
+def _pem_file(problems: Reader, tls: Mapping[str, Any], name: str, folder: str) -> Path | None:
+    """The file ``<name>_file`` names, or the inline PEM text of ``name`` written to a file in
+    ``folder`` (ssl loads certificate chains from files only); None when it is refused."""
+    if f"{name}_file" in tls:
+        return problems.file(tls, f"{name}_file", _TLS)
+    text = problems.text(tls, name, _TLS)
+    if not text:
         return None
     path = Path(folder) / f"{name}.pem"
     path.touch(mode=0o600)
@@ -269,26 +270,36 @@ def _written(folder: str, name: str, text: Any) -> Path | None:
 
 def _client_auth(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
     kind = str(tls.get("client_auth_type", "NoClientCert"))
-    has_ca = "client_ca_file" in tls or "client_ca" in tls
+    # The CA's key as given (client_ca_file when both are).
+    ca_key = next((key for key in ("client_ca_file", "client_ca") if key in tls), None)
     if kind not in _CLIENT_AUTH:
         problems.problem(f"{_TLS}.client_auth_type", f"must be one of {', '.join(_CLIENT_AUTH)}")
-    elif kind == "NoClientCert" and has_ca:
-        problems.problem(f"{_TLS}.client_ca_file", "set, but client_auth_type is NoClientCert")
-    elif kind != "NoClientCert" and not has_ca:
+    elif kind == "NoClientCert" and ca_key:
+        problems.problem(f"{_TLS}.{ca_key}", "set, but client_auth_type is NoClientCert")
+    elif kind != "NoClientCert" and not ca_key:
         problems.problem(
             f"{_TLS}.client_auth_type",
             f"{kind} needs client_ca_file or client_ca (every client certificate is verified)",
         )
-    elif kind != "NoClientCert":
-        try:
-            ca_file = problems.file(tls, "client_ca_file", _TLS)
-            if ca_file is not None:
-                context.load_verify_locations(cafile=ca_file)
-            elif isinstance(tls.get("client_ca"), str):
-                context.load_verify_locations(cadata=tls["client_ca"])
-            context.verify_mode = _CLIENT_AUTH[kind]
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            problems.problem(f"{_TLS}.client_ca_file", f"cannot load: {exc}")
+    elif ca_key and _load_client_ca(problems, tls, ca_key, context):
+        context.verify_mode = _CLIENT_AUTH[kind]
+
+
+def _load_client_ca(
+    problems: Reader, tls: Mapping[str, Any], ca_key: str, context: ssl.SSLContext
+) -> bool:
+    """Whether the CA of ``ca_key`` (``client_ca_file``: a file's name, ``client_ca``: PEM text)
+    loaded into ``context``."""
+    ca_file = problems.file(tls, ca_key, _TLS) if ca_key == "client_ca_file" else None
+    ca_text = problems.text(tls, ca_key, _TLS) if ca_key == "client_ca" else None
+    if not (ca_file or ca_text):
+        return False
+    try:
+        context.load_verify_locations(cafile=ca_file, cadata=ca_text)
+    except (ssl.SSLError, OSError, TypeError) as exc:  # TypeError: inline text not ASCII
+        problems.problem(f"{_TLS}.{ca_key}", f"cannot load: {exc}")
+        return False
+    return True
 
 
 def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext) -> None:
@@ -300,10 +311,7 @@ def _versions(problems: Reader, tls: Mapping[str, Any], context: ssl.SSLContext)
         if name not in _VERSIONS:
             problems.problem(f"{_TLS}.{key}", f"must be one of {', '.join(_VERSIONS)}")
             continue
-        try:
-            setattr(context, attribute, _VERSIONS[name])
-        except (ValueError, ssl.SSLError) as exc:
-            problems.problem(f"{_TLS}.{key}", f"not available here: {exc}")
+        setattr(context, attribute, _VERSIONS[name])
     if context.minimum_version > context.maximum_version:
         problems.problem(f"{_TLS}.min_version", "is above max_version")
 

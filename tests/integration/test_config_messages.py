@@ -1,11 +1,15 @@
-"""What ``run`` says about an empty config: a warning, and none when a device is configured.
+"""What ``run`` says about an empty config: a warning, and none when a device is configured;
+about a config it cannot read: one line, and exit 2.
 
-What it says about a wrong one is in tests/unit/test_config_errors.py."""
+What it says about a wrong one is in tests/unit/test_config_errors.py (and, as a process, in
+test_attacks_config.py)."""
 
 from __future__ import annotations
 
 import subprocess
 import time
+
+from tests.support.exporter_process import run_command
 
 NOTHING_TO_EXPORT = "no REFU targets and no PowerOcean system configured"
 
@@ -36,3 +40,10 @@ def test_run_does_not_warn_with_a_device(run_exporter, tmp_path):
     config.write_text("refu:\n  targets:\n    - {name: a, address: '127.0.0.1:1'}\n")
     process, _ = run_exporter("--config", str(config))
     assert NOTHING_TO_EXPORT not in stderr_until_serving(process)
+
+
+def test_run_exits_2_with_one_line_when_the_config_cannot_be_read(tmp_path):
+    status, errors = run_command(
+        "run", "--web.listen-address", "127.0.0.1:1", "--config", str(tmp_path)
+    )
+    assert (status, errors) == (2, f"{tmp_path}: cannot read: Is a directory\n")

@@ -1,4 +1,5 @@
-"""Broken configs, checked in-process: every error names the file, the key and the reason.
+"""Broken configs, checked in-process: every error names the file, the key and the reason,
+and none shows a secret.
 
 ``check-config`` runs through click's test runner; web configs (read by ``run`` only) through
 ``load_web_config``. tests/integration keeps one case of each as a real process.
@@ -6,8 +7,10 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import bcrypt
 import pytest
 import trustme
 from click.testing import CliRunner
@@ -17,8 +20,11 @@ from exporter.config import ConfigError
 from exporter.configfile import load_config
 from exporter.refu.channels import load_refu_mapping
 from exporter.webconfig import load_web_config
+from tests.support.secrets import assert_no_secret
 
 REFU_SETTINGS = load_refu_mapping().settings
+#: A password, kept in files and the environment by the cases below.
+SECRET = "hunter2-pässwort"
 
 
 def check_config(path: Path) -> tuple[int, list[str]]:
@@ -52,15 +58,87 @@ BROKEN_REFU_TARGETS = [
     ("address: '[::1'", "address", "must be [IPv6 address]:port"),
     ("address: 'a b:502'", "address", "contains spaces or control characters"),
     ("colour: red", "colour", "unknown key"),
+    ('name: "a\\tb"', "name", "must not contain control characters"),
 ]
+#: The keys a target needs, given in each case but the one about that key.
+REQUIRED_TARGET_KEYS = {"name": "name: a, ", "address": "address: '10.0.0.1:502', "}
 
 
 @pytest.mark.parametrize(("setting", "key", "reason"), BROKEN_REFU_TARGETS)
 def test_check_config_names_file_key_and_reason(tmp_path, setting, key, reason):
     config = tmp_path / "config.yml"
-    address = "" if key == "address" else "address: '10.0.0.1:502', "
-    config.write_text(f"refu:\n  targets:\n    - {{name: a, {address}{setting}}}\n")
+    required = "".join(text for name, text in REQUIRED_TARGET_KEYS.items() if name != key)
+    config.write_text(f"refu:\n  targets:\n    - {{{required}{setting}}}\n")
     assert check_config(config) == (2, [f"{config}: refu.targets[0].{key}: {reason}"])
+
+
+LOGIN = "powerocean:\n  devices: [R371A]\n  login: {email: owner@example.com, "
+#: A broken config and the one problem it gives, after the file's name.
+BROKEN_SECTIONS = [
+    pytest.param(
+        "refu:\n  targets: {name: a, address: '10.0.0.1:502'}\n",
+        "refu.targets: must be a list",
+        id="targets not a list",
+    ),
+    pytest.param(
+        "powerocean:\n  devices: [R371A]\n  broker: {url: 'mqtt://127.0.0.1:1883'}\n"
+        "  request_all_on_connect: 'yes'\n",
+        "powerocean.request_all_on_connect: must be true or false",
+        id="a quoted yes for true or false",
+    ),
+    pytest.param(
+        LOGIN + "password_file: latin-1-password}\n",
+        "powerocean.login.password_file: cannot read: not UTF-8 text",
+        id="a secret file not in UTF-8",
+    ),
+    pytest.param(
+        LOGIN + "password_env: ESS_UNSET_PASSWORD}\n",
+        "powerocean.login.password_env: environment variable ESS_UNSET_PASSWORD is not set",
+        id="a secret's environment variable not set",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "problem"), BROKEN_SECTIONS)
+def test_a_broken_section_gives_one_line_naming_file_key_and_reason(
+    tmp_path, monkeypatch, content, problem
+):
+    (tmp_path / "latin-1-password").write_bytes(SECRET.encode("latin-1"))
+    monkeypatch.delenv("ESS_UNSET_PASSWORD", raising=False)
+    [found] = problems(tmp_path, content)
+    assert found == f"{tmp_path / 'config.yml'}: {problem}"
+    assert_no_secret(found, SECRET)
+
+
+@pytest.mark.parametrize("source", ["password_file: password", "password_env: ESS_PASSWORD"])
+def test_a_secret_shows_in_no_text_form_of_the_config(tmp_path, monkeypatch, source):
+    (tmp_path / "password").write_text(SECRET + "\n", encoding="utf-8")
+    monkeypatch.setenv("ESS_PASSWORD", SECRET)
+    config = tmp_path / "config.yml"
+    config.write_text(LOGIN + source + "}\n", encoding="utf-8")
+    loaded = load_config(config)
+    password = loaded.powerocean.login.password
+    assert password.reveal() == SECRET
+    assert str(password) == "********"
+    for text in (repr(loaded), repr(password)):
+        assert_no_secret(text, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("conf.d", "Is a directory"),
+        ("missing.yml", "No such file or directory"),
+        ("latin-1.yml", "not UTF-8 text"),
+    ],
+)
+def test_a_config_that_cannot_be_read_gives_one_line_naming_it(tmp_path, name, reason):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "latin-1.yml").write_bytes(
+        "refu:\n  # Wechselrichter im Gäste-WC\n".encode("latin-1")
+    )
+    config = tmp_path / name
+    assert check_config(config) == (2, [f"{config}: cannot read: {reason}"])
 
 
 @pytest.mark.parametrize("address", ["10.0.0.1", "::1", "[::1]:5020", "refu-1.lan:1502"])
@@ -132,6 +210,9 @@ def test_an_unknown_key_like_nothing_gets_no_suggestion(tmp_path):
 
 
 TLS = "tls_server_config: {cert_file: server.pem, key_file: server.pem, "
+CLIENT_CA = TLS + "client_auth_type: RequireAndVerifyClientCert, "
+#: Inline key text that is no PEM key, and a secret all the same.
+INLINE_KEY = "not-a-pem-but-a-s3cret-key"
 #: A broken web config, the key its one error names, and how the reason starts (all of it
 #: where the reason does not quote the TLS library).
 BROKEN_WEB_CONFIGS = [
@@ -172,6 +253,43 @@ BROKEN_WEB_CONFIGS = [
         "tls_server_config.cipher_suites",
         "unknown or unsupported 'TLS_RSA_WITH_RC4_128_SHA'; known: TLS_ECDHE_",
     ),
+    (
+        CLIENT_CA + "client_ca_file: key.pem}",
+        "tls_server_config.client_ca_file",
+        "cannot load: [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found",
+    ),
+    (
+        CLIENT_CA + "client_ca: not-a-certificate}",
+        "tls_server_config.client_ca",
+        "cannot load: no start line: cadata does not contain a certificate",
+    ),
+    (
+        CLIENT_CA + "client_ca: 'Zertifikat für Gäste'}",
+        "tls_server_config.client_ca",
+        "cannot load: cadata should be an ASCII string",
+    ),
+    (CLIENT_CA + "client_ca: 5}", "tls_server_config.client_ca", "must be non-empty text"),
+    (
+        TLS + "client_ca: not-a-certificate}",
+        "tls_server_config.client_ca",
+        "set, but client_auth_type is NoClientCert",
+    ),
+    (
+        TLS + "client_allowed_sans: prometheus.example}",
+        "tls_server_config.client_allowed_sans",
+        "must be a list of names",
+    ),
+    (
+        TLS + "client_allowed_sans: [prometheus.example]}",
+        "tls_server_config.client_allowed_sans",
+        "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
+    ),
+    (
+        TLS + "prefer_server_cipher_suites: 'no'}",
+        "tls_server_config.prefer_server_cipher_suites",
+        "must be true or false",
+    ),
+    (TLS + "curve_preferences: X25519}", "tls_server_config.curve_preferences", "must be a list"),
     (TLS + "bogus: 1}", "tls_server_config.bogus", "unknown key"),
     (
         "tls_server_config: {cert_file: cert.pem, key_file: other-key.pem}",
@@ -194,6 +312,16 @@ BROKEN_WEB_CONFIGS = [
         "needs exactly one of cert_file or cert",
     ),
     (
+        "tls_server_config: {cert_file: cert.pem, key: ''}",
+        "tls_server_config.key",
+        "must be non-empty text",
+    ),
+    (
+        f"tls_server_config: {{cert_file: cert.pem, key: {INLINE_KEY}}}",
+        "tls_server_config",
+        "certificate and key do not load together: ",
+    ),
+    (
         "http_server_config: {headers: {X-Frame-Options: always}}",
         "http_server_config.headers.X-Frame-Options",
         "must be deny or sameorigin",
@@ -214,6 +342,7 @@ BROKEN_WEB_CONFIGS = [
         "must be a duration such as 100ms, 1s or 1m",
     ),
     ("rate_limit: {interval: 1s, burst: -1}", "rate_limit.burst", "must be a whole number >= 0"),
+    ("basic_auth_users: [prometheus]", "basic_auth_users", "must map user names to bcrypt hashes"),
     ("- a list", "", "must be a mapping"),
 ]
 
@@ -243,3 +372,17 @@ def test_a_broken_web_config_gives_one_line_naming_file_key_and_reason(
     [problem] = raised.value.problems
     assert problem.startswith(f"{web}: {key}: {reason}"), problem
     assert "\n" not in problem
+    assert_no_secret(problem, INLINE_KEY)
+
+
+def test_basic_auth_admits_the_right_password_each_time_and_nothing_else(tmp_path):
+    hashed = bcrypt.hashpw(b"right-password", bcrypt.gensalt(rounds=4)).decode()
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users: {{prometheus: '{hashed}'}}\n")
+    config = load_web_config(web)
+
+    def basic(password: str) -> str:
+        return "Basic " + base64.b64encode(f"prometheus:{password}".encode()).decode()
+
+    headers = [basic("right-password"), basic("right-password"), basic("wrong-password"), None]
+    assert [config.authorized(header) for header in headers] == [True, True, False, False]
