@@ -31,6 +31,24 @@ def write(tmp_path: Path, *entries: dict, device: str = "refu", **top: object) -
 
 
 @pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(None, "No such file or directory", id="missing"),
+        pytest.param(b"device: refu\nchannels: [\n", "while parsing", id="not-yaml"),
+        pytest.param(b"device: r\xe9fu\nchannels: []\n", "can't decode byte 0xe9", id="not-utf-8"),
+    ],
+)
+def test_an_unreadable_mapping_is_refused_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "refu.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value).startswith(f"{path}: cannot read mapping: ")
+    assert reason in str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"type": "int17"}, "unknown type or word order"),

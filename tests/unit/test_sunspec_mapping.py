@@ -98,3 +98,12 @@ def test_a_broken_mapping_names_file_and_reason(tmp_path: Path):
         MappingError, match=r"sunspec.yaml: no definition of decoded models \[99999\]"
     ):
         load_sunspec_mapping(broken)
+
+
+def test_a_mapping_that_is_not_utf_8_is_refused_naming_the_file(tmp_path: Path):
+    path = tmp_path / "sunspec.yaml"
+    path.write_bytes(b"device: sunspec\n# REFU \xb5Controller\n")
+    with pytest.raises(MappingError) as raised:
+        load_sunspec_mapping(path)
+    assert str(raised.value).startswith(f"{path}: cannot read mapping: ")
+    assert "can't decode byte 0xb5" in str(raised.value)
