@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from exporter.model import MappingError
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.wire import DATA_REQUESTS
 from exporter.refu.channels import load_refu_mapping
+from tests.support.paths import PROJECT_ROOT
 
 GOOD = {
     "source": "refu.BatteryVoltage",
@@ -22,12 +27,41 @@ GOOD = {
     "scale": 0.1,
     "help": "battery voltage",
 }
+#: A key a table row leaves out of the entry it changes.
+DROP = object()
+#: The keys of a register, left out of an entry whose value is not on the bus.
+NO_REGISTER = {"register": DROP, "function": DROP, "type": DROP}
 
 
 def write(tmp_path: Path, *entries: dict, device: str = "refu", **top: object) -> Path:
     path = tmp_path / f"{device}.yaml"
     path.write_text(yaml.safe_dump({"device": device, **top, "channels": list(entries)}))
     return path
+
+
+def test_an_installed_package_reads_the_mappings_it_ships(tmp_path):
+    """Laid out as the wheel lays it out, with no source tree beside it."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    site = tmp_path / "site-packages"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for package in wheel["packages"]:
+        shutil.copytree(PROJECT_ROOT / package, site / package, ignore=ignore)
+    for source, target in wheel["force-include"].items():
+        shutil.copytree(PROJECT_ROOT / source, site / target)
+    program = (
+        "from exporter.refu.channels import load_refu_mapping\n"
+        "print(load_refu_mapping().model.path, end='')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == str(site / "exporter" / "mappings" / "refu.yaml")
 
 
 @pytest.mark.parametrize(
@@ -49,25 +83,151 @@ def test_an_unreadable_mapping_is_refused_naming_the_file(tmp_path, content, rea
 
 
 @pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("", "expected a mapping with 'device' and 'channels'", id="empty"),
+        pytest.param(
+            "- refu.BatteryVoltage\n",
+            "expected a mapping with 'device' and 'channels'",
+            id="a-list",
+        ),
+        pytest.param(
+            "channels: []\n",
+            "expected keys 'device' (text) and 'channels' (a list)",
+            id="no-device",
+        ),
+        pytest.param(
+            "device: refu\nchannels: {refu.BatteryVoltage: 0x11e}\n",
+            "expected keys 'device' (text) and 'channels' (a list)",
+            id="channels-not-a-list",
+        ),
+        pytest.param(
+            "device: refu\nchannels:\n- refu.BatteryVoltage\n",
+            "channels[0]: an entry must be a mapping",
+            id="entry-not-a-mapping",
+        ),
+    ],
+)
+def test_a_mapping_of_the_wrong_shape_is_refused_naming_file_and_reason(tmp_path, text, reason):
+    path = tmp_path / "refu.yaml"
+    path.write_text(text)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value) == f"{path}: {reason}"
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"type": "int17"}, "unknown type or word order"),
-        ({"scale": 0}, "bad scale 0"),
-        ({"scale": "ten"}, "bad scale 'ten'"),
-        ({"unit": "kilowatts"}, "unknown unit 'kilowatts'"),
-        ({"metric": "refu_battery_voltage"}, "must end in its unit '_volts'"),
-        ({"function": 6}, "function 6 is not a Modbus read"),
-        ({"kind": "counter"}, "must end in '_total'"),
-        ({"kind": "enum"}, "an enum needs 'states'"),
+        pytest.param(
+            {"type": "int17"},
+            "unknown type or word order: 'int17' is not a valid RegisterType",
+            id="type",
+        ),
+        pytest.param({"scale": 0}, "bad scale 0: every value would read 0", id="scale-0"),
+        pytest.param({"scale": "ten"}, "bad scale 'ten': must be a finite number", id="scale-text"),
+        pytest.param(
+            {"unit": "kilowatts"},
+            "unknown unit 'kilowatts' (one of: amperes, celsius, coulombs, hertz, joules, ohms,"
+            " ratio, seconds, volt_amperes, volt_amperes_reactive, volts, watts)",
+            id="unit",
+        ),
+        pytest.param(
+            {"metric": "refu_battery_voltage"},
+            "metric 'refu_battery_voltage' must end in its unit '_volts'",
+            id="metric-without-unit",
+        ),
+        pytest.param(
+            {"metric": "ess_battery_voltage_volts"},
+            "metric 'ess_battery_voltage_volts' must be snake_case and start with 'refu_'",
+            id="metric-prefix",
+        ),
+        pytest.param(
+            {"metric": "refu_battery_voltage_volts_total"},
+            "'refu_battery_voltage_volts_total' ends in '_total' but is not a counter",
+            id="total-not-a-counter",
+        ),
+        pytest.param(
+            {"kind": "counter"},
+            "counter 'refu_battery_voltage_volts' must end in '_total'",
+            id="counter-without-total",
+        ),
+        pytest.param({"help": DROP}, "missing key 'help'", id="no-help"),
+        pytest.param({"help": " "}, "'help' must be non-empty text", id="blank-help"),
+        pytest.param({"kind": "enum"}, "an enum needs 'states'", id="enum-without-states"),
+        pytest.param(
+            {"kind": "enum", "states": ["Off", "On"]},
+            "'states' must map whole numbers to texts",
+            id="states-a-list",
+        ),
+        pytest.param(
+            {"kind": "bitfield", "bits": {64: "overvoltage"}},
+            "bit numbers must be 0..63",
+            id="bit-64",
+        ),
+        pytest.param(
+            {"kind": "info", "metric": "refu_battery_info", "unit": DROP, "label": "Voltage"},
+            "bad label name 'Voltage'",
+            id="info-label",
+        ),
+        pytest.param({"first_index": 2}, "first_index must be 0 or 1", id="first-index"),
+        pytest.param(
+            {"labels": ["L1"]}, "'labels' must be a mapping of label name to value", id="labels"
+        ),
+        pytest.param(
+            {"labels": {"target": "L1"}}, "bad constant label name 'target'", id="reserved-label"
+        ),
+        pytest.param(
+            {"function": 6}, "function 6 is not a Modbus read (one of 1, 2, 3, 4)", id="function"
+        ),
+        pytest.param(
+            {"register": 0x10000}, "register 65536 must be a number 0..65535", id="register"
+        ),
+        pytest.param(
+            {"type": "bool"},
+            "type 'bool' goes with functions 1 and 2, and only there",
+            id="bool-of-function-4",
+        ),
+        pytest.param(
+            {"register": 0xFFFF, "type": "int32"},
+            "register 0xffff runs past the last register (0xffff)",
+            id="past-the-last-register",
+        ),
+        pytest.param(
+            {"value": {"constant": 1}},
+            "an entry has either 'register' or 'value', not both",
+            id="register-and-value",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"constant": 1, "config": "capacity_wh"}},
+            "'value' needs exactly one of 'constant', 'config', 'count_bits'",
+            id="value-of-two-kinds",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"config": "capacity_wh"}},
+            "configured value 'capacity_wh' needs a 'default'",
+            id="config-without-default",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"config": "capacity_wh", "default": {"constant": 130}}},
+            "a default can only refer to another configured value",
+            id="default-a-constant",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"count_bits": ["refu.BatteryAlarm1"]}},
+            "'count_bits' must be a list of {source, mask}",
+            id="count-bits-of-texts",
+        ),
     ],
 )
 def test_a_bad_entry_is_refused_naming_file_entry_and_reason(tmp_path, change, reason):
-    path = write(tmp_path, GOOD, {**GOOD, "source": "refu.Broken", "register": 0x200, **change})
+    changed = {**GOOD, "source": "refu.Broken", "register": 0x200, **change}
+    path = write(
+        tmp_path, GOOD, {key: value for key, value in changed.items() if value is not DROP}
+    )
     with pytest.raises(MappingError) as raised:
         load_refu_mapping(path)
-    message = str(raised.value)
-    assert message.startswith(f"{path}: channels[1] (refu.Broken): ")
-    assert reason in message
+    assert str(raised.value) == f"{path}: channels[1] (refu.Broken): {reason}"
 
 
 def test_overlapping_registers_are_refused(tmp_path):
@@ -82,6 +242,19 @@ def test_overlapping_registers_are_refused(tmp_path):
     }
     with pytest.raises(MappingError, match=r"refu\.BatteryVoltage: register 0x11e .* overlaps"):
         load_refu_mapping(write(tmp_path, counter, GOOD))
+
+
+def test_a_bit_count_of_an_unknown_channel_is_refused(tmp_path):
+    warnings = {
+        "source": "refu.Warnings",
+        "value": {"count_bits": [{"source": "refu.BatteryVoltage"}, {"source": "refu.Alarm"}]},
+        "metric": "refu_warnings",
+        "help": "warnings",
+    }
+    path = write(tmp_path, GOOD, warnings)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value) == f"{path}: refu.Warnings: counts unknown ['refu.Alarm']"
 
 
 def test_a_duplicate_metric_name_is_refused(tmp_path):
