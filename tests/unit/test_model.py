@@ -313,6 +313,9 @@ PHASE_POWER = {
     "help": "phase power",
 }
 
+#: Where an error in the entry of PHASE_POWER is named.
+PHASE_POWER_ENTRY = f"channels[0] ({PHASE_POWER['source']})"
+
 
 def write_ocean2(tmp_path: Path, *entries: dict, model=OCEAN2, route=TELEMETRY) -> Path:
     return write(
@@ -351,62 +354,201 @@ def test_the_ocean2_keys_load(tmp_path):
 @pytest.mark.parametrize(
     ("model", "route", "channel", "where", "reason"),
     [
-        (
+        pytest.param(
             {**OCEAN2, "commands": ["254/46"]},
             TELEMETRY,
             PHASE_POWER,
             "models.ocean2",
             "254/46 has no message of model 'ocean2'",
+            id="a-command-of-no-message",
         ),
-        (
+        pytest.param(
             {**OCEAN2, "data_requests": ["latest_quotas", "energy_stream_switch"]},
             TELEMETRY,
             PHASE_POWER,
             "models.ocean2",
             "'data_requests': ['energy_stream_switch'] are no requests; there are"
             " energy_stream, get_all, latest_quotas",
+            id="an-unknown-data-request",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phases": "phase"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "'inverter.phases' is not a repeated message with 'phase'",
+            "keyed_lists: 'inverter.phases' is not a repeated message with 'phase'",
+            id="a-keyed-list-not-repeated",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phases.phase": "volt"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "'volt' of 'inverter.phases.phase' is not a whole number",
+            "keyed_lists: 'volt' of 'inverter.phases.phase' is not a whole number",
+            id="a-keyed-list-key-not-whole",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phase.phase": "phase"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "no field 'phase' on the way to 'inverter.phase.phase'",
+            "keyed_lists: no field 'phase' on the way to 'inverter.phase.phase'",
+            id="a-keyed-list-of-no-field",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "sign_inverted_on": ["RE43"]},
             PHASE_POWER["source"],
             "'sign_inverted_on' ['RE43'] are not serial prefixes of model 'ocean2'",
+            id="sign-inverted-on-another-model",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "field": ["inverter.ac_power", "inverter.acpower"]},
             PHASE_POWER["source"],
             "no field 'acpower' in Ocean2Inverter",
+            id="a-fallback-of-no-field",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "field": []},
-            "channels[0]",
+            PHASE_POWER_ENTRY,
             "'field' must be a path or a list of paths",
+            id="field-an-empty-list",
+        ),
+        pytest.param(
+            "RE11", TELEMETRY, PHASE_POWER, "models.ocean2", "must be a mapping", id="model-a-text"
+        ),
+        pytest.param(
+            {**OCEAN2, "commands": ["254-39"]},
+            TELEMETRY,
+            PHASE_POWER,
+            "models.ocean2",
+            "'254-39' is not cmd_func/cmd_id",
+            id="model-command-not-func-id",
+        ),
+        pytest.param(
+            OCEAN2,
+            "254/39",
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "must be a mapping",
+            id="message-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "cmd_id": "39"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "needs whole-number cmd_func and cmd_id",
+            id="cmd-id-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "model": "ocean3"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "model 'ocean3' is not listed under 'models'",
+            id="message-of-an-unknown-model",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "schema": "Ocean3Telemetry"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'Ocean3Telemetry' is not a message of the schema",
+            id="an-unknown-schema-message",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "entries": "phases"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "no field 'phases' holding messages",
+            id="entries-of-no-field",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "newest_by": "timestamp"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'entry_key', 'tells_model' and 'newest_by' need fields of the entry: ['timestamp']",
+            id="newest-by-of-no-field",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "entry_label": "inverter"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'entry_label' and 'entry_key' must be given together",
+            id="entry-label-without-entry-key",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "keyed_lists": ["inverter.phases.phase"]},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'keyed_lists' must map paths to field names",
+            id="keyed-lists-a-list",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "quota": 3},
+            PHASE_POWER_ENTRY,
+            "'message' and 'quota' must be text",
+            id="quota-a-number",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "message": "OPEN_API_QUOTA", "field": ["act_pwr"]},
+            PHASE_POWER_ENTRY,
+            "'field' must be text",
+            id="open-api-field-a-list",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "sum": "yes"},
+            PHASE_POWER_ENTRY,
+            "'sum' must be true or false",
+            id="sum-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.ac_power.watts"},
+            PHASE_POWER["source"],
+            "'watts' follows a field that is not a message",
+            id="field-past-a-number",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.0.ac_power"},
+            PHASE_POWER["source"],
+            "position 0 follows no repeated message",
+            id="position-after-a-single-message",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.phases.phase.act_pwr"},
+            PHASE_POWER["source"],
+            "a position must follow the repeated message 'phase'",
+            id="repeated-message-without-position",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.phases"},
+            PHASE_POWER["source"],
+            "inverter.phases does not end at a field of kind gauge",
+            id="field-ending-at-a-message",
         ),
     ],
 )
@@ -416,8 +558,119 @@ def test_a_bad_ocean2_key_is_refused_naming_where_and_why(
     path = write_ocean2(tmp_path, channel, model=model, route=route)
     with pytest.raises(MappingError) as raised:
         load_powerocean_mapping(path)
-    assert str(raised.value).startswith(f"{path}: {where}")
-    assert reason in str(raised.value)
+    assert str(raised.value) == f"{path}: {where}: {reason}"
+
+
+OCEAN2_MODULES = {
+    "cmd_func": 254,
+    "cmd_id": 46,
+    "model": "ocean2",
+    "schema": "Ocean2ModuleReport",
+    "entries": "module",
+    "entry_label": "pack",
+    "entry_key": ["bpSn"],
+}
+MODULE_POWER = {
+    **PHASE_POWER,
+    "source": "OCEAN2_MODULE_REPORT.bpPwr",
+    "message": "Ocean2ModuleReport",
+    "field": "bpPwr",
+    "sign_inverted_on": [],
+    "variant": "",
+}
+
+
+@pytest.mark.parametrize(
+    ("sections", "channels", "reason"),
+    [
+        pytest.param(
+            {"messages": {"OCEAN2_TELEMETRY": TELEMETRY, "OCEAN2_TELEMETRY_TOO": TELEMETRY}},
+            [PHASE_POWER],
+            "messages.OCEAN2_TELEMETRY_TOO: same command as OCEAN2_TELEMETRY",
+            id="two-messages-of-one-command",
+        ),
+        pytest.param(
+            {
+                "models": {"ocean2": OCEAN2, "ocean3": {"commands": ["254/39"]}},
+                "messages": {
+                    "OCEAN2_TELEMETRY": TELEMETRY,
+                    "OCEAN3_TELEMETRY": {**TELEMETRY, "model": "ocean3"},
+                },
+            },
+            [PHASE_POWER],
+            "models.ocean3: 254/39 tells model 'ocean2' already",
+            id="a-command-telling-two-models",
+        ),
+        pytest.param(
+            {"models": ["ocean2"]},
+            [PHASE_POWER],
+            "models: must be a mapping",
+            id="models-a-list",
+        ),
+        pytest.param(
+            {},
+            [{**MODULE_POWER, "field": "module.0.bpPwr"}],
+            "OCEAN2_MODULE_REPORT.bpPwr: message 'Ocean2ModuleReport' has no route",
+            id="a-channel-of-no-message",
+        ),
+        pytest.param(
+            {"messages": {"OCEAN2_TELEMETRY": TELEMETRY, "OCEAN2_MODULE_REPORT": OCEAN2_MODULES}},
+            [PHASE_POWER, MODULE_POWER],
+            "OCEAN2_MODULE_REPORT.bpPwr: powerocean_phase_active_power_watts mixes different"
+            " entry labels",
+            id="a-metric-of-two-entry-labels",
+        ),
+        pytest.param(
+            {"ignored_commands": {"96/9": ""}},
+            [PHASE_POWER],
+            "ignored_commands.96/9: needs a name",
+            id="an-ignored-command-without-name",
+        ),
+        pytest.param(
+            {"integrated_energy": {"max_gap_seconds": 0}},
+            [PHASE_POWER],
+            "integrated_energy: max_gap_seconds must be a positive number",
+            id="max-gap-0",
+        ),
+        pytest.param(
+            {
+                "integrated_energy": {
+                    "flows": [
+                        {"flow": "solar", "message": "OCEAN2_TELEMETRY", "field": "x", "sign": 2}
+                    ]
+                }
+            },
+            [PHASE_POWER],
+            "integrated_energy.flows[0]: sign must be 1 or -1",
+            id="a-flow-of-sign-2",
+        ),
+        pytest.param(
+            {
+                "integrated_energy": {
+                    "flows": [
+                        {
+                            "flow": "solar",
+                            "message": "OCEAN2_TELEMETRY",
+                            "field": "summary.solar_power",
+                        },
+                        {"flow": "grid", "message": "OCEAN2_TELEMETRI", "field": "grid_power"},
+                    ]
+                }
+            },
+            [PHASE_POWER],
+            "integrated_energy.flows[1]: 'OCEAN2_TELEMETRI' is not a message of a system",
+            id="a-flow-of-no-message",
+        ),
+    ],
+)
+def test_a_bad_powerocean_section_is_refused_naming_where_and_why(
+    tmp_path, sections, channels, reason
+):
+    ocean2 = {"models": {"ocean2": OCEAN2}, "messages": {"OCEAN2_TELEMETRY": TELEMETRY}}
+    path = write(tmp_path, *channels, device="powerocean", **{**ocean2, **sections})
+    with pytest.raises(MappingError) as raised:
+        load_powerocean_mapping(path)
+    assert str(raised.value) == f"{path}: {reason}"
 
 
 def mapping_with(tmp_path: Path, refused_models: object) -> Path:
