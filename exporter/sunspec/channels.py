@@ -116,7 +116,8 @@ def _read_sunspec_mapping(path: Path) -> SunSpecMapping:
 
 
 def _vendor_model(definition: Any) -> dict[str, Any]:
-    if not isinstance(definition, dict):
+    # pysunspec2's validator walks the group, and fails with an AttributeError without one.
+    if not isinstance(definition, dict) or not isinstance(definition.get("group"), dict):
         raise ValueError("a vendor model must be a model definition")
     problems = mdef.validate_model_def(definition)
     if problems:
