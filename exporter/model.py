@@ -133,16 +133,21 @@ def naming(where: str) -> Iterator[None]:
         raise MappingError(f"{where}: {exc}") from None
 
 
+def read_mapping_document(path: Path) -> Any:
+    """The YAML document of a mapping file; a MappingError naming the file when unreadable."""
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, yaml.YAMLError) as exc:
+        raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
+
+
 def load_mapping(path: Path, parse_location: LocationParser[Location]) -> DeviceMapping[Location]:
     """Read and validate a mapping file.
 
     ``parse_location`` receives each entry and returns where its value is in the device's
     data; it raises ``ValueError`` with a reason when the entry's keys for that are wrong.
     """
-    try:
-        document = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
+    document = read_mapping_document(path)
     if not isinstance(document, dict):
         raise MappingError(f"{path}: expected a mapping with 'device' and 'channels'")
     device = document.get("device")

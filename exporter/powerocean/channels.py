@@ -245,7 +245,7 @@ def _read_powerocean_mapping(path: Path) -> PowerOceanMapping:
         open_api = _open_api_layout(mapping.document.get("open_api") or {})
     ignored = dict(_each(mapping, "ignored_commands", _ignored).values())
     with naming(f"{path}: integrated_energy"):
-        energy = _energy_integration(mapping.document.get("integrated_energy") or {}, routes)
+        energy = _energy_integration(path, mapping.document.get("integrated_energy") or {}, routes)
     return PowerOceanMapping(
         mapping,
         routes,
@@ -279,8 +279,11 @@ def _each(
     mapping: DeviceMapping[Field], section: str, parse: Callable[[str, Any], T]
 ) -> dict[str, T]:
     """``parse(key, value)`` of each entry of the document's ``section``; an error names it."""
+    entries = mapping.document.get(section) or {}
+    if not isinstance(entries, dict):
+        raise MappingError(f"{mapping.path}: {section}: must be a mapping")
     parsed: dict[str, T] = {}
-    for key, value in (mapping.document.get(section) or {}).items():
+    for key, value in entries.items():
         with naming(f"{mapping.path}: {section}.{key}"):
             parsed[str(key)] = parse(str(key), value)
     return parsed
@@ -338,7 +341,9 @@ def _open_api_layout(spec: Mapping[str, Any]) -> OpenApiLayout:
     )
 
 
-def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) -> EnergyIntegration:
+def _energy_integration(
+    path: Path, spec: Mapping[str, Any], routes: Mapping[str, Route]
+) -> EnergyIntegration:
     """The ``integrated_energy`` section: ``max_gap_seconds`` and its ``flows``, each a
     ``flow`` name and a ``message`` (a route, or OPEN_API_QUOTA with a quota key as
     ``field``) whose numeric ``field`` (a path, or a list of them, the first the report
@@ -346,7 +351,7 @@ def _energy_integration(spec: Mapping[str, Any], routes: Mapping[str, Route]) ->
     positive."""
     flows = []
     for index, item in enumerate(spec.get("flows") or []):
-        with naming(f"flows[{index}]"):
+        with naming(f"{path}: integrated_energy.flows[{index}]"):
             flows.append(_power_flow(item, routes))
     max_gap = spec.get("max_gap_seconds", EnergyIntegration.max_gap_seconds)
     if not isinstance(max_gap, int | float) or max_gap <= 0:
@@ -454,9 +459,11 @@ def _route(name: str, spec: Any, models: Collection[str]) -> Route:
         raise ValueError(f"{schema!r} is not a message of the schema")
     entry = _entry(message_type, spec.get("entries", ""))
     entry_key = tuple(list_of(spec, "entry_key", str, "field names"))
+    if bool(entry_key) != bool(spec.get("entry_label")):
+        raise ValueError("'entry_label' and 'entry_key' must be given together")
     named = (*entry_key, spec.get("tells_model"), spec.get("newest_by"))
     unknown = [k for k in named if k and k not in entry.fields_by_name]
-    if unknown or bool(entry_key) != bool(spec.get("entry_label")):
+    if unknown:
         raise ValueError(
             f"'entry_key', 'tells_model' and 'newest_by' need fields of the entry: {unknown}"
         )

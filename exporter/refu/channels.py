@@ -146,7 +146,7 @@ def _parse_value(value: Any) -> Constant | Configured | BitCount:
         plus = value.get("plus", 0)
         return Configured(str(value["config"]), default, float(plus))
     parts = value["count_bits"]
-    if not isinstance(parts, list) or not parts:
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, dict) for p in parts):
         raise ValueError("'count_bits' must be a list of {source, mask}")
     return BitCount(tuple((str(p["source"]), int(p.get("mask", 0xFFFF))) for p in parts))
 

@@ -20,17 +20,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 from sunspec2 import mdef
 
-from exporter.config import load_yaml
 from exporter.model import (
     RESERVED_LABELS,
     Channel,
     Kind,
-    MappingError,
     default_mapping_path,
     naming,
+    read_mapping_document,
 )
 from exporter.sunspec.points import (
     POINT_TYPES,
@@ -94,10 +92,7 @@ _SHIPPED = resources.files("sunspec2").joinpath("models", "json")
 
 
 def _read_sunspec_mapping(path: Path) -> SunSpecMapping:
-    try:
-        document = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
+    document = read_mapping_document(path)
     with naming(f"{path}"):
         if not isinstance(document, dict) or document.get("device") != DEVICE:
             raise ValueError(f"expected a mapping with device: {DEVICE}")
@@ -121,7 +116,8 @@ def _read_sunspec_mapping(path: Path) -> SunSpecMapping:
 
 
 def _vendor_model(definition: Any) -> dict[str, Any]:
-    if not isinstance(definition, dict):
+    # pysunspec2's validator walks the group, and fails with an AttributeError without one.
+    if not isinstance(definition, dict) or not isinstance(definition.get("group"), dict):
         raise ValueError("a vendor model must be a model definition")
     problems = mdef.validate_model_def(definition)
     if problems:

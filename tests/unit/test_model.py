@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from exporter.model import MappingError
 from exporter.powerocean.channels import load_powerocean_mapping
 from exporter.powerocean.wire import DATA_REQUESTS
 from exporter.refu.channels import load_refu_mapping
+from tests.support.paths import PROJECT_ROOT
 
 GOOD = {
     "source": "refu.BatteryVoltage",
@@ -22,6 +27,10 @@ GOOD = {
     "scale": 0.1,
     "help": "battery voltage",
 }
+#: A key a table row leaves out of the entry it changes.
+DROP = object()
+#: The keys of a register, left out of an entry whose value is not on the bus.
+NO_REGISTER = {"register": DROP, "function": DROP, "type": DROP}
 
 
 def write(tmp_path: Path, *entries: dict, device: str = "refu", **top: object) -> Path:
@@ -30,26 +39,195 @@ def write(tmp_path: Path, *entries: dict, device: str = "refu", **top: object) -
     return path
 
 
+def test_an_installed_package_reads_the_mappings_it_ships(tmp_path):
+    """Laid out as the wheel lays it out, with no source tree beside it."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    site = tmp_path / "site-packages"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for package in wheel["packages"]:
+        shutil.copytree(PROJECT_ROOT / package, site / package, ignore=ignore)
+    for source, target in wheel["force-include"].items():
+        shutil.copytree(PROJECT_ROOT / source, site / target)
+    program = (
+        "from exporter.refu.channels import load_refu_mapping\n"
+        "print(load_refu_mapping().model.path, end='')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == str(site / "exporter" / "mappings" / "refu.yaml")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(None, "No such file or directory", id="missing"),
+        pytest.param(b"device: refu\nchannels: [\n", "while parsing", id="not-yaml"),
+        pytest.param(b"device: r\xe9fu\nchannels: []\n", "can't decode byte 0xe9", id="not-utf-8"),
+    ],
+)
+def test_an_unreadable_mapping_is_refused_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "refu.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value).startswith(f"{path}: cannot read mapping: ")
+    assert reason in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("", "expected a mapping with 'device' and 'channels'", id="empty"),
+        pytest.param(
+            "- refu.BatteryVoltage\n",
+            "expected a mapping with 'device' and 'channels'",
+            id="a-list",
+        ),
+        pytest.param(
+            "channels: []\n",
+            "expected keys 'device' (text) and 'channels' (a list)",
+            id="no-device",
+        ),
+        pytest.param(
+            "device: refu\nchannels: {refu.BatteryVoltage: 0x11e}\n",
+            "expected keys 'device' (text) and 'channels' (a list)",
+            id="channels-not-a-list",
+        ),
+        pytest.param(
+            "device: refu\nchannels:\n- refu.BatteryVoltage\n",
+            "channels[0]: an entry must be a mapping",
+            id="entry-not-a-mapping",
+        ),
+    ],
+)
+def test_a_mapping_of_the_wrong_shape_is_refused_naming_file_and_reason(tmp_path, text, reason):
+    path = tmp_path / "refu.yaml"
+    path.write_text(text)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value) == f"{path}: {reason}"
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"type": "int17"}, "unknown type or word order"),
-        ({"scale": 0}, "bad scale 0"),
-        ({"scale": "ten"}, "bad scale 'ten'"),
-        ({"unit": "kilowatts"}, "unknown unit 'kilowatts'"),
-        ({"metric": "refu_battery_voltage"}, "must end in its unit '_volts'"),
-        ({"function": 6}, "function 6 is not a Modbus read"),
-        ({"kind": "counter"}, "must end in '_total'"),
-        ({"kind": "enum"}, "an enum needs 'states'"),
+        pytest.param(
+            {"type": "int17"},
+            "unknown type or word order: 'int17' is not a valid RegisterType",
+            id="type",
+        ),
+        pytest.param({"scale": 0}, "bad scale 0: every value would read 0", id="scale-0"),
+        pytest.param({"scale": "ten"}, "bad scale 'ten': must be a finite number", id="scale-text"),
+        pytest.param(
+            {"unit": "kilowatts"},
+            "unknown unit 'kilowatts' (one of: amperes, celsius, coulombs, hertz, joules, ohms,"
+            " ratio, seconds, volt_amperes, volt_amperes_reactive, volts, watts)",
+            id="unit",
+        ),
+        pytest.param(
+            {"metric": "refu_battery_voltage"},
+            "metric 'refu_battery_voltage' must end in its unit '_volts'",
+            id="metric-without-unit",
+        ),
+        pytest.param(
+            {"metric": "ess_battery_voltage_volts"},
+            "metric 'ess_battery_voltage_volts' must be snake_case and start with 'refu_'",
+            id="metric-prefix",
+        ),
+        pytest.param(
+            {"metric": "refu_battery_voltage_volts_total"},
+            "'refu_battery_voltage_volts_total' ends in '_total' but is not a counter",
+            id="total-not-a-counter",
+        ),
+        pytest.param(
+            {"kind": "counter"},
+            "counter 'refu_battery_voltage_volts' must end in '_total'",
+            id="counter-without-total",
+        ),
+        pytest.param({"help": DROP}, "missing key 'help'", id="no-help"),
+        pytest.param({"help": " "}, "'help' must be non-empty text", id="blank-help"),
+        pytest.param({"kind": "enum"}, "an enum needs 'states'", id="enum-without-states"),
+        pytest.param(
+            {"kind": "enum", "states": ["Off", "On"]},
+            "'states' must map whole numbers to texts",
+            id="states-a-list",
+        ),
+        pytest.param(
+            {"kind": "bitfield", "bits": {64: "overvoltage"}},
+            "bit numbers must be 0..63",
+            id="bit-64",
+        ),
+        pytest.param(
+            {"kind": "info", "metric": "refu_battery_info", "unit": DROP, "label": "Voltage"},
+            "bad label name 'Voltage'",
+            id="info-label",
+        ),
+        pytest.param({"first_index": 2}, "first_index must be 0 or 1", id="first-index"),
+        pytest.param(
+            {"labels": ["L1"]}, "'labels' must be a mapping of label name to value", id="labels"
+        ),
+        pytest.param(
+            {"labels": {"target": "L1"}}, "bad constant label name 'target'", id="reserved-label"
+        ),
+        pytest.param(
+            {"function": 6}, "function 6 is not a Modbus read (one of 1, 2, 3, 4)", id="function"
+        ),
+        pytest.param(
+            {"register": 0x10000}, "register 65536 must be a number 0..65535", id="register"
+        ),
+        pytest.param(
+            {"type": "bool"},
+            "type 'bool' goes with functions 1 and 2, and only there",
+            id="bool-of-function-4",
+        ),
+        pytest.param(
+            {"register": 0xFFFF, "type": "int32"},
+            "register 0xffff runs past the last register (0xffff)",
+            id="past-the-last-register",
+        ),
+        pytest.param(
+            {"value": {"constant": 1}},
+            "an entry has either 'register' or 'value', not both",
+            id="register-and-value",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"constant": 1, "config": "capacity_wh"}},
+            "'value' needs exactly one of 'constant', 'config', 'count_bits'",
+            id="value-of-two-kinds",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"config": "capacity_wh"}},
+            "configured value 'capacity_wh' needs a 'default'",
+            id="config-without-default",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"config": "capacity_wh", "default": {"constant": 130}}},
+            "a default can only refer to another configured value",
+            id="default-a-constant",
+        ),
+        pytest.param(
+            {**NO_REGISTER, "value": {"count_bits": ["refu.BatteryAlarm1"]}},
+            "'count_bits' must be a list of {source, mask}",
+            id="count-bits-of-texts",
+        ),
     ],
 )
 def test_a_bad_entry_is_refused_naming_file_entry_and_reason(tmp_path, change, reason):
-    path = write(tmp_path, GOOD, {**GOOD, "source": "refu.Broken", "register": 0x200, **change})
+    changed = {**GOOD, "source": "refu.Broken", "register": 0x200, **change}
+    path = write(
+        tmp_path, GOOD, {key: value for key, value in changed.items() if value is not DROP}
+    )
     with pytest.raises(MappingError) as raised:
         load_refu_mapping(path)
-    message = str(raised.value)
-    assert message.startswith(f"{path}: channels[1] (refu.Broken): ")
-    assert reason in message
+    assert str(raised.value) == f"{path}: channels[1] (refu.Broken): {reason}"
 
 
 def test_overlapping_registers_are_refused(tmp_path):
@@ -64,6 +242,19 @@ def test_overlapping_registers_are_refused(tmp_path):
     }
     with pytest.raises(MappingError, match=r"refu\.BatteryVoltage: register 0x11e .* overlaps"):
         load_refu_mapping(write(tmp_path, counter, GOOD))
+
+
+def test_a_bit_count_of_an_unknown_channel_is_refused(tmp_path):
+    warnings = {
+        "source": "refu.Warnings",
+        "value": {"count_bits": [{"source": "refu.BatteryVoltage"}, {"source": "refu.Alarm"}]},
+        "metric": "refu_warnings",
+        "help": "warnings",
+    }
+    path = write(tmp_path, GOOD, warnings)
+    with pytest.raises(MappingError) as raised:
+        load_refu_mapping(path)
+    assert str(raised.value) == f"{path}: refu.Warnings: counts unknown ['refu.Alarm']"
 
 
 def test_a_duplicate_metric_name_is_refused(tmp_path):
@@ -122,6 +313,9 @@ PHASE_POWER = {
     "help": "phase power",
 }
 
+#: Where an error in the entry of PHASE_POWER is named.
+PHASE_POWER_ENTRY = f"channels[0] ({PHASE_POWER['source']})"
+
 
 def write_ocean2(tmp_path: Path, *entries: dict, model=OCEAN2, route=TELEMETRY) -> Path:
     return write(
@@ -160,62 +354,201 @@ def test_the_ocean2_keys_load(tmp_path):
 @pytest.mark.parametrize(
     ("model", "route", "channel", "where", "reason"),
     [
-        (
+        pytest.param(
             {**OCEAN2, "commands": ["254/46"]},
             TELEMETRY,
             PHASE_POWER,
             "models.ocean2",
             "254/46 has no message of model 'ocean2'",
+            id="a-command-of-no-message",
         ),
-        (
+        pytest.param(
             {**OCEAN2, "data_requests": ["latest_quotas", "energy_stream_switch"]},
             TELEMETRY,
             PHASE_POWER,
             "models.ocean2",
             "'data_requests': ['energy_stream_switch'] are no requests; there are"
             " energy_stream, get_all, latest_quotas",
+            id="an-unknown-data-request",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phases": "phase"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "'inverter.phases' is not a repeated message with 'phase'",
+            "keyed_lists: 'inverter.phases' is not a repeated message with 'phase'",
+            id="a-keyed-list-not-repeated",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phases.phase": "volt"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "'volt' of 'inverter.phases.phase' is not a whole number",
+            "keyed_lists: 'volt' of 'inverter.phases.phase' is not a whole number",
+            id="a-keyed-list-key-not-whole",
         ),
-        (
+        pytest.param(
             OCEAN2,
             {**TELEMETRY, "keyed_lists": {"inverter.phase.phase": "phase"}},
             PHASE_POWER,
             "messages.OCEAN2_TELEMETRY",
-            "no field 'phase' on the way to 'inverter.phase.phase'",
+            "keyed_lists: no field 'phase' on the way to 'inverter.phase.phase'",
+            id="a-keyed-list-of-no-field",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "sign_inverted_on": ["RE43"]},
             PHASE_POWER["source"],
             "'sign_inverted_on' ['RE43'] are not serial prefixes of model 'ocean2'",
+            id="sign-inverted-on-another-model",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "field": ["inverter.ac_power", "inverter.acpower"]},
             PHASE_POWER["source"],
             "no field 'acpower' in Ocean2Inverter",
+            id="a-fallback-of-no-field",
         ),
-        (
+        pytest.param(
             OCEAN2,
             TELEMETRY,
             {**PHASE_POWER, "field": []},
-            "channels[0]",
+            PHASE_POWER_ENTRY,
             "'field' must be a path or a list of paths",
+            id="field-an-empty-list",
+        ),
+        pytest.param(
+            "RE11", TELEMETRY, PHASE_POWER, "models.ocean2", "must be a mapping", id="model-a-text"
+        ),
+        pytest.param(
+            {**OCEAN2, "commands": ["254-39"]},
+            TELEMETRY,
+            PHASE_POWER,
+            "models.ocean2",
+            "'254-39' is not cmd_func/cmd_id",
+            id="model-command-not-func-id",
+        ),
+        pytest.param(
+            OCEAN2,
+            "254/39",
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "must be a mapping",
+            id="message-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "cmd_id": "39"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "needs whole-number cmd_func and cmd_id",
+            id="cmd-id-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "model": "ocean3"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "model 'ocean3' is not listed under 'models'",
+            id="message-of-an-unknown-model",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "schema": "Ocean3Telemetry"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'Ocean3Telemetry' is not a message of the schema",
+            id="an-unknown-schema-message",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "entries": "phases"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "no field 'phases' holding messages",
+            id="entries-of-no-field",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "newest_by": "timestamp"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'entry_key', 'tells_model' and 'newest_by' need fields of the entry: ['timestamp']",
+            id="newest-by-of-no-field",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "entry_label": "inverter"},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'entry_label' and 'entry_key' must be given together",
+            id="entry-label-without-entry-key",
+        ),
+        pytest.param(
+            OCEAN2,
+            {**TELEMETRY, "keyed_lists": ["inverter.phases.phase"]},
+            PHASE_POWER,
+            "messages.OCEAN2_TELEMETRY",
+            "'keyed_lists' must map paths to field names",
+            id="keyed-lists-a-list",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "quota": 3},
+            PHASE_POWER_ENTRY,
+            "'message' and 'quota' must be text",
+            id="quota-a-number",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "message": "OPEN_API_QUOTA", "field": ["act_pwr"]},
+            PHASE_POWER_ENTRY,
+            "'field' must be text",
+            id="open-api-field-a-list",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "sum": "yes"},
+            PHASE_POWER_ENTRY,
+            "'sum' must be true or false",
+            id="sum-a-text",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.ac_power.watts"},
+            PHASE_POWER["source"],
+            "'watts' follows a field that is not a message",
+            id="field-past-a-number",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.0.ac_power"},
+            PHASE_POWER["source"],
+            "position 0 follows no repeated message",
+            id="position-after-a-single-message",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.phases.phase.act_pwr"},
+            PHASE_POWER["source"],
+            "a position must follow the repeated message 'phase'",
+            id="repeated-message-without-position",
+        ),
+        pytest.param(
+            OCEAN2,
+            TELEMETRY,
+            {**PHASE_POWER, "field": "inverter.phases"},
+            PHASE_POWER["source"],
+            "inverter.phases does not end at a field of kind gauge",
+            id="field-ending-at-a-message",
         ),
     ],
 )
@@ -225,8 +558,119 @@ def test_a_bad_ocean2_key_is_refused_naming_where_and_why(
     path = write_ocean2(tmp_path, channel, model=model, route=route)
     with pytest.raises(MappingError) as raised:
         load_powerocean_mapping(path)
-    assert str(raised.value).startswith(f"{path}: {where}")
-    assert reason in str(raised.value)
+    assert str(raised.value) == f"{path}: {where}: {reason}"
+
+
+OCEAN2_MODULES = {
+    "cmd_func": 254,
+    "cmd_id": 46,
+    "model": "ocean2",
+    "schema": "Ocean2ModuleReport",
+    "entries": "module",
+    "entry_label": "pack",
+    "entry_key": ["bpSn"],
+}
+MODULE_POWER = {
+    **PHASE_POWER,
+    "source": "OCEAN2_MODULE_REPORT.bpPwr",
+    "message": "Ocean2ModuleReport",
+    "field": "bpPwr",
+    "sign_inverted_on": [],
+    "variant": "",
+}
+
+
+@pytest.mark.parametrize(
+    ("sections", "channels", "reason"),
+    [
+        pytest.param(
+            {"messages": {"OCEAN2_TELEMETRY": TELEMETRY, "OCEAN2_TELEMETRY_TOO": TELEMETRY}},
+            [PHASE_POWER],
+            "messages.OCEAN2_TELEMETRY_TOO: same command as OCEAN2_TELEMETRY",
+            id="two-messages-of-one-command",
+        ),
+        pytest.param(
+            {
+                "models": {"ocean2": OCEAN2, "ocean3": {"commands": ["254/39"]}},
+                "messages": {
+                    "OCEAN2_TELEMETRY": TELEMETRY,
+                    "OCEAN3_TELEMETRY": {**TELEMETRY, "model": "ocean3"},
+                },
+            },
+            [PHASE_POWER],
+            "models.ocean3: 254/39 tells model 'ocean2' already",
+            id="a-command-telling-two-models",
+        ),
+        pytest.param(
+            {"models": ["ocean2"]},
+            [PHASE_POWER],
+            "models: must be a mapping",
+            id="models-a-list",
+        ),
+        pytest.param(
+            {},
+            [{**MODULE_POWER, "field": "module.0.bpPwr"}],
+            "OCEAN2_MODULE_REPORT.bpPwr: message 'Ocean2ModuleReport' has no route",
+            id="a-channel-of-no-message",
+        ),
+        pytest.param(
+            {"messages": {"OCEAN2_TELEMETRY": TELEMETRY, "OCEAN2_MODULE_REPORT": OCEAN2_MODULES}},
+            [PHASE_POWER, MODULE_POWER],
+            "OCEAN2_MODULE_REPORT.bpPwr: powerocean_phase_active_power_watts mixes different"
+            " entry labels",
+            id="a-metric-of-two-entry-labels",
+        ),
+        pytest.param(
+            {"ignored_commands": {"96/9": ""}},
+            [PHASE_POWER],
+            "ignored_commands.96/9: needs a name",
+            id="an-ignored-command-without-name",
+        ),
+        pytest.param(
+            {"integrated_energy": {"max_gap_seconds": 0}},
+            [PHASE_POWER],
+            "integrated_energy: max_gap_seconds must be a positive number",
+            id="max-gap-0",
+        ),
+        pytest.param(
+            {
+                "integrated_energy": {
+                    "flows": [
+                        {"flow": "solar", "message": "OCEAN2_TELEMETRY", "field": "x", "sign": 2}
+                    ]
+                }
+            },
+            [PHASE_POWER],
+            "integrated_energy.flows[0]: sign must be 1 or -1",
+            id="a-flow-of-sign-2",
+        ),
+        pytest.param(
+            {
+                "integrated_energy": {
+                    "flows": [
+                        {
+                            "flow": "solar",
+                            "message": "OCEAN2_TELEMETRY",
+                            "field": "summary.solar_power",
+                        },
+                        {"flow": "grid", "message": "OCEAN2_TELEMETRI", "field": "grid_power"},
+                    ]
+                }
+            },
+            [PHASE_POWER],
+            "integrated_energy.flows[1]: 'OCEAN2_TELEMETRI' is not a message of a system",
+            id="a-flow-of-no-message",
+        ),
+    ],
+)
+def test_a_bad_powerocean_section_is_refused_naming_where_and_why(
+    tmp_path, sections, channels, reason
+):
+    ocean2 = {"models": {"ocean2": OCEAN2}, "messages": {"OCEAN2_TELEMETRY": TELEMETRY}}
+    path = write(tmp_path, *channels, device="powerocean", **{**ocean2, **sections})
+    with pytest.raises(MappingError) as raised:
+        load_powerocean_mapping(path)
+    assert str(raised.value) == f"{path}: {reason}"
 
 
 def mapping_with(tmp_path: Path, refused_models: object) -> Path:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from exporter.model import Kind, MappingError
 from exporter.sunspec.channels import load_sunspec_mapping, shipped_definitions, snake_case
@@ -90,11 +91,106 @@ def test_snake_case(name, snake):
     assert snake_case(name) == snake
 
 
-def test_a_broken_mapping_names_file_and_reason(tmp_path: Path):
-    text = (PROJECT_ROOT / "mappings" / "sunspec.yaml").read_text(encoding="utf-8")
-    broken = tmp_path / "sunspec.yaml"
-    broken.write_text(text.replace("  1, 101,", "  1, 99999, 101,"), encoding="utf-8")
-    with pytest.raises(
-        MappingError, match=r"sunspec.yaml: no definition of decoded models \[99999\]"
-    ):
-        load_sunspec_mapping(broken)
+def broken_mapping(tmp_path: Path, keys: tuple[str | int, ...], value: object) -> Path:
+    """The shipped mapping with the value at ``keys`` (a path into the document) replaced."""
+    document = yaml.safe_load((PROJECT_ROOT / "mappings" / "sunspec.yaml").read_text("utf-8"))
+    *parents, last = keys
+    place = document
+    for key in parents:
+        place = place[key]
+    place[last] = value
+    path = tmp_path / "sunspec.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+#: A repeated group of the vendor model, counted by a point it does not have.
+UNCOUNTED_GROUP = {
+    "name": "string",
+    "type": "group",
+    "count": "NString",
+    "points": [{"name": "V", "type": "uint16", "size": 1}],
+}
+
+
+@pytest.mark.parametrize(
+    ("keys", "value", "reason"),
+    [
+        pytest.param(("device",), "refu", "expected a mapping with device: sunspec", id="device"),
+        pytest.param(
+            ("decoded",),
+            [1, 99999, 101],
+            "no definition of decoded models [99999]",
+            id="a-model-without-definition",
+        ),
+        pytest.param(
+            ("vendor_models", 0),
+            "64800",
+            "a vendor model must be a model definition",
+            id="vendor-model-a-text",
+        ),
+        pytest.param(
+            ("vendor_models", 0, "group"),
+            None,
+            "a vendor model must be a model definition",
+            id="vendor-model-without-group",
+        ),
+        pytest.param(
+            ("vendor_models", 0, "group", "points", 7, "sf"),
+            "MaxBatB_SF",
+            "vendor model 64800: Scale factor MaxBatB_SF for point MaxBatACha not found",
+            id="vendor-model-invalid",
+        ),
+        pytest.param(
+            ("vendor_models", 0, "group", "groups"),
+            [UNCOUNTED_GROUP],
+            "model 64800: no point 'NString' for a scale factor or count",
+            id="a-count-of-no-point",
+        ),
+        pytest.param(
+            ("models", 160, "groups", "module"),
+            "pack",
+            "model 160: group 'module': label 'pack' is taken",
+            id="a-group-label-taken",
+        ),
+        pytest.param(
+            ("models", 101, "points", "W", "labels"),
+            {"target": "inverter"},
+            "model 101: W: a constant label name is taken",
+            id="a-constant-label-taken",
+        ),
+        pytest.param(
+            ("models", 101, "points", "AphB", "labels"),
+            {"line": "B"},
+            "model 101: 101.AphB: sunspec_inverter_ac_phase_current_amperes is made by another"
+            " point as another kind, unit or label set",
+            id="a-metric-of-two-label-sets",
+        ),
+        pytest.param(
+            ("models", 101, "points", "W"),
+            "ac_power",
+            "model 101: point W: expected name and labels",
+            id="point-names-a-text",
+        ),
+        pytest.param(
+            ("departures", 103, "DCA", "type"),
+            "int32",
+            "model 103: DCA: a departed type must have the same size",
+            id="a-departed-type-of-another-size",
+        ),
+    ],
+)
+def test_a_broken_mapping_is_refused_naming_file_place_and_reason(tmp_path, keys, value, reason):
+    path = broken_mapping(tmp_path, keys, value)
+    with pytest.raises(MappingError) as raised:
+        load_sunspec_mapping(path)
+    assert str(raised.value) == f"{path}: {reason}"
+
+
+def test_a_mapping_that_is_not_utf_8_is_refused_naming_the_file(tmp_path: Path):
+    path = tmp_path / "sunspec.yaml"
+    path.write_bytes(b"device: sunspec\n# REFU \xb5Controller\n")
+    with pytest.raises(MappingError) as raised:
+        load_sunspec_mapping(path)
+    assert str(raised.value).startswith(f"{path}: cannot read mapping: ")
+    assert "can't decode byte 0xb5" in str(raised.value)
