@@ -321,6 +321,7 @@ def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
     exporter = exporter_on(powerocean_config(broker))
     good, good_values = filled_messages(offset=100)
     good_payload = payload(good)
+    ignored = build_payload(SERIAL, [(96, 9, pb.JTS1_EMS_CHANGE_REPORT())])  # see the mapping
     garbage = [
         (json.dumps({"params": {"bpSoc": 50}}).encode(), "not_protobuf"),
         (bytes(range(256)) * 4, "not_protobuf"),
@@ -329,6 +330,8 @@ def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
         (build_payload(SERIAL, [(254, 17, pb.JTS1_EMS_CHANGE_REPORT())]), "unknown_command"),
         (broken_frame(96, 1, b"\x0a\x05abc"), "bad_message"),  # a field longer than the rest
         (broken_frame(96, 33, b"\xff\xff\xff\xff"), "bad_message"),  # no valid field tag
+        # A header with no known field beside a frame of a command with nothing to export.
+        (pb.HeaderMessage(header=[pb.Header()]).SerializeToString() + ignored, "blank_header"),
     ]
     with Subscriber(broker) as device:
         for junk, _ in garbage:
