@@ -369,6 +369,20 @@ def test_an_answer_the_login_cannot_use_is_a_transient_error_naming_what_is_miss
         assert secret not in str(raised.value)
 
 
+def test_a_ca_file_that_is_no_certificate_is_a_permanent_error(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n")
+    with FakeEcoFlowApi(
+        tmp_path / "api", email=EMAIL, password=ACCOUNT_PASSWORD, broker_port=free_port()
+    ) as api:
+        config = LoginConfig(EMAIL, Secret(ACCOUNT_PASSWORD), api_url=api.url, ca_file=not_pem)
+        with pytest.raises(ApiError) as raised:
+            login(config, timeout=2)
+        assert api.calls == {}  # nothing was sent
+    assert str(raised.value).startswith("EcoFlow login: cannot load ca_file: ")
+    assert raised.value.permanent
+
+
 def test_login_timeout_is_transient(tmp_path: Path) -> None:
     with socket.socket() as silent:  # accepts TCP connections, never answers
         silent.bind((HOST, 0))
