@@ -91,3 +91,15 @@ def test_the_fields_around_the_entries_the_schema_does_not_name_are_raw() -> Non
 def test_a_pack_report_has_nothing_raw_around_its_packs() -> None:
     [frame] = described(frame_of(96, 7, battery_report().SerializeToString()))["frames"]
     assert "unknown_fields" not in frame
+
+
+def test_a_message_that_does_not_parse_is_named_with_its_error() -> None:
+    [frame] = described(frame_of(96, 1, b"\x0a\x05abc"))["frames"]  # a field past the end
+    assert frame["message"] == "JTS1_EMS_HEARTBEAT"
+    assert frame["error"] == "bad_message"
+    assert "fields" not in frame
+
+
+def test_raw_bytes_that_are_neither_a_message_nor_text_are_shown_in_hex() -> None:
+    data = tag(1, 2) + varint(3) + b"\xff\xfe\x00" + tag(2, 2) + varint(3) + b"a\tb"
+    assert raw_fields(data) == {"1": "fffe00", "2": "610962"}
