@@ -148,9 +148,12 @@ class Reader:
         self, section: Mapping[str, Any], where: str, parse: Callable[[Any, str], Named | None]
     ) -> list[Named]:
         """The list ``targets`` of ``section``: each entry as ``parse(entry, its key)`` makes
-        it (None: refused, with the problem noted), and no two with one name."""
-        entries = section.get("targets", [])
-        if not isinstance(entries, list):
+        it (None: refused, with the problem noted), and no two with one name. ``targets:``
+        with every entry commented out is an empty list, as an empty section is."""
+        entries = section.get("targets")
+        if entries is None:
+            entries = []
+        elif not isinstance(entries, list):
             self.problem(f"{where}.targets", "must be a list")
             entries = []
         parsed = [parse(entry, f"{where}.targets[{index}]") for index, entry in enumerate(entries)]

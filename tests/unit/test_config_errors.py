@@ -110,6 +110,18 @@ def test_a_broken_section_gives_one_line_naming_file_key_and_reason(
     assert_no_secret(found, SECRET)
 
 
+@pytest.mark.parametrize(
+    "content", ["refu:\n", "refu:\n  targets:\n", "refu:\n  targets:\n#    - name: a\n"]
+)
+def test_a_section_or_target_list_with_everything_commented_out_is_empty(tmp_path, content):
+    """What a user has after uncommenting a section of examples/config.yml but no target."""
+    config = tmp_path / "config.yml"
+    config.write_text(f"{content}sunspec:\n  targets:\n", encoding="utf-8")
+    loaded = load_config(config, load_refu_mapping().settings)
+    assert (loaded.refu.targets, loaded.sunspec.targets) == ((), ())
+    assert check_config(config) == (0, [])  # nothing on stderr
+
+
 @pytest.mark.parametrize("source", ["password_file: password", "password_env: ESS_PASSWORD"])
 def test_a_secret_shows_in_no_text_form_of_the_config(tmp_path, monkeypatch, source):
     (tmp_path / "password").write_text(SECRET + "\n", encoding="utf-8")
