@@ -351,204 +351,144 @@ def test_the_ocean2_keys_load(tmp_path):
     assert load.paths == (("energy_flow", "home_power"), ("energy_flow_lagging", "home_power"))
 
 
+def bad_model(model: object, reason: str, case: str) -> object:
+    """A case of the ocean2 mapping with ``model`` as its ``models`` entry."""
+    return pytest.param(model, TELEMETRY, PHASE_POWER, "models.ocean2", reason, id=case)
+
+
+def bad_route(route: object, reason: str, case: str) -> object:
+    """A case of the ocean2 mapping with ``route`` as its message."""
+    where = "messages.OCEAN2_TELEMETRY"
+    return pytest.param(OCEAN2, route, PHASE_POWER, where, reason, id=case)
+
+
+def bad_channel(changes: dict, where: str, reason: str, case: str) -> object:
+    """A case of the ocean2 mapping with ``changes`` to its channel, refused at ``where``."""
+    return pytest.param(OCEAN2, TELEMETRY, {**PHASE_POWER, **changes}, where, reason, id=case)
+
+
 @pytest.mark.parametrize(
     ("model", "route", "channel", "where", "reason"),
     [
-        pytest.param(
+        bad_model(
             {**OCEAN2, "commands": ["254/46"]},
-            TELEMETRY,
-            PHASE_POWER,
-            "models.ocean2",
             "254/46 has no message of model 'ocean2'",
-            id="a-command-of-no-message",
+            "a-command-of-no-message",
         ),
-        pytest.param(
+        bad_model(
             {**OCEAN2, "data_requests": ["latest_quotas", "energy_stream_switch"]},
-            TELEMETRY,
-            PHASE_POWER,
-            "models.ocean2",
             "'data_requests': ['energy_stream_switch'] are no requests; there are"
             " energy_stream, get_all, latest_quotas",
-            id="an-unknown-data-request",
+            "an-unknown-data-request",
         ),
-        pytest.param(
-            OCEAN2,
+        bad_model("RE11", "must be a mapping", "model-a-text"),
+        bad_model(
+            {**OCEAN2, "commands": ["254-39"]},
+            "'254-39' is not cmd_func/cmd_id",
+            "model-command-not-func-id",
+        ),
+        bad_route(
             {**TELEMETRY, "keyed_lists": {"inverter.phases": "phase"}},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
             "keyed_lists: 'inverter.phases' is not a repeated message with 'phase'",
-            id="a-keyed-list-not-repeated",
+            "a-keyed-list-not-repeated",
         ),
-        pytest.param(
-            OCEAN2,
+        bad_route(
             {**TELEMETRY, "keyed_lists": {"inverter.phases.phase": "volt"}},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
             "keyed_lists: 'volt' of 'inverter.phases.phase' is not a whole number",
-            id="a-keyed-list-key-not-whole",
+            "a-keyed-list-key-not-whole",
         ),
-        pytest.param(
-            OCEAN2,
+        bad_route(
             {**TELEMETRY, "keyed_lists": {"inverter.phase.phase": "phase"}},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
             "keyed_lists: no field 'phase' on the way to 'inverter.phase.phase'",
-            id="a-keyed-list-of-no-field",
+            "a-keyed-list-of-no-field",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "sign_inverted_on": ["RE43"]},
+        bad_route(
+            {**TELEMETRY, "keyed_lists": ["inverter.phases.phase"]},
+            "'keyed_lists' must map paths to field names",
+            "keyed-lists-a-list",
+        ),
+        bad_route("254/39", "must be a mapping", "message-a-text"),
+        bad_route(
+            {**TELEMETRY, "cmd_id": "39"},
+            "needs whole-number cmd_func and cmd_id",
+            "cmd-id-a-text",
+        ),
+        bad_route(
+            {**TELEMETRY, "model": "ocean3"},
+            "model 'ocean3' is not listed under 'models'",
+            "message-of-an-unknown-model",
+        ),
+        bad_route(
+            {**TELEMETRY, "schema": "Ocean3Telemetry"},
+            "'Ocean3Telemetry' is not a message of the schema",
+            "an-unknown-schema-message",
+        ),
+        bad_route(
+            {**TELEMETRY, "entries": "phases"},
+            "no field 'phases' holding messages",
+            "entries-of-no-field",
+        ),
+        bad_route(
+            {**TELEMETRY, "newest_by": "timestamp"},
+            "'entry_key', 'tells_model' and 'newest_by' need fields of the entry: ['timestamp']",
+            "newest-by-of-no-field",
+        ),
+        bad_route(
+            {**TELEMETRY, "entry_label": "inverter"},
+            "'entry_label' and 'entry_key' must be given together",
+            "entry-label-without-entry-key",
+        ),
+        bad_channel(
+            {"sign_inverted_on": ["RE43"]},
             PHASE_POWER["source"],
             "'sign_inverted_on' ['RE43'] are not serial prefixes of model 'ocean2'",
-            id="sign-inverted-on-another-model",
+            "sign-inverted-on-another-model",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": ["inverter.ac_power", "inverter.acpower"]},
+        bad_channel(
+            {"field": ["inverter.ac_power", "inverter.acpower"]},
             PHASE_POWER["source"],
             "no field 'acpower' in Ocean2Inverter",
-            id="a-fallback-of-no-field",
+            "a-fallback-of-no-field",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": []},
+        bad_channel(
+            {"field": []},
             PHASE_POWER_ENTRY,
             "'field' must be a path or a list of paths",
-            id="field-an-empty-list",
+            "field-an-empty-list",
         ),
-        pytest.param(
-            "RE11", TELEMETRY, PHASE_POWER, "models.ocean2", "must be a mapping", id="model-a-text"
+        bad_channel(
+            {"quota": 3}, PHASE_POWER_ENTRY, "'message' and 'quota' must be text", "quota-a-number"
         ),
-        pytest.param(
-            {**OCEAN2, "commands": ["254-39"]},
-            TELEMETRY,
-            PHASE_POWER,
-            "models.ocean2",
-            "'254-39' is not cmd_func/cmd_id",
-            id="model-command-not-func-id",
-        ),
-        pytest.param(
-            OCEAN2,
-            "254/39",
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "must be a mapping",
-            id="message-a-text",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "cmd_id": "39"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "needs whole-number cmd_func and cmd_id",
-            id="cmd-id-a-text",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "model": "ocean3"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "model 'ocean3' is not listed under 'models'",
-            id="message-of-an-unknown-model",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "schema": "Ocean3Telemetry"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "'Ocean3Telemetry' is not a message of the schema",
-            id="an-unknown-schema-message",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "entries": "phases"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "no field 'phases' holding messages",
-            id="entries-of-no-field",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "newest_by": "timestamp"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "'entry_key', 'tells_model' and 'newest_by' need fields of the entry: ['timestamp']",
-            id="newest-by-of-no-field",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "entry_label": "inverter"},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "'entry_label' and 'entry_key' must be given together",
-            id="entry-label-without-entry-key",
-        ),
-        pytest.param(
-            OCEAN2,
-            {**TELEMETRY, "keyed_lists": ["inverter.phases.phase"]},
-            PHASE_POWER,
-            "messages.OCEAN2_TELEMETRY",
-            "'keyed_lists' must map paths to field names",
-            id="keyed-lists-a-list",
-        ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "quota": 3},
-            PHASE_POWER_ENTRY,
-            "'message' and 'quota' must be text",
-            id="quota-a-number",
-        ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "message": "OPEN_API_QUOTA", "field": ["act_pwr"]},
+        bad_channel(
+            {"message": "OPEN_API_QUOTA", "field": ["act_pwr"]},
             PHASE_POWER_ENTRY,
             "'field' must be text",
-            id="open-api-field-a-list",
+            "open-api-field-a-list",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "sum": "yes"},
-            PHASE_POWER_ENTRY,
-            "'sum' must be true or false",
-            id="sum-a-text",
-        ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": "inverter.ac_power.watts"},
+        bad_channel({"sum": "yes"}, PHASE_POWER_ENTRY, "'sum' must be true or false", "sum-a-text"),
+        bad_channel(
+            {"field": "inverter.ac_power.watts"},
             PHASE_POWER["source"],
             "'watts' follows a field that is not a message",
-            id="field-past-a-number",
+            "field-past-a-number",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": "inverter.0.ac_power"},
+        bad_channel(
+            {"field": "inverter.0.ac_power"},
             PHASE_POWER["source"],
             "position 0 follows no repeated message",
-            id="position-after-a-single-message",
+            "position-after-a-single-message",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": "inverter.phases.phase.act_pwr"},
+        bad_channel(
+            {"field": "inverter.phases.phase.act_pwr"},
             PHASE_POWER["source"],
             "a position must follow the repeated message 'phase'",
-            id="repeated-message-without-position",
+            "repeated-message-without-position",
         ),
-        pytest.param(
-            OCEAN2,
-            TELEMETRY,
-            {**PHASE_POWER, "field": "inverter.phases"},
+        bad_channel(
+            {"field": "inverter.phases"},
             PHASE_POWER["source"],
             "inverter.phases does not end at a field of kind gauge",
-            id="field-ending-at-a-message",
+            "field-ending-at-a-message",
         ),
     ],
 )
