@@ -28,12 +28,11 @@ from exporter.model import Kind
 from exporter.powerocean.channels import PowerOceanChannel, load_powerocean_mapping
 from exporter.powerocean.config import BrokerConfig, PowerOceanConfig
 from exporter.powerocean.proto import powerocean_pb2 as pb
-from exporter.powerocean.wire import APP, DEVICE
 from exporter.simulate.powerocean import DcFitModel, PowerOceanModel, build_payload
 from tests.support.exporters import start_exporter
 from tests.support.mosquitto import Mosquitto, Subscriber
 from tests.support.paths import PROJECT_ROOT
-from tests.support.powerocean_messages import varint, xor_encoded
+from tests.support.powerocean_messages import frame_of, varint, xor_encoded
 from tests.support.scrape import PROMETHEUS_ACCEPT, Scrape, scrape_until
 
 MAPPING = load_powerocean_mapping()
@@ -308,15 +307,6 @@ def test_each_data_request_is_counted_by_its_name(broker, exporter_on):
     assert result.value(requests, request="latest_quotas") == 1
 
 
-def broken_frame(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
-    """A payload of one frame from the device whose message is ``pdata`` as it is."""
-    envelope = pb.HeaderMessage()
-    envelope.header.add(
-        src=DEVICE, dest=APP, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=SERIAL, pdata=pdata
-    )
-    return envelope.SerializeToString()
-
-
 def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
     exporter = exporter_on(powerocean_config(broker))
     good, good_values = filled_messages(offset=100)
@@ -328,8 +318,8 @@ def test_garbage_is_counted_and_good_frames_still_arrive(broker, exporter_on):
         (good_payload[: len(good_payload) // 2], "truncated"),
         (b"\x0a" * 10_000_000, "too_large"),
         (build_payload(SERIAL, [(254, 17, pb.JTS1_EMS_CHANGE_REPORT())]), "unknown_command"),
-        (broken_frame(96, 1, b"\x0a\x05abc"), "bad_message"),  # a field longer than the rest
-        (broken_frame(96, 33, b"\xff\xff\xff\xff"), "bad_message"),  # no valid field tag
+        (frame_of(96, 1, b"\x0a\x05abc", SERIAL), "bad_message"),  # a field longer than the rest
+        (frame_of(96, 33, b"\xff\xff\xff\xff", SERIAL), "bad_message"),  # no valid field tag
         # A header with no known field beside a frame of a command with nothing to export.
         (pb.HeaderMessage(header=[pb.Header()]).SerializeToString() + ignored, "blank_header"),
     ]

@@ -29,9 +29,9 @@ def tag(number: int, wire_type: int) -> bytes:
     return varint(number << 3 | wire_type)
 
 
-def frame_of(cmd_func: int, cmd_id: int, pdata: bytes) -> bytes:
-    """A payload of one frame of ``SERIAL`` holding ``pdata`` as it is."""
-    header = pb.Header(pdata=pdata, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=SERIAL)
+def frame_of(cmd_func: int, cmd_id: int, pdata: bytes, serial: str = SERIAL) -> bytes:
+    """A payload of one frame of ``serial`` holding ``pdata`` as it is."""
+    header = pb.Header(pdata=pdata, cmd_func=cmd_func, cmd_id=cmd_id, module_sn=serial)
     return pb.HeaderMessage(header=[header]).SerializeToString()
 
 
