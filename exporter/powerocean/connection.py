@@ -90,6 +90,14 @@ def _port_hint(broker: BrokerCredentials, exc: Exception | None = None) -> str:
     return ""
 
 
+def _loss_cause(reason: ReasonCode) -> str:
+    """Why an accepted connection ended. Over MQTT 3.1.1 a broker gives no reason, and paho
+    names a socket the other side closed "Unspecified error"."""
+    if str(reason) == "Unspecified error":
+        return "the broker or the network closed it"
+    return str(reason)
+
+
 @dataclass
 class _Session:
     """State of one paho client, shared by its callbacks and the supervisor."""
@@ -333,7 +341,11 @@ class PowerOceanConnection(threading.Thread):
             self._count("disconnects")
         if not session.ended and not self._stopping.is_set():  # an end nobody logged yet
             if session.accepted:
-                log.warning("PowerOcean broker connection lost: %s", reason)
+                log.warning(
+                    "PowerOcean broker %s: connection lost (%s)",
+                    session.broker.address,
+                    _loss_cause(reason),
+                )
             else:
                 message = "PowerOcean broker %s: closed before accepting the connection%s"
                 log.warning(message, session.broker.address, _port_hint(session.broker))

@@ -181,12 +181,16 @@ def test_tls_broker_unknown_to_the_default_trust_store(
         assert c.connects == 0
 
 
-def test_broker_restart_reconnects_resubscribes_and_asks_again(broker: Mosquitto) -> None:
+def test_broker_restart_reconnects_resubscribes_and_asks_again(
+    broker: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
     inbox = Inbox()
     with running(broker_config(broker), inbox.add) as connection:
         assert until(lambda: connection.connected)
         broker.stop()
         assert until(lambda: not connection.connected)
+        lost = f"PowerOcean broker {HOST}:{broker.port}: connection lost"
+        assert f"{lost} (the broker or the network closed it)" in caplog.text
         broker.start()
         assert until(lambda: connection.connected)
         with Subscriber(broker) as device:
